@@ -1,0 +1,426 @@
+//! Tasks: what a client asks the Mac to do, where the task stands, and what became of it.
+
+use std::fmt;
+use std::str::FromStr;
+
+use serde::{Deserialize, Serialize};
+use uuid::Uuid;
+
+/// A task's id. Random (v4), so ids cannot be guessed from one another.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
+#[serde(transparent)]
+pub struct TaskId(pub Uuid);
+
+impl TaskId {
+    /// A fresh random id.
+    pub fn new() -> Self {
+        Self(Uuid::new_v4())
+    }
+}
+
+impl Default for TaskId {
+    fn default() -> Self {
+        Self::new()
+    }
+}
+
+impl fmt::Display for TaskId {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        self.0.fmt(f)
+    }
+}
+
+impl FromStr for TaskId {
+    type Err = uuid::Error;
+    fn from_str(s: &str) -> Result<Self, Self::Err> {
+        Uuid::parse_str(s).map(Self)
+    }
+}
+
+/// The id of one claim on a task. Only the holder of the current lease may heartbeat or
+/// report the task, so a stolen worker token cannot forge results for tasks it never claimed.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(transparent)]
+pub struct LeaseId(pub Uuid);
+
+impl LeaseId {
+    /// A fresh random lease id.
+    pub fn new() -> Self {
+        Self(Uuid::new_v4())
+    }
+}
+
+impl Default for LeaseId {
+    fn default() -> Self {
+        Self::new()
+    }
+}
+
+impl fmt::Display for LeaseId {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        self.0.fmt(f)
+    }
+}
+
+/// How file content travels as JSON text.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Default, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum ContentEncoding {
+    /// The content is the text itself.
+    #[default]
+    #[serde(alias = "utf-8", alias = "UTF-8", alias = "UTF8")]
+    Utf8,
+    /// The content is standard base64 (with padding) of the raw bytes.
+    Base64,
+}
+
+/// What the worker is asked to do. Unknown kinds fail to deserialize, so a worker never
+/// half-understands a task.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(tag = "kind", rename_all = "snake_case")]
+pub enum TaskSpec {
+    /// Run `command` as one argument to the worker's configured shell.
+    Command {
+        command: String,
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        cwd: Option<String>,
+    },
+    /// Read a file; the content comes back in `stdout` (base64 when not UTF-8).
+    FileRead { path: String },
+    /// Write exactly these bytes to `path`, atomically, creating parent directories.
+    FileWrite {
+        path: String,
+        content: String,
+        #[serde(default)]
+        encoding: ContentEncoding,
+    },
+    /// Replace `old_string` by `new_string` in a text file (exact match).
+    FileEdit {
+        path: String,
+        old_string: String,
+        new_string: String,
+        #[serde(default)]
+        replace_all: bool,
+    },
+    /// Run the local `claude` CLI with `prompt` as one argv element.
+    Claude {
+        prompt: String,
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        session_id: Option<String>,
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        cwd: Option<String>,
+    },
+}
+
+impl TaskSpec {
+    /// The spec's kind.
+    pub fn kind(&self) -> TaskKind {
+        match self {
+            TaskSpec::Command { .. } => TaskKind::Command,
+            TaskSpec::FileRead { .. } => TaskKind::FileRead,
+            TaskSpec::FileWrite { .. } => TaskKind::FileWrite,
+            TaskSpec::FileEdit { .. } => TaskKind::FileEdit,
+            TaskSpec::Claude { .. } => TaskKind::Claude,
+        }
+    }
+
+    /// A one-line, human-readable summary (the command, or the path), for lists and logs
+    /// at debug level. Never includes file content.
+    pub fn summary(&self) -> String {
+        match self {
+            TaskSpec::Command { command, .. } => command.clone(),
+            TaskSpec::FileRead { path } => format!("read {path}"),
+            TaskSpec::FileWrite { path, content, .. } => {
+                format!("write {path} ({} bytes)", content.len())
+            }
+            TaskSpec::FileEdit { path, .. } => format!("edit {path}"),
+            TaskSpec::Claude { prompt, .. } => format!("claude: {prompt}"),
+        }
+    }
+}
+
+/// The five kinds of task.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum TaskKind {
+    Command,
+    FileRead,
+    FileWrite,
+    FileEdit,
+    Claude,
+}
+
+impl TaskKind {
+    /// The kind as stored and sent on the wire.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            TaskKind::Command => "command",
+            TaskKind::FileRead => "file_read",
+            TaskKind::FileWrite => "file_write",
+            TaskKind::FileEdit => "file_edit",
+            TaskKind::Claude => "claude",
+        }
+    }
+}
+
+/// Where a task stands. The first three are live; the rest are final and never change.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum TaskStatus {
+    /// Waiting for a worker to claim it.
+    Queued,
+    /// Claimed by a worker, which holds a lease on it.
+    Running,
+    /// The worker's local policy wants the owner's approval before running it.
+    AwaitingApproval,
+    /// Ran and exited 0 (or the file operation succeeded).
+    Succeeded,
+    /// Ran and failed: non-zero exit, signal, or a file operation error.
+    Failed,
+    /// Killed by the worker because it ran past its timeout.
+    TimedOut,
+    /// Cancelled by a client before or while it ran.
+    Cancelled,
+    /// Nobody claimed it within the queue TTL.
+    Expired,
+    /// Its worker stopped heartbeating; it is never handed to another worker, because a
+    /// shell command is not idempotent.
+    Lost,
+    /// The worker's local policy refused it, or the approval was denied or expired.
+    Denied,
+}
+
+impl TaskStatus {
+    /// All statuses, in lifecycle order.
+    pub const ALL: [TaskStatus; 10] = [
+        TaskStatus::Queued,
+        TaskStatus::Running,
+        TaskStatus::AwaitingApproval,
+        TaskStatus::Succeeded,
+        TaskStatus::Failed,
+        TaskStatus::TimedOut,
+        TaskStatus::Cancelled,
+        TaskStatus::Expired,
+        TaskStatus::Lost,
+        TaskStatus::Denied,
+    ];
+
+    /// Whether the status is final.
+    pub fn is_terminal(self) -> bool {
+        !matches!(
+            self,
+            TaskStatus::Queued | TaskStatus::Running | TaskStatus::AwaitingApproval
+        )
+    }
+
+    /// The status as stored and sent on the wire.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            TaskStatus::Queued => "queued",
+            TaskStatus::Running => "running",
+            TaskStatus::AwaitingApproval => "awaiting_approval",
+            TaskStatus::Succeeded => "succeeded",
+            TaskStatus::Failed => "failed",
+            TaskStatus::TimedOut => "timed_out",
+            TaskStatus::Cancelled => "cancelled",
+            TaskStatus::Expired => "expired",
+            TaskStatus::Lost => "lost",
+            TaskStatus::Denied => "denied",
+        }
+    }
+}
+
+impl fmt::Display for TaskStatus {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
+/// Error for a status string that names no status.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct UnknownStatus(pub String);
+
+impl fmt::Display for UnknownStatus {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "unknown task status `{}`", self.0)
+    }
+}
+
+impl std::error::Error for UnknownStatus {}
+
+impl FromStr for TaskStatus {
+    type Err = UnknownStatus;
+    fn from_str(s: &str) -> Result<Self, Self::Err> {
+        TaskStatus::ALL
+            .into_iter()
+            .find(|status| status.as_str() == s)
+            .ok_or_else(|| UnknownStatus(s.to_owned()))
+    }
+}
+
+/// How a task ended, as the worker reports it. A subset of [`TaskStatus`]: the worker can
+/// only report what it saw; `expired` and `lost` are decided by the server.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum OutcomeStatus {
+    Succeeded,
+    Failed,
+    TimedOut,
+    Cancelled,
+    Denied,
+}
+
+impl From<OutcomeStatus> for TaskStatus {
+    fn from(status: OutcomeStatus) -> Self {
+        match status {
+            OutcomeStatus::Succeeded => TaskStatus::Succeeded,
+            OutcomeStatus::Failed => TaskStatus::Failed,
+            OutcomeStatus::TimedOut => TaskStatus::TimedOut,
+            OutcomeStatus::Cancelled => TaskStatus::Cancelled,
+            OutcomeStatus::Denied => TaskStatus::Denied,
+        }
+    }
+}
+
+/// What the worker reports when a task ends.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct TaskOutcome {
+    pub status: OutcomeStatus,
+    /// Standard output, or a read file's content.
+    #[serde(default)]
+    pub stdout: String,
+    /// How `stdout` is encoded: base64 for a file read that is not valid UTF-8.
+    #[serde(default)]
+    pub stdout_encoding: ContentEncoding,
+    #[serde(default)]
+    pub stderr: String,
+    /// The process exit code. For a death by signal, `128 + signal` as shells report it
+    /// (the original's clients read 143 as "killed by SIGTERM").
+    #[serde(default)]
+    pub exit_code: Option<i32>,
+    /// The signal that ended the process, if one did.
+    #[serde(default)]
+    pub signal: Option<i32>,
+    /// Why the task failed, in words; `None` on success.
+    #[serde(default)]
+    pub error: Option<String>,
+    /// `stdout` was cut at the worker's output cap.
+    #[serde(default)]
+    pub stdout_truncated: bool,
+    /// `stderr` was cut at the worker's output cap.
+    #[serde(default)]
+    pub stderr_truncated: bool,
+    /// Wall-clock run time on the worker.
+    #[serde(default)]
+    pub duration_ms: u64,
+    /// Free-form facts from the worker, e.g. `screenshotPath`, `sessionId`, `policy`.
+    #[serde(default)]
+    pub metadata: serde_json::Map<String, serde_json::Value>,
+}
+
+impl TaskOutcome {
+    /// An outcome with no output: the starting point for the worker's executors.
+    pub fn new(status: OutcomeStatus) -> Self {
+        Self {
+            status,
+            stdout: String::new(),
+            stdout_encoding: ContentEncoding::Utf8,
+            stderr: String::new(),
+            exit_code: None,
+            signal: None,
+            error: None,
+            stdout_truncated: false,
+            stderr_truncated: false,
+            duration_ms: 0,
+            metadata: serde_json::Map::new(),
+        }
+    }
+
+    /// A failed outcome with an error message and exit code 1 (the original's convention
+    /// for worker-side errors such as "old_string not found").
+    pub fn failure(error: impl Into<String>) -> Self {
+        Self {
+            exit_code: Some(1),
+            error: Some(error.into()),
+            ..Self::new(OutcomeStatus::Failed)
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use serde_json::json;
+
+    #[test]
+    fn spec_is_tagged_by_kind_in_snake_case() {
+        let spec = TaskSpec::FileEdit {
+            path: "/tmp/a".into(),
+            old_string: "x".into(),
+            new_string: "y".into(),
+            replace_all: true,
+        };
+        let value = serde_json::to_value(&spec).unwrap();
+        assert_eq!(
+            value,
+            json!({"kind": "file_edit", "path": "/tmp/a", "old_string": "x", "new_string": "y", "replace_all": true})
+        );
+        assert_eq!(serde_json::from_value::<TaskSpec>(value).unwrap(), spec);
+    }
+
+    #[test]
+    fn unknown_kind_is_rejected() {
+        let err = serde_json::from_value::<TaskSpec>(json!({"kind": "format_disk"}));
+        assert!(err.is_err());
+    }
+
+    #[test]
+    fn write_encoding_defaults_to_utf8_and_accepts_dash_spelling() {
+        let spec: TaskSpec =
+            serde_json::from_value(json!({"kind": "file_write", "path": "p", "content": ""}))
+                .unwrap();
+        assert!(matches!(
+            spec,
+            TaskSpec::FileWrite {
+                encoding: ContentEncoding::Utf8,
+                ..
+            }
+        ));
+        let enc: ContentEncoding = serde_json::from_value(json!("utf-8")).unwrap();
+        assert_eq!(enc, ContentEncoding::Utf8);
+    }
+
+    #[test]
+    fn status_round_trips_through_its_string() {
+        for status in TaskStatus::ALL {
+            assert_eq!(status.as_str().parse::<TaskStatus>().unwrap(), status);
+            assert_eq!(
+                serde_json::to_value(status).unwrap(),
+                json!(status.as_str())
+            );
+        }
+        assert!("pending".parse::<TaskStatus>().is_err());
+    }
+
+    #[test]
+    fn only_queued_running_and_awaiting_approval_are_live() {
+        let live: Vec<_> = TaskStatus::ALL
+            .into_iter()
+            .filter(|s| !s.is_terminal())
+            .collect();
+        assert_eq!(
+            live,
+            [
+                TaskStatus::Queued,
+                TaskStatus::Running,
+                TaskStatus::AwaitingApproval
+            ]
+        );
+    }
+
+    #[test]
+    fn outcome_fills_defaults_for_missing_fields() {
+        let outcome: TaskOutcome = serde_json::from_value(json!({"status": "timed_out"})).unwrap();
+        assert_eq!(outcome, TaskOutcome::new(OutcomeStatus::TimedOut));
+    }
+}

@@ -1,0 +1,179 @@
+//! The worker protocol, version 1 (`/v1/worker/...`): how a worker claims tasks, keeps its
+//! leases alive and reports results. Only the worker makes requests; the server never
+//! connects to the worker.
+
+use serde::{Deserialize, Serialize};
+
+use crate::task::{LeaseId, TaskId, TaskOutcome, TaskSpec};
+use crate::EpochMillis;
+
+/// The path prefix of this protocol version.
+pub const WORKER_API_PREFIX: &str = "/v1/worker";
+/// Longest a claim is held open when no task is queued (the server caps `wait_ms` to this).
+pub const MAX_CLAIM_WAIT_MS: u64 = 30_000;
+/// Most tasks handed out by one claim.
+pub const MAX_CLAIM_SLOTS: u32 = 64;
+/// Longest worker name.
+pub const MAX_WORKER_NAME_LEN: usize = 64;
+
+/// Whether `name` is a valid worker name: 1–64 of `A-Z a-z 0-9 . _ -`. Names show up in
+/// logs and Discord messages, so they are kept plain.
+pub fn is_valid_worker_name(name: &str) -> bool {
+    !name.is_empty()
+        && name.len() <= MAX_WORKER_NAME_LEN
+        && name
+            .bytes()
+            .all(|b| b.is_ascii_alphanumeric() || matches!(b, b'.' | b'_' | b'-'))
+}
+
+/// `POST /v1/worker/claim`: "I am `worker`, I have `slots` free; give me up to that many
+/// tasks, waiting up to `wait_ms` for one to arrive."
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ClaimRequest {
+    pub worker: String,
+    pub slots: u32,
+    #[serde(default)]
+    pub wait_ms: u64,
+}
+
+/// A task handed to a worker, with the lease that must accompany every later report on it.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ClaimedTask {
+    pub id: TaskId,
+    pub lease: LeaseId,
+    pub spec: TaskSpec,
+    /// How long the task may run before the worker kills it.
+    pub timeout_ms: u64,
+    /// How long the lease lasts without a heartbeat.
+    pub lease_ttl_ms: u64,
+    pub created_at: EpochMillis,
+}
+
+/// The answer to a claim: empty when the wait ran out.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ClaimResponse {
+    pub tasks: Vec<ClaimedTask>,
+}
+
+/// One lease a worker holds.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+pub struct HeldLease {
+    pub task_id: TaskId,
+    pub lease: LeaseId,
+}
+
+/// `POST /v1/worker/heartbeat`: extends every lease the worker holds, and tells the server
+/// the worker is alive even when it holds none.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct HeartbeatRequest {
+    pub worker: String,
+    #[serde(default)]
+    pub leases: Vec<HeldLease>,
+}
+
+/// What the server says about one lease in a heartbeat.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum LeaseState {
+    /// Extended; keep running.
+    Active,
+    /// A client cancelled the task: stop it and report `cancelled`.
+    CancelRequested,
+    /// The lease is no longer valid (expired and marked lost, or never ours): stop the task;
+    /// its result will not be accepted.
+    Gone,
+}
+
+/// One entry of a heartbeat answer.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+pub struct LeaseReport {
+    pub task_id: TaskId,
+    pub state: LeaseState,
+}
+
+/// The answer to a heartbeat, one entry per lease sent, in the same order.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct HeartbeatResponse {
+    pub leases: Vec<LeaseReport>,
+    /// How long each `active` lease now lasts.
+    pub lease_ttl_ms: u64,
+}
+
+/// `POST /v1/worker/tasks/:id/result`.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct ResultRequest {
+    pub worker: String,
+    pub lease: LeaseId,
+    pub outcome: TaskOutcome,
+}
+
+/// The answer to a result. Reporting the same result twice is a no-op that answers
+/// `duplicate: true`, so a worker can retry until it hears back.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ResultAck {
+    pub duplicate: bool,
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::task::OutcomeStatus;
+    use serde_json::json;
+
+    #[test]
+    fn worker_names_are_plain() {
+        assert!(is_valid_worker_name("mac-mini_2.local"));
+        assert!(!is_valid_worker_name(""));
+        assert!(!is_valid_worker_name("a b"));
+        assert!(!is_valid_worker_name("<@everyone>"));
+        assert!(!is_valid_worker_name(&"a".repeat(65)));
+    }
+
+    #[test]
+    fn claim_round_trips() {
+        let claimed = ClaimResponse {
+            tasks: vec![ClaimedTask {
+                id: TaskId::new(),
+                lease: LeaseId::new(),
+                spec: TaskSpec::Command {
+                    command: "true".into(),
+                    cwd: None,
+                },
+                timeout_ms: 30_000,
+                lease_ttl_ms: 60_000,
+                created_at: 5,
+            }],
+        };
+        let text = serde_json::to_string(&claimed).unwrap();
+        assert_eq!(
+            serde_json::from_str::<ClaimResponse>(&text).unwrap(),
+            claimed
+        );
+    }
+
+    #[test]
+    fn lease_state_golden_strings() {
+        assert_eq!(
+            serde_json::to_value([
+                LeaseState::Active,
+                LeaseState::CancelRequested,
+                LeaseState::Gone
+            ])
+            .unwrap(),
+            json!(["active", "cancel_requested", "gone"])
+        );
+    }
+
+    #[test]
+    fn result_request_round_trips() {
+        let req = ResultRequest {
+            worker: "mac".into(),
+            lease: LeaseId::new(),
+            outcome: TaskOutcome::failure("old_string not found"),
+        };
+        let back: ResultRequest =
+            serde_json::from_str(&serde_json::to_string(&req).unwrap()).unwrap();
+        assert_eq!(back, req);
+        assert_eq!(back.outcome.status, OutcomeStatus::Failed);
+    }
+}
