@@ -1,0 +1,26 @@
+//! Events the queue publishes on its broadcast channel.
+
+use openclaw_shared::{TaskId, TaskStatus};
+
+/// Something happened to a task. Adapters react to these (a `?wait` returns, Discord edits
+/// a message) without the queue knowing who listens.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum TaskEvent {
+    /// A task was put on the queue.
+    Queued { id: TaskId },
+    /// A worker claimed it and it is running.
+    Claimed { id: TaskId, worker: String },
+    /// It reached a final status.
+    Finished { id: TaskId, status: TaskStatus },
+}
+
+impl TaskEvent {
+    /// The task the event is about.
+    pub fn task_id(&self) -> TaskId {
+        match self {
+            TaskEvent::Queued { id }
+            | TaskEvent::Claimed { id, .. }
+            | TaskEvent::Finished { id, .. } => *id,
+        }
+    }
+}
