@@ -1,1 +1,47 @@
-fn main() {}
+//! `openclaw-bench`: starts the real bot and a real worker on loopback and measures what a
+//! user feels: submit→result latency, throughput, memory, and how chatty an idle worker is.
+//!
+//! Run with `cargo run --release -p openclaw-bench` (it builds the two binaries it drives).
+
+mod measure;
+mod procs;
+mod proxy;
+mod scenarios;
+
+use clap::Parser;
+
+/// Benchmark the OpenClaw bot and worker on this machine.
+#[derive(Debug, Parser)]
+struct Args {
+    /// Sequential submit→result samples for the latency figures.
+    #[arg(long, default_value_t = 300)]
+    samples: usize,
+    /// Concurrent clients in the throughput run.
+    #[arg(long, default_value_t = 16)]
+    clients: usize,
+    /// Tasks in the throughput run.
+    #[arg(long, default_value_t = 3000)]
+    tasks: usize,
+    /// The worker's `max_concurrent` for the latency and throughput runs.
+    #[arg(long, default_value_t = 8)]
+    worker_slots: usize,
+    /// Seconds to watch an idle worker's requests.
+    #[arg(long, default_value_t = 60)]
+    idle_secs: u64,
+    /// Tasks queued (with no worker) for the memory figure.
+    #[arg(long, default_value_t = 10_000)]
+    queued: usize,
+    /// Skip building the binaries (use what is in the target dir).
+    #[arg(long)]
+    no_build: bool,
+}
+
+#[tokio::main]
+#[allow(clippy::print_stdout, reason = "the report is this program's output")]
+async fn main() -> anyhow::Result<()> {
+    let args = Args::parse();
+    let binaries = procs::Binaries::locate(!args.no_build)?;
+    let report = scenarios::run_all(&binaries, &args).await?;
+    print!("{}", report.markdown());
+    Ok(())
+}
