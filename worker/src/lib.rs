@@ -1,1 +1,57 @@
-//! placeholder
+//! The OpenClaw worker: runs on the owner's Mac, long-polls the bot over outbound HTTP(S)
+//! for tasks, runs them, and reports results. The server never connects to the worker.
+//!
+//! # Layout
+//! - [`config`]: the one `Config`, from defaults, a TOML file and the environment.
+//! - [`client`]: typed client for the worker protocol, with failure classes.
+//! - [`poll`]: the loop: claims for free slots, heartbeats, result delivery, shutdown.
+//! - [`exec`]: the executors behind the single [`exec::execute`] seam.
+//! - [`telemetry`]: logging setup.
+
+pub mod client;
+pub mod config;
+pub mod exec;
+pub mod poll;
+pub mod telemetry;
+
+pub use config::Config;
+use tokio_util::sync::CancellationToken;
+
+/// Runs the worker until `shutdown` is cancelled, then drains: no new claims, running
+/// tasks get `shutdown_grace_secs` to finish (the rest are killed and reported
+/// `cancelled`), results are delivered, and it returns. Never returns early because the
+/// server is unreachable or rejects the token; it retries.
+pub async fn run(config: Config, shutdown: CancellationToken) -> anyhow::Result<()> {
+    tracing::debug!(?config, "effective configuration");
+    if config.server_url.starts_with("http://") && !is_loopback_url(&config.server_url) {
+        tracing::warn!(
+            server = %config.server_url,
+            "server_url is plain http to another host: the worker token travels unencrypted"
+        );
+    }
+    let worker = poll::Worker::new(&config)?;
+    tracing::info!(
+        worker = %config.name,
+        server = %config.server_url,
+        max_concurrent = config.max_concurrent,
+        "worker started"
+    );
+    worker.run(shutdown).await;
+    Ok(())
+}
+
+/// Whether `url` points at this machine (where plain http exposes nothing).
+fn is_loopback_url(url: &str) -> bool {
+    let Ok(url) = reqwest::Url::parse(url) else {
+        return false;
+    };
+    match url.host_str() {
+        Some("localhost") => true,
+        Some(host) => host
+            .trim_start_matches('[')
+            .trim_end_matches(']')
+            .parse::<std::net::IpAddr>()
+            .is_ok_and(|ip| ip.is_loopback()),
+        None => false,
+    }
+}

@@ -1,0 +1,292 @@
+//! Typed client for the worker protocol (`/v1/worker/...`). It makes one attempt per call
+//! and classifies failures; the poll loop decides when to retry.
+
+use std::time::Duration;
+
+use openclaw_shared::worker::{
+    ClaimRequest, ClaimResponse, HeartbeatRequest, HeartbeatResponse, HeldLease, ResultAck,
+    WORKER_API_PREFIX,
+};
+use openclaw_shared::{ErrorBody, ErrorCode, LeaseId, TaskId, TaskOutcome};
+use reqwest::header::{HeaderValue, AUTHORIZATION, RETRY_AFTER};
+use reqwest::StatusCode;
+use secrecy::{ExposeSecret, SecretString};
+use serde::de::DeserializeOwned;
+use serde::Serialize;
+
+/// Timeout for requests that are not long polls.
+const REQUEST_TIMEOUT: Duration = Duration::from_secs(30);
+/// Extra time a claim gets beyond its long-poll wait, for the server to answer.
+const CLAIM_TIMEOUT_MARGIN: Duration = Duration::from_secs(15);
+/// How long to wait for a TCP/TLS connection.
+const CONNECT_TIMEOUT: Duration = Duration::from_secs(10);
+
+/// How a failed request should be handled.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum FailureKind {
+    /// The server is unreachable, overloaded or restarting: retry with backoff.
+    Transient,
+    /// The token was not accepted (401): retry slowly, an operator must fix it.
+    Unauthorized,
+    /// The server understood and refused (4xx): retrying the same request cannot help.
+    Rejected,
+}
+
+/// Why a request failed.
+#[derive(Debug, thiserror::Error)]
+pub enum ClientError {
+    /// No answer: connection refused, reset, DNS, TLS or timeout.
+    #[error("could not reach the server")]
+    Network(#[source] reqwest::Error),
+    /// The server answered with an error status.
+    #[error("server answered {status}: {message}")]
+    Status {
+        status: StatusCode,
+        /// The stable code from the body, when the body was ours.
+        code: Option<ErrorCode>,
+        message: String,
+        /// The server's `Retry-After`, if it sent one.
+        retry_after: Option<Duration>,
+    },
+    /// A success status with a body that is not the expected JSON.
+    #[error("server sent an unreadable answer")]
+    Decode(#[source] reqwest::Error),
+}
+
+impl ClientError {
+    /// How this failure should be handled.
+    pub fn kind(&self) -> FailureKind {
+        match self {
+            // A garbled answer is most likely a proxy in the way or a restart in progress.
+            ClientError::Network(_) | ClientError::Decode(_) => FailureKind::Transient,
+            ClientError::Status { status, .. } => match *status {
+                StatusCode::UNAUTHORIZED => FailureKind::Unauthorized,
+                StatusCode::REQUEST_TIMEOUT | StatusCode::TOO_MANY_REQUESTS => {
+                    FailureKind::Transient
+                }
+                s if s.is_server_error() => FailureKind::Transient,
+                _ => FailureKind::Rejected,
+            },
+        }
+    }
+
+    /// The HTTP status, when the server answered.
+    pub fn status(&self) -> Option<StatusCode> {
+        match self {
+            ClientError::Status { status, .. } => Some(*status),
+            _ => None,
+        }
+    }
+
+    /// The server's `Retry-After`, when it sent one.
+    pub fn retry_after(&self) -> Option<Duration> {
+        match self {
+            ClientError::Status { retry_after, .. } => *retry_after,
+            _ => None,
+        }
+    }
+}
+
+/// [`ResultRequest`] made of borrows: an outcome can be megabytes and may be sent many
+/// times, so it is serialized in place rather than cloned for each attempt.
+#[derive(Serialize)]
+struct ResultBody<'a> {
+    worker: &'a str,
+    lease: LeaseId,
+    outcome: &'a TaskOutcome,
+}
+
+/// Cheap-to-clone client for one server and worker token.
+#[derive(Clone)]
+pub struct ApiClient {
+    http: reqwest::Client,
+    /// The server URL without a trailing slash, with the protocol prefix appended.
+    base: String,
+    /// The `Authorization` header, marked sensitive so it never shows in debug output.
+    auth: HeaderValue,
+}
+
+impl std::fmt::Debug for ApiClient {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("ApiClient")
+            .field("base", &self.base)
+            .finish_non_exhaustive()
+    }
+}
+
+impl ApiClient {
+    /// Builds a client for `server_url` authenticating with `token`.
+    pub fn new(server_url: &str, token: &SecretString) -> anyhow::Result<Self> {
+        let mut auth = HeaderValue::from_str(&format!("Bearer {}", token.expose_secret()))
+            .map_err(|_| anyhow::anyhow!("the worker token is not a valid HTTP header value"))?;
+        auth.set_sensitive(true);
+        let http = reqwest::Client::builder()
+            .connect_timeout(CONNECT_TIMEOUT)
+            .user_agent(concat!("openclaw-worker/", env!("CARGO_PKG_VERSION")))
+            .build()
+            .map_err(|err| anyhow::anyhow!("building the HTTP client: {err}"))?;
+        Ok(Self {
+            http,
+            base: format!("{}{WORKER_API_PREFIX}", server_url.trim_end_matches('/')),
+            auth,
+        })
+    }
+
+    /// Asks for up to `slots` tasks, letting the server hold the request up to `wait`.
+    pub async fn claim(
+        &self,
+        worker: &str,
+        slots: u32,
+        wait: Duration,
+    ) -> Result<ClaimResponse, ClientError> {
+        let body = ClaimRequest {
+            worker: worker.to_owned(),
+            slots,
+            wait_ms: u64::try_from(wait.as_millis()).unwrap_or(u64::MAX),
+        };
+        self.post("/claim", &body, wait + CLAIM_TIMEOUT_MARGIN)
+            .await
+    }
+
+    /// Extends `leases`; the answer says, per lease, whether to keep going.
+    pub async fn heartbeat(
+        &self,
+        worker: &str,
+        leases: Vec<HeldLease>,
+    ) -> Result<HeartbeatResponse, ClientError> {
+        let body = HeartbeatRequest {
+            worker: worker.to_owned(),
+            leases,
+        };
+        self.post("/heartbeat", &body, REQUEST_TIMEOUT).await
+    }
+
+    /// Reports a task's outcome under its lease. Safe to repeat: a duplicate is acknowledged.
+    pub async fn submit_result(
+        &self,
+        worker: &str,
+        task_id: TaskId,
+        lease: LeaseId,
+        outcome: &TaskOutcome,
+    ) -> Result<ResultAck, ClientError> {
+        let body = ResultBody {
+            worker,
+            lease,
+            outcome,
+        };
+        self.post(&format!("/tasks/{task_id}/result"), &body, REQUEST_TIMEOUT)
+            .await
+    }
+
+    async fn post<T: DeserializeOwned>(
+        &self,
+        path: &str,
+        body: &impl Serialize,
+        timeout: Duration,
+    ) -> Result<T, ClientError> {
+        let response = self
+            .http
+            .post(format!("{}{path}", self.base))
+            .header(AUTHORIZATION, self.auth.clone())
+            .timeout(timeout)
+            .json(body)
+            .send()
+            .await
+            .map_err(ClientError::Network)?;
+        let status = response.status();
+        if status.is_success() {
+            return response.json::<T>().await.map_err(ClientError::Decode);
+        }
+        let retry_after = response
+            .headers()
+            .get(RETRY_AFTER)
+            .and_then(|v| v.to_str().ok())
+            .and_then(|v| v.trim().parse::<u64>().ok())
+            .map(Duration::from_secs);
+        // The body is ours (`ErrorBody`) unless a proxy answered; keep a short excerpt then.
+        let text = response.text().await.unwrap_or_default();
+        let (code, message) = match serde_json::from_str::<ErrorBody>(&text) {
+            Ok(body) => (Some(body.code), body.error),
+            Err(_) => (None, text.chars().take(200).collect()),
+        };
+        Err(ClientError::Status {
+            status,
+            code,
+            message,
+            retry_after,
+        })
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use openclaw_shared::worker::ResultRequest;
+
+    fn status_error(status: StatusCode) -> ClientError {
+        ClientError::Status {
+            status,
+            code: None,
+            message: String::new(),
+            retry_after: None,
+        }
+    }
+
+    #[test]
+    fn server_errors_and_rate_limits_are_transient() {
+        for status in [
+            StatusCode::INTERNAL_SERVER_ERROR,
+            StatusCode::BAD_GATEWAY,
+            StatusCode::SERVICE_UNAVAILABLE,
+            StatusCode::TOO_MANY_REQUESTS,
+        ] {
+            assert_eq!(status_error(status).kind(), FailureKind::Transient, "{status}");
+        }
+    }
+
+    #[test]
+    fn client_errors_are_final_except_unauthorized() {
+        assert_eq!(
+            status_error(StatusCode::UNAUTHORIZED).kind(),
+            FailureKind::Unauthorized
+        );
+        for status in [
+            StatusCode::BAD_REQUEST,
+            StatusCode::FORBIDDEN,
+            StatusCode::NOT_FOUND,
+            StatusCode::CONFLICT,
+            StatusCode::PAYLOAD_TOO_LARGE,
+        ] {
+            assert_eq!(status_error(status).kind(), FailureKind::Rejected, "{status}");
+        }
+    }
+
+    #[test]
+    fn borrowed_result_body_is_a_result_request() {
+        let outcome = TaskOutcome::failure("boom");
+        let lease = LeaseId::new();
+
+        let value = serde_json::to_value(ResultBody {
+            worker: "mac",
+            lease,
+            outcome: &outcome,
+        })
+        .unwrap();
+
+        let back: ResultRequest = serde_json::from_value(value).unwrap();
+        assert_eq!(back.worker, "mac");
+        assert_eq!(back.lease, lease);
+        assert_eq!(back.outcome, outcome);
+    }
+
+    #[test]
+    fn debug_output_hides_the_token() {
+        let client =
+            ApiClient::new("http://127.0.0.1:1/", &SecretString::from("sekrit-token")).unwrap();
+
+        let shown = format!("{client:?}");
+
+        assert!(!shown.contains("sekrit-token"));
+        assert!(shown.contains("http://127.0.0.1:1/v1/worker"));
+    }
+}

@@ -1,0 +1,148 @@
+//! `claude` tasks: the Claude Code CLI spawned directly with an argv list. The prompt is
+//! one argument after `--`, never part of a shell string, so `$(…)` in a prompt is text.
+
+use std::time::Duration;
+
+use openclaw_shared::TaskOutcome;
+use serde_json::json;
+use tokio::process::Command;
+use tokio_util::sync::CancellationToken;
+
+use super::process::run_process;
+use super::ExecContext;
+
+/// A line starting with this in Claude's output names a file for the Discord side to
+/// upload (`metadata.screenshotPath`), as in the original.
+pub const SCREENSHOT_MARKER: &str = "PLEASE_UPLOAD_TO_DISCORD:";
+/// Longest session id passed to `--resume`.
+const MAX_SESSION_ID_LEN: usize = 128;
+
+/// One Claude run.
+#[derive(Debug, Clone, Copy)]
+pub struct ClaudeRun<'a> {
+    pub prompt: &'a str,
+    /// Resume this CLI session (`--resume <id>`).
+    pub session_id: Option<&'a str>,
+    /// Working directory; the default when absent.
+    pub cwd: Option<&'a str>,
+}
+
+/// Runs the CLI in print mode and reports its output, with `sessionId` and
+/// `screenshotPath` in the metadata when they apply.
+pub async fn run(
+    ctx: &ExecContext,
+    run: ClaudeRun<'_>,
+    timeout: Duration,
+    cancel: &CancellationToken,
+) -> TaskOutcome {
+    let args = match claude_args(ctx, run) {
+        Ok(args) => args,
+        Err(message) => return TaskOutcome::failure(message),
+    };
+    let dir = match ctx.working_dir(run.cwd) {
+        Ok(dir) => dir,
+        Err(message) => return TaskOutcome::failure(message),
+    };
+    let mut cmd = Command::new(&ctx.claude_bin);
+    cmd.args(&args).current_dir(dir);
+    let mut outcome = run_process(cmd, ctx.limits, timeout, cancel)
+        .await
+        .into_outcome(&format!("claude ({})", ctx.claude_bin), timeout);
+    if let Some(session) = run.session_id {
+        outcome.metadata.insert("sessionId".into(), json!(session));
+    }
+    if let Some(path) = screenshot_path(&outcome.stdout) {
+        outcome.metadata.insert("screenshotPath".into(), json!(path));
+    }
+    outcome
+}
+
+/// The CLI's arguments: print mode, the configured extras, the session, then `--` and
+/// the prompt as one element.
+fn claude_args(ctx: &ExecContext, run: ClaudeRun<'_>) -> Result<Vec<String>, String> {
+    let mut args = vec!["-p".to_owned()];
+    args.extend(ctx.claude_args.iter().cloned());
+    if let Some(session) = run.session_id {
+        // An id is a value, never a flag: `--resume --dangerously-…` must be impossible.
+        let plain = session
+            .bytes()
+            .all(|b| b.is_ascii_alphanumeric() || matches!(b, b'-' | b'_'));
+        let fits = (1..=MAX_SESSION_ID_LEN).contains(&session.len());
+        if !plain || !fits || session.starts_with('-') {
+            return Err(format!(
+                "invalid session id: use up to {MAX_SESSION_ID_LEN} of A-Z a-z 0-9 - _"
+            ));
+        }
+        args.push("--resume".to_owned());
+        args.push(session.to_owned());
+    }
+    // `--` ends option parsing, so a prompt starting with `-` stays a prompt.
+    args.push("--".to_owned());
+    // The CLI's parser dispatches a first operand that equals a subcommand name (`update`,
+    // `install`, `mcp`, …) even after `--`. A prompt made of one bare word gets a trailing
+    // newline, which the model ignores and no subcommand name matches.
+    let mut prompt = run.prompt.to_owned();
+    if !prompt.chars().any(char::is_whitespace) {
+        prompt.push('\n');
+    }
+    args.push(prompt);
+    Ok(args)
+}
+
+/// The path from the first `PLEASE_UPLOAD_TO_DISCORD: <path>` line, if any.
+fn screenshot_path(stdout: &str) -> Option<&str> {
+    stdout.lines().find_map(|line| {
+        let path = line.trim().strip_prefix(SCREENSHOT_MARKER)?.trim();
+        (!path.is_empty()).then_some(path)
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn ctx() -> ExecContext {
+        ExecContext::from_config(&crate::config::Config::default())
+    }
+
+    fn run_with<'a>(prompt: &'a str, session_id: Option<&'a str>) -> ClaudeRun<'a> {
+        ClaudeRun {
+            prompt,
+            session_id,
+            cwd: None,
+        }
+    }
+
+    #[test]
+    fn prompt_is_the_last_argument_after_double_dash() {
+        let args = claude_args(&ctx(), run_with("-rf / and more", Some("abc-123"))).unwrap();
+
+        assert_eq!(args, ["-p", "--resume", "abc-123", "--", "-rf / and more"]);
+    }
+
+    #[test]
+    fn single_word_prompt_cannot_name_a_subcommand() {
+        let args = claude_args(&ctx(), run_with("update", None)).unwrap();
+
+        assert_eq!(args.last().unwrap(), "update\n");
+    }
+
+    #[test]
+    fn session_id_that_looks_like_a_flag_is_refused() {
+        let too_long = "a".repeat(MAX_SESSION_ID_LEN + 1);
+        for bad in ["--dangerously-skip-permissions", "a b", "x;y", "", &too_long] {
+            let refused = claude_args(&ctx(), run_with("hi there", Some(bad)));
+
+            assert!(refused.is_err(), "{bad}");
+        }
+    }
+
+    #[test]
+    fn screenshot_line_is_found_anywhere_in_the_output() {
+        let out = "working…\n  PLEASE_UPLOAD_TO_DISCORD: /tmp/shot.png \ndone\n";
+
+        assert_eq!(screenshot_path(out), Some("/tmp/shot.png"));
+        assert_eq!(screenshot_path("no marker here"), None);
+        assert_eq!(screenshot_path("PLEASE_UPLOAD_TO_DISCORD:   \n"), None);
+    }
+}

@@ -1,0 +1,636 @@
+//! The worker loop: claim tasks for free slots (long poll), run each in its own tokio task,
+//! heartbeat held leases, and deliver results until the server acknowledges them. Retries
+//! with capped, jittered backoff and never exits on its own; shutdown drains gracefully.
+
+use std::collections::{HashMap, VecDeque};
+use std::error::Error as StdError;
+use std::sync::{Arc, Mutex, MutexGuard};
+use std::time::Duration;
+
+use openclaw_shared::worker::{ClaimedTask, HeartbeatResponse, HeldLease, LeaseState};
+use openclaw_shared::{LeaseId, OutcomeStatus, TaskId, TaskOutcome};
+use reqwest::StatusCode;
+use tokio::sync::Notify;
+use tokio::time::{sleep, timeout, Instant};
+use tokio_util::sync::CancellationToken;
+use tokio_util::task::TaskTracker;
+use tracing::{debug, error, info, warn};
+
+use crate::client::{ApiClient, ClientError, FailureKind};
+use crate::config::Config;
+use crate::exec::{self, ExecContext};
+
+/// First retry delay after a transient failure; doubles per attempt.
+const BACKOFF_BASE: Duration = Duration::from_millis(500);
+/// Longest retry delay for transient failures.
+const BACKOFF_CAP: Duration = Duration::from_secs(30);
+/// Retry delay when the server rejects the token or the request: an operator must act, so
+/// retrying fast would only fill logs.
+const REJECTED_RETRY: Duration = Duration::from_secs(60);
+/// An empty claim answered faster than this means the server did not hold the long poll;
+/// back off rather than spin.
+const MIN_EMPTY_CLAIM: Duration = Duration::from_secs(1);
+/// At shutdown, undelivered results are retried at least this long.
+const MIN_DELIVERY_GRACE: Duration = Duration::from_secs(10);
+
+/// Why the worker stopped a running task.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum StopReason {
+    /// A client cancelled it: report `cancelled`.
+    CancelRequested,
+    /// The server no longer knows our lease: its result would be refused, so drop it.
+    LeaseGone,
+    /// The worker is shutting down and the grace period ran out.
+    Shutdown,
+}
+
+/// A task being executed.
+struct Running {
+    lease: LeaseId,
+    cancel: CancellationToken,
+    stop: Option<StopReason>,
+}
+
+/// A result waiting for the server's acknowledgement. The outcome is shared so a retry
+/// does not copy megabytes of output.
+struct Pending {
+    task_id: TaskId,
+    lease: LeaseId,
+    outcome: Arc<TaskOutcome>,
+    /// The output was already dropped once after a 413.
+    shrunk: bool,
+}
+
+#[derive(Default)]
+struct State {
+    running: HashMap<TaskId, Running>,
+    /// Oldest first.
+    undelivered: VecDeque<Pending>,
+}
+
+impl State {
+    /// Every lease the worker holds: running tasks and results not yet acknowledged (their
+    /// leases must stay alive or the server marks the task lost before the result lands).
+    fn held_leases(&self) -> Vec<HeldLease> {
+        let running = self.running.iter().map(|(id, r)| (*id, r.lease));
+        let pending = self.undelivered.iter().map(|p| (p.task_id, p.lease));
+        let mut leases: Vec<HeldLease> = running
+            .chain(pending)
+            .map(|(task_id, lease)| HeldLease { task_id, lease })
+            .collect();
+        leases.sort_by_key(|l| l.task_id);
+        leases.dedup_by_key(|l| l.task_id);
+        leases
+    }
+}
+
+/// A running worker: the client, the executors' context and the shared task state.
+pub struct Worker {
+    client: ApiClient,
+    ctx: Arc<ExecContext>,
+    name: String,
+    max_concurrent: usize,
+    poll_wait: Duration,
+    heartbeat_interval: Duration,
+    shutdown_grace: Duration,
+    /// std mutex: never held across an `.await`; each critical section is a few map
+    /// operations, and the executor tasks update it from their own tokio tasks.
+    state: Arc<Mutex<State>>,
+    /// Woken on every state change (task started or finished, result delivered or dropped).
+    changed: Arc<Notify>,
+    tasks: TaskTracker,
+}
+
+impl Worker {
+    /// Builds the worker from a validated config.
+    pub fn new(config: &Config) -> anyhow::Result<Self> {
+        let client = ApiClient::new(&config.server_url, &config.token)?;
+        Ok(Self {
+            client,
+            ctx: Arc::new(ExecContext::from_config(config)),
+            name: config.name.clone(),
+            max_concurrent: usize::try_from(config.max_concurrent).unwrap_or(1),
+            poll_wait: Duration::from_secs(config.poll_wait_secs),
+            heartbeat_interval: Duration::from_secs(config.heartbeat_interval_secs),
+            shutdown_grace: Duration::from_secs(config.shutdown_grace_secs),
+            state: Arc::default(),
+            changed: Arc::default(),
+            tasks: TaskTracker::new(),
+        })
+    }
+
+    /// Runs until `shutdown` is cancelled, then stops claiming, lets running tasks finish
+    /// within the grace period (killing the rest), delivers results, and returns.
+    pub async fn run(&self, shutdown: CancellationToken) {
+        let done = CancellationToken::new();
+        let lifecycle = async {
+            self.claim_loop(&shutdown).await;
+            info!("shutting down: claiming no more tasks");
+            self.drain().await;
+            done.cancel();
+        };
+        tokio::join!(
+            lifecycle,
+            self.heartbeat_loop(&done),
+            self.report_loop(&done)
+        );
+        info!("worker stopped");
+    }
+
+    fn lock(&self) -> MutexGuard<'_, State> {
+        // A panic while holding the lock leaves plain maps behind, still consistent.
+        self.state
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner)
+    }
+
+    /// Waits until `cond` holds, re-checking after every state change.
+    async fn wait_until(&self, cond: impl Fn(&State) -> bool) {
+        loop {
+            let notified = self.changed.notified();
+            tokio::pin!(notified);
+            // Register before checking, so a change between check and await is not missed.
+            notified.as_mut().enable();
+            if cond(&self.lock()) {
+                return;
+            }
+            notified.await;
+        }
+    }
+
+    async fn claim_loop(&self, shutdown: &CancellationToken) {
+        let mut backoff = Backoff::default();
+        loop {
+            let max = self.max_concurrent;
+            tokio::select! {
+                () = self.wait_until(|s| s.running.len() < max) => {}
+                () = shutdown.cancelled() => return,
+            }
+            let free = max.saturating_sub(self.lock().running.len());
+            let slots = u32::try_from(free).unwrap_or(u32::MAX);
+            let asked = Instant::now();
+            let claimed = tokio::select! {
+                claimed = self.client.claim(&self.name, slots, self.poll_wait) => claimed,
+                () = shutdown.cancelled() => return,
+            };
+            let delay = match claimed {
+                Ok(response) => {
+                    backoff.reset();
+                    let empty = response.tasks.is_empty();
+                    self.start_tasks(response.tasks, free);
+                    (empty && asked.elapsed() < MIN_EMPTY_CLAIM).then(|| backoff.next())
+                }
+                Err(err) => Some(self.claim_failed(&err, &mut backoff)),
+            };
+            if let Some(delay) = delay {
+                tokio::select! {
+                    () = sleep(delay) => {}
+                    () = shutdown.cancelled() => return,
+                }
+            }
+        }
+    }
+
+    /// Logs a failed claim and says how long to wait before the next one.
+    fn claim_failed(&self, err: &ClientError, backoff: &mut Backoff) -> Duration {
+        let why = error_chain(err);
+        match (err.kind(), err.status()) {
+            (FailureKind::Unauthorized, _) | (_, Some(StatusCode::FORBIDDEN)) => {
+                error!(
+                    error = %why,
+                    retry_in_secs = REJECTED_RETRY.as_secs(),
+                    "worker token rejected by server: check WORKER_TOKEN against the worker \
+                     token the bot printed"
+                );
+                REJECTED_RETRY
+            }
+            (FailureKind::Rejected, _) => {
+                error!(
+                    error = %why,
+                    retry_in_secs = REJECTED_RETRY.as_secs(),
+                    "server refused the claim"
+                );
+                REJECTED_RETRY
+            }
+            (FailureKind::Transient, _) => {
+                let delay = backoff.next().max(err.retry_after().unwrap_or_default());
+                warn!(error = %why, retry_in_ms = delay.as_millis(), "claim failed; retrying");
+                delay
+            }
+        }
+    }
+
+    fn start_tasks(&self, tasks: Vec<ClaimedTask>, free: usize) {
+        for (index, task) in tasks.into_iter().enumerate() {
+            let mut state = self.lock();
+            if state.running.contains_key(&task.id) {
+                warn!(task_id = %task.id, "server handed out a task already running; ignored");
+                continue;
+            }
+            if index >= free {
+                // Never run more than max_concurrent, whatever the server sends.
+                warn!(task_id = %task.id, "server sent more tasks than free slots; refusing");
+                state.undelivered.push_back(Pending {
+                    task_id: task.id,
+                    lease: task.lease,
+                    outcome: Arc::new(TaskOutcome::failure(
+                        "the worker had no free slot for this task",
+                    )),
+                    shrunk: false,
+                });
+                continue;
+            }
+            let cancel = CancellationToken::new();
+            state.running.insert(
+                task.id,
+                Running {
+                    lease: task.lease,
+                    cancel: cancel.clone(),
+                    stop: None,
+                },
+            );
+            drop(state);
+            self.spawn_task(task, cancel);
+        }
+        self.changed.notify_waiters();
+    }
+
+    fn spawn_task(&self, task: ClaimedTask, cancel: CancellationToken) {
+        let ctx = Arc::clone(&self.ctx);
+        let state = Arc::clone(&self.state);
+        let changed = Arc::clone(&self.changed);
+        info!(
+            task_id = %task.id,
+            kind = task.spec.kind().as_str(),
+            timeout_ms = task.timeout_ms,
+            "task started"
+        );
+        debug!(task_id = %task.id, summary = %task.spec.summary(), "task details");
+        self.tasks.spawn(async move {
+            let (id, lease) = (task.id, task.lease);
+            // Run in a task of its own so a panic in an executor becomes a failed outcome
+            // instead of a slot that never frees.
+            let run = tokio::spawn(async move { exec::execute(&ctx, &task, cancel).await });
+            let outcome = run.await.unwrap_or_else(|err| {
+                error!(task_id = %id, error = %err, "executor crashed");
+                TaskOutcome::failure("the worker failed while running this task")
+            });
+            finish(&state, id, lease, outcome);
+            changed.notify_waiters();
+        });
+    }
+
+    async fn heartbeat_loop(&self, done: &CancellationToken) {
+        loop {
+            // Idle workers send no heartbeats: the claim long poll already says we are alive.
+            tokio::select! {
+                () = self.wait_until(|s| !s.running.is_empty() || !s.undelivered.is_empty()) => {}
+                () = done.cancelled() => return,
+            }
+            tokio::select! {
+                () = sleep(self.heartbeat_interval) => {}
+                () = done.cancelled() => return,
+            }
+            let leases = self.lock().held_leases();
+            if leases.is_empty() {
+                continue;
+            }
+            let answer = tokio::select! {
+                answer = self.client.heartbeat(&self.name, leases) => answer,
+                () = done.cancelled() => return,
+            };
+            match answer {
+                Ok(answer) => self.apply_heartbeat(&answer),
+                Err(err) => warn!(error = %error_chain(&err), "heartbeat failed"),
+            }
+        }
+    }
+
+    fn apply_heartbeat(&self, answer: &HeartbeatResponse) {
+        let mut state = self.lock();
+        for report in &answer.leases {
+            let id = report.task_id;
+            let stop = match report.state {
+                LeaseState::Active => continue,
+                LeaseState::CancelRequested => StopReason::CancelRequested,
+                LeaseState::Gone => StopReason::LeaseGone,
+            };
+            if let Some(running) = state.running.get_mut(&id) {
+                if running.stop.is_none() {
+                    info!(task_id = %id, reason = ?stop, "stopping task");
+                    running.stop = Some(stop);
+                    running.cancel.cancel();
+                }
+            } else if stop == StopReason::LeaseGone {
+                warn!(task_id = %id, "lease gone before the result was delivered; dropping it");
+                state.undelivered.retain(|p| p.task_id != id);
+            }
+        }
+        drop(state);
+        self.changed.notify_waiters();
+    }
+
+    async fn report_loop(&self, done: &CancellationToken) {
+        let mut backoff = Backoff::default();
+        loop {
+            tokio::select! {
+                () = self.wait_until(|s| !s.undelivered.is_empty()) => {}
+                () = done.cancelled() => return,
+            }
+            let Some((id, lease, outcome, shrunk)) = self
+                .lock()
+                .undelivered
+                .front()
+                .map(|p| (p.task_id, p.lease, Arc::clone(&p.outcome), p.shrunk))
+            else {
+                continue;
+            };
+            let sent = tokio::select! {
+                sent = self.client.submit_result(&self.name, id, lease, &outcome) => sent,
+                () = done.cancelled() => return,
+            };
+            let delay = match sent {
+                Ok(ack) => {
+                    info!(task_id = %id, duplicate = ack.duplicate, "result delivered");
+                    self.remove_pending(id);
+                    backoff.reset();
+                    continue;
+                }
+                Err(err) if err.status() == Some(StatusCode::PAYLOAD_TOO_LARGE) && !shrunk => {
+                    warn!(task_id = %id, "result too large for the server; sending it without output");
+                    self.replace_pending(id, without_output(&outcome));
+                    continue;
+                }
+                Err(err) => match err.kind() {
+                    FailureKind::Rejected => {
+                        // 403 not holder, 404 unknown task, 409 lease mismatch: final.
+                        error!(task_id = %id, error = %error_chain(&err), "server refused the result; dropping it");
+                        self.remove_pending(id);
+                        continue;
+                    }
+                    FailureKind::Unauthorized => {
+                        error!(task_id = %id, error = %error_chain(&err), "worker token rejected while delivering a result; will retry");
+                        REJECTED_RETRY
+                    }
+                    FailureKind::Transient => {
+                        let delay = backoff.next().max(err.retry_after().unwrap_or_default());
+                        warn!(task_id = %id, error = %error_chain(&err), retry_in_ms = delay.as_millis(), "result delivery failed; retrying");
+                        delay
+                    }
+                },
+            };
+            tokio::select! {
+                () = sleep(delay) => {}
+                () = done.cancelled() => return,
+            }
+        }
+    }
+
+    fn stop_all(&self, reason: StopReason) {
+        let mut state = self.lock();
+        warn!(
+            killing = state.running.len(),
+            "shutdown grace period over; killing the remaining tasks"
+        );
+        for running in state.running.values_mut() {
+            running.stop.get_or_insert(reason);
+            running.cancel.cancel();
+        }
+    }
+
+    fn remove_pending(&self, id: TaskId) {
+        self.lock().undelivered.retain(|p| p.task_id != id);
+        self.changed.notify_waiters();
+    }
+
+    fn replace_pending(&self, id: TaskId, outcome: TaskOutcome) {
+        if let Some(pending) = self.lock().undelivered.iter_mut().find(|p| p.task_id == id) {
+            pending.outcome = Arc::new(outcome);
+            pending.shrunk = true;
+        }
+    }
+
+    /// After shutdown: running tasks get the grace period, then are killed; results are
+    /// then retried for a bounded time so an unreachable server cannot hold the exit.
+    async fn drain(&self) {
+        let running = self.lock().running.len();
+        if running > 0 {
+            info!(running, grace_secs = self.shutdown_grace.as_secs(), "waiting for running tasks");
+        }
+        let all_finished = self.wait_until(|s| s.running.is_empty());
+        if timeout(self.shutdown_grace, all_finished).await.is_err() {
+            self.stop_all(StopReason::Shutdown);
+            self.wait_until(|s| s.running.is_empty()).await;
+        }
+        self.tasks.close();
+        self.tasks.wait().await;
+        let delivery = self.shutdown_grace.max(MIN_DELIVERY_GRACE);
+        let delivered = self.wait_until(|s| s.undelivered.is_empty());
+        if timeout(delivery, delivered).await.is_err() {
+            let left: Vec<String> = self
+                .lock()
+                .undelivered
+                .iter()
+                .map(|p| p.task_id.to_string())
+                .collect();
+            error!(tasks = ?left, "exiting with undelivered results; the server will mark these tasks lost");
+        }
+    }
+}
+
+/// Records a finished task: its result is queued for delivery, unless its lease is gone.
+fn finish(state: &Mutex<State>, id: TaskId, lease: LeaseId, mut outcome: TaskOutcome) {
+    let mut state = state.lock().unwrap_or_else(std::sync::PoisonError::into_inner);
+    let stop = state.running.remove(&id).and_then(|r| r.stop);
+    if stop == Some(StopReason::LeaseGone) {
+        info!(task_id = %id, "task stopped because its lease is gone; result dropped");
+        return;
+    }
+    if outcome.status == OutcomeStatus::Cancelled {
+        outcome.error = Some(
+            match stop {
+                Some(StopReason::Shutdown) => "the worker shut down before the task finished",
+                _ => "cancelled on request",
+            }
+            .to_owned(),
+        );
+    }
+    info!(
+        task_id = %id,
+        status = ?outcome.status,
+        exit_code = ?outcome.exit_code,
+        duration_ms = outcome.duration_ms,
+        "task finished"
+    );
+    state.undelivered.push_back(Pending {
+        task_id: id,
+        lease,
+        outcome: Arc::new(outcome),
+        shrunk: false,
+    });
+}
+
+/// The outcome without its output, for a server that refused the full one (413). A
+/// success without its content is not a success for the client, so it becomes a failure.
+fn without_output(outcome: &TaskOutcome) -> TaskOutcome {
+    let size = outcome.stdout.len() + outcome.stderr.len();
+    let mut slim = outcome.clone();
+    slim.stdout = String::new();
+    slim.stderr = String::new();
+    slim.stdout_encoding = openclaw_shared::ContentEncoding::Utf8;
+    slim.stdout_truncated = !outcome.stdout.is_empty();
+    slim.stderr_truncated = !outcome.stderr.is_empty();
+    let note = format!("the output ({size} bytes) was larger than the server accepts");
+    slim.error = Some(match &outcome.error {
+        Some(error) => format!("{error}; {note}"),
+        None => note,
+    });
+    if slim.status == OutcomeStatus::Succeeded {
+        slim.status = OutcomeStatus::Failed;
+    }
+    slim
+}
+
+/// `err: cause: cause`, for logs: the top-level message alone hides why a request failed.
+fn error_chain(err: &dyn StdError) -> String {
+    let mut text = err.to_string();
+    let mut source = err.source();
+    while let Some(cause) = source {
+        text.push_str(": ");
+        text.push_str(&cause.to_string());
+        source = cause.source();
+    }
+    text
+}
+
+/// Capped exponential backoff with jitter: half the delay fixed, half random, so many
+/// workers restarting together do not retry in lockstep.
+#[derive(Debug, Default)]
+struct Backoff {
+    attempt: u32,
+}
+
+impl Backoff {
+    fn next(&mut self) -> Duration {
+        let exp = BACKOFF_BASE.saturating_mul(1 << self.attempt.min(16));
+        self.attempt = self.attempt.saturating_add(1);
+        let ceiling = exp.min(BACKOFF_CAP);
+        let half = ceiling / 2;
+        let half_ms = u64::try_from(half.as_millis()).unwrap_or(u64::MAX);
+        half + Duration::from_millis(fastrand::u64(0..=half_ms))
+    }
+
+    fn reset(&mut self) {
+        self.attempt = 0;
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn backoff_grows_and_stays_under_the_cap() {
+        let mut backoff = Backoff::default();
+
+        let first = backoff.next();
+        let delays: Vec<Duration> = (0..20).map(|_| backoff.next()).collect();
+
+        assert!(first <= BACKOFF_BASE);
+        assert!(delays.iter().all(|d| *d <= BACKOFF_CAP));
+        assert!(delays.last().unwrap() >= &(BACKOFF_CAP / 2));
+    }
+
+    #[test]
+    fn backoff_reset_starts_over() {
+        let mut backoff = Backoff::default();
+        for _ in 0..10 {
+            backoff.next();
+        }
+
+        backoff.reset();
+
+        assert!(backoff.next() <= BACKOFF_BASE);
+    }
+
+    #[test]
+    fn held_leases_cover_running_tasks_and_undelivered_results_once() {
+        let (a, b) = (TaskId::new(), TaskId::new());
+        let mut state = State::default();
+        state.running.insert(
+            a,
+            Running {
+                lease: LeaseId::new(),
+                cancel: CancellationToken::new(),
+                stop: None,
+            },
+        );
+        for id in [a, b] {
+            state.undelivered.push_back(Pending {
+                task_id: id,
+                lease: LeaseId::new(),
+                outcome: Arc::new(TaskOutcome::failure("x")),
+                shrunk: false,
+            });
+        }
+
+        let mut ids: Vec<TaskId> = state.held_leases().iter().map(|l| l.task_id).collect();
+        ids.sort();
+
+        let mut expected = vec![a, b];
+        expected.sort();
+        assert_eq!(ids, expected);
+    }
+
+    #[test]
+    fn result_without_output_is_a_failure_that_says_why() {
+        let mut outcome = TaskOutcome::new(OutcomeStatus::Succeeded);
+        outcome.stdout = "x".repeat(100);
+
+        let slim = without_output(&outcome);
+
+        assert_eq!(slim.status, OutcomeStatus::Failed);
+        assert!(slim.stdout.is_empty());
+        assert!(slim.stdout_truncated);
+        assert!(slim.error.unwrap().contains("100 bytes"));
+    }
+
+    #[test]
+    fn cancelled_task_stopped_for_shutdown_says_so() {
+        let state = Mutex::new(State::default());
+        let (id, lease) = (TaskId::new(), LeaseId::new());
+        state.lock().unwrap().running.insert(
+            id,
+            Running {
+                lease,
+                cancel: CancellationToken::new(),
+                stop: Some(StopReason::Shutdown),
+            },
+        );
+
+        finish(&state, id, lease, TaskOutcome::new(OutcomeStatus::Cancelled));
+
+        let state = state.lock().unwrap();
+        let error = state.undelivered[0].outcome.error.clone().unwrap();
+        assert!(error.contains("shut down"), "{error}");
+        assert!(state.running.is_empty());
+    }
+
+    #[test]
+    fn task_whose_lease_is_gone_is_not_reported() {
+        let state = Mutex::new(State::default());
+        let (id, lease) = (TaskId::new(), LeaseId::new());
+        state.lock().unwrap().running.insert(
+            id,
+            Running {
+                lease,
+                cancel: CancellationToken::new(),
+                stop: Some(StopReason::LeaseGone),
+            },
+        );
+
+        finish(&state, id, lease, TaskOutcome::new(OutcomeStatus::Cancelled));
+
+        assert!(state.lock().unwrap().undelivered.is_empty());
+    }
+}
