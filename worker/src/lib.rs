@@ -7,11 +7,13 @@
 //! - [`poll`]: the loop: claims for free slots, heartbeats, result delivery, shutdown.
 //! - [`exec`]: the executors behind the single [`exec::execute`] seam.
 //! - [`telemetry`]: logging setup.
+//! - [`policy`]: the local policy: verdicts, path resolution, child environment, canary lock.
 
 pub mod client;
 pub mod config;
 pub mod exec;
 pub mod poll;
+pub mod policy;
 pub mod telemetry;
 
 pub use config::Config;

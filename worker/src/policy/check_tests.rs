@@ -1,0 +1,558 @@
+//! Tests of `check`: the attack cases of issue 4 that the policy decides, on a fake home in
+//! a temp directory with fake programs in a private search path.
+
+use super::*;
+use std::os::unix::fs::{symlink, PermissionsExt};
+
+use crate::policy::file::CommandRule;
+
+struct Fixture {
+    _dir: tempfile::TempDir,
+    home: PathBuf,
+    bin: PathBuf,
+    policy: Policy,
+    env: CheckEnv,
+}
+
+fn executable(path: &Path) {
+    std::fs::write(path, "#!/bin/sh\n").unwrap();
+    std::fs::set_permissions(path, std::fs::Permissions::from_mode(0o755)).unwrap();
+}
+
+impl Fixture {
+    fn new() -> Self {
+        let dir = tempfile::tempdir().unwrap();
+        let root = std::fs::canonicalize(dir.path()).unwrap();
+        let home = root.join("home");
+        let bin = root.join("bin");
+        for sub in [".ssh", "Projects/app", "Downloads/openclaw", "Other"] {
+            std::fs::create_dir_all(home.join(sub)).unwrap();
+        }
+        std::fs::write(home.join(".ssh/id_rsa"), "PRIVATE").unwrap();
+        std::fs::write(home.join("Projects/notes.txt"), "notes").unwrap();
+        std::fs::write(home.join("Projects/app/.env"), "KEY=1").unwrap();
+        std::fs::create_dir_all(&bin).unwrap();
+        for name in [
+            "ls",
+            "git",
+            "date",
+            "sh",
+            "bash",
+            "python3",
+            "node",
+            "osascript",
+            "sudo",
+            "env",
+            "find",
+            "cat",
+            "security",
+        ] {
+            executable(&bin.join(name));
+        }
+        let mut policy = Policy::default();
+        policy.commands.path = vec![bin.to_string_lossy().into_owned()];
+        let env = CheckEnv {
+            home: home.clone(),
+            default_cwd: home.join("Projects"),
+            path: Vec::new(),
+        };
+        Self {
+            _dir: dir,
+            home,
+            bin,
+            policy,
+            env,
+        }
+    }
+
+    fn check(&self, spec: TaskSpec) -> Decision {
+        check(&self.policy, &spec, &self.env)
+    }
+
+    fn run(&self, command: &str) -> Decision {
+        self.check(TaskSpec::Command {
+            command: command.into(),
+            cwd: None,
+        })
+    }
+
+    fn read(&self, path: &str) -> Decision {
+        self.check(TaskSpec::FileRead { path: path.into() })
+    }
+
+    fn write(&self, path: &str, content: &str) -> Decision {
+        self.check(TaskSpec::FileWrite {
+            path: path.into(),
+            content: content.into(),
+            encoding: ContentEncoding::Utf8,
+        })
+    }
+}
+
+fn assert_verdict(decision: &Decision, verdict: Verdict, rule_prefix: &str) {
+    assert_eq!(decision.verdict, verdict, "{decision:?}");
+    assert!(decision.rule.starts_with(rule_prefix), "{decision:?}");
+}
+
+// ---- commands ----
+
+#[test]
+fn allowlisted_simple_command_is_allowed_and_runs_without_a_shell() {
+    let f = Fixture::new();
+
+    let decision = f.run("ls -la");
+
+    assert_verdict(&decision, Verdict::Allow, "commands.allow[0]");
+    assert_eq!(
+        decision.plan.exec,
+        Some(Exec::Direct {
+            program: f.bin.join("ls"),
+            argv: vec!["ls".into(), "-la".into()],
+        })
+    );
+    assert_eq!(decision.plan.cwd, Some(f.home.join("Projects")));
+}
+
+#[test]
+fn read_only_git_subcommands_are_allowed() {
+    let f = Fixture::new();
+
+    for command in [
+        "git status -s",
+        "git log --oneline -n 5",
+        "git diff --stat HEAD~1",
+        "git branch -a",
+    ] {
+        assert_eq!(f.run(command).verdict, Verdict::Allow, "{command}");
+    }
+}
+
+#[test]
+fn git_options_that_write_files_or_run_programs_are_not_allowed() {
+    let f = Fixture::new();
+
+    for command in [
+        "git diff --output=/tmp/x",
+        "git -c core.pager=sh log",
+        "git log --ext-diff",
+        "git diff --no-index /etc/hosts x",
+        "git branch evil",
+        "git push",
+        "date 0101000070",
+    ] {
+        assert_eq!(f.run(command).verdict, Verdict::Approve, "{command}");
+    }
+}
+
+#[test]
+fn shell_syntax_smuggled_into_an_allowlisted_command_needs_approval() {
+    let f = Fixture::new();
+
+    for command in [
+        "ls $(rm -rf ~)",
+        "ls `rm -rf ~`",
+        "ls; rm -rf ~",
+        "ls | sh",
+        "ls && rm -rf ~",
+        "ls\nrm -rf ~",
+        "ls 'a\nb'",
+        "ls > ~/Projects/x",
+        "ls $HOME",
+    ] {
+        let decision = f.run(command);
+        assert_verdict(&decision, Verdict::Approve, "shell_syntax");
+        assert_eq!(
+            decision.plan.exec,
+            Some(Exec::Shell {
+                command: command.into()
+            }),
+            "{command}"
+        );
+    }
+}
+
+#[test]
+fn inline_evaluation_needs_approval_even_when_allowlisted() {
+    let mut f = Fixture::new();
+    for program in ["sh", "python3", "node", "osascript", "env", "find"] {
+        f.policy.commands.allow.push(CommandRule {
+            program: program.into(),
+            args: Vec::new(),
+            options: vec!["*".into()],
+        });
+    }
+
+    for command in [
+        "sh -c 'ls'",
+        "bash -c ls",
+        "python3 -c 'print(1)'",
+        "node -e 1",
+        "osascript -e 'beep'",
+        "env sh",
+        "find . -delete",
+    ] {
+        assert_verdict(&f.run(command), Verdict::Approve, "inline_eval");
+    }
+}
+
+#[test]
+fn builtins_like_eval_are_never_allowed() {
+    let mut f = Fixture::new();
+    f.policy.default = Verdict::Allow;
+
+    let decision = f.run("eval ls");
+
+    assert_verdict(&decision, Verdict::Approve, "program_not_found");
+    assert!(decision.reason.contains("can run code"), "{decision:?}");
+}
+
+#[test]
+fn unknown_program_takes_the_default_but_never_allow() {
+    let mut f = Fixture::new();
+
+    assert_verdict(&f.run("frobnicate"), Verdict::Approve, "program_not_found");
+    f.policy.default = Verdict::Deny;
+    assert_verdict(&f.run("frobnicate"), Verdict::Deny, "default");
+}
+
+#[test]
+fn a_look_alike_program_in_the_cwd_is_not_the_allowed_one() {
+    let f = Fixture::new();
+    executable(&f.home.join("Projects/ls"));
+    symlink(f.bin.join("ls"), f.home.join("Projects/myls")).unwrap();
+
+    assert_verdict(&f.run("./ls"), Verdict::Approve, "default");
+    assert_verdict(&f.run("./myls"), Verdict::Approve, "default");
+}
+
+#[test]
+fn denied_programs_are_denied_directly_behind_runners_and_in_pipelines() {
+    let f = Fixture::new();
+
+    assert_verdict(&f.run("sudo ls"), Verdict::Deny, "builtin.deny_commands[0]");
+    assert_verdict(
+        &f.run("env sudo id"),
+        Verdict::Deny,
+        "builtin.deny_commands[0]",
+    );
+    assert_verdict(
+        &f.run("security dump-keychain"),
+        Verdict::Deny,
+        "builtin.deny_commands",
+    );
+    assert_verdict(
+        &f.run("ls | sudo sh"),
+        Verdict::Deny,
+        "builtin.deny_commands[0]",
+    );
+}
+
+#[test]
+fn file_deny_rule_matches_its_argument_prefix() {
+    let mut f = Fixture::new();
+    f.policy.commands.deny.push(CommandRule {
+        program: "git".into(),
+        args: vec!["push".into()],
+        options: Vec::new(),
+    });
+
+    assert_verdict(
+        &f.run("git push --force"),
+        Verdict::Deny,
+        "commands.deny[0]",
+    );
+    assert_verdict(&f.run("git status"), Verdict::Allow, "commands.allow");
+}
+
+#[test]
+fn arguments_naming_a_denied_path_are_denied_however_spelled() {
+    let f = Fixture::new();
+    let home = f.home.display();
+
+    for command in [
+        "ls ~/.ssh".to_owned(),
+        "ls ~/.ssh/../.ssh/id_rsa".to_owned(),
+        format!("ls /{home}//.ssh/./id_rsa"),
+        "ls ../.ssh".to_owned(),
+        "git log --format=%h ../.ssh/id_rsa".to_owned(),
+        "cat app/.env".to_owned(),
+        "echo hi; cat ~/.ssh/id_rsa".to_owned(),
+        "git diff --output=../.ssh/x".to_owned(),
+    ] {
+        assert_verdict(&f.run(&command), Verdict::Deny, "builtin.deny_paths");
+    }
+}
+
+#[test]
+fn working_directory_inside_a_denied_path_is_denied() {
+    let f = Fixture::new();
+
+    let decision = f.check(TaskSpec::Command {
+        command: "ls".into(),
+        cwd: Some("~/.ssh".into()),
+    });
+
+    assert_verdict(&decision, Verdict::Deny, "builtin.deny_paths[0]");
+}
+
+#[test]
+fn default_deny_also_denies_shell_syntax_and_default_allow_still_approves_it() {
+    let mut f = Fixture::new();
+    f.policy.default = Verdict::Deny;
+    assert_verdict(&f.run("ls | wc"), Verdict::Deny, "default");
+
+    f.policy.default = Verdict::Allow;
+    assert_verdict(&f.run("ls | wc"), Verdict::Approve, "shell_syntax");
+}
+
+#[test]
+fn empty_and_oversized_commands_are_denied() {
+    let mut f = Fixture::new();
+    f.policy.limits.max_command_bytes = 8;
+
+    assert_verdict(&f.run("   "), Verdict::Deny, "command");
+    assert_verdict(
+        &f.run("ls -la /tmp"),
+        Verdict::Deny,
+        "limits.max_command_bytes",
+    );
+}
+
+// ---- files ----
+
+#[test]
+fn read_inside_a_read_root_is_allowed_and_outside_needs_approval() {
+    let mut f = Fixture::new();
+    f.policy.paths.read_roots = vec!["~/Projects".into()];
+    std::fs::write(f.home.join("Other/x"), "x").unwrap();
+
+    assert_verdict(&f.read("notes.txt"), Verdict::Allow, "paths.read_roots[0]");
+    assert_verdict(&f.read("~/Other/x"), Verdict::Approve, "default");
+    assert_eq!(
+        f.read("notes.txt").plan.paths,
+        [f.home.join("Projects/notes.txt")]
+    );
+}
+
+#[test]
+fn traversal_out_of_a_root_into_ssh_is_denied() {
+    let f = Fixture::new();
+
+    assert_verdict(
+        &f.read("../.ssh/id_rsa"),
+        Verdict::Deny,
+        "builtin.deny_paths[0]",
+    );
+    assert_verdict(
+        &f.read("~/Projects/../.ssh/id_rsa"),
+        Verdict::Deny,
+        "builtin.deny_paths[0]",
+    );
+}
+
+#[test]
+fn symlink_inside_a_root_pointing_at_ssh_is_denied() {
+    let f = Fixture::new();
+    symlink(f.home.join(".ssh"), f.home.join("Projects/innocent")).unwrap();
+    symlink(
+        f.home.join(".ssh/id_rsa"),
+        f.home.join("Downloads/openclaw/key.txt"),
+    )
+    .unwrap();
+
+    let read = f.read("innocent/id_rsa");
+    let write = f.write("~/Downloads/openclaw/key.txt", "overwrite");
+
+    assert_verdict(&read, Verdict::Deny, "builtin.deny_paths[0]");
+    assert_eq!(read.plan.paths, [f.home.join(".ssh/id_rsa")]);
+    assert_verdict(&write, Verdict::Deny, "builtin.deny_paths[0]");
+}
+
+#[test]
+fn deny_path_spelled_differently_is_still_denied() {
+    let f = Fixture::new();
+    let home = f.home.display();
+
+    for path in [
+        "~/.ssh/../.ssh/id_rsa".to_owned(),
+        format!("/{home}//.ssh/./id_rsa"),
+        format!("{home}/.ssh/."),
+        "~/.ssh/".to_owned(),
+        "~/.SSH/id_rsa".to_owned(),
+        "~/Projects/./app/../../.ssh/id_rsa".to_owned(),
+    ] {
+        assert_verdict(&f.read(&path), Verdict::Deny, "builtin.deny_paths[0]");
+    }
+}
+
+#[test]
+fn env_files_are_denied_anywhere() {
+    let f = Fixture::new();
+
+    assert_verdict(&f.read("app/.env"), Verdict::Deny, "builtin.deny_paths");
+    assert_verdict(
+        &f.write("app/.env.local", "x"),
+        Verdict::Deny,
+        "builtin.deny_paths",
+    );
+}
+
+#[test]
+fn reads_over_the_limit_and_of_non_files_are_denied() {
+    let mut f = Fixture::new();
+    f.policy.limits.max_read_bytes = 4;
+
+    assert_verdict(&f.read("notes.txt"), Verdict::Deny, "limits.max_read_bytes");
+    assert_verdict(&f.read("app"), Verdict::Deny, "path");
+}
+
+#[test]
+fn write_inside_the_write_root_is_allowed_with_its_content_hash() {
+    let f = Fixture::new();
+
+    let decision = f.write("~/Downloads/openclaw/new/note.txt", "hello");
+
+    assert_verdict(&decision, Verdict::Allow, "paths.write_roots[0]");
+    assert_eq!(
+        decision.plan.content_sha256,
+        Some(<[u8; 32]>::from(Sha256::digest(b"hello")))
+    );
+}
+
+#[test]
+fn base64_content_is_measured_and_hashed_decoded() {
+    let mut f = Fixture::new();
+    f.policy.limits.max_write_bytes = 5;
+    let spec = |content: &str| TaskSpec::FileWrite {
+        path: "~/Downloads/openclaw/b".into(),
+        content: content.into(),
+        encoding: ContentEncoding::Base64,
+    };
+
+    let ok = f.check(spec("aGVsbG8="));
+
+    assert_verdict(&ok, Verdict::Allow, "paths.write_roots");
+    assert_eq!(
+        ok.plan.content_sha256,
+        Some(<[u8; 32]>::from(Sha256::digest(b"hello")))
+    );
+    assert_verdict(
+        &f.check(spec("aGVsbG8h")),
+        Verdict::Deny,
+        "limits.max_write_bytes",
+    );
+    assert_verdict(&f.check(spec("not base64!")), Verdict::Deny, "content");
+}
+
+#[test]
+fn writes_that_would_run_code_later_are_denied() {
+    let f = Fixture::new();
+    let bin = f.bin.join("ls").display().to_string();
+
+    assert_verdict(
+        &f.write("~/.zshrc", "x"),
+        Verdict::Deny,
+        "builtin.deny_write_paths",
+    );
+    assert_verdict(
+        &f.write("app/.git/config", "x"),
+        Verdict::Deny,
+        "builtin.deny_write_paths",
+    );
+    assert_verdict(
+        &f.write("app/.git/hooks/pre-commit", "x"),
+        Verdict::Deny,
+        "builtin.deny_write_paths",
+    );
+    assert_verdict(&f.write(&bin, "x"), Verdict::Deny, "commands.path");
+}
+
+#[test]
+fn the_workers_own_files_are_denied() {
+    let mut f = Fixture::new();
+    let state = f.home.join("Projects/state");
+    std::fs::create_dir_all(&state).unwrap();
+    std::fs::write(state.join("totp.secret"), "S").unwrap();
+    f.policy.protect(&state);
+
+    assert_verdict(&f.read("state/totp.secret"), Verdict::Deny, "protected[0]");
+    assert_verdict(&f.run("ls state"), Verdict::Deny, "protected[0]");
+    let edit = f.check(TaskSpec::FileEdit {
+        path: "state/audit.jsonl".into(),
+        old_string: "a".into(),
+        new_string: "b".into(),
+        replace_all: false,
+    });
+    assert_verdict(&edit, Verdict::Deny, "protected[0]");
+}
+
+#[test]
+fn canary_touch_is_denied_and_asks_for_a_lock() {
+    let mut f = Fixture::new();
+    f.policy.paths.canary = vec!["~/Projects/passwords.txt".into()];
+    std::fs::write(f.home.join("Projects/passwords.txt"), "bait").unwrap();
+
+    let read = f.read("passwords.txt");
+    let command = f.run("ls ./passwords.txt");
+    let other = f.read("notes.txt");
+
+    assert_verdict(&read, Verdict::Deny, "paths.canary[0]");
+    assert_eq!(read.canary, Some(f.home.join("Projects/passwords.txt")));
+    assert_verdict(&command, Verdict::Deny, "paths.canary[0]");
+    assert!(command.canary.is_some());
+    assert_eq!(other.canary, None);
+}
+
+#[test]
+fn canary_inside_a_denied_directory_still_locks() {
+    let mut f = Fixture::new();
+    f.policy.paths.canary = vec!["~/.ssh/id_rsa".into()];
+
+    let decision = f.read("~/.ssh/id_rsa");
+
+    assert_verdict(&decision, Verdict::Deny, "paths.canary[0]");
+    assert!(decision.canary.is_some());
+}
+
+// ---- claude ----
+
+fn claude(cwd: Option<&str>) -> TaskSpec {
+    TaskSpec::Claude {
+        prompt: "$(rm -rf ~) is text here".into(),
+        session_id: None,
+        cwd: cwd.map(Into::into),
+    }
+}
+
+#[test]
+fn claude_takes_its_own_tier() {
+    let mut f = Fixture::new();
+
+    assert_verdict(&f.check(claude(None)), Verdict::Approve, "claude.tier");
+    f.policy.claude.tier = Verdict::Allow;
+    assert_verdict(&f.check(claude(None)), Verdict::Allow, "claude.tier");
+}
+
+#[test]
+fn claude_without_permission_prompts_is_never_allowed_outright() {
+    let mut f = Fixture::new();
+    f.policy.claude.tier = Verdict::Allow;
+    f.policy.claude.dangerously_skip_permissions = true;
+
+    assert_verdict(
+        &f.check(claude(None)),
+        Verdict::Approve,
+        "claude.dangerously_skip_permissions",
+    );
+}
+
+#[test]
+fn claude_in_a_denied_directory_is_denied() {
+    let f = Fixture::new();
+
+    assert_verdict(
+        &f.check(claude(Some("~/.ssh"))),
+        Verdict::Deny,
+        "builtin.deny_paths[0]",
+    );
+}
