@@ -1,1 +1,69 @@
-fn main() {}
+//! `openclaw-bot`: loads the configuration, builds the app and runs it until Ctrl-C or
+//! SIGTERM. Zero configuration works: 127.0.0.1:3456, state in ./data, tokens generated.
+
+use std::path::PathBuf;
+use std::process::ExitCode;
+
+use anyhow::Context;
+use clap::Parser;
+use openclaw_bot::{telemetry, App, Config};
+use tokio_util::sync::CancellationToken;
+
+/// OpenClaw cloud process: task queue, HTTP API and Discord bot.
+#[derive(Debug, Parser)]
+#[command(version, about)]
+struct Args {
+    /// TOML config file (keys documented in config.example.toml).
+    #[arg(long, value_name = "PATH", env = "OPENCLAW_CONFIG")]
+    config: Option<PathBuf>,
+}
+
+#[tokio::main]
+async fn main() -> ExitCode {
+    match try_main().await {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(err) => {
+            eprintln!("openclaw-bot: error: {err:#}");
+            ExitCode::FAILURE
+        }
+    }
+}
+
+async fn try_main() -> anyhow::Result<()> {
+    // Before parsing arguments, so `.env` may set OPENCLAW_CONFIG too.
+    let dotenv = dotenvy::dotenv();
+    let args = Args::parse();
+    telemetry::init(telemetry::DEFAULT_FILTER);
+    match dotenv {
+        Ok(path) => tracing::debug!(path = %path.display(), "loaded .env"),
+        Err(err) if err.not_found() => {}
+        Err(err) => return Err(err).context("reading .env"),
+    }
+    let config = Config::load(args.config.as_deref())?;
+    let app = App::build(config).await?;
+    if let Some(notice) = app.token_notice() {
+        // Printed, never logged: log pipelines must not collect the tokens.
+        eprintln!("{notice}");
+    }
+    let shutdown = CancellationToken::new();
+    tokio::spawn(cancel_on_signal(shutdown.clone()));
+    app.run(shutdown).await
+}
+
+/// Cancels `shutdown` on Ctrl-C or SIGTERM (what `docker stop` sends).
+async fn cancel_on_signal(shutdown: CancellationToken) {
+    let mut term = match tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
+        Ok(term) => term,
+        Err(err) => {
+            tracing::error!(error = %err, "cannot listen for SIGTERM; only Ctrl-C stops the bot");
+            let _ = tokio::signal::ctrl_c().await;
+            shutdown.cancel();
+            return;
+        }
+    };
+    tokio::select! {
+        _ = tokio::signal::ctrl_c() => {}
+        _ = term.recv() => {}
+    }
+    shutdown.cancel();
+}

@@ -1,0 +1,236 @@
+//! `ApiError`: every way a request can fail, mapped in one place to a status, a stable
+//! [`ErrorCode`], a message safe to show, and a log level.
+
+use axum::http::StatusCode;
+use axum::response::{IntoResponse, Response};
+use axum::Json;
+use openclaw_shared::{ErrorBody, ErrorCode};
+
+use crate::queue::QueueError;
+
+/// A failed request. Client mistakes carry a message for the client; server failures
+/// carry their cause for the log and show only a generic message on the wire.
+#[derive(Debug, thiserror::Error)]
+pub enum ApiError {
+    /// The body is not JSON of the expected shape.
+    #[error("{0}")]
+    InvalidJson(String),
+    /// A field or query parameter is missing, empty, malformed or out of range.
+    #[error("{0}")]
+    InvalidField(String),
+    /// A field is longer than its configured limit.
+    #[error("{field} is longer than {limit} bytes")]
+    FieldTooLong {
+        /// The field's name as the client spells it.
+        field: &'static str,
+        /// The limit, in bytes.
+        limit: usize,
+    },
+    /// No valid `Authorization: Bearer <token>`.
+    #[error("Unauthorized")]
+    Unauthorized,
+    /// The token is valid but its role may not use this route.
+    #[error("this token's role ({0}) may not use this route")]
+    Forbidden(&'static str),
+    /// No such task (also for ids that are not UUIDs: to a client they are the same).
+    #[error("Task not found")]
+    TaskNotFound,
+    /// No such route.
+    #[error("no route for {0}")]
+    RouteNotFound(String),
+    /// The route exists but not with this method.
+    #[error("method not allowed")]
+    MethodNotAllowed,
+    /// The body is over `http.body_limit_bytes`.
+    #[error("request body is larger than the limit")]
+    PayloadTooLarge,
+    /// The request ran past `http.request_timeout_secs`.
+    #[error("request timed out")]
+    Timeout,
+    /// A handler panicked (a bug); the panic message goes to the log only.
+    #[error("handler panicked: {0}")]
+    Panic(String),
+    /// The queue refused or failed.
+    #[error(transparent)]
+    Queue(#[from] QueueError),
+}
+
+/// How loudly a failure is logged: client mistakes are routine, server failures are not.
+enum Log {
+    Debug,
+    Warn,
+    Error,
+}
+
+impl ApiError {
+    /// Status, code, wire message and log level, all decided here.
+    fn parts(&self) -> (StatusCode, ErrorCode, String, Log) {
+        use ApiError as E;
+        let shown = || self.to_string();
+        match self {
+            E::InvalidJson(_) => (
+                StatusCode::BAD_REQUEST,
+                ErrorCode::InvalidJson,
+                shown(),
+                Log::Debug,
+            ),
+            E::InvalidField(_) => (
+                StatusCode::BAD_REQUEST,
+                ErrorCode::InvalidField,
+                shown(),
+                Log::Debug,
+            ),
+            E::FieldTooLong { .. } => (
+                StatusCode::BAD_REQUEST,
+                ErrorCode::FieldTooLong,
+                shown(),
+                Log::Debug,
+            ),
+            // The original's exact text, which its clients may match on.
+            E::Unauthorized => (
+                StatusCode::UNAUTHORIZED,
+                ErrorCode::Unauthorized,
+                shown(),
+                Log::Debug,
+            ),
+            E::Forbidden(_) => (
+                StatusCode::FORBIDDEN,
+                ErrorCode::Forbidden,
+                shown(),
+                Log::Warn,
+            ),
+            E::TaskNotFound => (
+                StatusCode::NOT_FOUND,
+                ErrorCode::NotFound,
+                shown(),
+                Log::Debug,
+            ),
+            E::RouteNotFound(_) => (
+                StatusCode::NOT_FOUND,
+                ErrorCode::NotFound,
+                shown(),
+                Log::Debug,
+            ),
+            E::MethodNotAllowed => (
+                StatusCode::METHOD_NOT_ALLOWED,
+                ErrorCode::MethodNotAllowed,
+                shown(),
+                Log::Debug,
+            ),
+            E::PayloadTooLarge => (
+                StatusCode::PAYLOAD_TOO_LARGE,
+                ErrorCode::PayloadTooLarge,
+                shown(),
+                Log::Debug,
+            ),
+            E::Timeout => (
+                StatusCode::SERVICE_UNAVAILABLE,
+                ErrorCode::Unavailable,
+                shown(),
+                Log::Warn,
+            ),
+            E::Panic(_) => (
+                StatusCode::INTERNAL_SERVER_ERROR,
+                ErrorCode::Internal,
+                "internal error".into(),
+                Log::Error,
+            ),
+            E::Queue(err) => match err {
+                QueueError::NotFound(_) => (
+                    StatusCode::NOT_FOUND,
+                    ErrorCode::NotFound,
+                    "Task not found".into(),
+                    Log::Debug,
+                ),
+                // A worker reporting a task it does not hold is worth noticing: it is either
+                // a bug or a forged report.
+                QueueError::NotHolder(_) => (
+                    StatusCode::FORBIDDEN,
+                    ErrorCode::Forbidden,
+                    err.to_string(),
+                    Log::Warn,
+                ),
+                QueueError::LeaseMismatch(_) => (
+                    StatusCode::CONFLICT,
+                    ErrorCode::LeaseMismatch,
+                    err.to_string(),
+                    Log::Warn,
+                ),
+                QueueError::Conflict { .. } => (
+                    StatusCode::CONFLICT,
+                    ErrorCode::Conflict,
+                    err.to_string(),
+                    Log::Debug,
+                ),
+                QueueError::Store(_) => (
+                    StatusCode::INTERNAL_SERVER_ERROR,
+                    ErrorCode::Internal,
+                    "internal error".into(),
+                    Log::Error,
+                ),
+            },
+        }
+    }
+}
+
+impl IntoResponse for ApiError {
+    fn into_response(self) -> Response {
+        let (status, code, message, log) = self.parts();
+        match log {
+            Log::Debug => {
+                tracing::debug!(status = status.as_u16(), code = code.as_str(), error = %self, "request refused")
+            }
+            Log::Warn => {
+                tracing::warn!(status = status.as_u16(), code = code.as_str(), error = %self, "request refused")
+            }
+            Log::Error => {
+                tracing::error!(status = status.as_u16(), code = code.as_str(), error = %error_chain(&self), "request failed")
+            }
+        }
+        (status, Json(ErrorBody::new(code, message))).into_response()
+    }
+}
+
+/// An error and all its sources, `: `-separated, for logs (the wire never sees this).
+pub fn error_chain(err: &dyn std::error::Error) -> String {
+    let mut text = err.to_string();
+    let mut source = err.source();
+    while let Some(cause) = source {
+        text.push_str(": ");
+        text.push_str(&cause.to_string());
+        source = cause.source();
+    }
+    text
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn unauthorized_keeps_the_original_text() {
+        let (status, code, message, _) = ApiError::Unauthorized.parts();
+
+        assert_eq!(status, StatusCode::UNAUTHORIZED);
+        assert_eq!(code, ErrorCode::Unauthorized);
+        assert_eq!(message, "Unauthorized");
+    }
+
+    #[test]
+    fn a_panic_message_never_reaches_the_wire() {
+        let (status, _, message, _) = ApiError::Panic("secret detail".into()).parts();
+
+        assert_eq!(status, StatusCode::INTERNAL_SERVER_ERROR);
+        assert_eq!(message, "internal error");
+    }
+
+    #[test]
+    fn field_too_long_names_field_and_limit() {
+        let err = ApiError::FieldTooLong {
+            field: "command",
+            limit: 16384,
+        };
+
+        assert_eq!(err.to_string(), "command is longer than 16384 bytes");
+    }
+}

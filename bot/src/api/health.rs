@@ -1,0 +1,94 @@
+//! Health checks: a public one that says only "up" (for load balancers and Docker), and an
+//! admin one with queue depth, workers, database and Discord state.
+
+use std::collections::BTreeMap;
+
+use axum::extract::State;
+use axum::http::StatusCode;
+use axum::Json;
+use openclaw_shared::client::Health;
+use openclaw_shared::{EpochMillis, TaskStatus};
+use serde::Serialize;
+
+use super::auth::AdminAuth;
+use super::error::error_chain;
+use crate::app::{AppState, DiscordState};
+
+/// `GET /health`: unauthenticated, so it reveals nothing but liveness and version.
+pub async fn public() -> Json<Health> {
+    Json(Health {
+        status: "ok".into(),
+        version: env!("CARGO_PKG_VERSION").into(),
+    })
+}
+
+/// The answer of `GET /admin/health`.
+#[derive(Debug, Serialize)]
+pub struct AdminHealth {
+    /// `ok`, or `degraded` when the database does not answer (then the status is 503).
+    status: &'static str,
+    version: &'static str,
+    uptime_secs: u64,
+    /// `ok` or `error`.
+    database: &'static str,
+    discord_state: DiscordState,
+    /// Tasks per status, every status present (0 when none).
+    queue_depth: BTreeMap<&'static str, u64>,
+    workers: Vec<WorkerHealth>,
+}
+
+/// A worker the queue has heard from.
+#[derive(Debug, Serialize)]
+pub struct WorkerHealth {
+    name: String,
+    last_seen: EpochMillis,
+    running: usize,
+}
+
+/// `GET /admin/health` (admin token).
+pub async fn admin(_: AdminAuth, State(state): State<AppState>) -> (StatusCode, Json<AdminHealth>) {
+    let queue = state.queue();
+    let mut queue_depth: BTreeMap<&'static str, u64> =
+        TaskStatus::ALL.iter().map(|s| (s.as_str(), 0)).collect();
+    let mut workers = Vec::new();
+    let stats = match queue.ping().await {
+        Ok(()) => queue.stats().await,
+        Err(err) => Err(err),
+    };
+    let database_ok = match stats {
+        Ok(stats) => {
+            for (status, count) in stats.by_status {
+                queue_depth.insert(status.as_str(), count);
+            }
+            workers = stats
+                .workers
+                .into_iter()
+                .map(|w| WorkerHealth {
+                    name: w.name,
+                    last_seen: w.last_seen,
+                    running: w.running,
+                })
+                .collect();
+            true
+        }
+        Err(err) => {
+            tracing::error!(error = %error_chain(&err), "admin health: the database does not answer");
+            false
+        }
+    };
+    let status = if database_ok {
+        StatusCode::OK
+    } else {
+        StatusCode::SERVICE_UNAVAILABLE
+    };
+    let body = AdminHealth {
+        status: if database_ok { "ok" } else { "degraded" },
+        version: env!("CARGO_PKG_VERSION"),
+        uptime_secs: state.uptime().as_secs(),
+        database: if database_ok { "ok" } else { "error" },
+        discord_state: state.discord_state(),
+        queue_depth,
+        workers,
+    };
+    (status, Json(body))
+}

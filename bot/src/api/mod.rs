@@ -1,0 +1,100 @@
+//! The HTTP API: a thin axum adapter over the queue. Client routes in the original OpenClaw
+//! Worker's shape, the worker protocol under `/v1/worker`, health checks; every error is
+//! JSON (`{"error", "code"}`), never HTML.
+//!
+//! # Layout
+//! - [`auth`]: bearer tokens, one role per route group.
+//! - [`error`]: `ApiError` → status + code + log level, in one match.
+//! - [`extract`]: JSON/query/path extractors that reject with `ApiError`.
+//! - `tasks`, `worker`, `health`: the handlers; `validate`, `view`: their pure helpers.
+
+pub mod auth;
+pub mod error;
+pub mod extract;
+mod health;
+mod tasks;
+mod validate;
+mod view;
+mod worker;
+
+use std::any::Any;
+use std::time::Duration;
+
+use axum::extract::{DefaultBodyLimit, MatchedPath, Request, State};
+use axum::http::Uri;
+use axum::middleware::{self, Next};
+use axum::response::{IntoResponse, Response};
+use axum::routing::{get, post};
+use axum::Router;
+use openclaw_shared::worker::WORKER_API_PREFIX;
+use tower_http::catch_panic::CatchPanicLayer;
+use tower_http::trace::TraceLayer;
+
+pub use error::{error_chain, ApiError};
+
+use crate::app::AppState;
+
+/// The whole API as a router, for `App::run` and for tests that drive it directly.
+pub fn router(state: AppState) -> Router {
+    let body_limit = state.config().http.body_limit_bytes;
+    let request_timeout = Duration::from_secs(state.config().http.request_timeout_secs);
+    let worker = |path: &str| format!("{WORKER_API_PREFIX}{path}");
+    Router::new()
+        .route("/tasks", post(tasks::create_command).get(tasks::list))
+        .route("/tasks/{id}", get(tasks::get))
+        .route("/tasks/{id}/cancel", post(tasks::cancel))
+        .route("/files/read", post(tasks::create_file_read))
+        .route("/files/write", post(tasks::create_file_write))
+        .route("/files/edit", post(tasks::create_file_edit))
+        .route("/claude", post(tasks::create_claude))
+        .route(&worker("/claim"), post(worker::claim))
+        .route(&worker("/heartbeat"), post(worker::heartbeat))
+        .route(&worker("/tasks/{id}/result"), post(worker::report))
+        .route("/health", get(health::public))
+        .route("/admin/health", get(health::admin))
+        .fallback(route_not_found)
+        .method_not_allowed_fallback(method_not_allowed)
+        .layer(DefaultBodyLimit::max(body_limit))
+        .layer(CatchPanicLayer::custom(panic_response))
+        .layer(middleware::from_fn_with_state(
+            request_timeout,
+            time_limited,
+        ))
+        .layer(TraceLayer::new_for_http().make_span_with(|req: &Request| {
+            // The route template, not the URI: ids stay out of span names and the
+            // query string (which may carry anything) stays out of logs.
+            let route = req
+                .extensions()
+                .get::<MatchedPath>()
+                .map_or("<unmatched>", MatchedPath::as_str);
+            tracing::info_span!("request", method = %req.method(), route)
+        }))
+        .with_state(state)
+}
+
+async fn route_not_found(uri: Uri) -> ApiError {
+    ApiError::RouteNotFound(uri.path().to_owned())
+}
+
+async fn method_not_allowed() -> ApiError {
+    ApiError::MethodNotAllowed
+}
+
+/// Ends a request that runs past `limit` with a JSON 503, so a stuck handler cannot hold a
+/// connection (or the graceful shutdown) forever.
+async fn time_limited(State(limit): State<Duration>, req: Request, next: Next) -> Response {
+    match tokio::time::timeout(limit, next.run(req)).await {
+        Ok(response) => response,
+        Err(_) => ApiError::Timeout.into_response(),
+    }
+}
+
+/// A panicking handler is a bug; the client gets a JSON 500 and the log gets the message.
+fn panic_response(panic: Box<dyn Any + Send + 'static>) -> Response {
+    let message = panic
+        .downcast_ref::<&str>()
+        .map(|s| (*s).to_owned())
+        .or_else(|| panic.downcast_ref::<String>().cloned())
+        .unwrap_or_else(|| "non-string panic payload".into());
+    ApiError::Panic(message).into_response()
+}

@@ -1,0 +1,319 @@
+//! Client routes, compatible with the original OpenClaw Worker: create tasks, wait for and
+//! read their results, list and cancel them. Client token only.
+
+use std::time::Duration;
+
+use axum::extract::State;
+use axum::Json;
+use openclaw_shared::client::{
+    ClaudeRequest, CommonFields, CreateCommandRequest, FileEditRequest, FileReadRequest,
+    FileWriteRequest, TaskCreated, TaskList, TaskView, DEFAULT_CLAUDE_TIMEOUT_MS,
+    DEFAULT_COMMAND_TIMEOUT_MS, MAX_WAIT_MS,
+};
+use openclaw_shared::{ContentEncoding, TaskSpec, TaskStatus};
+use serde::Deserialize;
+
+use super::auth::ClientAuth;
+use super::error::ApiError;
+use super::extract::{AppJson, AppQuery, TaskIdPath};
+use super::validate;
+use super::view::{task_summary, task_view};
+use crate::app::AppState;
+use crate::queue::NewTask;
+
+/// Tasks listed when `limit` is absent.
+const DEFAULT_LIST_LIMIT: usize = 20;
+/// Most tasks one list returns; larger limits are capped.
+const MAX_LIST_LIMIT: usize = 200;
+
+/// `POST /tasks`: run a shell command.
+pub async fn create_command(
+    _: ClientAuth,
+    State(state): State<AppState>,
+    AppJson(req): AppJson<CreateCommandRequest>,
+) -> Result<Json<TaskCreated>, ApiError> {
+    let limits = state.limits();
+    validate::non_blank("command", &req.command, limits.max_command_bytes)?;
+    let cwd = validate::optional_path("cwd", req.cwd, limits.max_path_bytes)?;
+    let timeout = validate::timeout(
+        req.timeout,
+        DEFAULT_COMMAND_TIMEOUT_MS,
+        limits.max_timeout_ms,
+    )?;
+    let spec = TaskSpec::Command {
+        command: req.command,
+        cwd,
+    };
+    let created = enqueue(&state, spec, timeout, req.common).await?;
+    Ok(created.answer("Task created, waiting for worker", None))
+}
+
+/// `POST /files/read`.
+pub async fn create_file_read(
+    _: ClientAuth,
+    State(state): State<AppState>,
+    AppJson(req): AppJson<FileReadRequest>,
+) -> Result<Json<TaskCreated>, ApiError> {
+    validate::non_blank("path", &req.path, state.limits().max_path_bytes)?;
+    let spec = TaskSpec::FileRead { path: req.path };
+    let created = enqueue(&state, spec, default_file_timeout(), req.common).await?;
+    Ok(created.answer("File read task created", None))
+}
+
+/// `POST /files/write`: `content` may be empty; base64 content is checked on its decoded size.
+pub async fn create_file_write(
+    _: ClientAuth,
+    State(state): State<AppState>,
+    AppJson(req): AppJson<FileWriteRequest>,
+) -> Result<Json<TaskCreated>, ApiError> {
+    let limits = state.limits();
+    validate::non_blank("path", &req.path, limits.max_path_bytes)?;
+    let content = match req.encoding {
+        ContentEncoding::Utf8 => {
+            validate::within("content", &req.content, limits.max_content_bytes)?;
+            req.content
+        }
+        ContentEncoding::Base64 => {
+            validate::base64_content(&req.content, limits.max_content_bytes)?
+        }
+    };
+    let spec = TaskSpec::FileWrite {
+        path: req.path,
+        content,
+        encoding: req.encoding,
+    };
+    let created = enqueue(&state, spec, default_file_timeout(), req.common).await?;
+    Ok(created.answer("File write task created", None))
+}
+
+/// `POST /files/edit`: exact-match replace; `old_string` must not be empty.
+pub async fn create_file_edit(
+    _: ClientAuth,
+    State(state): State<AppState>,
+    AppJson(req): AppJson<FileEditRequest>,
+) -> Result<Json<TaskCreated>, ApiError> {
+    let limits = state.limits();
+    validate::non_blank("path", &req.path, limits.max_path_bytes)?;
+    validate::non_empty("old_string", &req.old_string, limits.max_content_bytes)?;
+    validate::within("new_string", &req.new_string, limits.max_content_bytes)?;
+    let spec = TaskSpec::FileEdit {
+        path: req.path,
+        old_string: req.old_string,
+        new_string: req.new_string,
+        replace_all: req.replace_all,
+    };
+    let created = enqueue(&state, spec, default_file_timeout(), req.common).await?;
+    Ok(created.answer("File edit task created", None))
+}
+
+/// `POST /claude`: run the Claude CLI with `prompt`; echoes `sessionId`.
+pub async fn create_claude(
+    _: ClientAuth,
+    State(state): State<AppState>,
+    AppJson(req): AppJson<ClaudeRequest>,
+) -> Result<Json<TaskCreated>, ApiError> {
+    let limits = state.limits();
+    validate::non_blank("prompt", &req.prompt, limits.max_prompt_bytes)?;
+    let session_id = validate::session_id(req.session_id)?;
+    let cwd = validate::optional_path("cwd", req.cwd, limits.max_path_bytes)?;
+    let timeout = validate::timeout(
+        req.timeout,
+        DEFAULT_CLAUDE_TIMEOUT_MS,
+        limits.max_timeout_ms,
+    )?;
+    let spec = TaskSpec::Claude {
+        prompt: req.prompt,
+        session_id: session_id.clone(),
+        cwd,
+    };
+    let created = enqueue(&state, spec, timeout, req.common).await?;
+    Ok(created.answer("Claude CLI task created", session_id))
+}
+
+/// File operations take no timeout from the client; they get the command default.
+fn default_file_timeout() -> Duration {
+    Duration::from_millis(DEFAULT_COMMAND_TIMEOUT_MS)
+}
+
+/// A task just put on the queue.
+struct Created(crate::queue::Task);
+
+impl Created {
+    fn answer(self, message: &str, session_id: Option<String>) -> Json<TaskCreated> {
+        Json(TaskCreated {
+            task_id: self.0.id,
+            status: openclaw_shared::client::client_status(self.0.status).to_owned(),
+            message: message.to_owned(),
+            session_id,
+        })
+    }
+}
+
+/// Validates the fields every create request shares and enqueues the task.
+async fn enqueue(
+    state: &AppState,
+    spec: TaskSpec,
+    timeout: Duration,
+    common: CommonFields,
+) -> Result<Created, ApiError> {
+    let target_worker = validate::worker_name("worker", common.worker)?;
+    // The Discord adapter reads this to post the result; the queue never interprets it.
+    let origin = validate::discord_channel(common.discord_channel_id)?
+        .map(|channel| serde_json::json!({ "discord_channel_id": channel }));
+    let kind = spec.kind();
+    let task = state
+        .queue()
+        .enqueue(NewTask {
+            spec,
+            timeout,
+            target_worker,
+            origin,
+        })
+        .await?;
+    tracing::info!(task_id = %task.id, kind = kind.as_str(), "task created");
+    Ok(Created(task))
+}
+
+/// Query of `GET /tasks/:id`. Kept as text so a malformed or huge `wait` gets our error
+/// (or the cap) instead of axum's.
+#[derive(Debug, Deserialize)]
+pub struct WaitQuery {
+    wait: Option<String>,
+}
+
+/// `GET /tasks/:id?wait=<ms>`: waits (capped at 60 s) for the task to finish, returning at
+/// once when it does, and shows it as it then is. Unknown ids are a 404 at once.
+pub async fn get(
+    _: ClientAuth,
+    State(state): State<AppState>,
+    TaskIdPath(id): TaskIdPath,
+    AppQuery(query): AppQuery<WaitQuery>,
+) -> Result<Json<TaskView>, ApiError> {
+    let wait = parse_wait(query.wait.as_deref())?;
+    let queue = state.queue();
+    let task = if wait.is_zero() {
+        queue.get(id).await?
+    } else {
+        tokio::select! {
+            res = queue.wait_finished(id, wait) => res?,
+            // Shutting down: answer with the task as it is rather than hold the exit.
+            () = state.stopping().cancelled() => queue.get(id).await?,
+        }
+    };
+    Ok(Json(task_view(&task)))
+}
+
+/// `wait` in ms: absent or empty is 0; larger than [`MAX_WAIT_MS`] is capped, never refused
+/// (agent recipes send `wait=300000`).
+fn parse_wait(raw: Option<&str>) -> Result<Duration, ApiError> {
+    let raw = raw.unwrap_or("").trim();
+    if raw.is_empty() {
+        return Ok(Duration::ZERO);
+    }
+    if !raw.bytes().all(|b| b.is_ascii_digit()) {
+        return Err(ApiError::InvalidField(format!(
+            "wait must be a whole number of milliseconds, got {raw:?}"
+        )));
+    }
+    // All digits, so a parse failure can only be overflow: cap it like any long wait.
+    let ms = raw.parse::<u64>().unwrap_or(u64::MAX).min(MAX_WAIT_MS);
+    Ok(Duration::from_millis(ms))
+}
+
+/// Query of `GET /tasks`.
+#[derive(Debug, Deserialize)]
+pub struct ListQuery {
+    status: Option<String>,
+    limit: Option<String>,
+}
+
+/// `GET /tasks?status=&limit=`: the most recent tasks first.
+pub async fn list(
+    _: ClientAuth,
+    State(state): State<AppState>,
+    AppQuery(query): AppQuery<ListQuery>,
+) -> Result<Json<TaskList>, ApiError> {
+    let status = query.status.as_deref().map(parse_status).transpose()?;
+    let limit = parse_limit(query.limit.as_deref())?;
+    let tasks = state.queue().list(status, limit).await?;
+    Ok(Json(TaskList {
+        tasks: tasks.iter().map(task_summary).collect(),
+    }))
+}
+
+/// A status filter; `pending` is accepted for `queued`, as clients see it.
+fn parse_status(raw: &str) -> Result<TaskStatus, ApiError> {
+    if raw == "pending" {
+        return Ok(TaskStatus::Queued);
+    }
+    raw.parse().map_err(|_| {
+        let known: Vec<&str> = TaskStatus::ALL.iter().map(|s| s.as_str()).collect();
+        ApiError::InvalidField(format!(
+            "unknown status {raw:?}; expected pending or one of {}",
+            known.join(", ")
+        ))
+    })
+}
+
+fn parse_limit(raw: Option<&str>) -> Result<usize, ApiError> {
+    let Some(raw) = raw.filter(|raw| !raw.is_empty()) else {
+        return Ok(DEFAULT_LIST_LIMIT);
+    };
+    match raw.parse::<usize>() {
+        Ok(0) | Err(_) => Err(ApiError::InvalidField(format!(
+            "limit must be a whole number from 1 to {MAX_LIST_LIMIT}, got {raw:?}"
+        ))),
+        Ok(limit) => Ok(limit.min(MAX_LIST_LIMIT)),
+    }
+}
+
+/// `POST /tasks/:id/cancel`: a queued task is cancelled at once; a running one is flagged
+/// and its worker stops it at its next heartbeat. A finished task is a 409.
+pub async fn cancel(
+    _: ClientAuth,
+    State(state): State<AppState>,
+    TaskIdPath(id): TaskIdPath,
+) -> Result<Json<TaskView>, ApiError> {
+    let task = state.queue().cancel(id).await?;
+    tracing::debug!(task_id = %id, status = %task.status, "cancel handled");
+    Ok(Json(task_view(&task)))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn waits_are_capped_not_refused() {
+        assert_eq!(parse_wait(None).unwrap(), Duration::ZERO);
+        assert_eq!(
+            parse_wait(Some("35000")).unwrap(),
+            Duration::from_millis(35_000)
+        );
+        assert_eq!(
+            parse_wait(Some("300000")).unwrap(),
+            Duration::from_millis(MAX_WAIT_MS)
+        );
+        assert_eq!(
+            parse_wait(Some("99999999999999999999999")).unwrap(),
+            Duration::from_millis(MAX_WAIT_MS)
+        );
+        assert!(parse_wait(Some("-1")).is_err());
+        assert!(parse_wait(Some("soon")).is_err());
+    }
+
+    #[test]
+    fn list_limits_default_cap_and_refuse_zero() {
+        assert_eq!(parse_limit(None).unwrap(), DEFAULT_LIST_LIMIT);
+        assert_eq!(parse_limit(Some("1000")).unwrap(), MAX_LIST_LIMIT);
+        assert!(parse_limit(Some("0")).is_err());
+        assert!(parse_limit(Some("ten")).is_err());
+    }
+
+    #[test]
+    fn pending_filters_queued_tasks() {
+        assert_eq!(parse_status("pending").unwrap(), TaskStatus::Queued);
+        assert_eq!(parse_status("lost").unwrap(), TaskStatus::Lost);
+        assert!(parse_status("done").is_err());
+    }
+}

@@ -1,0 +1,242 @@
+//! Field checks for client requests: pure functions that name the field in their error.
+
+use std::time::Duration;
+
+use base64::alphabet::STANDARD as STANDARD_ALPHABET;
+use base64::engine::general_purpose::{GeneralPurpose, GeneralPurposeConfig, STANDARD};
+use base64::engine::DecodePaddingMode;
+use base64::Engine;
+use openclaw_shared::worker::is_valid_worker_name;
+
+use super::error::ApiError;
+
+/// Longest Claude session id accepted (they are UUIDs in practice).
+const MAX_SESSION_ID_LEN: usize = 128;
+
+/// Decodes base64 with or without padding; the result is re-encoded canonically, so the
+/// worker always receives padded standard base64.
+const LENIENT_BASE64: GeneralPurpose = GeneralPurpose::new(
+    &STANDARD_ALPHABET,
+    GeneralPurposeConfig::new().with_decode_padding_mode(DecodePaddingMode::Indifferent),
+);
+
+/// `value` must hold something other than whitespace, fit in `limit` bytes, and carry no
+/// NUL (it becomes an argv element or a path).
+pub fn non_blank(field: &'static str, value: &str, limit: usize) -> Result<(), ApiError> {
+    if value.trim().is_empty() {
+        return Err(ApiError::InvalidField(format!("{field} is required")));
+    }
+    no_nul(field, value)?;
+    within(field, value, limit)
+}
+
+/// `value` must not be empty and must fit in `limit` bytes (whitespace is meaningful here,
+/// e.g. in an edit's `old_string`).
+pub fn non_empty(field: &'static str, value: &str, limit: usize) -> Result<(), ApiError> {
+    if value.is_empty() {
+        return Err(ApiError::InvalidField(format!("{field} must not be empty")));
+    }
+    within(field, value, limit)
+}
+
+/// `value` must fit in `limit` bytes.
+pub fn within(field: &'static str, value: &str, limit: usize) -> Result<(), ApiError> {
+    if value.len() > limit {
+        return Err(ApiError::FieldTooLong { field, limit });
+    }
+    Ok(())
+}
+
+fn no_nul(field: &'static str, value: &str) -> Result<(), ApiError> {
+    if value.contains('\0') {
+        return Err(ApiError::InvalidField(format!(
+            "{field} must not contain NUL characters"
+        )));
+    }
+    Ok(())
+}
+
+/// An optional path-like field (`cwd`): empty means absent.
+pub fn optional_path(
+    field: &'static str,
+    value: Option<String>,
+    limit: usize,
+) -> Result<Option<String>, ApiError> {
+    match value {
+        Some(value) if !value.is_empty() => {
+            non_blank(field, &value, limit)?;
+            Ok(Some(value))
+        }
+        _ => Ok(None),
+    }
+}
+
+/// A task timeout in milliseconds: `default_ms` when absent, otherwise 1..=`max_ms`.
+pub fn timeout(value: Option<u64>, default_ms: u64, max_ms: u64) -> Result<Duration, ApiError> {
+    let ms = value.unwrap_or(default_ms);
+    if ms == 0 || ms > max_ms {
+        return Err(ApiError::InvalidField(format!(
+            "timeout must be between 1 and {max_ms} ms, got {ms}"
+        )));
+    }
+    Ok(Duration::from_millis(ms))
+}
+
+/// A worker name, as `shared` defines it; empty means "any worker".
+pub fn worker_name(field: &'static str, value: Option<String>) -> Result<Option<String>, ApiError> {
+    match value {
+        Some(name) if name.is_empty() => Ok(None),
+        Some(name) if is_valid_worker_name(&name) => Ok(Some(name)),
+        Some(_) => Err(invalid_worker_name(field)),
+        None => Ok(None),
+    }
+}
+
+/// A worker naming itself (claims, heartbeats, results): required.
+pub fn own_worker_name(name: &str) -> Result<(), ApiError> {
+    if is_valid_worker_name(name) {
+        Ok(())
+    } else {
+        Err(invalid_worker_name("worker"))
+    }
+}
+
+fn invalid_worker_name(field: &'static str) -> ApiError {
+    ApiError::InvalidField(format!(
+        "{field} must be 1-64 characters of A-Z a-z 0-9 . _ -"
+    ))
+}
+
+/// A Discord channel id (a snowflake: decimal digits that fit in a u64); empty means absent.
+pub fn discord_channel(value: Option<String>) -> Result<Option<String>, ApiError> {
+    match value {
+        Some(id) if id.is_empty() => Ok(None),
+        Some(id) if id.bytes().all(|b| b.is_ascii_digit()) && id.parse::<u64>().is_ok() => {
+            Ok(Some(id))
+        }
+        Some(_) => Err(ApiError::InvalidField(
+            "discordChannelId must be a Discord channel id (digits)".into(),
+        )),
+        None => Ok(None),
+    }
+}
+
+/// A Claude session id: plain characters only and not starting with `-`, because it ends up
+/// as a command-line argument of the `claude` CLI on the Mac. Empty means absent.
+pub fn session_id(value: Option<String>) -> Result<Option<String>, ApiError> {
+    match value {
+        Some(id) if id.is_empty() => Ok(None),
+        Some(id)
+            if id.len() <= MAX_SESSION_ID_LEN
+                && !id.starts_with('-')
+                && id
+                    .bytes()
+                    .all(|b| b.is_ascii_alphanumeric() || matches!(b, b'-' | b'_' | b'.')) =>
+        {
+            Ok(Some(id))
+        }
+        Some(_) => Err(ApiError::InvalidField(format!(
+            "sessionId must be 1-{MAX_SESSION_ID_LEN} characters of A-Z a-z 0-9 - _ . \
+             and not start with -"
+        ))),
+        None => Ok(None),
+    }
+}
+
+/// Checks base64 `content` and its DECODED size against `limit`, and returns it in canonical
+/// form (padded, no whitespace: `base64` wraps lines at 76 by default).
+pub fn base64_content(content: &str, limit: usize) -> Result<String, ApiError> {
+    let compact: String = content
+        .chars()
+        .filter(|c| !c.is_ascii_whitespace())
+        .collect();
+    // Refuse obviously oversized content before allocating its decoded form.
+    if compact.len() > limit.div_ceil(3).saturating_mul(4) {
+        return Err(ApiError::FieldTooLong {
+            field: "content",
+            limit,
+        });
+    }
+    let bytes = LENIENT_BASE64
+        .decode(compact.as_bytes())
+        .map_err(|err| ApiError::InvalidField(format!("content is not valid base64: {err}")))?;
+    if bytes.len() > limit {
+        return Err(ApiError::FieldTooLong {
+            field: "content",
+            limit,
+        });
+    }
+    Ok(STANDARD.encode(bytes))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn blank_command_is_required_like_the_original() {
+        let err = non_blank("command", "  ", 10).unwrap_err();
+
+        assert_eq!(err.to_string(), "command is required");
+    }
+
+    #[test]
+    fn too_long_names_field_and_limit() {
+        let err = non_blank("path", "abcdef", 5).unwrap_err();
+
+        assert!(matches!(
+            err,
+            ApiError::FieldTooLong {
+                field: "path",
+                limit: 5
+            }
+        ));
+    }
+
+    #[test]
+    fn timeouts_are_defaulted_and_bounded() {
+        assert_eq!(
+            timeout(None, 30_000, 60_000).unwrap(),
+            Duration::from_secs(30)
+        );
+        assert!(timeout(Some(0), 30_000, 60_000).is_err());
+        assert!(timeout(Some(60_001), 30_000, 60_000).is_err());
+        assert_eq!(
+            timeout(Some(60_000), 30_000, 60_000).unwrap(),
+            Duration::from_secs(60)
+        );
+    }
+
+    #[test]
+    fn base64_is_checked_on_decoded_size_and_made_canonical() {
+        assert_eq!(base64_content("aGk\n", 2).unwrap(), "aGk=");
+        assert!(matches!(
+            base64_content("aGkh", 2),
+            Err(ApiError::FieldTooLong {
+                field: "content",
+                ..
+            })
+        ));
+        assert!(matches!(
+            base64_content("@@@@", 10),
+            Err(ApiError::InvalidField(_))
+        ));
+    }
+
+    #[test]
+    fn session_ids_cannot_pose_as_flags() {
+        assert!(session_id(Some("6f1c1a8e-7a51".into())).unwrap().is_some());
+        assert!(session_id(Some("--dangerously-skip-permissions".into())).is_err());
+        assert!(session_id(Some("a b".into())).is_err());
+        assert!(session_id(Some(String::new())).unwrap().is_none());
+    }
+
+    #[test]
+    fn channel_ids_are_snowflakes() {
+        assert!(discord_channel(Some("123456789012345678".into()))
+            .unwrap()
+            .is_some());
+        assert!(discord_channel(Some("#general".into())).is_err());
+        assert!(discord_channel(Some("99999999999999999999999".into())).is_err());
+    }
+}

@@ -1,0 +1,163 @@
+//! Stored tasks → wire shapes: the client's [`TaskView`]/[`TaskSummary`] (the original's
+//! field names and words) and the worker's [`ClaimedTask`].
+
+use std::time::Duration;
+
+use openclaw_shared::client::{client_status, TaskSummary, TaskView};
+use openclaw_shared::worker::ClaimedTask;
+
+use crate::queue::{Claim, Task};
+
+/// What an unfinished task says, in the original's words.
+pub const NOT_READY: &str = "Result not ready yet";
+/// Longest `summary` in a task list, in characters.
+const SUMMARY_CHARS: usize = 120;
+
+/// A task as `GET /tasks/:id` shows it: result fields once final, `message` while live.
+pub fn task_view(task: &Task) -> TaskView {
+    let mut view = TaskView {
+        task_id: task.id,
+        status: client_status(task.status).to_owned(),
+        kind: task.spec.kind(),
+        message: None,
+        worker: task.worker.clone().or_else(|| task.target_worker.clone()),
+        created_at: task.created_at,
+        started_at: task.started_at,
+        stdout: None,
+        stderr: None,
+        exit_code: None,
+        signal: None,
+        error: None,
+        completed_at: None,
+        metadata: None,
+        encoding: None,
+        stdout_truncated: None,
+        stderr_truncated: None,
+        duration_ms: None,
+        fingerprint: None,
+    };
+    if !task.status.is_terminal() {
+        view.message = Some(NOT_READY.to_owned());
+        return view;
+    }
+    view.completed_at = task.completed_at;
+    match &task.outcome {
+        Some(outcome) => {
+            view.stdout = Some(outcome.stdout.clone());
+            view.stderr = Some(outcome.stderr.clone());
+            view.exit_code = Some(outcome.exit_code);
+            view.signal = outcome.signal;
+            view.error = Some(outcome.error.clone());
+            view.metadata = Some(outcome.metadata.clone());
+            view.encoding = Some(outcome.stdout_encoding);
+            view.stdout_truncated = Some(outcome.stdout_truncated);
+            view.stderr_truncated = Some(outcome.stderr_truncated);
+            view.duration_ms = Some(outcome.duration_ms);
+        }
+        // The queue gives every final task an outcome; should one lack it, the client
+        // still gets the finished shape with a reason rather than a half-live view.
+        None => {
+            view.stdout = Some(String::new());
+            view.stderr = Some(String::new());
+            view.exit_code = Some(None);
+            view.error = Some(Some(format!("task ended as {}", task.status)));
+        }
+    }
+    view
+}
+
+/// A row of `GET /tasks`.
+pub fn task_summary(task: &Task) -> TaskSummary {
+    let summary = task.spec.summary();
+    let summary = match summary.char_indices().nth(SUMMARY_CHARS) {
+        Some((cut, _)) => format!("{}…", &summary[..cut]),
+        None => summary,
+    };
+    TaskSummary {
+        task_id: task.id,
+        status: client_status(task.status).to_owned(),
+        kind: task.spec.kind(),
+        summary,
+        worker: task.worker.clone().or_else(|| task.target_worker.clone()),
+        created_at: task.created_at,
+        completed_at: task.completed_at,
+        exit_code: task.outcome.as_ref().and_then(|outcome| outcome.exit_code),
+    }
+}
+
+/// A claim as the worker receives it.
+pub fn claimed_task(claim: Claim) -> ClaimedTask {
+    ClaimedTask {
+        id: claim.task.id,
+        lease: claim.lease,
+        timeout_ms: millis(claim.task.timeout),
+        lease_ttl_ms: millis(claim.lease_ttl),
+        created_at: claim.task.created_at,
+        spec: claim.task.spec,
+    }
+}
+
+/// A duration in whole milliseconds, saturating (no real duration gets near the limit).
+pub fn millis(duration: Duration) -> u64 {
+    u64::try_from(duration.as_millis()).unwrap_or(u64::MAX)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use openclaw_shared::{TaskId, TaskOutcome, TaskSpec, TaskStatus};
+
+    fn task(status: TaskStatus, outcome: Option<TaskOutcome>) -> Task {
+        Task {
+            id: TaskId::new(),
+            spec: TaskSpec::Command {
+                command: "x".repeat(500),
+                cwd: None,
+            },
+            status,
+            timeout: Duration::from_secs(30),
+            target_worker: Some("mac".into()),
+            worker: None,
+            origin: None,
+            cancel_requested: false,
+            created_at: 1,
+            started_at: None,
+            completed_at: Some(2),
+            outcome,
+        }
+    }
+
+    #[test]
+    fn a_queued_task_reads_pending_and_not_ready() {
+        let view = task_view(&task(TaskStatus::Queued, None));
+
+        assert_eq!(view.status, "pending");
+        assert_eq!(view.message.as_deref(), Some(NOT_READY));
+        assert_eq!(view.stdout, None);
+        assert_eq!(view.completed_at, None);
+        assert_eq!(view.worker.as_deref(), Some("mac"));
+    }
+
+    #[test]
+    fn a_finished_task_carries_its_result() {
+        let mut outcome = TaskOutcome::failure("boom");
+        outcome.stdout = "out".into();
+
+        let view = task_view(&task(TaskStatus::Failed, Some(outcome)));
+
+        assert_eq!(view.status, "failed");
+        assert_eq!(view.message, None);
+        assert_eq!(view.stdout.as_deref(), Some("out"));
+        assert_eq!(view.exit_code, Some(Some(1)));
+        assert_eq!(view.error, Some(Some("boom".into())));
+        assert_eq!(view.completed_at, Some(2));
+    }
+
+    #[test]
+    fn summaries_are_cut_to_a_readable_length() {
+        let summary = task_summary(&task(TaskStatus::Queued, None));
+
+        assert_eq!(summary.summary.chars().count(), SUMMARY_CHARS + 1);
+        assert!(summary.summary.ends_with('…'));
+    }
+}

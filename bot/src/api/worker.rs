@@ -1,0 +1,87 @@
+//! The worker protocol, v1 (`/v1/worker/...`): long-poll claims, heartbeats and results.
+//! Worker token only. A result needs the current lease of a task the worker holds.
+
+use axum::extract::State;
+use axum::Json;
+use openclaw_shared::worker::{
+    ClaimRequest, ClaimResponse, HeartbeatRequest, HeartbeatResponse, ResultAck, ResultRequest,
+    MAX_CLAIM_SLOTS, MAX_CLAIM_WAIT_MS,
+};
+use std::time::Duration;
+
+use super::auth::WorkerAuth;
+use super::error::ApiError;
+use super::extract::{AppJson, TaskIdPath};
+use super::validate;
+use super::view::{claimed_task, millis};
+use crate::app::AppState;
+use crate::queue::Completion;
+
+/// Most leases one heartbeat may carry: far above any worker's slots, low enough that a
+/// heartbeat stays cheap.
+const MAX_HEARTBEAT_LEASES: usize = 1024;
+
+/// `POST /v1/worker/claim`: up to `slots` tasks for this worker, waiting up to `wait_ms`
+/// (capped at 30 s) for one to be queued. An empty list when the wait runs out.
+pub async fn claim(
+    _: WorkerAuth,
+    State(state): State<AppState>,
+    AppJson(req): AppJson<ClaimRequest>,
+) -> Result<Json<ClaimResponse>, ApiError> {
+    validate::own_worker_name(&req.worker)?;
+    if !(1..=MAX_CLAIM_SLOTS).contains(&req.slots) {
+        return Err(ApiError::InvalidField(format!(
+            "slots must be between 1 and {MAX_CLAIM_SLOTS}, got {}",
+            req.slots
+        )));
+    }
+    let wait = Duration::from_millis(req.wait_ms.min(MAX_CLAIM_WAIT_MS));
+    let claims = tokio::select! {
+        res = state.queue().claim(&req.worker, req.slots, wait) => res?,
+        // Shutting down: an empty answer makes the worker poll again later.
+        () = state.stopping().cancelled() => Vec::new(),
+    };
+    Ok(Json(ClaimResponse {
+        tasks: claims.into_iter().map(claimed_task).collect(),
+    }))
+}
+
+/// `POST /v1/worker/heartbeat`: extends the worker's leases and says, per lease, whether to
+/// keep running, stop because a client cancelled, or stop because the lease is gone.
+pub async fn heartbeat(
+    _: WorkerAuth,
+    State(state): State<AppState>,
+    AppJson(req): AppJson<HeartbeatRequest>,
+) -> Result<Json<HeartbeatResponse>, ApiError> {
+    validate::own_worker_name(&req.worker)?;
+    if req.leases.len() > MAX_HEARTBEAT_LEASES {
+        return Err(ApiError::InvalidField(format!(
+            "leases may list at most {MAX_HEARTBEAT_LEASES} entries"
+        )));
+    }
+    let leases = state.queue().heartbeat(&req.worker, &req.leases).await?;
+    Ok(Json(HeartbeatResponse {
+        leases,
+        lease_ttl_ms: millis(state.queue().settings().lease_ttl),
+    }))
+}
+
+/// `POST /v1/worker/tasks/:id/result`: stores the result. The same result again is a no-op
+/// answering `duplicate: true`; an unknown task is a 404, another worker's task a 403, a
+/// stale lease a 409, and none of them changes anything.
+pub async fn report(
+    _: WorkerAuth,
+    State(state): State<AppState>,
+    TaskIdPath(id): TaskIdPath,
+    AppJson(req): AppJson<ResultRequest>,
+) -> Result<Json<ResultAck>, ApiError> {
+    validate::own_worker_name(&req.worker)?;
+    let status = req.outcome.status;
+    let completion = state
+        .queue()
+        .complete(id, &req.worker, req.lease, req.outcome)
+        .await?;
+    let duplicate = completion == Completion::Duplicate;
+    tracing::debug!(task_id = %id, worker = %req.worker, ?status, duplicate, "result reported");
+    Ok(Json(ResultAck { duplicate }))
+}

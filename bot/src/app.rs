@@ -1,0 +1,257 @@
+//! Wiring: opens the queue, resolves tokens, binds the listener, and runs the HTTP API and
+//! the queue sweeper until shutdown (zero2prod's `Application` with mini-redis's
+//! caller-supplied shutdown).
+
+use std::net::SocketAddr;
+use std::os::unix::fs::DirBuilderExt;
+use std::sync::{Arc, Mutex, PoisonError};
+use std::time::{Duration, Instant};
+
+use anyhow::Context;
+use serde::Serialize;
+use tokio::net::TcpListener;
+use tokio::task::JoinHandle;
+use tokio::time::MissedTickBehavior;
+use tokio_util::sync::CancellationToken;
+use tokio_util::task::TaskTracker;
+
+use crate::api::{self, error_chain};
+use crate::config::{Config, LimitsConfig};
+use crate::queue::{now_millis, Queue, SweepReport};
+use crate::tokens::{self, ResolvedTokens, Tokens};
+
+/// Where the Discord front end stands, for `/admin/health`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum DiscordState {
+    /// No token is configured.
+    Disabled,
+    /// Connecting to the gateway.
+    Connecting,
+    /// Connected and serving commands.
+    Connected,
+    /// Lost the gateway; serenity is reconnecting.
+    Disconnected,
+}
+
+/// What every handler shares: a cheap `Clone` handle (an `Arc` inside), like mini-redis's `Db`.
+#[derive(Clone)]
+pub struct AppState {
+    shared: Arc<Shared>,
+}
+
+struct Shared {
+    queue: Queue,
+    tokens: Tokens,
+    config: Config,
+    started: Instant,
+    /// A std mutex: it guards a `Copy` value that is read or replaced, never held across
+    /// an `.await`.
+    discord: Mutex<DiscordState>,
+    /// Cancelled when the app stops, so long-polls return at once instead of holding up
+    /// the graceful shutdown for their full wait.
+    stopping: CancellationToken,
+}
+
+impl AppState {
+    /// Builds the state from its parts. Discord starts `Disabled`.
+    pub fn new(queue: Queue, tokens: Tokens, config: Config) -> AppState {
+        AppState {
+            shared: Arc::new(Shared {
+                queue,
+                tokens,
+                config,
+                started: Instant::now(),
+                discord: Mutex::new(DiscordState::Disabled),
+                stopping: CancellationToken::new(),
+            }),
+        }
+    }
+
+    /// The task queue.
+    pub fn queue(&self) -> &Queue {
+        &self.shared.queue
+    }
+
+    /// The API token of each role.
+    pub fn tokens(&self) -> &Tokens {
+        &self.shared.tokens
+    }
+
+    /// The validated configuration the app was built with.
+    pub fn config(&self) -> &Config {
+        &self.shared.config
+    }
+
+    /// Field limits for client requests.
+    pub fn limits(&self) -> &LimitsConfig {
+        &self.shared.config.limits
+    }
+
+    /// How long the app has been up.
+    pub fn uptime(&self) -> Duration {
+        self.shared.started.elapsed()
+    }
+
+    /// Where the Discord front end stands.
+    pub fn discord_state(&self) -> DiscordState {
+        *self
+            .shared
+            .discord
+            .lock()
+            .unwrap_or_else(PoisonError::into_inner)
+    }
+
+    /// Records where the Discord front end stands (called by the Discord adapter).
+    pub fn set_discord_state(&self, state: DiscordState) {
+        *self
+            .shared
+            .discord
+            .lock()
+            .unwrap_or_else(PoisonError::into_inner) = state;
+    }
+
+    /// Cancelled when the app is stopping; long-running handlers select on it.
+    pub fn stopping(&self) -> &CancellationToken {
+        &self.shared.stopping
+    }
+}
+
+/// The cloud process, built and bound but not yet running.
+pub struct App {
+    listener: TcpListener,
+    addr: SocketAddr,
+    state: AppState,
+    tokens: ResolvedTokens,
+}
+
+impl App {
+    /// Validates `config`, creates the data directory (0700), resolves the API tokens,
+    /// opens the queue and binds the listener (port 0 picks a free one).
+    pub async fn build(config: Config) -> anyhow::Result<App> {
+        config.validate()?;
+        tracing::debug!(config = ?config, "effective configuration (secrets redacted)");
+        let data_dir = &config.storage.data_dir;
+        // 0700: the database holds commands, file contents and results.
+        std::fs::DirBuilder::new()
+            .recursive(true)
+            .mode(0o700)
+            .create(data_dir)
+            .with_context(|| format!("creating data directory {}", data_dir.display()))?;
+        let tokens = tokens::resolve(&config.auth, data_dir).context("resolving API tokens")?;
+        let db_path = config.storage.database_path();
+        let queue = Queue::open(&db_path, config.queue.settings())
+            .with_context(|| format!("opening task database at {}", db_path.display()))?;
+        let bind = config.http.bind;
+        let listener = TcpListener::bind(bind)
+            .await
+            .with_context(|| format!("binding the HTTP listener to {bind} (http.bind)"))?;
+        let addr = listener
+            .local_addr()
+            .context("reading the listener's address")?;
+        if config.discord.token.is_none() {
+            tracing::info!("Discord is disabled: no token set (discord.token or DISCORD_TOKEN)");
+        } else {
+            // TODO(#3): spawn the Discord front end here once `discord/` lands.
+            tracing::warn!("a Discord token is set but this build has no Discord front end yet");
+        }
+        let state = AppState::new(queue, tokens.tokens.clone(), config);
+        tracing::info!(%addr, data_dir = %state.config().storage.data_dir.display(), "openclaw-bot ready");
+        Ok(App {
+            listener,
+            addr,
+            state,
+            tokens,
+        })
+    }
+
+    /// The address the HTTP API listens on.
+    pub fn local_addr(&self) -> SocketAddr {
+        self.addr
+    }
+
+    /// The shared state (the Discord adapter and tests use its queue).
+    pub fn state(&self) -> &AppState {
+        &self.state
+    }
+
+    /// Tokens generated on this start and how to use them, for `main` to print once to
+    /// stderr. Contains secrets: never log it.
+    pub fn token_notice(&self) -> Option<String> {
+        self.tokens.notice(self.addr)
+    }
+
+    /// Serves the API and runs the sweeper until `shutdown` is cancelled or a part stops
+    /// on its own (which is an error, reported by name). Waits for in-flight requests.
+    pub async fn run(self, shutdown: CancellationToken) -> anyhow::Result<()> {
+        let App {
+            listener, state, ..
+        } = self;
+        let stopping = state.stopping().clone();
+        let tracker = TaskTracker::new();
+        let router = api::router(state.clone());
+        let serve_stop = stopping.clone();
+        let mut http: JoinHandle<std::io::Result<()>> = tracker.spawn(async move {
+            axum::serve(
+                listener,
+                router.into_make_service_with_connect_info::<SocketAddr>(),
+            )
+            .with_graceful_shutdown(serve_stop.cancelled_owned())
+            .await
+        });
+        let mut sweeper = tracker.spawn(sweep_periodically(
+            state.queue().clone(),
+            state.queue().settings().sweep_interval,
+            stopping.clone(),
+        ));
+        tracker.close();
+
+        let outcome = tokio::select! {
+            () = shutdown.cancelled() => {
+                tracing::info!("shutdown requested; finishing in-flight requests");
+                Ok(())
+            }
+            res = &mut http => Err(match res {
+                Ok(Ok(())) => anyhow::anyhow!("the HTTP server stopped unexpectedly"),
+                Ok(Err(err)) => anyhow::Error::new(err).context("the HTTP server failed"),
+                Err(join) => anyhow::Error::new(join).context("the HTTP server task died"),
+            }),
+            res = &mut sweeper => Err(match res {
+                Ok(()) => anyhow::anyhow!("the queue sweeper stopped unexpectedly"),
+                Err(join) => anyhow::Error::new(join).context("the queue sweeper task died"),
+            }),
+        };
+        if let Err(err) = &outcome {
+            tracing::error!(error = %format!("{err:#}"), "a part of the app ended; stopping the rest");
+        }
+        stopping.cancel();
+        tracker.wait().await;
+        tracing::info!("openclaw-bot stopped");
+        outcome
+    }
+}
+
+/// Runs [`Queue::sweep`] every `every` until `stop`. A sweep is a periodic job (expiry and
+/// lease deadlines are coarse), not a wake-up: long-polls never depend on it.
+async fn sweep_periodically(queue: Queue, every: Duration, stop: CancellationToken) {
+    let mut ticker = tokio::time::interval(every);
+    ticker.set_missed_tick_behavior(MissedTickBehavior::Delay);
+    loop {
+        tokio::select! {
+            () = stop.cancelled() => return,
+            _ = ticker.tick() => {}
+        }
+        match queue.sweep(now_millis()).await {
+            Ok(report) if report == SweepReport::default() => {}
+            Ok(report) => tracing::info!(
+                expired = report.expired,
+                lost = report.lost,
+                pruned = report.pruned,
+                "swept the queue"
+            ),
+            // A failing store is reported and retried next tick; stopping the sweeper would
+            // leave leases unexpired for the rest of the run.
+            Err(err) => tracing::error!(error = %error_chain(&err), "queue sweep failed"),
+        }
+    }
+}

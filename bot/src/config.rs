@@ -1,0 +1,420 @@
+//! The bot's configuration: embedded defaults, then a TOML file, then environment variables,
+//! validated once at startup so a bad value stops the process with a message naming its key.
+
+use std::net::SocketAddr;
+use std::path::{Path, PathBuf};
+use std::time::Duration;
+
+use axum::http::Uri;
+use figment::providers::{Env, Format, Serialized, Toml};
+use figment::value::{Dict, Map};
+use figment::{Figment, Metadata, Profile, Provider};
+use openclaw_shared::client::MAX_WAIT_MS;
+use secrecy::{ExposeSecret, SecretString};
+use serde::Deserialize;
+
+use crate::queue::QueueSettings;
+
+/// Prefix of the env vars that override config keys: `OPENCLAW_<SECTION>__<KEY>`.
+pub const ENV_PREFIX: &str = "OPENCLAW_";
+/// Name of the SQLite database file inside `storage.data_dir`.
+pub const DATABASE_FILE: &str = "openclaw.sqlite3";
+
+/// Secret keys read from the environment as raw strings, never parsed as TOML-ish values
+/// (figment would turn an all-digit token into a number and then fail to read it as a
+/// string). Later entries win, so the prefixed spelling beats the conventional one.
+const SECRET_ENV_KEYS: [(&str, &str); 5] = [
+    ("DISCORD_TOKEN", "discord.token"),
+    ("OPENCLAW_DISCORD__TOKEN", "discord.token"),
+    ("OPENCLAW_AUTH__CLIENT_TOKEN", "auth.client_token"),
+    ("OPENCLAW_AUTH__WORKER_TOKEN", "auth.worker_token"),
+    ("OPENCLAW_AUTH__ADMIN_TOKEN", "auth.admin_token"),
+];
+
+/// The prefixed secret keys of [`SECRET_ENV_KEYS`] as the prefixed `Env` provider sees them
+/// (prefix stripped), so that provider skips them.
+const RAW_PREFIXED_KEYS: [&str; 4] = [
+    "DISCORD__TOKEN",
+    "AUTH__CLIENT_TOKEN",
+    "AUTH__WORKER_TOKEN",
+    "AUTH__ADMIN_TOKEN",
+];
+
+/// Why the configuration could not be loaded.
+#[derive(Debug, thiserror::Error)]
+pub enum ConfigError {
+    /// A source could not be read or a value has the wrong type; figment's message names
+    /// the key and where it came from (file or env var).
+    #[error("invalid configuration: {0}")]
+    Load(Box<figment::Error>),
+    /// A value parsed but is out of range or inconsistent with another.
+    #[error("invalid configuration: `{key}` {reason}")]
+    Invalid {
+        /// The dotted key, e.g. `http.body_limit_bytes`.
+        key: &'static str,
+        /// What is wrong with it.
+        reason: String,
+    },
+}
+
+/// Everything the cloud process can be configured with. `Default` is the embedded
+/// zero-configuration setup: loopback on port 3456, state in `./data`, tokens generated.
+#[derive(Debug, Clone, Default, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct Config {
+    /// The HTTP listener.
+    pub http: HttpConfig,
+    /// Where state lives on disk.
+    pub storage: StorageConfig,
+    /// Queue timing.
+    pub queue: QueueConfig,
+    /// Limits on what a client may submit.
+    pub limits: LimitsConfig,
+    /// API tokens per role.
+    pub auth: AuthConfig,
+    /// The Discord bot (disabled without a token).
+    pub discord: DiscordConfig,
+}
+
+/// `[http]`: the listener and request limits.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct HttpConfig {
+    /// Address to listen on; port 0 picks a free port (tests).
+    pub bind: SocketAddr,
+    /// Largest request body accepted. Must fit a worker result with 1 MiB stdout + stderr
+    /// and a write of `limits.max_content_bytes` in base64.
+    pub body_limit_bytes: usize,
+    /// Longest a request may take; above the longest long-poll (60 s) so waits finish first.
+    pub request_timeout_secs: u64,
+}
+
+impl Default for HttpConfig {
+    fn default() -> Self {
+        Self {
+            bind: SocketAddr::from(([127, 0, 0, 1], 3456)),
+            body_limit_bytes: 32 * 1024 * 1024,
+            request_timeout_secs: 90,
+        }
+    }
+}
+
+/// `[storage]`: the data directory (SQLite database and generated tokens).
+#[derive(Debug, Clone, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct StorageConfig {
+    /// Created on start if missing.
+    pub data_dir: PathBuf,
+}
+
+impl Default for StorageConfig {
+    fn default() -> Self {
+        Self {
+            data_dir: PathBuf::from("./data"),
+        }
+    }
+}
+
+impl StorageConfig {
+    /// The SQLite database file inside the data directory.
+    pub fn database_path(&self) -> PathBuf {
+        self.data_dir.join(DATABASE_FILE)
+    }
+}
+
+/// `[queue]`: timing rules, in the units their names carry.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct QueueConfig {
+    /// A queued task nobody claims within this becomes `expired`.
+    pub task_ttl_secs: u64,
+    /// Finished tasks and their results are kept this long, then pruned.
+    pub retention_secs: u64,
+    /// A claim without a heartbeat for this long makes its task `lost`.
+    pub lease_ttl_secs: u64,
+    /// How often expiry, lost leases and pruning are checked.
+    pub sweep_interval_ms: u64,
+}
+
+impl Default for QueueConfig {
+    fn default() -> Self {
+        Self {
+            task_ttl_secs: 900,
+            retention_secs: 86_400,
+            lease_ttl_secs: 60,
+            sweep_interval_ms: 1_000,
+        }
+    }
+}
+
+impl QueueConfig {
+    /// The queue core's settings.
+    pub fn settings(&self) -> QueueSettings {
+        QueueSettings {
+            task_ttl: Duration::from_secs(self.task_ttl_secs),
+            retention: Duration::from_secs(self.retention_secs),
+            lease_ttl: Duration::from_secs(self.lease_ttl_secs),
+            sweep_interval: Duration::from_millis(self.sweep_interval_ms),
+        }
+    }
+}
+
+/// `[limits]`: field sizes a client request may not exceed (checked and named in errors).
+#[derive(Debug, Clone, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct LimitsConfig {
+    /// Longest shell command, in bytes.
+    pub max_command_bytes: usize,
+    /// Longest path (and `cwd`), in bytes.
+    pub max_path_bytes: usize,
+    /// Largest file write, in decoded bytes; also caps `old_string`/`new_string` of edits.
+    pub max_content_bytes: usize,
+    /// Longest `claude` prompt, in bytes.
+    pub max_prompt_bytes: usize,
+    /// Longest task timeout a client may ask for, in milliseconds.
+    pub max_timeout_ms: u64,
+}
+
+impl Default for LimitsConfig {
+    fn default() -> Self {
+        Self {
+            max_command_bytes: 16 * 1024,
+            max_path_bytes: 4096,
+            max_content_bytes: 10 * 1024 * 1024,
+            max_prompt_bytes: 64 * 1024,
+            max_timeout_ms: 3_600_000,
+        }
+    }
+}
+
+/// `[auth]`: one token per role. Unset tokens are generated on first start and kept in
+/// `<data_dir>/tokens.toml`.
+#[derive(Debug, Clone, Default, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct AuthConfig {
+    /// Creates and reads tasks (the original's API clients).
+    pub client_token: Option<SecretString>,
+    /// Claims tasks and reports results (the Mac worker).
+    pub worker_token: Option<SecretString>,
+    /// Reads `/admin/*` (monitoring); cannot create or run tasks.
+    pub admin_token: Option<SecretString>,
+}
+
+/// `[discord]`: the Discord front end. Parsed and validated here; used by `discord/`.
+#[derive(Debug, Clone, Default, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct DiscordConfig {
+    /// The bot token (env `DISCORD_TOKEN`). Discord is disabled when unset or empty.
+    pub token: Option<SecretString>,
+    /// Guilds to register commands in (instantly); global registration when empty.
+    pub guild_ids: Vec<u64>,
+    /// Users allowed to use any command. Empty means nobody.
+    pub allowed_user_ids: Vec<u64>,
+    /// Discord's REST/gateway base (env `DISCORD_API_BASE`): scheme, host and port only.
+    /// Unset means the real Discord.
+    pub api_base: Option<String>,
+}
+
+impl Config {
+    /// Loads the configuration: defaults, then the TOML `file` (`--config`, or
+    /// `$OPENCLAW_CONFIG`, resolved by `main`), then `OPENCLAW_<SECTION>__<KEY>` env vars,
+    /// `DISCORD_TOKEN` and `DISCORD_API_BASE`; then validates it. A named file that does not
+    /// exist is an error.
+    pub fn load(file: Option<&Path>) -> Result<Config, ConfigError> {
+        Self::from_figment(Self::figment(file))
+    }
+
+    /// The layered sources, without validation (exposed for tests).
+    pub fn figment(file: Option<&Path>) -> Figment {
+        let mut figment = Figment::new();
+        if let Some(file) = file {
+            figment = figment.merge(Toml::file_exact(file));
+        }
+        figment = figment
+            .merge(PrefixedEnv(
+                Env::prefixed(ENV_PREFIX)
+                    // `OPENCLAW_CONFIG` names the file; only `SECTION__KEY` vars are keys.
+                    .filter(|key| key.as_str().contains("__"))
+                    .filter(|key| !RAW_PREFIXED_KEYS.iter().any(|raw| key == *raw))
+                    .split("__"),
+            ))
+            .merge(
+                Env::raw()
+                    .only(&["discord_api_base"])
+                    .map(|_| "discord.api_base".into()),
+            );
+        for (env, key) in SECRET_ENV_KEYS {
+            if let Ok(value) = std::env::var(env) {
+                figment = figment.merge(Serialized::default(key, value));
+            }
+        }
+        figment
+    }
+
+    /// Extracts and validates a configuration from `figment`.
+    pub fn from_figment(figment: Figment) -> Result<Config, ConfigError> {
+        let mut config: Config = figment
+            .extract()
+            .map_err(|err| ConfigError::Load(Box::new(err)))?;
+        config.normalize();
+        config.validate()?;
+        Ok(config)
+    }
+
+    /// An empty `DISCORD_TOKEN=` (common in `.env` templates) means "no Discord".
+    fn normalize(&mut self) {
+        if self
+            .discord
+            .token
+            .as_ref()
+            .is_some_and(|token| token.expose_secret().trim().is_empty())
+        {
+            self.discord.token = None;
+        }
+        if self
+            .discord
+            .api_base
+            .as_ref()
+            .is_some_and(|base| base.trim().is_empty())
+        {
+            self.discord.api_base = None;
+        }
+    }
+
+    /// Checks ranges and consistency; the error names the offending key.
+    pub fn validate(&self) -> Result<(), ConfigError> {
+        let invalid = |key: &'static str, reason: String| Err(ConfigError::Invalid { key, reason });
+        let limits = &self.limits;
+        // A write of the largest allowed content, base64-encoded, plus room for the JSON
+        // around it, must fit in a request body; otherwise valid writes would get a 413.
+        let largest_write = limits.max_content_bytes.div_ceil(3) * 4 + 64 * 1024;
+        if self.http.body_limit_bytes < largest_write {
+            return invalid(
+                "http.body_limit_bytes",
+                format!(
+                    "must be at least {largest_write} to fit a base64 write of \
+                     limits.max_content_bytes ({} bytes)",
+                    limits.max_content_bytes
+                ),
+            );
+        }
+        let longest_wait_secs = MAX_WAIT_MS / 1000;
+        if self.http.request_timeout_secs <= longest_wait_secs {
+            return invalid(
+                "http.request_timeout_secs",
+                format!("must be above {longest_wait_secs} (the longest long-poll)"),
+            );
+        }
+        let positive: [(&'static str, u64); 9] = [
+            ("queue.task_ttl_secs", self.queue.task_ttl_secs),
+            ("queue.retention_secs", self.queue.retention_secs),
+            ("queue.lease_ttl_secs", self.queue.lease_ttl_secs),
+            ("queue.sweep_interval_ms", self.queue.sweep_interval_ms),
+            ("limits.max_command_bytes", limits.max_command_bytes as u64),
+            ("limits.max_path_bytes", limits.max_path_bytes as u64),
+            ("limits.max_content_bytes", limits.max_content_bytes as u64),
+            ("limits.max_prompt_bytes", limits.max_prompt_bytes as u64),
+            ("limits.max_timeout_ms", limits.max_timeout_ms),
+        ];
+        if let Some((key, _)) = positive.iter().find(|(_, value)| *value == 0) {
+            return invalid(key, "must be greater than 0".into());
+        }
+        let tokens = [
+            ("auth.client_token", &self.auth.client_token),
+            ("auth.worker_token", &self.auth.worker_token),
+            ("auth.admin_token", &self.auth.admin_token),
+        ];
+        for (key, token) in tokens {
+            if let Some(reason) = token
+                .as_ref()
+                .and_then(|t| token_problem(t.expose_secret()))
+            {
+                return invalid(key, reason);
+            }
+        }
+        if let Some(base) = &self.discord.api_base {
+            if let Some(reason) = api_base_problem(base) {
+                return invalid("discord.api_base", reason);
+            }
+        }
+        Ok(())
+    }
+}
+
+/// `OPENCLAW_<SECTION>__<KEY>` variables. Wraps figment's `Env` only to name a bad value's
+/// variable as the user spelled it (figment would say `QUEUE.LEASE_TTL_SECS`).
+struct PrefixedEnv(Env);
+
+impl Provider for PrefixedEnv {
+    fn metadata(&self) -> Metadata {
+        Metadata::named("environment variable").interpolater(|_: &Profile, keys: &[&str]| {
+            let keys: Vec<String> = keys.iter().map(|k| k.to_ascii_uppercase()).collect();
+            format!("{ENV_PREFIX}{}", keys.join("__"))
+        })
+    }
+
+    fn data(&self) -> Result<Map<Profile, Dict>, figment::Error> {
+        self.0.data()
+    }
+}
+
+/// What is wrong with a configured API token, if anything. Tokens travel in an HTTP header,
+/// so only visible ASCII is allowed.
+fn token_problem(token: &str) -> Option<String> {
+    if token.is_empty() {
+        Some("must not be empty (leave it unset to have one generated)".into())
+    } else if !token.bytes().all(|b| b.is_ascii_graphic()) {
+        Some("must be visible ASCII without spaces".into())
+    } else {
+        None
+    }
+}
+
+/// What is wrong with a Discord API base URL, if anything: serenity needs scheme, host and
+/// port only, and appends `/api/v10/...` itself.
+fn api_base_problem(base: &str) -> Option<String> {
+    let Ok(uri) = base.parse::<Uri>() else {
+        return Some(format!("is not a URL: {base:?}"));
+    };
+    if !matches!(uri.scheme_str(), Some("http" | "https")) || uri.authority().is_none() {
+        return Some(format!("must be an http(s) URL with a host, got {base:?}"));
+    }
+    if !matches!(uri.path(), "" | "/") || uri.query().is_some() {
+        return Some(format!("must be scheme, host and port only, got {base:?}"));
+    }
+    None
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn defaults_are_valid_and_zero_config() {
+        let config = Config::default();
+
+        config.validate().unwrap();
+        assert_eq!(config.http.bind.to_string(), "127.0.0.1:3456");
+        assert_eq!(
+            config.storage.database_path(),
+            Path::new("./data/openclaw.sqlite3")
+        );
+        assert!(config.discord.token.is_none());
+    }
+
+    #[test]
+    fn api_base_must_be_scheme_host_and_port() {
+        assert!(api_base_problem("http://127.0.0.1:9000").is_none());
+        assert!(api_base_problem("https://proxy.local/").is_none());
+        assert!(api_base_problem("http://127.0.0.1:9000/api/v10").is_some());
+        assert!(api_base_problem("ftp://x").is_some());
+        assert!(api_base_problem("not a url").is_some());
+    }
+
+    #[test]
+    fn tokens_with_spaces_or_empty_are_refused() {
+        assert!(token_problem("oc_client_abc").is_none());
+        assert!(token_problem("").is_some());
+        assert!(token_problem("two words").is_some());
+    }
+}

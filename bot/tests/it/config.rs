@@ -1,0 +1,211 @@
+//! Configuration errors name their key: in-process through the layered loader, and through
+//! the real binary, whose environment each test sets from scratch.
+
+use std::io::{BufRead, BufReader};
+use std::path::Path;
+use std::process::{Child, Command, Stdio};
+
+use figment::providers::{Format, Toml};
+use figment::Figment;
+use openclaw_bot::config::ConfigError;
+use openclaw_bot::Config;
+
+use crate::helpers::within;
+
+fn load_toml(text: &str) -> Result<Config, ConfigError> {
+    Config::from_figment(Figment::from(Toml::string(text)))
+}
+
+#[test]
+fn an_invalid_value_in_toml_names_its_key() {
+    let cases = [
+        ("[http]\nbind = \"not an address\"", "http.bind"),
+        ("[http]\nbindd = \"127.0.0.1:1\"", "bindd"),
+        ("[queue]\nlease_ttl_secs = 0", "queue.lease_ttl_secs"),
+        ("[queue]\ntask_ttl_secs = -5", "queue.task_ttl_secs"),
+        (
+            "[http]\nrequest_timeout_secs = 30",
+            "http.request_timeout_secs",
+        ),
+        ("[http]\nbody_limit_bytes = 1024", "http.body_limit_bytes"),
+        ("[auth]\nclient_token = \"\"", "auth.client_token"),
+        ("[auth]\nadmin_token = \"has space\"", "auth.admin_token"),
+        (
+            "[discord]\napi_base = \"http://127.0.0.1:9/api/v10\"",
+            "discord.api_base",
+        ),
+        ("[discord]\nguild_ids = [\"general\"]", "discord.guild_ids"),
+        ("[nonsense]\nx = 1", "nonsense"),
+    ];
+
+    for (toml, key) in cases {
+        let err = load_toml(toml).unwrap_err().to_string();
+        assert!(err.contains(key), "{toml:?}: {err:?} does not name {key}");
+    }
+}
+
+#[test]
+fn a_complete_toml_file_is_read_into_every_section() {
+    let config = load_toml(
+        r#"
+        [http]
+        bind = "0.0.0.0:8080"
+        [storage]
+        data_dir = "/var/lib/openclaw"
+        [queue]
+        task_ttl_secs = 60
+        [limits]
+        max_command_bytes = 100
+        [auth]
+        worker_token = "w"
+        [discord]
+        token = ""
+        guild_ids = [1, 2]
+        allowed_user_ids = [3]
+        api_base = "http://127.0.0.1:9000"
+        "#,
+    )
+    .unwrap();
+
+    assert_eq!(config.http.bind.to_string(), "0.0.0.0:8080");
+    assert_eq!(config.storage.data_dir, Path::new("/var/lib/openclaw"));
+    assert_eq!(config.queue.task_ttl_secs, 60);
+    assert_eq!(
+        config.queue.lease_ttl_secs, 60,
+        "unset keys keep their default"
+    );
+    assert_eq!(config.limits.max_command_bytes, 100);
+    assert!(config.auth.worker_token.is_some());
+    // An empty Discord token means "Discord disabled", as in a `.env` template.
+    assert!(config.discord.token.is_none());
+    assert_eq!(config.discord.guild_ids, [1, 2]);
+    assert_eq!(config.discord.allowed_user_ids, [3]);
+}
+
+/// The bot binary in a fresh temp dir with only `env` set.
+fn bot(dir: &Path, args: &[&str], env: &[(&str, &str)]) -> Command {
+    let mut cmd = Command::new(env!("CARGO_BIN_EXE_openclaw-bot"));
+    cmd.current_dir(dir)
+        .args(args)
+        .env_clear()
+        .envs(env.iter().copied());
+    cmd
+}
+
+/// Kills the child if the test fails before it exits (after `wait`, the kill is a no-op).
+struct KillOnDrop(Child);
+
+impl Drop for KillOnDrop {
+    fn drop(&mut self) {
+        let _ = self.0.kill();
+        let _ = self.0.wait();
+    }
+}
+
+#[test]
+fn the_binary_refuses_a_bad_env_value_and_names_the_variable() {
+    let dir = tempfile::tempdir().unwrap();
+
+    let out = bot(
+        dir.path(),
+        &[],
+        &[("OPENCLAW_QUEUE__LEASE_TTL_SECS", "soon")],
+    )
+    .output()
+    .unwrap();
+
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(!out.status.success());
+    assert!(
+        stderr.contains("OPENCLAW_QUEUE__LEASE_TTL_SECS"),
+        "{stderr}"
+    );
+    assert!(
+        !dir.path().join("data").exists(),
+        "nothing is created before the config is valid"
+    );
+}
+
+#[test]
+fn the_binary_refuses_a_missing_or_invalid_config_file() {
+    let dir = tempfile::tempdir().unwrap();
+    std::fs::write(
+        dir.path().join("bad.toml"),
+        "[limits]\nmax_path_bytes = 0\n",
+    )
+    .unwrap();
+
+    let missing = bot(dir.path(), &["--config", "nope.toml"], &[])
+        .output()
+        .unwrap();
+    let invalid = bot(dir.path(), &[], &[("OPENCLAW_CONFIG", "bad.toml")])
+        .output()
+        .unwrap();
+
+    let missing_err = String::from_utf8_lossy(&missing.stderr);
+    let invalid_err = String::from_utf8_lossy(&invalid.stderr);
+    assert!(!missing.status.success());
+    assert!(missing_err.contains("nope.toml"), "{missing_err}");
+    assert!(!invalid.status.success());
+    assert!(
+        invalid_err.contains("limits.max_path_bytes"),
+        "{invalid_err}"
+    );
+}
+
+#[tokio::test]
+async fn the_binary_starts_with_zero_config_prints_its_tokens_and_stops_on_sigterm() {
+    within(async {
+        let dir = tempfile::tempdir().unwrap();
+        // Port 0 is the only change from zero config: tests may run side by side.
+        let mut child = KillOnDrop(
+            bot(dir.path(), &[], &[("OPENCLAW_HTTP__BIND", "127.0.0.1:0")])
+                .stdout(Stdio::null())
+                .stderr(Stdio::piped())
+                .spawn()
+                .unwrap(),
+        );
+        let stderr = child.0.stderr.take().unwrap();
+
+        // The notice ends with the curl line, which carries the bound address.
+        let notice = tokio::task::spawn_blocking(move || {
+            let mut text = String::new();
+            for line in BufReader::new(stderr).lines() {
+                let line = line.unwrap();
+                text.push_str(&line);
+                text.push('\n');
+                if line.contains("curl ") {
+                    break;
+                }
+            }
+            text
+        })
+        .await
+        .unwrap();
+        let url = notice
+            .split_whitespace()
+            .find(|w| w.starts_with("http://") && w.ends_with("/tasks"))
+            .unwrap_or_else(|| panic!("no URL in {notice}"));
+        let health = reqwest::get(url.replace("/tasks", "/health"))
+            .await
+            .unwrap();
+        let status = health.status();
+        Command::new("kill")
+            .args(["-TERM", &child.0.id().to_string()])
+            .status()
+            .unwrap();
+        let exit = tokio::task::spawn_blocking(move || child.0.wait())
+            .await
+            .unwrap()
+            .unwrap();
+
+        assert_eq!(status, reqwest::StatusCode::OK);
+        for role in ["oc_client_", "oc_worker_", "oc_admin_"] {
+            assert!(notice.contains(role), "{notice}");
+        }
+        assert!(dir.path().join("data/openclaw.sqlite3").exists());
+        assert!(dir.path().join("data/tokens.toml").exists());
+        assert!(exit.success(), "{exit:?}");
+    })
+    .await
+}

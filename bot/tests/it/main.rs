@@ -1,0 +1,14 @@
+//! Integration tests of the cloud process over real HTTP on 127.0.0.1:0, with a real SQLite
+//! in a temp dir per test. One binary (zero2prod): shared helpers, one module per area.
+
+// Tests may unwrap freely; clippy.toml's `allow-unwrap-in-tests` covers `#[test]` functions
+// but not the helpers they share.
+#![allow(clippy::unwrap_used)]
+
+mod api_tasks;
+mod api_worker;
+mod auth;
+mod config;
+mod errors;
+mod helpers;
+mod lifecycle;
