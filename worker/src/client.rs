@@ -240,7 +240,11 @@ mod tests {
             StatusCode::SERVICE_UNAVAILABLE,
             StatusCode::TOO_MANY_REQUESTS,
         ] {
-            assert_eq!(status_error(status).kind(), FailureKind::Transient, "{status}");
+            assert_eq!(
+                status_error(status).kind(),
+                FailureKind::Transient,
+                "{status}"
+            );
         }
     }
 
@@ -257,7 +261,11 @@ mod tests {
             StatusCode::CONFLICT,
             StatusCode::PAYLOAD_TOO_LARGE,
         ] {
-            assert_eq!(status_error(status).kind(), FailureKind::Rejected, "{status}");
+            assert_eq!(
+                status_error(status).kind(),
+                FailureKind::Rejected,
+                "{status}"
+            );
         }
     }
 

@@ -300,7 +300,9 @@ pub fn home_dir() -> Option<PathBuf> {
 pub fn expand_tilde(path: &str, home: Option<PathBuf>) -> PathBuf {
     match (path.strip_prefix('~'), home) {
         (Some(""), Some(home)) => home,
-        (Some(rest), Some(home)) if rest.starts_with('/') => home.join(rest.trim_start_matches('/')),
+        (Some(rest), Some(home)) if rest.starts_with('/') => {
+            home.join(rest.trim_start_matches('/'))
+        }
         _ => PathBuf::from(path),
     }
 }
@@ -392,7 +394,11 @@ mod tests {
             ("OPENCLAW_WORKER_SHELL", "[]", "shell"),
             ("OPENCLAW_WORKER_DEFAULT_CWD", "/no/such/dir", "default_cwd"),
             ("OPENCLAW_WORKER_MAX_OUTPUT_BYTES", "0", "max_output_bytes"),
-            ("OPENCLAW_WORKER_HEARTBEAT_INTERVAL_SECS", "x", "heartbeat_interval_secs"),
+            (
+                "OPENCLAW_WORKER_HEARTBEAT_INTERVAL_SECS",
+                "x",
+                "heartbeat_interval_secs",
+            ),
         ];
         for (var, value, key) in cases {
             let err = Config::load(None, env(&[("WORKER_TOKEN", "t"), (var, value)]))
@@ -423,8 +429,14 @@ mod tests {
         let home = Some(PathBuf::from("/home/me"));
 
         assert_eq!(expand_tilde("~", home.clone()), PathBuf::from("/home/me"));
-        assert_eq!(expand_tilde("~/a/b", home.clone()), PathBuf::from("/home/me/a/b"));
-        assert_eq!(expand_tilde("~bob/a", home.clone()), PathBuf::from("~bob/a"));
+        assert_eq!(
+            expand_tilde("~/a/b", home.clone()),
+            PathBuf::from("/home/me/a/b")
+        );
+        assert_eq!(
+            expand_tilde("~bob/a", home.clone()),
+            PathBuf::from("~bob/a")
+        );
         assert_eq!(expand_tilde("/abs", home), PathBuf::from("/abs"));
     }
 }

@@ -12,8 +12,8 @@
 pub mod client;
 pub mod config;
 pub mod exec;
-pub mod poll;
 pub mod policy;
+pub mod poll;
 pub mod telemetry;
 
 pub use config::Config;

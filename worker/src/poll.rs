@@ -415,7 +415,11 @@ impl Worker {
     async fn drain(&self) {
         let running = self.lock().running.len();
         if running > 0 {
-            info!(running, grace_secs = self.shutdown_grace.as_secs(), "waiting for running tasks");
+            info!(
+                running,
+                grace_secs = self.shutdown_grace.as_secs(),
+                "waiting for running tasks"
+            );
         }
         let all_finished = self.wait_until(|s| s.running.is_empty());
         if timeout(self.shutdown_grace, all_finished).await.is_err() {
@@ -440,7 +444,9 @@ impl Worker {
 
 /// Records a finished task: its result is queued for delivery, unless its lease is gone.
 fn finish(state: &Mutex<State>, id: TaskId, lease: LeaseId, mut outcome: TaskOutcome) {
-    let mut state = state.lock().unwrap_or_else(std::sync::PoisonError::into_inner);
+    let mut state = state
+        .lock()
+        .unwrap_or_else(std::sync::PoisonError::into_inner);
     let stop = state.running.remove(&id).and_then(|r| r.stop);
     if stop == Some(StopReason::LeaseGone) {
         info!(task_id = %id, "task stopped because its lease is gone; result dropped");
@@ -608,7 +614,12 @@ mod tests {
             },
         );
 
-        finish(&state, id, lease, TaskOutcome::new(OutcomeStatus::Cancelled));
+        finish(
+            &state,
+            id,
+            lease,
+            TaskOutcome::new(OutcomeStatus::Cancelled),
+        );
 
         let state = state.lock().unwrap();
         let error = state.undelivered[0].outcome.error.clone().unwrap();
@@ -629,7 +640,12 @@ mod tests {
             },
         );
 
-        finish(&state, id, lease, TaskOutcome::new(OutcomeStatus::Cancelled));
+        finish(
+            &state,
+            id,
+            lease,
+            TaskOutcome::new(OutcomeStatus::Cancelled),
+        );
 
         assert!(state.lock().unwrap().undelivered.is_empty());
     }

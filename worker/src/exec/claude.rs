@@ -52,7 +52,9 @@ pub async fn run(
         outcome.metadata.insert("sessionId".into(), json!(session));
     }
     if let Some(path) = screenshot_path(&outcome.stdout) {
-        outcome.metadata.insert("screenshotPath".into(), json!(path));
+        outcome
+            .metadata
+            .insert("screenshotPath".into(), json!(path));
     }
     outcome
 }
@@ -130,7 +132,13 @@ mod tests {
     #[test]
     fn session_id_that_looks_like_a_flag_is_refused() {
         let too_long = "a".repeat(MAX_SESSION_ID_LEN + 1);
-        for bad in ["--dangerously-skip-permissions", "a b", "x;y", "", &too_long] {
+        for bad in [
+            "--dangerously-skip-permissions",
+            "a b",
+            "x;y",
+            "",
+            &too_long,
+        ] {
             let refused = claude_args(&ctx(), run_with("hi there", Some(bad)));
 
             assert!(refused.is_err(), "{bad}");

@@ -104,7 +104,9 @@ pub async fn edit(
             .map_err(|err| format!("cannot write {}: {err}", resolved.display()))?;
         let replaced = if replace_all { occurrences } else { 1 };
         let mut outcome = success(format!("File edited: {}", resolved.display()));
-        outcome.metadata.insert("replacements".into(), json!(replaced));
+        outcome
+            .metadata
+            .insert("replacements".into(), json!(replaced));
         outcome.metadata.insert("bytes".into(), json!(edited.len()));
         Ok(outcome)
     })

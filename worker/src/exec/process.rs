@@ -99,7 +99,10 @@ impl ProcessOutput {
                 (None, sig) => (
                     OutcomeStatus::Failed,
                     Some(exit),
-                    Some(format!("killed by signal {}", signal_name(sig.unwrap_or(0)))),
+                    Some(format!(
+                        "killed by signal {}",
+                        signal_name(sig.unwrap_or(0))
+                    )),
                 ),
             },
             ProcessEnd::TimedOut(exit) => (
