@@ -123,7 +123,18 @@ impl FakeDiscord {
     /// Waits until a gateway connection has identified and is live; returns its IDENTIFY.
     pub async fn wait_for_ready(&self) -> Result<Identify, FakeError> {
         self.wait("the bot to identify on the gateway", |s| {
-            s.sessions.last().and(s.identifies.last().cloned())
+            s.newest_live_identify().cloned()
+        })
+        .await
+    }
+
+    /// Waits until the fake has accepted `count` IDENTIFYs in total (e.g. 2 after a bot restart)
+    /// and the newest session is live; returns them all.
+    pub async fn wait_for_identifies(&self, count: usize) -> Result<Vec<Identify>, FakeError> {
+        let what = format!("{count} gateway IDENTIFY(s)");
+        self.wait(&what, |s| {
+            let newest_live = s.newest_live_identify().is_some();
+            (s.identifies.len() >= count && newest_live).then(|| s.identifies.clone())
         })
         .await
     }

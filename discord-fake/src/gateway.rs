@@ -217,6 +217,7 @@ async fn identify(
     shared.recorder.update(|state| {
         state.sessions.push(Session {
             connection: conn.id,
+            session_id: session_id.clone(),
             tx: tx.clone(),
         });
         state.identifies.push(Identify {

@@ -73,7 +73,8 @@
 //!   callbacks, original responses, follow-ups) and `channels.rs` (channel messages, CDN).
 //! - `gateway.rs`: the websocket (HELLO, IDENTIFY, READY, heartbeats, dispatches).
 //! - `route.rs`: request classification; `fault.rs`: fault injection; `body.rs`: JSON/multipart.
-//! - `model.rs`: JSON builders for Discord objects; `message.rs`: messages and mention rules;
+//! - `model.rs`: JSON builders for Discord objects; `message.rs`: messages; `mentions.rs`: who
+//!   a message pings;
 //!   `interaction.rs`: slash commands and callbacks; `recorder.rs`: the state and waiting.
 
 mod body;
@@ -85,6 +86,7 @@ mod fault;
 mod gateway;
 mod ids;
 mod interaction;
+mod mentions;
 mod message;
 mod model;
 mod recorder;
@@ -104,9 +106,10 @@ pub use fault::{FailMode, RouteMatcher};
 pub use interaction::{
     CallbackKind, Interaction, InteractionCallback, OptionValue, Place, SlashCommand,
 };
+pub use mentions::Mentions;
 pub use message::{
-    Mentions, MessageOrigin, Payload, StoredAttachment, StoredMessage, UploadedFile,
-    FLAG_EPHEMERAL, FLAG_LOADING,
+    MessageOrigin, Payload, StoredAttachment, StoredMessage, UploadedFile, FLAG_EPHEMERAL,
+    FLAG_LOADING,
 };
 pub use recorder::{Identify, RecordedRequest, RegisteredCommand};
 pub use route::Route;

@@ -6,6 +6,7 @@ use std::time::{Instant, SystemTime};
 use serde_json::Value;
 
 use crate::ids::next_snowflake;
+use crate::mentions::{compute_mentions, Mentions};
 
 /// Message flag: only the invoking user sees the message.
 pub const FLAG_EPHEMERAL: u64 = 1 << 6;
@@ -72,18 +73,6 @@ pub struct StoredAttachment {
     pub description: Option<String>,
     /// The file's bytes.
     pub bytes: Vec<u8>,
-}
-
-/// Who a message would notify, computed the way Discord does from its content and the
-/// `allowed_mentions` sent with the latest payload (absent means "parse everything").
-#[derive(Debug, Clone, Default, PartialEq, Eq)]
-pub struct Mentions {
-    /// `@everyone` or `@here` would ping.
-    pub everyone: bool,
-    /// Users that would be pinged (`<@id>` in content, or the replied-to author).
-    pub users: Vec<u64>,
-    /// Roles that would be pinged (`<@&id>` in content).
-    pub roles: Vec<u64>,
 }
 
 /// How a message came to be, which decides its Discord `type` and `webhook_id`.
@@ -279,7 +268,7 @@ impl StoredMessage {
 }
 
 /// Renders an `id` that may be sent as a number or a string.
-fn id_string(id: Option<&Value>) -> String {
+pub(crate) fn id_string(id: Option<&Value>) -> String {
     match id {
         Some(Value::String(s)) => s.clone(),
         Some(Value::Number(n)) => n.to_string(),
@@ -306,77 +295,6 @@ fn stored_from_upload(file: &UploadedFile, entry: &Value) -> StoredAttachment {
     }
 }
 
-/// Discord's mention rules: without `allowed_mentions` everything in the content pings; with it,
-/// only what `parse`, `users`, `roles` and `replied_user` allow.
-pub(crate) fn compute_mentions(
-    content: &str,
-    allowed: Option<&Value>,
-    replied_user: Option<u64>,
-) -> Mentions {
-    let parse_all = allowed.is_none();
-    let parse = |kind: &str| {
-        parse_all
-            || allowed
-                .and_then(|a| a.get("parse"))
-                .and_then(Value::as_array)
-                .is_some_and(|p| p.iter().any(|v| v.as_str() == Some(kind)))
-    };
-    let listed = |key: &str, id: u64| {
-        allowed
-            .and_then(|a| a.get(key))
-            .and_then(Value::as_array)
-            .is_some_and(|l| l.iter().any(|v| id_string(Some(v)) == id.to_string()))
-    };
-    let everyone =
-        parse("everyone") && (content.contains("@everyone") || content.contains("@here"));
-    let mut users: Vec<u64> = mention_ids(content, "<@")
-        .into_iter()
-        .filter(|id| parse("users") || listed("users", *id))
-        .collect();
-    let replied = allowed
-        .and_then(|a| a.get("replied_user"))
-        .and_then(Value::as_bool)
-        .unwrap_or(parse_all);
-    if let Some(author) = replied_user.filter(|_| replied) {
-        users.push(author);
-    }
-    users.dedup();
-    let roles = mention_ids(content, "<@&")
-        .into_iter()
-        .filter(|id| parse("roles") || listed("roles", *id))
-        .collect();
-    Mentions {
-        everyone,
-        users,
-        roles,
-    }
-}
-
-/// Finds `<@123>`/`<@!123>` (prefix `<@`) or `<@&123>` (prefix `<@&`) mentions in text.
-fn mention_ids(content: &str, prefix: &str) -> Vec<u64> {
-    let mut ids = Vec::new();
-    for (start, _) in content.match_indices(prefix) {
-        let rest = &content[start + prefix.len()..];
-        let rest = if prefix == "<@" {
-            if rest.starts_with('&') {
-                continue;
-            }
-            rest.strip_prefix('!').unwrap_or(rest)
-        } else {
-            rest
-        };
-        let digits: String = rest.chars().take_while(char::is_ascii_digit).collect();
-        if rest[digits.len()..].starts_with('>') {
-            if let Ok(id) = digits.parse() {
-                if !ids.contains(&id) {
-                    ids.push(id);
-                }
-            }
-        }
-    }
-    ids
-}
-
 #[cfg(test)]
 mod tests {
     use serde_json::json;
@@ -390,39 +308,6 @@ mod tests {
             content_type: None,
             bytes: bytes.to_vec(),
         }
-    }
-
-    #[test]
-    fn everyone_pings_when_allowed_mentions_are_absent() {
-        let m = compute_mentions("hi @everyone <@42> <@&7>", None, None);
-
-        assert_eq!(
-            m,
-            Mentions {
-                everyone: true,
-                users: vec![42],
-                roles: vec![7]
-            }
-        );
-    }
-
-    #[test]
-    fn empty_parse_list_pings_nobody() {
-        let allowed = json!({"parse": [], "users": [], "roles": []});
-
-        let m = compute_mentions("@everyone @here <@!42> <@&7>", Some(&allowed), Some(9));
-
-        assert_eq!(m, Mentions::default());
-    }
-
-    #[test]
-    fn listed_users_ping_even_without_parse() {
-        let allowed = json!({"parse": [], "users": ["42"], "replied_user": true});
-
-        let m = compute_mentions("<@42> <@43>", Some(&allowed), Some(9));
-
-        assert_eq!(m.users, vec![42, 9]);
-        assert!(!m.everyone);
     }
 
     #[test]

@@ -82,6 +82,7 @@ pub(crate) struct Outbound {
 #[derive(Debug)]
 pub(crate) struct Session {
     pub(crate) connection: u64,
+    pub(crate) session_id: String,
     pub(crate) tx: mpsc::UnboundedSender<Outbound>,
 }
 
@@ -107,6 +108,15 @@ impl State {
         self.interactions
             .iter_mut()
             .find(|r| r.interaction.token == token)
+    }
+
+    /// The newest IDENTIFY, if its connection is still open.
+    pub(crate) fn newest_live_identify(&self) -> Option<&Identify> {
+        let newest = self.identifies.last()?;
+        self.sessions
+            .iter()
+            .any(|s| s.session_id == newest.session_id)
+            .then_some(newest)
     }
 
     /// Finds an interaction by id.

@@ -378,3 +378,42 @@ fn is_bot(headers: &HeaderMap, token: &str) -> bool {
 fn header_str(headers: &HeaderMap, name: header::HeaderName) -> Option<&str> {
     headers.get(name).and_then(|v| v.to_str().ok())
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[tokio::test]
+    async fn a_rate_limit_carries_retry_after_in_headers_and_body() {
+        let response = rate_limited(Duration::from_millis(1500));
+
+        assert_eq!(response.status(), StatusCode::TOO_MANY_REQUESTS);
+        assert_eq!(response.headers()["retry-after"], "2");
+        assert_eq!(response.headers()["x-ratelimit-reset-after"], "1.500");
+        let body = to_bytes(response.into_body(), 1024).await.unwrap();
+        let body: Value = serde_json::from_slice(&body).unwrap();
+        assert_eq!(body["retry_after"], json!(1.5));
+        assert_eq!(body["global"], json!(false));
+    }
+
+    #[test]
+    fn an_injected_status_has_a_discord_error_body() {
+        let response = fault_response(FailMode::Status(502));
+
+        assert_eq!(response.status(), StatusCode::BAD_GATEWAY);
+    }
+
+    #[test]
+    fn the_bot_token_is_accepted_with_the_bot_prefix_only() {
+        let mut headers = HeaderMap::new();
+        headers.insert(
+            header::AUTHORIZATION,
+            HeaderValue::from_static("Bot secret"),
+        );
+
+        assert!(is_bot(&headers, "secret"));
+        assert!(!is_bot(&headers, "other"));
+        headers.insert(header::AUTHORIZATION, HeaderValue::from_static("secret"));
+        assert!(!is_bot(&headers, "secret"));
+    }
+}
