@@ -1,12 +1,14 @@
 //! `openclaw-bot`: loads the configuration, builds the app and runs it until Ctrl-C or
 //! SIGTERM. Zero configuration works: 127.0.0.1:3456, state in ./data, tokens generated.
 
+use std::io::Write;
 use std::path::PathBuf;
 use std::process::ExitCode;
 
 use anyhow::Context;
 use clap::Parser;
 use openclaw_bot::{telemetry, App, Config};
+use tokio::signal::unix::{signal, SignalKind};
 use tokio_util::sync::CancellationToken;
 
 /// OpenClaw cloud process: task queue, HTTP API and Discord bot.
@@ -42,28 +44,38 @@ async fn try_main() -> anyhow::Result<()> {
     let config = Config::load(args.config.as_deref())?;
     let app = App::build(config).await?;
     if let Some(notice) = app.token_notice() {
-        // Printed, never logged: log pipelines must not collect the tokens.
-        eprintln!("{notice}");
+        // Printed, never logged: log pipelines must not collect the tokens. A closed stderr
+        // must not stop the bot (`eprintln!` would panic on it).
+        let _ = std::io::stderr().write_all(notice.as_bytes());
     }
     let shutdown = CancellationToken::new();
     tokio::spawn(cancel_on_signal(shutdown.clone()));
     app.run(shutdown).await
 }
 
-/// Cancels `shutdown` on Ctrl-C or SIGTERM (what `docker stop` sends).
+/// Cancels `shutdown` on Ctrl-C or SIGTERM (what `docker stop` sends). A signal that cannot
+/// be listened for is logged and never fires, rather than stopping the bot at once.
 async fn cancel_on_signal(shutdown: CancellationToken) {
-    let mut term = match tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
-        Ok(term) => term,
-        Err(err) => {
-            tracing::error!(error = %err, "cannot listen for SIGTERM; only Ctrl-C stops the bot");
-            let _ = tokio::signal::ctrl_c().await;
-            shutdown.cancel();
-            return;
+    let ctrl_c = async {
+        if let Err(err) = tokio::signal::ctrl_c().await {
+            tracing::error!(error = %err, "cannot listen for Ctrl-C");
+            std::future::pending::<()>().await;
+        }
+    };
+    let term = async {
+        match signal(SignalKind::terminate()) {
+            Ok(mut term) => {
+                term.recv().await;
+            }
+            Err(err) => {
+                tracing::error!(error = %err, "cannot listen for SIGTERM");
+                std::future::pending::<()>().await;
+            }
         }
     };
     tokio::select! {
-        _ = tokio::signal::ctrl_c() => {}
-        _ = term.recv() => {}
+        () = ctrl_c => {}
+        () = term => {}
     }
     shutdown.cancel();
 }

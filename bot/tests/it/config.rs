@@ -82,6 +82,24 @@ fn a_complete_toml_file_is_read_into_every_section() {
     assert_eq!(config.discord.allowed_user_ids, [3]);
 }
 
+#[test]
+fn the_bot_section_of_config_example_toml_is_valid_and_shows_the_defaults() {
+    let path = concat!(env!("CARGO_MANIFEST_DIR"), "/../config.example.toml");
+    let text = std::fs::read_to_string(path).unwrap();
+    let start = text
+        .find("# ---- openclaw-bot ----")
+        .expect("no bot section");
+    let section = &text[start..];
+    let section = section
+        .find("# ---- openclaw-worker ----")
+        .map_or(section, |end| &section[..end]);
+
+    let example = load_toml(section).unwrap();
+
+    let defaults = Config::default();
+    assert_eq!(format!("{example:?}"), format!("{defaults:?}"));
+}
+
 /// The bot binary in a fresh temp dir with only `env` set.
 fn bot(dir: &Path, args: &[&str], env: &[(&str, &str)]) -> Command {
     let mut cmd = Command::new(env!("CARGO_BIN_EXE_openclaw-bot"));
@@ -167,21 +185,22 @@ async fn the_binary_starts_with_zero_config_prints_its_tokens_and_stops_on_sigte
         );
         let stderr = child.0.stderr.take().unwrap();
 
-        // The notice ends with the curl line, which carries the bound address.
-        let notice = tokio::task::spawn_blocking(move || {
+        // The notice ends with the curl line, which carries the bound address. Keep draining
+        // stderr afterwards, as a terminal would.
+        let (lines, notice) = std::sync::mpsc::channel();
+        std::thread::spawn(move || {
             let mut text = String::new();
-            for line in BufReader::new(stderr).lines() {
-                let line = line.unwrap();
+            for line in BufReader::new(stderr).lines().map_while(Result::ok) {
                 text.push_str(&line);
                 text.push('\n');
                 if line.contains("curl ") {
-                    break;
+                    let _ = lines.send(std::mem::take(&mut text));
                 }
             }
-            text
-        })
-        .await
-        .unwrap();
+        });
+        let notice = tokio::task::spawn_blocking(move || notice.recv().unwrap())
+            .await
+            .unwrap();
         let url = notice
             .split_whitespace()
             .find(|w| w.starts_with("http://") && w.ends_with("/tasks"))
