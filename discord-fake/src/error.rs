@@ -30,7 +30,4 @@ pub enum FakeError {
         /// The dispatch event that could not be delivered.
         event: String,
     },
-    /// The interaction is not one this fake created.
-    #[error("interaction {0} was not created by this fake")]
-    UnknownInteraction(u64),
 }

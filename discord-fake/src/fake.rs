@@ -20,6 +20,32 @@ use crate::route::Route;
 use crate::{gateway, model, rest, FakeDiscordBuilder, Shared};
 
 /// A running fake Discord (REST + gateway on loopback). Dropping it stops both servers.
+///
+/// A test drives it like this (the bot is started with [`Self::token`], [`Self::base_url`] and
+/// [`Self::guild_id`] as in the crate docs' recipe):
+///
+/// ```no_run
+/// use std::time::Duration;
+/// use discord_fake::{CallbackKind, FailMode, FakeDiscord, Route, SlashCommand};
+///
+/// # async fn test() -> Result<(), discord_fake::FakeError> {
+/// let discord = FakeDiscord::start().await?;
+/// // … start the bot against discord.base_url() …
+/// discord.wait_for_commands_registered().await?;
+/// discord.fail_next(Route::EditOriginal, FailMode::RateLimited { retry_after: Duration::from_secs(1) });
+///
+/// let ix = discord
+///     .send_slash_command(SlashCommand::new("run").option("command", "echo hi").user(42))
+///     .await?;
+/// assert_eq!(discord.wait_for_callback(&ix).await?.kind, CallbackKind::DeferredMessage);
+/// let answer = discord.wait_for_original(&ix, |m| m.content.contains("hi")).await?;
+/// assert!(!answer.mentions(None).everyone);
+/// assert_eq!(discord.requests_to(Route::EditOriginal)[0].status, Some(429));
+///
+/// discord.expire_interaction_token(&ix.token); // as after Discord's 15 minutes
+/// # Ok(())
+/// # }
+/// ```
 #[derive(Debug)]
 pub struct FakeDiscord {
     shared: Arc<Shared>,
@@ -446,5 +472,12 @@ fn registered_id(state: &State, name: &str, guild_id: Option<u64>) -> u64 {
     guild_id
         .and_then(|g| in_scope(Some(g)))
         .or_else(|| in_scope(None))
-        .unwrap_or_else(next_snowflake)
+        .unwrap_or_else(|| {
+            // Discord would not deliver it; the fake does, so a test can probe the bot's handling.
+            tracing::warn!(
+                command = name,
+                "injecting a slash command the bot never registered"
+            );
+            next_snowflake()
+        })
 }

@@ -58,7 +58,7 @@ impl From<f64> for OptionValue {
 
 /// Where a command is used.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Place {
+pub(crate) enum Place {
     /// In a guild text channel; the interaction carries a `member`.
     Guild {
         /// The guild.

@@ -103,9 +103,7 @@ pub use config::{
 pub use error::FakeError;
 pub use fake::FakeDiscord;
 pub use fault::{FailMode, RouteMatcher};
-pub use interaction::{
-    CallbackKind, Interaction, InteractionCallback, OptionValue, Place, SlashCommand,
-};
+pub use interaction::{CallbackKind, Interaction, InteractionCallback, OptionValue, SlashCommand};
 pub use mentions::Mentions;
 pub use message::{
     MessageOrigin, Payload, StoredAttachment, StoredMessage, UploadedFile, FLAG_EPHEMERAL,

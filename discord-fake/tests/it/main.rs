@@ -6,3 +6,4 @@ mod faults;
 mod gateway;
 mod helpers;
 mod interactions;
+mod protocol;
