@@ -8,12 +8,16 @@
 //! - [`exec`]: the executors behind the single [`exec::execute`] seam.
 //! - [`telemetry`]: logging setup.
 //! - [`policy`]: the local policy: verdicts, path resolution, child environment, canary lock.
+//! - [`redact`]: secrets replaced by `[REDACTED:<kind>]` before output leaves the Mac.
+//! - [`approval`]: fingerprints, TOTP verification and the replay guard.
 
+pub mod approval;
 pub mod client;
 pub mod config;
 pub mod exec;
 pub mod policy;
 pub mod poll;
+pub mod redact;
 pub mod telemetry;
 
 pub use config::Config;
