@@ -1,6 +1,7 @@
 //! Typed client for the worker protocol (`/v1/worker/...`). It makes one attempt per call
-//! and classifies failures; the poll loop decides when to retry.
+//! and classifies failures; the poll loop retries transient ones with [`Backoff`].
 
+use std::error::Error as StdError;
 use std::time::Duration;
 
 use openclaw_shared::worker::{
@@ -20,6 +21,11 @@ const REQUEST_TIMEOUT: Duration = Duration::from_secs(30);
 const CLAIM_TIMEOUT_MARGIN: Duration = Duration::from_secs(15);
 /// How long to wait for a TCP/TLS connection.
 const CONNECT_TIMEOUT: Duration = Duration::from_secs(10);
+
+/// First retry delay after a transient failure; doubles per attempt.
+const BACKOFF_BASE: Duration = Duration::from_millis(500);
+/// Longest retry delay for transient failures.
+const BACKOFF_CAP: Duration = Duration::from_secs(30);
 
 /// How a failed request should be handled.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -218,6 +224,42 @@ impl ApiClient {
     }
 }
 
+/// `err: cause: cause`, for logs: the top-level message alone hides why a request failed.
+pub fn error_chain(err: &dyn StdError) -> String {
+    let mut text = err.to_string();
+    let mut source = err.source();
+    while let Some(cause) = source {
+        text.push_str(": ");
+        text.push_str(&cause.to_string());
+        source = cause.source();
+    }
+    text
+}
+
+/// Capped exponential backoff with jitter: half the delay fixed, half random, so many
+/// workers restarting together do not retry in lockstep.
+#[derive(Debug, Default)]
+pub struct Backoff {
+    attempt: u32,
+}
+
+impl Backoff {
+    /// The delay before the next attempt; grows with each call up to the cap.
+    pub fn next_delay(&mut self) -> Duration {
+        let exp = BACKOFF_BASE.saturating_mul(1 << self.attempt.min(16));
+        self.attempt = self.attempt.saturating_add(1);
+        let ceiling = exp.min(BACKOFF_CAP);
+        let half = ceiling / 2;
+        let half_ms = u64::try_from(half.as_millis()).unwrap_or(u64::MAX);
+        half + Duration::from_millis(fastrand::u64(0..=half_ms))
+    }
+
+    /// Starts over after a success.
+    pub fn reset(&mut self) {
+        self.attempt = 0;
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -296,5 +338,29 @@ mod tests {
 
         assert!(!shown.contains("sekrit-token"));
         assert!(shown.contains("http://127.0.0.1:1/v1/worker"));
+    }
+
+    #[test]
+    fn backoff_grows_and_stays_under_the_cap() {
+        let mut backoff = Backoff::default();
+
+        let first = backoff.next_delay();
+        let delays: Vec<Duration> = (0..20).map(|_| backoff.next_delay()).collect();
+
+        assert!(first <= BACKOFF_BASE);
+        assert!(delays.iter().all(|d| *d <= BACKOFF_CAP));
+        assert!(delays.last().unwrap() >= &(BACKOFF_CAP / 2));
+    }
+
+    #[test]
+    fn backoff_reset_starts_over() {
+        let mut backoff = Backoff::default();
+        for _ in 0..10 {
+            backoff.next_delay();
+        }
+
+        backoff.reset();
+
+        assert!(backoff.next_delay() <= BACKOFF_BASE);
     }
 }

@@ -3,7 +3,6 @@
 //! with capped, jittered backoff and never exits on its own; shutdown drains gracefully.
 
 use std::collections::{HashMap, VecDeque};
-use std::error::Error as StdError;
 use std::sync::{Arc, Mutex, MutexGuard};
 use std::time::Duration;
 
@@ -16,14 +15,10 @@ use tokio_util::sync::CancellationToken;
 use tokio_util::task::TaskTracker;
 use tracing::{debug, error, info, warn};
 
-use crate::client::{ApiClient, ClientError, FailureKind};
+use crate::client::{error_chain, ApiClient, Backoff, ClientError, FailureKind};
 use crate::config::Config;
 use crate::exec::{self, ExecContext};
 
-/// First retry delay after a transient failure; doubles per attempt.
-const BACKOFF_BASE: Duration = Duration::from_millis(500);
-/// Longest retry delay for transient failures.
-const BACKOFF_CAP: Duration = Duration::from_secs(30);
 /// Retry delay when the server rejects the token or the request: an operator must act, so
 /// retrying fast would only fill logs.
 const REJECTED_RETRY: Duration = Duration::from_secs(60);
@@ -178,7 +173,7 @@ impl Worker {
                     backoff.reset();
                     let empty = response.tasks.is_empty();
                     self.start_tasks(response.tasks, free);
-                    (empty && asked.elapsed() < MIN_EMPTY_CLAIM).then(|| backoff.next())
+                    (empty && asked.elapsed() < MIN_EMPTY_CLAIM).then(|| backoff.next_delay())
                 }
                 Err(err) => Some(self.claim_failed(&err, &mut backoff)),
             };
@@ -213,7 +208,9 @@ impl Worker {
                 REJECTED_RETRY
             }
             (FailureKind::Transient, _) => {
-                let delay = backoff.next().max(err.retry_after().unwrap_or_default());
+                let delay = backoff
+                    .next_delay()
+                    .max(err.retry_after().unwrap_or_default());
                 warn!(error = %why, retry_in_ms = delay.as_millis(), "claim failed; retrying");
                 delay
             }
@@ -373,7 +370,9 @@ impl Worker {
                         REJECTED_RETRY
                     }
                     FailureKind::Transient => {
-                        let delay = backoff.next().max(err.retry_after().unwrap_or_default());
+                        let delay = backoff
+                            .next_delay()
+                            .max(err.retry_after().unwrap_or_default());
                         warn!(task_id = %id, error = %error_chain(&err), retry_in_ms = delay.as_millis(), "result delivery failed; retrying");
                         delay
                     }
@@ -497,67 +496,9 @@ fn without_output(outcome: &TaskOutcome) -> TaskOutcome {
     slim
 }
 
-/// `err: cause: cause`, for logs: the top-level message alone hides why a request failed.
-fn error_chain(err: &dyn StdError) -> String {
-    let mut text = err.to_string();
-    let mut source = err.source();
-    while let Some(cause) = source {
-        text.push_str(": ");
-        text.push_str(&cause.to_string());
-        source = cause.source();
-    }
-    text
-}
-
-/// Capped exponential backoff with jitter: half the delay fixed, half random, so many
-/// workers restarting together do not retry in lockstep.
-#[derive(Debug, Default)]
-struct Backoff {
-    attempt: u32,
-}
-
-impl Backoff {
-    fn next(&mut self) -> Duration {
-        let exp = BACKOFF_BASE.saturating_mul(1 << self.attempt.min(16));
-        self.attempt = self.attempt.saturating_add(1);
-        let ceiling = exp.min(BACKOFF_CAP);
-        let half = ceiling / 2;
-        let half_ms = u64::try_from(half.as_millis()).unwrap_or(u64::MAX);
-        half + Duration::from_millis(fastrand::u64(0..=half_ms))
-    }
-
-    fn reset(&mut self) {
-        self.attempt = 0;
-    }
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    #[test]
-    fn backoff_grows_and_stays_under_the_cap() {
-        let mut backoff = Backoff::default();
-
-        let first = backoff.next();
-        let delays: Vec<Duration> = (0..20).map(|_| backoff.next()).collect();
-
-        assert!(first <= BACKOFF_BASE);
-        assert!(delays.iter().all(|d| *d <= BACKOFF_CAP));
-        assert!(delays.last().unwrap() >= &(BACKOFF_CAP / 2));
-    }
-
-    #[test]
-    fn backoff_reset_starts_over() {
-        let mut backoff = Backoff::default();
-        for _ in 0..10 {
-            backoff.next();
-        }
-
-        backoff.reset();
-
-        assert!(backoff.next() <= BACKOFF_BASE);
-    }
 
     #[test]
     fn held_leases_cover_running_tasks_and_undelivered_results_once() {

@@ -7,4 +7,5 @@
 
 mod end_to_end;
 mod exec;
+mod files;
 mod helpers;
