@@ -32,7 +32,8 @@ use crate::{gateway, model, rest, FakeDiscordBuilder, Shared};
 /// let discord = FakeDiscord::start().await?;
 /// // … start the bot against discord.base_url() …
 /// discord.wait_for_commands_registered().await?;
-/// discord.fail_next(Route::EditOriginal, FailMode::RateLimited { retry_after: Duration::from_secs(1) });
+/// let retry_after = Duration::from_secs(1);
+/// discord.fail_next(Route::EditOriginal, FailMode::RateLimited { retry_after });
 ///
 /// let ix = discord
 ///     .send_slash_command(SlashCommand::new("run").option("command", "echo hi").user(42))

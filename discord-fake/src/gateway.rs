@@ -146,7 +146,9 @@ async fn serve_frames(
                     }
                     // The fake keeps no session history, so a resume is refused and serenity
                     // re-identifies, as it does when Discord's resume window has passed.
-                    Some(op::RESUME) => conn.send(json!({"op": op::INVALID_SESSION, "d": false})).await,
+                    Some(op::RESUME) => {
+                        conn.send(json!({"op": op::INVALID_SESSION, "d": false})).await
+                    }
                     // Presence updates, member requests and the rest need no answer.
                     _ => true,
                 };

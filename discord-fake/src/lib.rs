@@ -66,6 +66,25 @@
 //! `RUST_LOG=serenity=debug`); the fake enforces Discord's 3-second acknowledgement deadline
 //! (configurable with [`FakeDiscordBuilder::ack_deadline`]).
 //!
+//! # What the fake answers like Discord
+//! - Interaction callback: 204; a second one 400 (code 40060); after the deadline or for an
+//!   expired token 404 Unknown interaction (10062).
+//! - Webhook calls (`@original`, follow-ups) with an expired token
+//!   ([`FakeDiscord::expire_interaction_token`]): 401 Invalid Webhook Token (50027). Editing
+//!   before any callback: 404 Unknown Message (10008).
+//! - Messages: JSON or multipart (`payload_json` + `files[N]`); the `attachments` array keeps or
+//!   drops files as on Discord; a file over the size limit is a 413 (40005); an empty message a
+//!   400 (50006). `POST /channels/{id}/messages` to an unknown channel: 404 (10003).
+//! - Commands: `PUT` is a bulk overwrite per scope; a guild the bot is not in is 403 (50001).
+//! - REST routes other than interactions, webhooks and `/gateway` need `Authorization: Bot
+//!   <token>` (else 401); unknown routes are logged at `warn` and answered 404, and show up in
+//!   [`FakeDiscord::requests_to`]`(`[`Route::Unknown`]`)`.
+//! - Attachment URLs point at the fake, which serves their bytes (for `Attachment::download`).
+//!
+//! With the ratelimiter disabled, serenity turns a 429 into an error that keeps only the status
+//! and the JSON `message`/`code`: the `retry_after` value (body and `Retry-After` header) does
+//! not reach the caller through serenity's error type.
+//!
 //! # Layout
 //! - `fake.rs`: [`FakeDiscord`], the handle tests use (start, inject, wait, inspect, faults).
 //! - `config.rs`: [`FakeDiscordBuilder`], [`GuildSpec`] and Discord's limits.

@@ -47,7 +47,9 @@ pub(crate) fn gateway(ws_url: &str) -> Value {
     json!({
         "url": ws_url,
         "shards": 1,
-        "session_start_limit": {"total": 1000, "remaining": 999, "reset_after": 14_400_000, "max_concurrency": 1},
+        "session_start_limit": {
+            "total": 1000, "remaining": 999, "reset_after": 14_400_000, "max_concurrency": 1,
+        },
     })
 }
 

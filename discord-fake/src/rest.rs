@@ -134,7 +134,11 @@ async fn handle(State(shared): State<Arc<Shared>>, request: Request) -> Response
     };
     let path = parts.uri.path().to_owned();
     if route == ParsedRoute::Unknown {
-        tracing::warn!(method = %parts.method, %path, "the Discord fake does not implement this route; answering 404");
+        tracing::warn!(
+            method = %parts.method,
+            %path,
+            "the Discord fake does not implement this route; answering 404"
+        );
     }
     let (seq, fault) = shared.recorder.update(|state| {
         let seq = state.requests.len() as u64;
