@@ -173,6 +173,20 @@ pub struct TaskView {
     /// While `awaiting_approval`: the fingerprint the owner approves.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub fingerprint: Option<String>,
+    /// Files the worker uploaded with the result (screenshots), each readable at
+    /// `GET /tasks/:id/attachments/:name`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub attachments: Option<Vec<AttachmentInfo>>,
+}
+
+/// A file uploaded with a task's result.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct AttachmentInfo {
+    pub name: String,
+    /// Sniffed from the content (images only).
+    pub content_type: String,
+    pub size: u64,
 }
 
 /// One row of `GET /tasks`.
@@ -253,6 +267,7 @@ mod tests {
             stderr_truncated: None,
             duration_ms: None,
             fingerprint: None,
+            attachments: None,
         };
         assert_eq!(
             serde_json::to_value(&view).unwrap(),
@@ -288,6 +303,7 @@ mod tests {
             stderr_truncated: Some(false),
             duration_ms: Some(1),
             fingerprint: None,
+            attachments: None,
         };
         let value = serde_json::to_value(&view).unwrap();
         assert_eq!(value["error"], serde_json::Value::Null);

@@ -16,6 +16,41 @@ pub const MAX_CLAIM_SLOTS: u32 = 64;
 /// Longest worker name.
 pub const MAX_WORKER_NAME_LEN: usize = 64;
 
+/// Largest attachment (a screenshot) a worker may upload: Discord's per-file limit.
+pub const MAX_ATTACHMENT_BYTES: usize = 10 * 1024 * 1024;
+/// Header carrying the worker's name on an attachment upload (its body is the raw file).
+pub const WORKER_HEADER: &str = "x-openclaw-worker";
+/// Header carrying the lease on an attachment upload.
+pub const LEASE_HEADER: &str = "x-openclaw-lease";
+
+/// Whether `name` is a valid attachment name: 1–128 of `A-Z a-z 0-9 . _ -`, not starting
+/// with a dot. Names end up as file names in Discord and in URLs, so they are kept plain.
+pub fn is_valid_attachment_name(name: &str) -> bool {
+    !name.is_empty()
+        && name.len() <= 128
+        && !name.starts_with('.')
+        && name
+            .bytes()
+            .all(|b| b.is_ascii_alphanumeric() || matches!(b, b'.' | b'_' | b'-'))
+}
+
+/// The image type of `bytes` by its magic number (PNG, JPEG, GIF, WebP), or `None`.
+/// Attachments are images only: the type is read from the content, never from a name or a
+/// header the sender chose.
+pub fn sniff_image_type(bytes: &[u8]) -> Option<&'static str> {
+    if bytes.starts_with(b"\x89PNG\r\n\x1a\n") {
+        Some("image/png")
+    } else if bytes.starts_with(&[0xFF, 0xD8, 0xFF]) {
+        Some("image/jpeg")
+    } else if bytes.starts_with(b"GIF87a") || bytes.starts_with(b"GIF89a") {
+        Some("image/gif")
+    } else if bytes.len() >= 12 && &bytes[..4] == b"RIFF" && &bytes[8..12] == b"WEBP" {
+        Some("image/webp")
+    } else {
+        None
+    }
+}
+
 /// Whether `name` is a valid worker name: 1–64 of `A-Z a-z 0-9 . _ -`. Names show up in
 /// logs and Discord messages, so they are kept plain.
 pub fn is_valid_worker_name(name: &str) -> bool {
@@ -127,6 +162,37 @@ mod tests {
         assert!(!is_valid_worker_name("a b"));
         assert!(!is_valid_worker_name("<@everyone>"));
         assert!(!is_valid_worker_name(&"a".repeat(65)));
+    }
+
+    #[test]
+    fn attachment_names_are_plain_file_names() {
+        assert!(is_valid_attachment_name("screenshot.png"));
+        assert!(!is_valid_attachment_name(".hidden"));
+        assert!(!is_valid_attachment_name("../etc/passwd"));
+        assert!(!is_valid_attachment_name("a/b.png"));
+        assert!(!is_valid_attachment_name(""));
+    }
+
+    #[test]
+    fn images_are_recognised_by_content_only() {
+        assert_eq!(
+            sniff_image_type(b"\x89PNG\r\n\x1a\nrest"),
+            Some("image/png")
+        );
+        assert_eq!(
+            sniff_image_type(&[0xFF, 0xD8, 0xFF, 0xE0]),
+            Some("image/jpeg")
+        );
+        assert_eq!(sniff_image_type(b"GIF89a.."), Some("image/gif"));
+        assert_eq!(
+            sniff_image_type(b"RIFF\0\0\0\0WEBPVP8 "),
+            Some("image/webp")
+        );
+        assert_eq!(
+            sniff_image_type(b"-----BEGIN OPENSSH PRIVATE KEY-----"),
+            None
+        );
+        assert_eq!(sniff_image_type(b""), None);
     }
 
     #[test]

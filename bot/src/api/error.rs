@@ -35,6 +35,9 @@ pub enum ApiError {
     /// No such task (also for ids that are not UUIDs: to a client they are the same).
     #[error("Task not found")]
     TaskNotFound,
+    /// The task exists but has no attachment of that name.
+    #[error("Attachment not found")]
+    AttachmentNotFound,
     /// No such route.
     #[error("no route for {0}")]
     RouteNotFound(String),
@@ -100,6 +103,12 @@ impl ApiError {
                 Log::Warn,
             ),
             E::TaskNotFound => (
+                StatusCode::NOT_FOUND,
+                ErrorCode::NotFound,
+                shown(),
+                Log::Debug,
+            ),
+            E::AttachmentNotFound => (
                 StatusCode::NOT_FOUND,
                 ErrorCode::NotFound,
                 shown(),

@@ -6,8 +6,9 @@
 //! - [`auth`]: bearer tokens, one role per route group.
 //! - [`error`]: `ApiError` → status + code + log level, in one match.
 //! - [`extract`]: JSON/query/path extractors that reject with `ApiError`.
-//! - `tasks`, `worker`, `health`: the handlers; `validate`, `view`: their pure helpers.
+//! - `tasks`, `worker`, `attachments`, `health`: the handlers; `validate`, `view`: their pure helpers.
 
+mod attachments;
 pub mod auth;
 pub mod error;
 pub mod extract;
@@ -24,7 +25,7 @@ use axum::extract::{DefaultBodyLimit, MatchedPath, Request, State};
 use axum::http::Uri;
 use axum::middleware::{self, Next};
 use axum::response::{IntoResponse, Response};
-use axum::routing::{get, post};
+use axum::routing::{get, post, put};
 use axum::Router;
 use openclaw_shared::worker::WORKER_API_PREFIX;
 use tower_http::catch_panic::CatchPanicLayer;
@@ -43,6 +44,7 @@ pub fn router(state: AppState) -> Router {
         .route("/tasks", post(tasks::create_command).get(tasks::list))
         .route("/tasks/{id}", get(tasks::get))
         .route("/tasks/{id}/cancel", post(tasks::cancel))
+        .route("/tasks/{id}/attachments/{name}", get(attachments::download))
         .route("/files/read", post(tasks::create_file_read))
         .route("/files/write", post(tasks::create_file_write))
         .route("/files/edit", post(tasks::create_file_edit))
@@ -50,6 +52,10 @@ pub fn router(state: AppState) -> Router {
         .route(&worker("/claim"), post(worker::claim))
         .route(&worker("/heartbeat"), post(worker::heartbeat))
         .route(&worker("/tasks/{id}/result"), post(worker::report))
+        .route(
+            &worker("/tasks/{id}/attachments/{name}"),
+            put(attachments::upload),
+        )
         .route("/health", get(health::public))
         .route("/admin/health", get(health::admin))
         .fallback(route_not_found)

@@ -200,7 +200,14 @@ pub async fn get(
             () = state.stopping().cancelled() => queue.get(id).await?,
         }
     };
-    Ok(Json(task_view(&task)))
+    let mut view = task_view(&task);
+    if task.status.is_terminal() {
+        let attachments = queue.attachments(id).await?;
+        if !attachments.is_empty() {
+            view.attachments = Some(attachments);
+        }
+    }
+    Ok(Json(view))
 }
 
 /// `wait` in ms: absent or empty is 0; larger than [`MAX_WAIT_MS`] is capped, never refused

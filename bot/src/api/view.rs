@@ -35,6 +35,7 @@ pub fn task_view(task: &Task) -> TaskView {
         stderr_truncated: None,
         duration_ms: None,
         fingerprint: None,
+        attachments: None,
     };
     if !task.status.is_terminal() {
         view.message = Some(NOT_READY.to_owned());

@@ -14,6 +14,7 @@ use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
 use tokio::sync::{broadcast, Notify};
 
+use openclaw_shared::client::AttachmentInfo;
 use openclaw_shared::worker::{HeldLease, LeaseReport};
 use openclaw_shared::{EpochMillis, LeaseId, TaskId, TaskOutcome, TaskSpec, TaskStatus};
 
@@ -357,10 +358,7 @@ impl Queue {
                 Ok(Completion::Stored)
             }
             Ok(false) => Ok(Completion::Duplicate),
-            Err(Refusal::NotFound) => Err(QueueError::NotFound(id)),
-            Err(Refusal::NotHolder) => Err(QueueError::NotHolder(id)),
-            Err(Refusal::LeaseMismatch) => Err(QueueError::LeaseMismatch(id)),
-            Err(Refusal::Conflict(status)) => Err(QueueError::Conflict { id, status }),
+            Err(refusal) => Err(refused(id, refusal)),
         }
     }
 
@@ -434,6 +432,58 @@ impl Queue {
         Ok(QueueStats { by_status, workers })
     }
 
+    /// Stores an image the worker uploads with a live task it holds (a screenshot), replacing
+    /// one of the same name. The same lease rules as [`Queue::complete`] apply.
+    pub async fn add_attachment(
+        &self,
+        id: TaskId,
+        worker: &str,
+        lease: LeaseId,
+        attachment: AttachmentInfo,
+        data: &[u8],
+    ) -> Result<(), QueueError> {
+        match self
+            .inner
+            .store
+            .put_attachment(id, worker, lease, &attachment, data, now_millis())?
+        {
+            Ok(()) => {
+                tracing::debug!(task_id = %id, name = %attachment.name, size = data.len(), "attachment stored");
+                Ok(())
+            }
+            Err(refusal) => Err(refused(id, refusal)),
+        }
+    }
+
+    /// The attachments of a task (names, types, sizes).
+    pub async fn attachments(&self, id: TaskId) -> Result<Vec<AttachmentInfo>, QueueError> {
+        Ok(self.inner.store.attachments(id)?)
+    }
+
+    /// One attachment of a task, with its bytes.
+    pub async fn attachment(
+        &self,
+        id: TaskId,
+        name: &str,
+    ) -> Result<Option<(AttachmentInfo, Vec<u8>)>, QueueError> {
+        Ok(self.inner.store.attachment(id, name)?)
+    }
+
+    /// Finished tasks that carry an origin and whose result no adapter has marked delivered
+    /// yet, oldest first: what to (re)deliver after a restart or a failed delivery.
+    pub async fn undelivered(&self, limit: usize) -> Result<Vec<Task>, QueueError> {
+        Ok(self.inner.store.undelivered(limit)?)
+    }
+
+    /// Records that the task's result reached where the task came from.
+    pub async fn mark_delivered(&self, id: TaskId) -> Result<(), QueueError> {
+        if self.inner.store.mark_delivered(id, now_millis())? {
+            Ok(())
+        } else {
+            Err(QueueError::NotFound(id))
+        }
+    }
+
     /// Whether the database answers (for health checks).
     pub async fn ping(&self) -> Result<(), QueueError> {
         Ok(self.inner.store.ping()?)
@@ -460,6 +510,15 @@ impl Queue {
             .lock()
             .unwrap_or_else(|poisoned| poisoned.into_inner());
         seen.iter().map(|(name, at)| (name.clone(), *at)).collect()
+    }
+}
+
+fn refused(id: TaskId, refusal: Refusal) -> QueueError {
+    match refusal {
+        Refusal::NotFound => QueueError::NotFound(id),
+        Refusal::NotHolder => QueueError::NotHolder(id),
+        Refusal::LeaseMismatch => QueueError::LeaseMismatch(id),
+        Refusal::Conflict(status) => QueueError::Conflict { id, status },
     }
 }
 
