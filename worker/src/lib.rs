@@ -10,8 +10,10 @@
 //! - [`policy`]: the local policy: verdicts, path resolution, child environment, canary lock.
 //! - [`redact`]: secrets replaced by `[REDACTED:<kind>]` before output leaves the Mac.
 //! - [`approval`]: fingerprints, TOTP verification and the replay guard.
+//! - [`audit`]: the hash-chained audit log, its head file and verification.
 
 pub mod approval;
+pub mod audit;
 pub mod client;
 pub mod config;
 pub mod exec;
