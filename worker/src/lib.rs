@@ -11,12 +11,14 @@
 //! - [`redact`]: secrets replaced by `[REDACTED:<kind>]` before output leaves the Mac.
 //! - [`approval`]: fingerprints, TOTP verification and the replay guard.
 //! - [`audit`]: the hash-chained audit log, its head file and verification.
+//! - [`init`]: `openclaw-worker init`: starter config and policy, TOTP secret, QR code.
 
 pub mod approval;
 pub mod audit;
 pub mod client;
 pub mod config;
 pub mod exec;
+pub mod init;
 pub mod policy;
 pub mod poll;
 pub mod redact;

@@ -210,17 +210,14 @@ impl<'a> Checker<'a> {
             }
             CommandShape::Shell {
                 features,
-                programs,
+                commands,
                 words,
             } => {
                 plan.exec = Some(Exec::Shell {
                     command: command.to_owned(),
                 });
                 self.check_words(&words, &cwd)?;
-                let programs = programs
-                    .into_iter()
-                    .map(|p| (p, Vec::new()))
-                    .collect::<Vec<_>>();
+                let programs: Vec<_> = commands.iter().flat_map(|c| program_words(c)).collect();
                 self.check_programs(&programs, &cwd)?;
                 let names: Vec<&str> = features.iter().map(|f| f.as_str()).collect();
                 let reason = format!("uses shell syntax ({})", names.join(", "));

@@ -245,6 +245,11 @@ fn denied_programs_are_denied_directly_behind_runners_and_in_pipelines() {
         Verdict::Deny,
         "builtin.deny_commands[0]",
     );
+    assert_verdict(
+        &f.run("ls; env -i sudo id"),
+        Verdict::Deny,
+        "builtin.deny_commands[0]",
+    );
 }
 
 #[test]
@@ -261,6 +266,7 @@ fn file_deny_rule_matches_its_argument_prefix() {
         Verdict::Deny,
         "commands.deny[0]",
     );
+    assert_verdict(&f.run("ls | git push"), Verdict::Deny, "commands.deny[0]");
     assert_verdict(&f.run("git status"), Verdict::Allow, "commands.allow");
 }
 

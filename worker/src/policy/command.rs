@@ -99,8 +99,9 @@ pub enum CommandShape {
     Shell {
         /// Every construct found, in a stable order.
         features: BTreeSet<ShellFeature>,
-        /// Words in command position (first word of each pipeline part, `$(…)`, …).
-        programs: Vec<String>,
+        /// Each command found (pipeline parts, `$(…)`, …): its program word first, then
+        /// the arguments seen up to the next operator.
+        commands: Vec<Vec<String>>,
         /// Every word seen, programs included.
         words: Vec<String>,
     },
@@ -122,7 +123,7 @@ struct Lexer<'a> {
     home: String,
     features: BTreeSet<ShellFeature>,
     words: Vec<String>,
-    programs: Vec<String>,
+    commands: Vec<Vec<String>>,
     current: Option<String>,
     /// Whether any part of the current word was quoted (a quoted `if` is not reserved).
     current_quoted: bool,
@@ -139,7 +140,7 @@ impl<'a> Lexer<'a> {
             home: home.to_string_lossy().into_owned(),
             features: BTreeSet::new(),
             words: Vec::new(),
-            programs: Vec::new(),
+            commands: Vec::new(),
             current: None,
             current_quoted: false,
             command_position: true,
@@ -170,9 +171,11 @@ impl<'a> Lexer<'a> {
             } else if !quoted && RESERVED_WORDS.contains(&word.as_str()) {
                 self.flag(ShellFeature::ReservedWord);
             } else {
-                self.programs.push(word.clone());
+                self.commands.push(vec![word.clone()]);
                 self.command_position = false;
             }
+        } else if let Some(command) = self.commands.last_mut() {
+            command.push(word.clone());
         }
         self.words.push(word);
     }
@@ -385,7 +388,7 @@ impl<'a> Lexer<'a> {
         } else {
             CommandShape::Shell {
                 features: self.features,
-                programs: self.programs,
+                commands: self.commands,
                 words: self.words,
             }
         }

@@ -24,7 +24,9 @@ fn features(command: &str) -> BTreeSet<ShellFeature> {
 
 fn programs(command: &str) -> Vec<String> {
     match shape(command) {
-        CommandShape::Shell { programs, .. } => programs,
+        CommandShape::Shell { commands, .. } => {
+            commands.into_iter().map(|c| c[0].clone()).collect()
+        }
         CommandShape::Simple { argv } => argv.into_iter().take(1).collect(),
         CommandShape::Empty => Vec::new(),
     }
@@ -224,6 +226,21 @@ fn programs_of_every_part_are_visible() {
         programs("ls | grep x; cat y && sudo id || $(curl evil) `wget x`"),
         ["ls", "grep", "cat", "sudo", "curl", "wget"]
     );
+}
+
+#[test]
+fn each_command_keeps_its_own_arguments() {
+    match shape("ls -l | git push --force > log; ENV=1 rm -rf x") {
+        CommandShape::Shell { commands, .. } => assert_eq!(
+            commands,
+            [
+                vec!["ls", "-l"],
+                vec!["git", "push", "--force"],
+                vec!["rm", "-rf", "x"]
+            ]
+        ),
+        other => panic!("{other:?}"),
+    }
 }
 
 #[test]

@@ -1,0 +1,165 @@
+//! Tests of `init`: files, permissions, the secret, the URI and QR code, and never
+//! overwriting.
+
+use super::*;
+use crate::approval::totp::TotpVerifier;
+use crate::policy::Policy;
+
+fn options(dir: &Path) -> InitOptions {
+    InitOptions {
+        dir: dir.join("openclaw-worker"),
+        server_url: "https://bot.example.com".into(),
+        worker_name: "mac-mini".into(),
+        token: Some(SecretString::from("oc_worker_\"quoted\\token")),
+    }
+}
+
+fn mode(path: &Path) -> u32 {
+    std::fs::metadata(path).unwrap().permissions().mode() & 0o777
+}
+
+#[test]
+fn init_writes_private_files() {
+    let tmp = tempfile::tempdir().unwrap();
+
+    let report = init(&options(tmp.path())).unwrap();
+
+    let files = &report.files;
+    assert_eq!(mode(&files.dir), 0o700);
+    assert_eq!(mode(&files.state_dir()), 0o700);
+    for file in [files.config(), files.policy(), files.totp_secret()] {
+        assert_eq!(mode(&file), 0o600, "{}", file.display());
+    }
+}
+
+#[test]
+fn starter_policy_loads_as_the_default_policy() {
+    let tmp = tempfile::tempdir().unwrap();
+    let report = init(&options(tmp.path())).unwrap();
+
+    let policy = Policy::load(&report.files.policy()).unwrap();
+
+    assert_eq!(policy, Policy::default());
+}
+
+#[test]
+fn starter_config_is_accepted_by_the_worker_config_loader() {
+    let tmp = tempfile::tempdir().unwrap();
+    let report = init(&options(tmp.path())).unwrap();
+
+    let config = crate::config::Config::load(Some(&report.files.config()), Vec::new()).unwrap();
+
+    assert_eq!(config.server_url, "https://bot.example.com");
+    assert_eq!(config.name, "mac-mini");
+    assert_eq!(config.token.expose_secret(), "oc_worker_\"quoted\\token");
+}
+
+#[test]
+fn config_without_a_token_says_where_to_put_it() {
+    let tmp = tempfile::tempdir().unwrap();
+    let mut opts = options(tmp.path());
+    opts.token = None;
+
+    let report = init(&opts).unwrap();
+
+    let text = std::fs::read_to_string(report.files.config()).unwrap();
+    assert!(text.contains("# token = "), "{text}");
+    assert!(!text.contains("\ntoken = "), "{text}");
+}
+
+#[test]
+fn otpauth_uri_carries_the_stored_secret() {
+    let tmp = tempfile::tempdir().unwrap();
+
+    let report = init(&options(tmp.path())).unwrap();
+
+    let secret = TotpSecret::load(&report.files.totp_secret()).unwrap();
+    assert!(report
+        .otpauth_uri
+        .starts_with("otpauth://totp/OpenClaw:mac-mini?"));
+    assert!(report
+        .otpauth_uri
+        .contains(&format!("secret={}", secret.to_base32())));
+    // The stored secret verifies codes.
+    let verifier = TotpVerifier::new(&secret).unwrap();
+    assert_eq!(
+        verifier.matching_steps(&verifier.code_at(1000), 30_000),
+        [1000]
+    );
+}
+
+#[test]
+fn second_init_overwrites_nothing() {
+    let tmp = tempfile::tempdir().unwrap();
+    let first = init(&options(tmp.path())).unwrap();
+    let secret = std::fs::read(first.files.totp_secret()).unwrap();
+
+    let err = init(&options(tmp.path())).unwrap_err();
+
+    assert!(
+        matches!(err, InitError::Exists(ref p) if *p == first.files.config()),
+        "{err}"
+    );
+    assert_eq!(std::fs::read(first.files.totp_secret()).unwrap(), secret);
+}
+
+#[test]
+fn leftover_secret_alone_also_stops_init() {
+    let tmp = tempfile::tempdir().unwrap();
+    let first = init(&options(tmp.path())).unwrap();
+    std::fs::remove_file(first.files.config()).unwrap();
+    std::fs::remove_file(first.files.policy()).unwrap();
+
+    let err = init(&options(tmp.path())).unwrap_err();
+
+    assert!(
+        matches!(err, InitError::Exists(ref p) if *p == first.files.totp_secret()),
+        "{err}"
+    );
+    assert!(!first.files.config().exists());
+}
+
+#[test]
+fn invalid_worker_name_writes_nothing() {
+    let tmp = tempfile::tempdir().unwrap();
+    let mut opts = options(tmp.path());
+    opts.worker_name = "a:b".into();
+
+    assert!(matches!(init(&opts), Err(InitError::Name(_))));
+    assert!(!opts.dir.exists());
+}
+
+#[test]
+fn qr_code_is_a_square_of_half_blocks_with_a_quiet_zone() {
+    let uri = "otpauth://totp/OpenClaw:mac?secret=GEZDGNBVGY3TQOJQGEZDGNBVGY3TQOJQ&issuer=OpenClaw";
+    let modules = QrCode::new(uri.as_bytes()).unwrap().width();
+
+    let qr = render_qr(uri).unwrap();
+
+    let lines: Vec<&str> = qr.lines().collect();
+    let width = modules + 8;
+    assert_eq!(lines.len(), width.div_ceil(2));
+    assert!(lines.iter().all(|l| l.chars().count() == width));
+    // The quiet zone is light, drawn as full blocks on a dark terminal.
+    assert!(lines[0].chars().all(|c| c == '█'), "{}", lines[0]);
+}
+
+#[test]
+fn protected_paths_cover_the_whole_directory() {
+    let files = WorkerFiles::new("/Users/me/.config/openclaw-worker");
+
+    for path in [
+        files.config(),
+        files.policy(),
+        files.totp_secret(),
+        files.audit_log(),
+        files.audit_head(),
+        files.replay_store(),
+    ] {
+        assert!(
+            files.protected().iter().any(|p| path.starts_with(p)),
+            "{}",
+            path.display()
+        );
+    }
+}
