@@ -189,6 +189,16 @@ pub struct AttachmentInfo {
     pub size: u64,
 }
 
+/// `POST /tasks/:id/approve`: the owner's TOTP code for an `awaiting_approval` task. The
+/// fingerprint, when given, must match the task's (it is what the owner read on the Mac's
+/// own notification); the worker checks both again.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ApproveRequest {
+    pub code: String,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub fingerprint: Option<String>,
+}
+
 /// One row of `GET /tasks`.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "camelCase")]

@@ -120,10 +120,53 @@ pub enum LeaseState {
 }
 
 /// One entry of a heartbeat answer.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct LeaseReport {
     pub task_id: TaskId,
     pub state: LeaseState,
+    /// The owner's answer to this task's approval request, relayed once. The server cannot
+    /// verify it (the TOTP secret lives only on the Mac): the worker does.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub approval: Option<ApprovalDecision>,
+}
+
+/// What the owner answered to an approval request, as relayed by the server.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(tag = "decision", rename_all = "snake_case")]
+pub enum ApprovalDecision {
+    /// Run it: `code` is the current TOTP code, `fingerprint` the one the owner typed.
+    Approve { fingerprint: String, code: String },
+    /// Do not run it.
+    Deny,
+}
+
+/// `POST /v1/worker/tasks/:id/approval`: the worker tells the server where a task it holds
+/// stands with respect to approval.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ApprovalUpdate {
+    pub worker: String,
+    pub lease: LeaseId,
+    pub state: ApprovalState,
+}
+
+/// An approval's progress, as the worker reports it.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(tag = "state", rename_all = "snake_case")]
+pub enum ApprovalState {
+    /// The policy wants the owner's approval: the task waits as `awaiting_approval`.
+    Requested {
+        /// Short code of the exact task the worker will run (shown to the owner).
+        fingerprint: String,
+        /// What will run, as the worker sees it (the command or path), for display.
+        summary: String,
+        /// When the request lapses (the worker then reports the task `denied`).
+        expires_at: EpochMillis,
+    },
+    /// The worker verified an approval: the task runs (back to `running`).
+    Approved,
+    /// The worker refused a relayed approval (wrong or replayed code, other fingerprint);
+    /// the task keeps waiting. `reason` is shown to the owner.
+    Rejected { reason: String },
 }
 
 /// The answer to a heartbeat, one entry per lease sent, in the same order.
@@ -228,6 +271,38 @@ mod tests {
             .unwrap(),
             json!(["active", "cancel_requested", "gone"])
         );
+    }
+
+    #[test]
+    fn approval_wire_shapes_are_tagged() {
+        let update = ApprovalUpdate {
+            worker: "mac".into(),
+            lease: LeaseId(uuid::Uuid::nil()),
+            state: ApprovalState::Requested {
+                fingerprint: "ABCD2345".into(),
+                summary: "rm -rf build".into(),
+                expires_at: 7,
+            },
+        };
+        assert_eq!(
+            serde_json::to_value(&update).unwrap(),
+            json!({
+                "worker": "mac",
+                "lease": "00000000-0000-0000-0000-000000000000",
+                "state": {"state": "requested", "fingerprint": "ABCD2345", "summary": "rm -rf build", "expires_at": 7}
+            })
+        );
+        let decision: ApprovalDecision = serde_json::from_value(
+            json!({"decision": "approve", "fingerprint": "ABCD2345", "code": "123456"}),
+        )
+        .unwrap();
+        assert!(matches!(decision, ApprovalDecision::Approve { .. }));
+        let report = LeaseReport {
+            task_id: TaskId(uuid::Uuid::nil()),
+            state: LeaseState::Active,
+            approval: None,
+        };
+        assert!(serde_json::to_value(report).unwrap().get("approval").is_none());
     }
 
     #[test]

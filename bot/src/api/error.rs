@@ -171,6 +171,13 @@ impl ApiError {
                     err.to_string(),
                     Log::Debug,
                 ),
+                // Someone approving a task other than the one the Mac showed is worth a look.
+                QueueError::FingerprintMismatch(_) => (
+                    StatusCode::CONFLICT,
+                    ErrorCode::Conflict,
+                    err.to_string(),
+                    Log::Warn,
+                ),
                 QueueError::Store(_) => (
                     StatusCode::INTERNAL_SERVER_ERROR,
                     ErrorCode::Internal,

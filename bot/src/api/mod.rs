@@ -6,8 +6,9 @@
 //! - [`auth`]: bearer tokens, one role per route group.
 //! - [`error`]: `ApiError` → status + code + log level, in one match.
 //! - [`extract`]: JSON/query/path extractors that reject with `ApiError`.
-//! - `tasks`, `worker`, `attachments`, `health`: the handlers; `validate`, `view`: their pure helpers.
+//! - `tasks`, `worker`, `approvals`, `attachments`, `health`: the handlers; `validate`, `view`: their pure helpers.
 
+mod approvals;
 mod attachments;
 pub mod auth;
 pub mod error;
@@ -45,6 +46,8 @@ pub fn router(state: AppState) -> Router {
         .route("/tasks/{id}", get(tasks::get))
         .route("/tasks/{id}/cancel", post(tasks::cancel))
         .route("/tasks/{id}/attachments/{name}", get(attachments::download))
+        .route("/tasks/{id}/approve", post(approvals::approve))
+        .route("/tasks/{id}/deny", post(approvals::deny))
         .route("/files/read", post(tasks::create_file_read))
         .route("/files/write", post(tasks::create_file_write))
         .route("/files/edit", post(tasks::create_file_edit))
@@ -52,6 +55,7 @@ pub fn router(state: AppState) -> Router {
         .route(&worker("/claim"), post(worker::claim))
         .route(&worker("/heartbeat"), post(worker::heartbeat))
         .route(&worker("/tasks/{id}/result"), post(worker::report))
+        .route(&worker("/tasks/{id}/approval"), post(approvals::update))
         .route(
             &worker("/tasks/{id}/attachments/{name}"),
             put(attachments::upload),

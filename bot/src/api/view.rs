@@ -5,6 +5,7 @@ use std::time::Duration;
 
 use openclaw_shared::client::{client_status, TaskSummary, TaskView};
 use openclaw_shared::worker::ClaimedTask;
+use openclaw_shared::TaskStatus;
 
 use crate::queue::{Claim, Task};
 
@@ -39,6 +40,13 @@ pub fn task_view(task: &Task) -> TaskView {
     };
     if !task.status.is_terminal() {
         view.message = Some(NOT_READY.to_owned());
+        if let (TaskStatus::AwaitingApproval, Some(approval)) = (task.status, &task.approval) {
+            view.fingerprint = Some(approval.fingerprint.clone());
+            view.message = Some(format!(
+                "Awaiting the owner's approval on the worker: {}",
+                approval.summary
+            ));
+        }
         return view;
     }
     view.completed_at = task.completed_at;

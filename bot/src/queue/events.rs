@@ -10,6 +10,10 @@ pub enum TaskEvent {
     Queued { id: TaskId },
     /// A worker claimed it and it is running.
     Claimed { id: TaskId, worker: String },
+    /// Its worker wants the owner's approval before running it.
+    AwaitingApproval { id: TaskId },
+    /// The worker refused a relayed approval (e.g. a wrong code); the task keeps waiting.
+    ApprovalRejected { id: TaskId, reason: String },
     /// It reached a final status.
     Finished { id: TaskId, status: TaskStatus },
 }
@@ -20,6 +24,8 @@ impl TaskEvent {
         match self {
             TaskEvent::Queued { id }
             | TaskEvent::Claimed { id, .. }
+            | TaskEvent::AwaitingApproval { id }
+            | TaskEvent::ApprovalRejected { id, .. }
             | TaskEvent::Finished { id, .. } => *id,
         }
     }

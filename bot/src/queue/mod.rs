@@ -4,6 +4,7 @@
 //! Adapters (the HTTP API, the Discord bot) hold a [`Queue`] handle and call its methods;
 //! they learn about changes by [`Queue::subscribe`]-ing to [`TaskEvent`]s.
 
+mod approvals;
 mod events;
 mod store;
 
@@ -18,6 +19,7 @@ use openclaw_shared::client::AttachmentInfo;
 use openclaw_shared::worker::{HeldLease, LeaseReport};
 use openclaw_shared::{EpochMillis, LeaseId, TaskId, TaskOutcome, TaskSpec, TaskStatus};
 
+pub use approvals::ApprovalProgress;
 pub use events::TaskEvent;
 pub use store::StoreError;
 use store::{Refusal, Store};
@@ -78,6 +80,19 @@ pub struct Task {
     /// The result, once finished. Tasks that end without a worker report (expired, lost,
     /// cancelled while queued) carry an outcome with `error` saying why.
     pub outcome: Option<TaskOutcome>,
+    /// The worker's approval request, once it made one (kept after the answer, as a record).
+    pub approval: Option<PendingApproval>,
+}
+
+/// What a worker asked the owner to approve.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct PendingApproval {
+    /// Short code of the exact task the worker will run.
+    pub fingerprint: String,
+    /// The command or path, as the worker will run it.
+    pub summary: String,
+    /// When the request lapses on the worker.
+    pub expires_at: EpochMillis,
 }
 
 /// A task handed to a worker, with its lease.
@@ -136,6 +151,9 @@ pub enum QueueError {
     /// different result for a task already finished.
     #[error("task {id} is {status}")]
     Conflict { id: TaskId, status: TaskStatus },
+    /// An approval named a fingerprint that is not the one the task awaits (409).
+    #[error("fingerprint does not match the approval task {0} is waiting for")]
+    FingerprintMismatch(TaskId),
     #[error("task store failed")]
     Store(#[from] store::StoreError),
 }
@@ -324,14 +342,20 @@ impl Queue {
         let expires_at =
             now_millis().saturating_add(duration_millis(self.inner.settings.lease_ttl));
         let states = self.inner.store.heartbeat(worker, leases, expires_at)?;
-        Ok(leases
+        leases
             .iter()
             .zip(states)
-            .map(|(held, state)| LeaseReport {
-                task_id: held.task_id,
-                state,
+            .map(|(held, (state, decision))| {
+                Ok(LeaseReport {
+                    task_id: held.task_id,
+                    state,
+                    approval: decision
+                        .map(|json| serde_json::from_str(&json))
+                        .transpose()
+                        .map_err(StoreError::from)?,
+                })
             })
-            .collect())
+            .collect()
     }
 
     /// Stores the result of a task. Only the worker holding the current lease may do so.

@@ -16,19 +16,21 @@ use openclaw_shared::{
 use rusqlite::{params, Connection, OptionalExtension, Row};
 use uuid::Uuid;
 
-use super::{NewTask, Task};
+use super::{NewTask, PendingApproval, Task};
 
 /// Schema migrations, applied in order at open. Index `i` brings the schema to version
 /// `i + 1` (kept in `PRAGMA user_version`). Never edit a shipped migration: add one.
 const MIGRATIONS: &[&str] = &[
     include_str!("migrations/0001_tasks.sql"),
     include_str!("migrations/0002_deliveries_attachments.sql"),
+    include_str!("migrations/0003_approvals.sql"),
 ];
 
 /// The columns `row_to_task` reads, in its order.
 const TASK_COLUMNS: &str = "id, spec, status, timeout_ms, target_worker, worker, origin, \
      cancel_requested, created_at, started_at, completed_at, stdout, stdout_encoding, stderr, \
-     exit_code, signal, error, stdout_truncated, stderr_truncated, duration_ms, metadata";
+     exit_code, signal, error, stdout_truncated, stderr_truncated, duration_ms, metadata, \
+     fingerprint, approval_summary, approval_expires_at";
 
 /// A failure of the database itself (not of the caller's request).
 #[derive(Debug, thiserror::Error)]
@@ -75,7 +77,7 @@ impl Store {
         })
     }
 
-    fn conn(&self) -> MutexGuard<'_, Connection> {
+    pub(super) fn conn(&self) -> MutexGuard<'_, Connection> {
         // A panic while holding the lock cannot leave a half-applied change behind (each
         // change is one statement or one transaction), so a poisoned lock is safe to reuse.
         self.conn
@@ -174,38 +176,42 @@ impl Store {
         Ok(claimed)
     }
 
-    /// Extends each lease `worker` holds; answers each with its state.
+    /// Extends each lease `worker` holds; answers each with its state and, once, the
+    /// owner's pending approval decision (JSON) if there is one.
     pub fn heartbeat(
         &self,
         worker: &str,
         leases: &[HeldLease],
         lease_expires_at: EpochMillis,
-    ) -> Result<Vec<LeaseState>, StoreError> {
+    ) -> Result<Vec<(LeaseState, Option<String>)>, StoreError> {
         let conn = self.conn();
-        let mut stmt = conn.prepare_cached(
-            "UPDATE tasks SET lease_expires_at = ?4 WHERE id = ?1 AND worker = ?2 \
-             AND lease_id = ?3 AND status IN ('running', 'awaiting_approval') \
-             RETURNING cancel_requested",
+        let mut read = conn.prepare_cached(
+            "SELECT cancel_requested, approval_decision FROM tasks WHERE id = ?1 \
+             AND worker = ?2 AND lease_id = ?3 AND status IN ('running', 'awaiting_approval')",
+        )?;
+        let mut extend = conn.prepare_cached(
+            "UPDATE tasks SET lease_expires_at = ?2, approval_decision = NULL WHERE id = ?1",
         )?;
         leases
             .iter()
             .map(|held| {
-                let cancel: Option<bool> = stmt
-                    .query_row(
-                        params![
-                            held.task_id.to_string(),
-                            worker,
-                            held.lease.to_string(),
-                            to_i64(lease_expires_at)
-                        ],
-                        |row| row.get(0),
-                    )
+                let id = held.task_id.to_string();
+                let found: Option<(bool, Option<String>)> = read
+                    .query_row(params![id, worker, held.lease.to_string()], |row| {
+                        Ok((row.get(0)?, row.get(1)?))
+                    })
                     .optional()?;
-                Ok(match cancel {
-                    None => LeaseState::Gone,
-                    Some(true) => LeaseState::CancelRequested,
-                    Some(false) => LeaseState::Active,
-                })
+                let Some((cancel, decision)) = found else {
+                    return Ok((LeaseState::Gone, None));
+                };
+                // Same connection, same lock: nothing changes between the read and this.
+                extend.execute(params![id, to_i64(lease_expires_at)])?;
+                let state = if cancel {
+                    LeaseState::CancelRequested
+                } else {
+                    LeaseState::Active
+                };
+                Ok((state, decision))
             })
             .collect()
     }
@@ -551,6 +557,9 @@ fn row_to_task(row: &Row<'_>) -> rusqlite::Result<Result<Task, StoreError>> {
         duration_ms: row.get(19)?,
     };
     let timeout_ms: i64 = row.get(3)?;
+    let fingerprint: Option<String> = row.get(21)?;
+    let approval_summary: Option<String> = row.get(22)?;
+    let approval_expires_at: Option<i64> = row.get(23)?;
     let task = (|| {
         let status = parse_status(&status)?;
         let outcome = match completed_at {
@@ -570,6 +579,11 @@ fn row_to_task(row: &Row<'_>) -> rusqlite::Result<Result<Task, StoreError>> {
             started_at: row.get::<_, Option<i64>>(9)?.map(from_i64),
             completed_at: completed_at.map(from_i64),
             outcome,
+            approval: fingerprint.map(|fingerprint| PendingApproval {
+                fingerprint,
+                summary: approval_summary.unwrap_or_default(),
+                expires_at: approval_expires_at.map_or(0, from_i64),
+            }),
         })
     })();
     Ok(task)
@@ -640,7 +654,7 @@ fn parse_id(text: &str) -> Result<TaskId, StoreError> {
         })
 }
 
-fn parse_status(text: &str) -> Result<TaskStatus, StoreError> {
+pub(super) fn parse_status(text: &str) -> Result<TaskStatus, StoreError> {
     text.parse().map_err(|_| StoreError::Corrupt {
         column: "status",
         value: text.to_owned(),
@@ -648,7 +662,7 @@ fn parse_status(text: &str) -> Result<TaskStatus, StoreError> {
 }
 
 /// SQLite integers are i64; our timestamps and durations are u64 far below i64::MAX.
-fn to_i64(value: u64) -> i64 {
+pub(super) fn to_i64(value: u64) -> i64 {
     i64::try_from(value).unwrap_or(i64::MAX)
 }
 

@@ -7,6 +7,7 @@
 
 mod api_tasks;
 mod api_worker;
+mod approvals;
 mod attachments;
 mod auth;
 mod config;

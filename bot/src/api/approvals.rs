@@ -1,0 +1,144 @@
+//! Approval routes. Clients relay the owner's answer (`approve` with a TOTP code, or
+//! `deny`); the worker reports its progress. The server never decides: it cannot verify a
+//! code, and a compromised server relaying a code for the wrong task is caught on the Mac by
+//! the fingerprint check.
+
+use axum::extract::State;
+use axum::http::StatusCode;
+use axum::Json;
+use openclaw_shared::client::{ApproveRequest, TaskView};
+use openclaw_shared::worker::{ApprovalDecision, ApprovalState, ApprovalUpdate};
+
+use super::auth::{ClientAuth, WorkerAuth};
+use super::error::ApiError;
+use super::extract::{AppJson, TaskIdPath};
+use super::validate;
+use super::view::task_view;
+use crate::app::AppState;
+use crate::queue::ApprovalProgress;
+
+/// Longest approval summary a worker may send (it is shown, not stored forever).
+const MAX_SUMMARY_BYTES: usize = 4096;
+/// Longest reason a worker may give for rejecting an answer.
+const MAX_REASON_BYTES: usize = 1024;
+
+/// `POST /tasks/:id/approve {code, fingerprint?}`: relays a TOTP code to the worker.
+pub async fn approve(
+    _: ClientAuth,
+    State(state): State<AppState>,
+    TaskIdPath(id): TaskIdPath,
+    AppJson(req): AppJson<ApproveRequest>,
+) -> Result<Json<TaskView>, ApiError> {
+    let code = req.code.trim();
+    if code.len() != 6 || !code.bytes().all(|b| b.is_ascii_digit()) {
+        return Err(ApiError::InvalidField(
+            "code must be the 6-digit code from your authenticator app".into(),
+        ));
+    }
+    let queue = state.queue();
+    // Without a fingerprint, the client approves whatever this task awaits.
+    let fingerprint = match req.fingerprint {
+        Some(given) => normalize_fingerprint(&given)?,
+        None => queue
+            .get(id)
+            .await?
+            .approval
+            .map(|a| a.fingerprint)
+            .unwrap_or_default(),
+    };
+    let decision = ApprovalDecision::Approve {
+        fingerprint,
+        code: code.to_owned(),
+    };
+    let task = queue.submit_approval(id, decision).await?;
+    Ok(Json(task_view(&task)))
+}
+
+/// `POST /tasks/:id/deny`: tells the worker not to run the task.
+pub async fn deny(
+    _: ClientAuth,
+    State(state): State<AppState>,
+    TaskIdPath(id): TaskIdPath,
+) -> Result<Json<TaskView>, ApiError> {
+    let task = state
+        .queue()
+        .submit_approval(id, ApprovalDecision::Deny)
+        .await?;
+    Ok(Json(task_view(&task)))
+}
+
+/// `POST /v1/worker/tasks/:id/approval`: the worker's approval progress on a task it holds.
+pub async fn update(
+    _: WorkerAuth,
+    State(state): State<AppState>,
+    TaskIdPath(id): TaskIdPath,
+    AppJson(req): AppJson<ApprovalUpdate>,
+) -> Result<StatusCode, ApiError> {
+    validate::own_worker_name(&req.worker)?;
+    let progress = match req.state {
+        ApprovalState::Requested {
+            fingerprint,
+            summary,
+            expires_at,
+        } => {
+            if summary.len() > MAX_SUMMARY_BYTES {
+                return Err(ApiError::FieldTooLong {
+                    field: "summary",
+                    limit: MAX_SUMMARY_BYTES,
+                });
+            }
+            ApprovalProgress::Requested {
+                fingerprint: normalize_fingerprint(&fingerprint)?,
+                summary,
+                expires_at,
+            }
+        }
+        ApprovalState::Approved => ApprovalProgress::Approved,
+        ApprovalState::Rejected { reason } => {
+            if reason.len() > MAX_REASON_BYTES {
+                return Err(ApiError::FieldTooLong {
+                    field: "reason",
+                    limit: MAX_REASON_BYTES,
+                });
+            }
+            ApprovalProgress::Rejected { reason }
+        }
+    };
+    state
+        .queue()
+        .update_approval(id, &req.worker, req.lease, progress)
+        .await?;
+    Ok(StatusCode::NO_CONTENT)
+}
+
+/// Fingerprints are short base32 codes; owners type them from a phone, so case and spaces
+/// are forgiven.
+fn normalize_fingerprint(raw: &str) -> Result<String, ApiError> {
+    let fingerprint: String = raw
+        .chars()
+        .filter(|c| !c.is_whitespace() && *c != '-')
+        .map(|c| c.to_ascii_uppercase())
+        .collect();
+    if (4..=32).contains(&fingerprint.len())
+        && fingerprint.bytes().all(|b| b.is_ascii_alphanumeric())
+    {
+        Ok(fingerprint)
+    } else {
+        Err(ApiError::InvalidField(
+            "fingerprint must be the short code the worker showed (letters and digits)".into(),
+        ))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn fingerprints_forgive_case_spaces_and_dashes() {
+        assert_eq!(normalize_fingerprint("abcd 2345").unwrap(), "ABCD2345");
+        assert_eq!(normalize_fingerprint("ABCD-2345").unwrap(), "ABCD2345");
+        assert!(normalize_fingerprint("ab").is_err());
+        assert!(normalize_fingerprint("ABCD$(id)").is_err());
+    }
+}
