@@ -114,7 +114,7 @@ pub fn millis(duration: Duration) -> u64 {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use openclaw_shared::{TaskId, TaskOutcome, TaskSpec, TaskStatus};
+    use openclaw_shared::{TaskId, TaskOutcome, TaskSpec};
 
     fn task(status: TaskStatus, outcome: Option<TaskOutcome>) -> Task {
         Task {
@@ -133,6 +133,7 @@ mod tests {
             started_at: None,
             completed_at: Some(2),
             outcome,
+            approval: None,
         }
     }
 
