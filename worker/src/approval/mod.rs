@@ -183,10 +183,37 @@ impl Approvals {
         code: &str,
         now_secs: u64,
     ) -> Result<ApprovalEvidence, ApprovalError> {
+        self.approve_checked(None, fingerprint, code, now_secs)
+    }
+
+    /// [`Approvals::approve`] for a decision relayed for one task (e.g. in its heartbeat
+    /// answer): the fingerprint must be that task's, or nothing is approved and no time
+    /// step is used.
+    pub fn approve_task(
+        &mut self,
+        task_id: TaskId,
+        fingerprint: &Fingerprint,
+        code: &str,
+        now_secs: u64,
+    ) -> Result<ApprovalEvidence, ApprovalError> {
+        self.approve_checked(Some(task_id), fingerprint, code, now_secs)
+    }
+
+    fn approve_checked(
+        &mut self,
+        task_id: Option<TaskId>,
+        fingerprint: &Fingerprint,
+        code: &str,
+        now_secs: u64,
+    ) -> Result<ApprovalEvidence, ApprovalError> {
         if let Some(until_secs) = self.frozen_until_secs.filter(|until| now_secs < *until) {
             return Err(ApprovalError::Frozen { until_secs });
         }
-        let Some(entry) = self.pending.get(fingerprint) else {
+        let entry = self
+            .pending
+            .get(fingerprint)
+            .filter(|entry| task_id.is_none_or(|id| id == entry.task_id));
+        let Some(entry) = entry else {
             self.note_failure(now_secs);
             return Err(ApprovalError::UnknownFingerprint);
         };

@@ -292,3 +292,27 @@ impl Book {
         self
     }
 }
+
+#[test]
+fn relayed_decision_for_one_task_cannot_approve_another() {
+    let mut b = book().approvals_with_two_slots();
+    let mine = TaskId::new();
+    b.approvals.request(mine, fp("MMMMMMMM"), NOW).unwrap();
+    b.approvals
+        .request(TaskId::new(), fp("TTTTTTTT"), NOW)
+        .unwrap();
+    let valid = code(&b.secret, NOW);
+
+    // Relayed for my task, but carrying the other task's fingerprint.
+    let err = b
+        .approvals
+        .approve_task(mine, &fp("TTTTTTTT"), &valid, NOW)
+        .unwrap_err();
+    let ok = b
+        .approvals
+        .approve_task(mine, &fp("MMMMMMMM"), &valid, NOW)
+        .unwrap();
+
+    assert!(matches!(err, ApprovalError::UnknownFingerprint));
+    assert_eq!(ok.task_id, mine);
+}
