@@ -5,6 +5,7 @@
 //! they learn about changes by [`Queue::subscribe`]-ing to [`TaskEvent`]s.
 
 mod approvals;
+mod attachments;
 mod events;
 mod store;
 
@@ -15,7 +16,6 @@ use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
 use tokio::sync::{broadcast, Notify};
 
-use openclaw_shared::client::AttachmentInfo;
 use openclaw_shared::worker::{HeldLease, LeaseReport};
 use openclaw_shared::{EpochMillis, LeaseId, TaskId, TaskOutcome, TaskSpec, TaskStatus};
 
@@ -454,58 +454,6 @@ impl Queue {
             .collect();
         workers.sort_by(|a, b| a.name.cmp(&b.name));
         Ok(QueueStats { by_status, workers })
-    }
-
-    /// Stores an image the worker uploads with a live task it holds (a screenshot), replacing
-    /// one of the same name. The same lease rules as [`Queue::complete`] apply.
-    pub async fn add_attachment(
-        &self,
-        id: TaskId,
-        worker: &str,
-        lease: LeaseId,
-        attachment: AttachmentInfo,
-        data: &[u8],
-    ) -> Result<(), QueueError> {
-        match self
-            .inner
-            .store
-            .put_attachment(id, worker, lease, &attachment, data, now_millis())?
-        {
-            Ok(()) => {
-                tracing::debug!(task_id = %id, name = %attachment.name, size = data.len(), "attachment stored");
-                Ok(())
-            }
-            Err(refusal) => Err(refused(id, refusal)),
-        }
-    }
-
-    /// The attachments of a task (names, types, sizes).
-    pub async fn attachments(&self, id: TaskId) -> Result<Vec<AttachmentInfo>, QueueError> {
-        Ok(self.inner.store.attachments(id)?)
-    }
-
-    /// One attachment of a task, with its bytes.
-    pub async fn attachment(
-        &self,
-        id: TaskId,
-        name: &str,
-    ) -> Result<Option<(AttachmentInfo, Vec<u8>)>, QueueError> {
-        Ok(self.inner.store.attachment(id, name)?)
-    }
-
-    /// Finished tasks that carry an origin and whose result no adapter has marked delivered
-    /// yet, oldest first: what to (re)deliver after a restart or a failed delivery.
-    pub async fn undelivered(&self, limit: usize) -> Result<Vec<Task>, QueueError> {
-        Ok(self.inner.store.undelivered(limit)?)
-    }
-
-    /// Records that the task's result reached where the task came from.
-    pub async fn mark_delivered(&self, id: TaskId) -> Result<(), QueueError> {
-        if self.inner.store.mark_delivered(id, now_millis())? {
-            Ok(())
-        } else {
-            Err(QueueError::NotFound(id))
-        }
     }
 
     /// Whether the database answers (for health checks).

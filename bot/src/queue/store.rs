@@ -8,7 +8,6 @@
 use std::path::Path;
 use std::sync::{Mutex, MutexGuard};
 
-use openclaw_shared::client::AttachmentInfo;
 use openclaw_shared::worker::{HeldLease, LeaseState};
 use openclaw_shared::{
     ContentEncoding, EpochMillis, LeaseId, OutcomeStatus, TaskId, TaskOutcome, TaskSpec, TaskStatus,
@@ -27,7 +26,8 @@ const MIGRATIONS: &[&str] = &[
 ];
 
 /// The columns `row_to_task` reads, in its order.
-const TASK_COLUMNS: &str = "id, spec, status, timeout_ms, target_worker, worker, origin, \
+pub(super) const TASK_COLUMNS: &str =
+    "id, spec, status, timeout_ms, target_worker, worker, origin, \
      cancel_requested, created_at, started_at, completed_at, stdout, stdout_encoding, stderr, \
      exit_code, signal, error, stdout_truncated, stderr_truncated, duration_ms, metadata, \
      fingerprint, approval_summary, approval_expires_at";
@@ -355,117 +355,6 @@ impl Store {
         .collect()
     }
 
-    /// Stores (or replaces) an attachment of a live task held by `worker` under `lease`.
-    pub fn put_attachment(
-        &self,
-        id: TaskId,
-        worker: &str,
-        lease: LeaseId,
-        attachment: &AttachmentInfo,
-        data: &[u8],
-        now: EpochMillis,
-    ) -> Result<Result<(), Refusal>, StoreError> {
-        let mut conn = self.conn();
-        let tx = conn.transaction()?;
-        let held: Option<(String, Option<String>, Option<String>)> = tx
-            .query_row(
-                "SELECT status, worker, lease_id FROM tasks WHERE id = ?1",
-                params![id.to_string()],
-                |row| Ok((row.get(0)?, row.get(1)?, row.get(2)?)),
-            )
-            .optional()?;
-        let Some((status, holder, current_lease)) = held else {
-            return Ok(Err(Refusal::NotFound));
-        };
-        if holder.as_deref() != Some(worker) {
-            return Ok(Err(Refusal::NotHolder));
-        }
-        if current_lease.as_deref() != Some(lease.to_string().as_str()) {
-            return Ok(Err(Refusal::LeaseMismatch));
-        }
-        let status = parse_status(&status)?;
-        if status.is_terminal() {
-            return Ok(Err(Refusal::Conflict(status)));
-        }
-        tx.execute(
-            "INSERT INTO task_attachments (task_id, name, content_type, data, created_at) \
-             VALUES (?1, ?2, ?3, ?4, ?5) ON CONFLICT (task_id, name) DO UPDATE SET \
-             content_type = excluded.content_type, data = excluded.data",
-            params![
-                id.to_string(),
-                attachment.name,
-                attachment.content_type,
-                data,
-                to_i64(now)
-            ],
-        )?;
-        tx.commit()?;
-        Ok(Ok(()))
-    }
-
-    /// The attachments of a task, without their bytes, by name.
-    pub fn attachments(&self, id: TaskId) -> Result<Vec<AttachmentInfo>, StoreError> {
-        let conn = self.conn();
-        let mut stmt = conn.prepare_cached(
-            "SELECT name, content_type, length(data) FROM task_attachments \
-             WHERE task_id = ?1 ORDER BY name",
-        )?;
-        let rows = stmt.query_map(params![id.to_string()], |row| {
-            Ok(AttachmentInfo {
-                name: row.get(0)?,
-                content_type: row.get(1)?,
-                size: from_i64(row.get(2)?),
-            })
-        })?;
-        Ok(rows.collect::<Result<_, _>>()?)
-    }
-
-    /// One attachment with its bytes.
-    pub fn attachment(
-        &self,
-        id: TaskId,
-        name: &str,
-    ) -> Result<Option<(AttachmentInfo, Vec<u8>)>, StoreError> {
-        let conn = self.conn();
-        let mut stmt = conn.prepare_cached(
-            "SELECT content_type, data FROM task_attachments WHERE task_id = ?1 AND name = ?2",
-        )?;
-        Ok(stmt
-            .query_row(params![id.to_string(), name], |row| {
-                let data: Vec<u8> = row.get(1)?;
-                Ok((
-                    AttachmentInfo {
-                        name: name.to_owned(),
-                        content_type: row.get(0)?,
-                        size: data.len() as u64,
-                    },
-                    data,
-                ))
-            })
-            .optional()?)
-    }
-
-    /// Finished tasks with an origin whose result is not yet marked delivered, oldest first.
-    pub fn undelivered(&self, limit: usize) -> Result<Vec<Task>, StoreError> {
-        let conn = self.conn();
-        let limit = i64::try_from(limit).unwrap_or(i64::MAX);
-        let mut stmt = conn.prepare_cached(&format!(
-            "SELECT {TASK_COLUMNS} FROM tasks WHERE origin IS NOT NULL \
-             AND completed_at IS NOT NULL AND delivered_at IS NULL ORDER BY seq LIMIT ?1"
-        ))?;
-        let rows = stmt.query_map(params![limit], row_to_task)?;
-        rows.map(|row| row?).collect()
-    }
-
-    /// Marks a task's result delivered. Returns whether the task exists.
-    pub fn mark_delivered(&self, id: TaskId, now: EpochMillis) -> Result<bool, StoreError> {
-        let changed = self.conn().execute(
-            "UPDATE tasks SET delivered_at = ?2 WHERE id = ?1",
-            params![id.to_string(), to_i64(now)],
-        )?;
-        Ok(changed > 0)
-    }
-
     /// Runs a trivial query, to tell whether the database answers.
     pub fn ping(&self) -> Result<(), StoreError> {
         self.conn().query_row("SELECT 1", [], |_| Ok(()))?;
@@ -538,7 +427,7 @@ fn write_outcome(
 
 /// Reads one row of `TASK_COLUMNS`. The inner result carries decoding failures, which are
 /// ours (corrupt data), not rusqlite's.
-fn row_to_task(row: &Row<'_>) -> rusqlite::Result<Result<Task, StoreError>> {
+pub(super) fn row_to_task(row: &Row<'_>) -> rusqlite::Result<Result<Task, StoreError>> {
     let id: String = row.get(0)?;
     let spec: String = row.get(1)?;
     let status: String = row.get(2)?;
@@ -666,7 +555,7 @@ pub(super) fn to_i64(value: u64) -> i64 {
     i64::try_from(value).unwrap_or(i64::MAX)
 }
 
-fn from_i64(value: i64) -> u64 {
+pub(super) fn from_i64(value: i64) -> u64 {
     u64::try_from(value).unwrap_or(0)
 }
 
