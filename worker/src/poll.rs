@@ -220,8 +220,11 @@ impl Worker {
     fn start_tasks(&self, tasks: Vec<ClaimedTask>, free: usize) {
         for (index, task) in tasks.into_iter().enumerate() {
             let mut state = self.lock();
-            if state.running.contains_key(&task.id) {
-                warn!(task_id = %task.id, "server handed out a task already running; ignored");
+            let known = state.running.contains_key(&task.id)
+                || state.undelivered.iter().any(|p| p.task_id == task.id);
+            if known {
+                // Running a command twice is never safe; the first run's result stands.
+                warn!(task_id = %task.id, "server handed out a task this worker already has; ignored");
                 continue;
             }
             if index >= free {

@@ -22,6 +22,9 @@ use tokio_util::sync::CancellationToken;
 use crate::config::{expand_tilde, home_dir, Config};
 use process::ProcessLimits;
 
+/// Longest a task may run, whatever timeout the server sends (7 days).
+pub const MAX_TIMEOUT_MS: u64 = 7 * 24 * 60 * 60 * 1000;
+
 /// What the executors need from the configuration.
 #[derive(Debug, Clone)]
 pub struct ExecContext {
@@ -92,7 +95,8 @@ pub async fn execute(
     cancel: CancellationToken,
 ) -> TaskOutcome {
     let started = Instant::now();
-    let timeout = Duration::from_millis(task.timeout_ms);
+    // Bounded so a deadline computed from it cannot overflow, whatever the server sends.
+    let timeout = Duration::from_millis(task.timeout_ms.min(MAX_TIMEOUT_MS));
     let mut outcome = match &task.spec {
         TaskSpec::Command { command, cwd } => {
             shell::run(ctx, command, cwd.as_deref(), timeout, &cancel).await

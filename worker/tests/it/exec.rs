@@ -41,6 +41,16 @@ async fn successful_command_has_exit_code_zero_and_no_error() {
 }
 
 #[tokio::test]
+async fn absurd_timeout_from_the_server_is_bounded_not_a_crash() {
+    let dir = tempfile::tempdir().unwrap();
+
+    let outcome = run(&exec_ctx(dir.path()), command("echo fine"), u64::MAX).await;
+
+    assert_eq!(outcome.status, OutcomeStatus::Succeeded);
+    assert_eq!(outcome.stdout, "fine\n");
+}
+
+#[tokio::test]
 async fn command_string_reaches_the_shell_unquoted() {
     let dir = tempfile::tempdir().unwrap();
 
