@@ -1,18 +1,27 @@
-//! API tokens per role: taken from the config, or generated on first start and kept in
-//! `<data_dir>/tokens.toml` (mode 0600), and compared in constant time.
+//! API tokens: one per role, plus optional per-worker tokens. Taken from the config, or
+//! generated on first start and kept in `<data_dir>/tokens.toml` (mode 0600). A presented
+//! token is compared with every known one in constant time.
+//!
+//! # Layout
+//! - `strength`: refuses short, default and placeholder tokens at startup.
+//! - `store`: the generated-tokens file.
+
+mod store;
+mod strength;
 
 use std::fmt;
-use std::fs::{self, OpenOptions};
-use std::io::{self, Write};
+use std::io;
 use std::net::SocketAddr;
-use std::os::unix::fs::{OpenOptionsExt, PermissionsExt};
 use std::path::{Path, PathBuf};
+use std::sync::Arc;
 
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 use base64::Engine;
 use secrecy::{ExposeSecret, SecretString};
-use serde::{Deserialize, Serialize};
-use subtle::ConstantTimeEq;
+use sha2::{Digest, Sha256};
+use subtle::{ConditionallySelectable, ConstantTimeEq};
+
+pub use strength::{weakness, MIN_TOKEN_LEN};
 
 use crate::config::AuthConfig;
 
@@ -45,19 +54,55 @@ impl Role {
             Role::Admin => "admin",
         }
     }
-
-    fn config_key(self) -> &'static str {
-        match self {
-            Role::Client => "auth.client_token",
-            Role::Worker => "auth.worker_token",
-            Role::Admin => "auth.admin_token",
-        }
-    }
 }
 
 impl fmt::Display for Role {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.write_str(self.as_str())
+    }
+}
+
+/// Whose token a request carried: its role and, for a per-worker token, the one worker name
+/// it may act as. Names are not secret, so this may be logged.
+#[derive(Debug, Clone, PartialEq, Eq, Hash)]
+pub enum TokenHolder {
+    /// `auth.client_token`.
+    Client,
+    /// `auth.admin_token`.
+    Admin,
+    /// The shared `auth.worker_token`: may act as any worker name. Simple for one Mac, but a
+    /// leak of it lets the thief claim every worker's tasks.
+    AnyWorker,
+    /// A `[[auth.workers]]` token: may act only as the worker of this name.
+    Worker(Arc<str>),
+}
+
+impl TokenHolder {
+    /// The role the token has.
+    pub fn role(&self) -> Role {
+        match self {
+            TokenHolder::Client => Role::Client,
+            TokenHolder::Admin => Role::Admin,
+            TokenHolder::AnyWorker | TokenHolder::Worker(_) => Role::Worker,
+        }
+    }
+
+    /// The worker name this token is bound to, if it is a per-worker token.
+    pub fn worker_name(&self) -> Option<&str> {
+        match self {
+            TokenHolder::Worker(name) => Some(name),
+            _ => None,
+        }
+    }
+
+    /// Where the token is configured, for error messages.
+    fn config_key(&self) -> String {
+        match self {
+            TokenHolder::Client => "auth.client_token".into(),
+            TokenHolder::Admin => "auth.admin_token".into(),
+            TokenHolder::AnyWorker => "auth.worker_token".into(),
+            TokenHolder::Worker(name) => format!("auth.workers (name = {name:?})"),
+        }
     }
 }
 
@@ -92,82 +137,114 @@ pub enum TokenError {
         /// Its permission bits.
         mode: u32,
     },
-    /// Two roles ended up with the same token, which would erase the difference between them.
+    /// A token in the tokens file is too weak (it was edited by hand).
+    #[error("`{key}` in {path} {reason}")]
+    Weak {
+        /// The key in the file.
+        key: &'static str,
+        /// The file.
+        path: PathBuf,
+        /// What is wrong with it (never the token itself).
+        reason: String,
+    },
+    /// Two holders ended up with the same token, which would erase the difference between
+    /// them.
     #[error("`{0}` and `{1}` must be different tokens")]
-    NotDistinct(&'static str, &'static str),
+    NotDistinct(String, String),
+    /// The same holder (e.g. a worker name) is configured twice.
+    #[error("`{0}` is configured twice")]
+    Duplicate(String),
     /// The operating system's random source failed.
     #[error("generating a random token: {0}")]
     Random(getrandom::Error),
 }
 
-/// The token of each role.
+/// One known token.
+struct Entry {
+    holder: TokenHolder,
+    secret: SecretString,
+    /// SHA-256 of the token: what presented tokens are compared against, so every comparison
+    /// is over 32 bytes whatever the lengths (a plain `ct_eq` returns early on a length
+    /// mismatch and would leak each token's length).
+    digest: [u8; 32],
+}
+
+/// Every token the API accepts, each with its holder. Cheap to clone.
 #[derive(Clone)]
 pub struct Tokens {
-    client: SecretString,
-    worker: SecretString,
-    admin: SecretString,
+    entries: Arc<[Entry]>,
 }
 
 impl fmt::Debug for Tokens {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str("Tokens([REDACTED])")
+        let holders: Vec<&TokenHolder> = self.entries.iter().map(|e| &e.holder).collect();
+        f.debug_struct("Tokens")
+            .field("holders", &holders)
+            .field("secrets", &"[REDACTED]")
+            .finish()
     }
 }
 
 impl Tokens {
-    /// Builds the set from one token per role; refuses two equal tokens.
+    /// Builds the set from `(holder, token)` pairs. Refuses two equal tokens and a holder
+    /// (e.g. a worker name) listed twice.
     pub fn new(
-        client: SecretString,
-        worker: SecretString,
-        admin: SecretString,
+        entries: impl IntoIterator<Item = (TokenHolder, SecretString)>,
     ) -> Result<Tokens, TokenError> {
-        let tokens = Tokens {
-            client,
-            worker,
-            admin,
-        };
-        for (i, a) in Role::ALL.into_iter().enumerate() {
-            for b in Role::ALL.into_iter().skip(i + 1) {
-                if tokens.get(a).expose_secret() == tokens.get(b).expose_secret() {
-                    return Err(TokenError::NotDistinct(a.config_key(), b.config_key()));
+        let entries: Vec<Entry> = entries
+            .into_iter()
+            .map(|(holder, secret)| Entry {
+                digest: Sha256::digest(secret.expose_secret().as_bytes()).into(),
+                holder,
+                secret,
+            })
+            .collect();
+        for (i, a) in entries.iter().enumerate() {
+            for b in &entries[i + 1..] {
+                if a.holder == b.holder {
+                    return Err(TokenError::Duplicate(a.holder.config_key()));
+                }
+                if a.secret.expose_secret() == b.secret.expose_secret() {
+                    return Err(TokenError::NotDistinct(
+                        a.holder.config_key(),
+                        b.holder.config_key(),
+                    ));
                 }
             }
         }
-        Ok(tokens)
+        Ok(Tokens {
+            entries: entries.into(),
+        })
     }
 
-    /// The token of `role`.
-    pub fn get(&self, role: Role) -> &SecretString {
-        match role {
-            Role::Client => &self.client,
-            Role::Worker => &self.worker,
-            Role::Admin => &self.admin,
-        }
+    /// The token of `holder`, if it has one.
+    pub fn get(&self, holder: &TokenHolder) -> Option<&SecretString> {
+        self.entries
+            .iter()
+            .find(|e| e.holder == *holder)
+            .map(|e| &e.secret)
     }
 
-    /// The role whose token `presented` is, if any. Compares against every role in constant
-    /// time, so neither the token's content nor which role matched shows in the timing.
-    pub fn role_of(&self, presented: &[u8]) -> Option<Role> {
-        let mut found = None;
-        for role in Role::ALL {
-            let matches: bool = self
-                .get(role)
-                .expose_secret()
-                .as_bytes()
-                .ct_eq(presented)
-                .into();
-            if matches {
-                found = Some(role);
-            }
+    /// Whose token `presented` is, if anyone's. Its digest is compared with every known
+    /// token's, always all of them and without branching on a result, so the timing shows
+    /// neither the token's content nor which holder (if any) matched.
+    pub fn identify(&self, presented: &[u8]) -> Option<&TokenHolder> {
+        let presented: [u8; 32] = Sha256::digest(presented).into();
+        let mut found = u64::MAX;
+        for (index, entry) in (0u64..).zip(self.entries.iter()) {
+            found.conditional_assign(&index, entry.digest.ct_eq(&presented));
         }
-        found
+        usize::try_from(found)
+            .ok()
+            .and_then(|index| self.entries.get(index))
+            .map(|e| &e.holder)
     }
 }
 
 /// The tokens to use, and which of them were generated on this start (to be shown once).
 #[derive(Debug)]
 pub struct ResolvedTokens {
-    /// One token per role.
+    /// Every accepted token.
     pub tokens: Tokens,
     /// Roles whose token was generated just now, in [`Role::ALL`] order.
     pub generated: Vec<Role>,
@@ -182,23 +259,28 @@ impl ResolvedTokens {
         if self.generated.is_empty() {
             return None;
         }
+        let secret = |holder: &TokenHolder| {
+            self.tokens
+                .get(holder)
+                .map_or("", |token| token.expose_secret())
+        };
         let mut text = format!(
             "openclaw-bot generated API tokens (kept in {}, mode 0600; shown only this once):\n",
             self.path.display()
         );
         for role in &self.generated {
-            let token = self.tokens.get(*role).expose_secret();
+            let token = secret(&generated_holder(*role));
             text.push_str(&format!("  {:<7} {token}\n", role.as_str()));
         }
         let url = format!("http://{addr}");
         if self.generated.contains(&Role::Worker) {
-            let worker = self.tokens.worker.expose_secret();
+            let worker = secret(&TokenHolder::AnyWorker);
             text.push_str(&format!(
                 "Start the worker on your Mac:\n  WORKER_URL={url} WORKER_TOKEN={worker} openclaw-worker\n"
             ));
         }
         if self.generated.contains(&Role::Client) {
-            let client = self.tokens.client.expose_secret();
+            let client = secret(&TokenHolder::Client);
             text.push_str(&format!(
                 "Submit a task:\n  curl -s -H 'Authorization: Bearer {client}' -d '{{\"command\":\"uptime\"}}' {url}/tasks\n"
             ));
@@ -207,32 +289,23 @@ impl ResolvedTokens {
     }
 }
 
-/// The generated tokens as stored on disk.
-#[derive(Default, Serialize, Deserialize)]
-struct StoredTokens {
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    client_token: Option<String>,
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    worker_token: Option<String>,
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    admin_token: Option<String>,
-}
-
-impl StoredTokens {
-    fn slot(&mut self, role: Role) -> &mut Option<String> {
-        match role {
-            Role::Client => &mut self.client_token,
-            Role::Worker => &mut self.worker_token,
-            Role::Admin => &mut self.admin_token,
-        }
+/// The holder of a role's single (generated or `auth.<role>_token`) token.
+fn generated_holder(role: Role) -> TokenHolder {
+    match role {
+        Role::Client => TokenHolder::Client,
+        Role::Worker => TokenHolder::AnyWorker,
+        Role::Admin => TokenHolder::Admin,
     }
 }
 
-/// Resolves one token per role: the configured one, else the one stored in
-/// `<data_dir>/tokens.toml`, else a fresh one (then saved there). `data_dir` must exist.
+/// Resolves the tokens: per role the configured one, else the one stored in
+/// `<data_dir>/tokens.toml`, else a fresh one (then saved there); plus `[[auth.workers]]`.
+/// When per-worker tokens are configured and `auth.worker_token` is not, there is no shared
+/// worker token at all (a stored one is ignored): every worker must use its own.
+/// `data_dir` must exist; configured tokens are assumed validated by `Config::validate`.
 pub fn resolve(auth: &AuthConfig, data_dir: &Path) -> Result<ResolvedTokens, TokenError> {
     let path = data_dir.join(TOKENS_FILE);
-    let mut stored = read_stored(&path)?;
+    let mut stored = store::read_stored(&path)?;
     let mut generated = Vec::new();
     let mut pick =
         |role: Role, configured: &Option<SecretString>| -> Result<SecretString, TokenError> {
@@ -241,6 +314,13 @@ pub fn resolve(auth: &AuthConfig, data_dir: &Path) -> Result<ResolvedTokens, Tok
             }
             let slot = stored.slot(role);
             if let Some(token) = slot {
+                if let Some(reason) = weakness(token) {
+                    return Err(TokenError::Weak {
+                        key: store::key_of(role),
+                        path: path.clone(),
+                        reason,
+                    });
+                }
                 return Ok(SecretString::from(token.clone()));
             }
             let token = generate(role)?;
@@ -248,12 +328,31 @@ pub fn resolve(auth: &AuthConfig, data_dir: &Path) -> Result<ResolvedTokens, Tok
             generated.push(role);
             Ok(SecretString::from(token))
         };
-    let client = pick(Role::Client, &auth.client_token)?;
-    let worker = pick(Role::Worker, &auth.worker_token)?;
-    let admin = pick(Role::Admin, &auth.admin_token)?;
-    let tokens = Tokens::new(client, worker, admin)?;
+    let mut entries = vec![(TokenHolder::Client, pick(Role::Client, &auth.client_token)?)];
+    let per_worker_only = auth.worker_token.is_none() && !auth.workers.is_empty();
+    if !per_worker_only {
+        entries.push((
+            TokenHolder::AnyWorker,
+            pick(Role::Worker, &auth.worker_token)?,
+        ));
+    }
+    entries.push((TokenHolder::Admin, pick(Role::Admin, &auth.admin_token)?));
+    if auth.worker_token.is_some() && !auth.workers.is_empty() {
+        tracing::warn!(
+            "auth.worker_token and [[auth.workers]] are both set: the shared worker token may \
+             act as any worker, so whoever holds it can claim every worker's tasks; remove it \
+             to make each worker use its own token"
+        );
+    }
+    for worker in &auth.workers {
+        entries.push((
+            TokenHolder::Worker(Arc::from(worker.name.as_str())),
+            worker.token.clone(),
+        ));
+    }
+    let tokens = Tokens::new(entries)?;
     if !generated.is_empty() {
-        write_stored(&path, &stored)?;
+        store::write_stored(&path, &stored)?;
     }
     Ok(ResolvedTokens {
         tokens,
@@ -273,162 +372,5 @@ fn generate(role: Role) -> Result<String, TokenError> {
     ))
 }
 
-fn read_stored(path: &Path) -> Result<StoredTokens, TokenError> {
-    let text = match fs::read_to_string(path) {
-        Ok(text) => text,
-        Err(err) if err.kind() == io::ErrorKind::NotFound => return Ok(StoredTokens::default()),
-        Err(source) => {
-            return Err(TokenError::Io {
-                action: "reading",
-                path: path.to_owned(),
-                source,
-            })
-        }
-    };
-    let mode = fs::metadata(path)
-        .map_err(|source| TokenError::Io {
-            action: "reading permissions of",
-            path: path.to_owned(),
-            source,
-        })?
-        .permissions()
-        .mode();
-    if mode & 0o077 != 0 {
-        return Err(TokenError::Exposed {
-            path: path.to_owned(),
-            mode: mode & 0o777,
-        });
-    }
-    toml::from_str(&text).map_err(|source| TokenError::Parse {
-        path: path.to_owned(),
-        source,
-    })
-}
-
-/// Writes the file through a temporary created 0600 with `create_new`, then renames it into
-/// place: there is never a moment where the tokens sit in a file others can read, and a
-/// crash mid-write leaves the old file intact.
-fn write_stored(path: &Path, stored: &StoredTokens) -> Result<(), TokenError> {
-    let io_err = |action: &'static str, path: &Path| {
-        let path = path.to_owned();
-        move |source| TokenError::Io {
-            action,
-            path,
-            source,
-        }
-    };
-    let body = toml::to_string(stored).map_err(|err| TokenError::Io {
-        action: "serializing",
-        path: path.to_owned(),
-        source: io::Error::other(err),
-    })?;
-    let text = format!(
-        "# API tokens generated by openclaw-bot on first start. Keep this file secret.\n\
-         # A token set in the config or environment takes precedence over the one here.\n{body}"
-    );
-    let tmp = path.with_extension("toml.tmp");
-    match fs::remove_file(&tmp) {
-        Ok(()) => {}
-        Err(err) if err.kind() == io::ErrorKind::NotFound => {}
-        Err(source) => return Err(io_err("removing stale", &tmp)(source)),
-    }
-    let mut file = OpenOptions::new()
-        .write(true)
-        .create_new(true)
-        .mode(0o600)
-        .open(&tmp)
-        .map_err(io_err("creating", &tmp))?;
-    file.write_all(text.as_bytes())
-        .and_then(|()| file.sync_all())
-        .map_err(io_err("writing", &tmp))?;
-    fs::rename(&tmp, path).map_err(io_err("renaming into place", path))
-}
-
 #[cfg(test)]
-mod tests {
-    use super::*;
-
-    fn secret(s: &str) -> SecretString {
-        SecretString::from(s)
-    }
-
-    #[test]
-    fn role_of_finds_each_role_and_nothing_else() {
-        let tokens = Tokens::new(secret("c-token"), secret("w-token"), secret("a-token")).unwrap();
-
-        assert_eq!(tokens.role_of(b"c-token"), Some(Role::Client));
-        assert_eq!(tokens.role_of(b"w-token"), Some(Role::Worker));
-        assert_eq!(tokens.role_of(b"a-token"), Some(Role::Admin));
-        assert_eq!(tokens.role_of(b"c-toke"), None);
-        assert_eq!(tokens.role_of(b""), None);
-    }
-
-    #[test]
-    fn equal_tokens_for_two_roles_are_refused() {
-        let err = Tokens::new(secret("same"), secret("other"), secret("same")).unwrap_err();
-
-        assert_eq!(
-            err.to_string(),
-            "`auth.client_token` and `auth.admin_token` must be different tokens"
-        );
-    }
-
-    #[test]
-    fn generated_tokens_are_prefixed_long_and_unique() {
-        let a = generate(Role::Worker).unwrap();
-        let b = generate(Role::Worker).unwrap();
-
-        assert!(a.starts_with("oc_worker_"));
-        assert_eq!(a.len(), "oc_worker_".len() + 43);
-        assert_ne!(a, b);
-    }
-
-    #[test]
-    fn tokens_are_generated_once_then_reused() {
-        let dir = tempfile::tempdir().unwrap();
-
-        let first = resolve(&AuthConfig::default(), dir.path()).unwrap();
-        let second = resolve(&AuthConfig::default(), dir.path()).unwrap();
-
-        assert_eq!(first.generated, Role::ALL);
-        assert!(second.generated.is_empty());
-        assert!(second.notice("127.0.0.1:1".parse().unwrap()).is_none());
-        for role in Role::ALL {
-            assert_eq!(
-                first.tokens.get(role).expose_secret(),
-                second.tokens.get(role).expose_secret()
-            );
-        }
-    }
-
-    #[test]
-    fn a_configured_token_wins_and_is_not_written_to_disk() {
-        let dir = tempfile::tempdir().unwrap();
-        let auth = AuthConfig {
-            client_token: Some(secret("configured-client-token")),
-            ..AuthConfig::default()
-        };
-
-        let resolved = resolve(&auth, dir.path()).unwrap();
-
-        assert_eq!(resolved.generated, [Role::Worker, Role::Admin]);
-        let text = fs::read_to_string(dir.path().join(TOKENS_FILE)).unwrap();
-        assert!(!text.contains("configured-client-token"));
-        assert!(!text.contains("client_token"));
-    }
-
-    #[test]
-    fn a_tokens_file_readable_by_others_is_refused() {
-        let dir = tempfile::tempdir().unwrap();
-        resolve(&AuthConfig::default(), dir.path()).unwrap();
-        let path = dir.path().join(TOKENS_FILE);
-        fs::set_permissions(&path, fs::Permissions::from_mode(0o644)).unwrap();
-
-        let err = resolve(&AuthConfig::default(), dir.path()).unwrap_err();
-
-        assert!(
-            matches!(err, TokenError::Exposed { mode: 0o644, .. }),
-            "{err}"
-        );
-    }
-}
+mod tests;

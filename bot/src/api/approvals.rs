@@ -69,12 +69,13 @@ pub async fn deny(
 
 /// `POST /v1/worker/tasks/:id/approval`: the worker's approval progress on a task it holds.
 pub async fn update(
-    _: WorkerAuth,
+    auth: WorkerAuth,
     State(state): State<AppState>,
     TaskIdPath(id): TaskIdPath,
     AppJson(req): AppJson<ApprovalUpdate>,
 ) -> Result<StatusCode, ApiError> {
     validate::own_worker_name(&req.worker)?;
+    auth.act_as(&req.worker)?;
     let progress = match req.state {
         ApprovalState::Requested {
             fingerprint,

@@ -19,7 +19,7 @@ use crate::app::AppState;
 /// `PUT /v1/worker/tasks/:id/attachments/:name`: the raw image as the body, the worker's
 /// name and lease in headers. Images only (by content), at most 10 MiB, live tasks only.
 pub async fn upload(
-    _: WorkerAuth,
+    auth: WorkerAuth,
     State(state): State<AppState>,
     Path((id, name)): Path<(String, String)>,
     headers: HeaderMap,
@@ -28,6 +28,7 @@ pub async fn upload(
     let id = parse_task_id(&id)?;
     let worker = header_text(&headers, WORKER_HEADER)?;
     validate::own_worker_name(worker)?;
+    auth.act_as(worker)?;
     let lease = header_text(&headers, LEASE_HEADER)?
         .parse()
         .map(LeaseId)

@@ -1,8 +1,10 @@
-//! Bearer-token authentication with one token per role. Handlers take an extractor naming
-//! the role they need ([`ClientAuth`], [`WorkerAuth`], [`AdminAuth`]), so a route cannot
-//! forget its check, and the check runs before the body is read.
+//! Bearer-token authentication with one token per role (and optionally per worker).
+//! Handlers take an extractor naming the role they need ([`ClientAuth`], [`WorkerAuth`],
+//! [`AdminAuth`]), so a route cannot forget its check, and the check runs before the body is
+//! read. A per-worker token may act only as its own worker: see [`WorkerAuth::act_as`].
 
 use std::marker::PhantomData;
+use std::sync::Arc;
 
 use axum::extract::FromRequestParts;
 use axum::http::header::AUTHORIZATION;
@@ -10,8 +12,9 @@ use axum::http::request::Parts;
 use axum::http::HeaderMap;
 
 use super::error::ApiError;
+use super::ratelimit::RateLimits;
 use crate::app::AppState;
-use crate::tokens::Role;
+use crate::tokens::{Role, TokenHolder};
 
 /// A role a route requires.
 pub trait RequiredRole {
@@ -39,10 +42,36 @@ impl RequiredRole for AdminRole {
     const ROLE: Role = Role::Admin;
 }
 
-/// Proof that the request carried the token of role `R`. Missing or unknown token: 401;
-/// another role's token: 403.
+/// Proof that the request carried a token of role `R`, and whose. Missing or unknown token:
+/// 401; a token over its rate limit: 429; another role's token: 403.
 #[derive(Debug)]
-pub struct Authorized<R>(PhantomData<R>);
+pub struct Authorized<R> {
+    holder: TokenHolder,
+    role: PhantomData<R>,
+}
+
+impl<R> Authorized<R> {
+    /// Whose token the request carried.
+    pub fn holder(&self) -> &TokenHolder {
+        &self.holder
+    }
+}
+
+impl Authorized<WorkerRole> {
+    /// Checks that this token may act as the worker `name` (the `worker` field of a claim,
+    /// heartbeat or result, the worker header of an upload): a per-worker token only as its
+    /// own name (403 otherwise), the shared worker token as any. So a stolen token of one
+    /// worker cannot claim another's targeted tasks or report for them.
+    pub fn act_as(&self, name: &str) -> Result<(), ApiError> {
+        match self.holder.worker_name() {
+            Some(bound) if bound != name => Err(ApiError::WrongWorker {
+                bound: bound.to_owned(),
+                named: name.to_owned(),
+            }),
+            _ => Ok(()),
+        }
+    }
+}
 
 /// The request carries the client token.
 pub type ClientAuth = Authorized<ClientRole>;
@@ -56,12 +85,22 @@ impl<R: RequiredRole> FromRequestParts<AppState> for Authorized<R> {
 
     async fn from_request_parts(parts: &mut Parts, state: &AppState) -> Result<Self, ApiError> {
         let token = bearer_token(&parts.headers).ok_or(ApiError::Unauthorized)?;
-        let role = state
+        let holder = state
             .tokens()
-            .role_of(token)
-            .ok_or(ApiError::Unauthorized)?;
+            .identify(token)
+            .ok_or(ApiError::Unauthorized)?
+            .clone();
+        // Before the role check, so a token hammering routes it may not use is limited too.
+        // The limiters are there whenever `api::router` built the app with limits enabled.
+        if let Some(limits) = parts.extensions.get::<Arc<RateLimits>>() {
+            limits.admit_token(&holder)?;
+        }
+        let role = holder.role();
         if role == R::ROLE {
-            Ok(Authorized(PhantomData))
+            Ok(Authorized {
+                holder,
+                role: PhantomData,
+            })
         } else {
             Err(ApiError::Forbidden(role.as_str()))
         }
@@ -97,6 +136,34 @@ mod tests {
             map.append(AUTHORIZATION, HeaderValue::from_str(value).unwrap());
         }
         map
+    }
+
+    fn worker_auth(holder: TokenHolder) -> WorkerAuth {
+        Authorized {
+            holder,
+            role: PhantomData,
+        }
+    }
+
+    #[test]
+    fn a_per_worker_token_acts_only_as_its_own_worker() {
+        let mac = worker_auth(TokenHolder::Worker(Arc::from("mac")));
+
+        assert!(mac.act_as("mac").is_ok());
+        let err = mac.act_as("mini").unwrap_err();
+        assert!(
+            matches!(&err, ApiError::WrongWorker { bound, named } if bound == "mac" && named == "mini"),
+            "{err:?}"
+        );
+        assert!(mac.act_as("Mac").is_err(), "names are case-sensitive");
+    }
+
+    #[test]
+    fn the_shared_worker_token_acts_as_any_worker() {
+        let shared = worker_auth(TokenHolder::AnyWorker);
+
+        assert!(shared.act_as("mac").is_ok());
+        assert!(shared.act_as("mini").is_ok());
     }
 
     #[test]

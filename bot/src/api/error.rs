@@ -1,7 +1,7 @@
 //! `ApiError`: every way a request can fail, mapped in one place to a status, a stable
 //! [`ErrorCode`], a message safe to show, and a log level.
 
-use axum::http::StatusCode;
+use axum::http::{header, HeaderValue, StatusCode};
 use axum::response::{IntoResponse, Response};
 use axum::Json;
 use openclaw_shared::{ErrorBody, ErrorCode};
@@ -32,6 +32,20 @@ pub enum ApiError {
     /// The token is valid but its role may not use this route.
     #[error("this token's role ({0}) may not use this route")]
     Forbidden(&'static str),
+    /// A per-worker token named another worker than its own.
+    #[error("this token belongs to worker {bound:?} and may not act as {named:?}")]
+    WrongWorker {
+        /// The worker the token is bound to.
+        bound: String,
+        /// The worker the request named.
+        named: String,
+    },
+    /// Over a rate limit (per client IP or per token); `Retry-After` says when to retry.
+    #[error("too many requests; retry in {retry_after_secs} s")]
+    RateLimited {
+        /// Whole seconds until a retry can succeed (at least 1).
+        retry_after_secs: u64,
+    },
     /// No such task (also for ids that are not UUIDs: to a client they are the same).
     #[error("Task not found")]
     TaskNotFound,
@@ -101,6 +115,22 @@ impl ApiError {
                 ErrorCode::Forbidden,
                 shown(),
                 Log::Warn,
+            ),
+            // Either a bug in a worker's config (name vs token) or a stolen token used for
+            // another worker: worth a warning.
+            E::WrongWorker { .. } => (
+                StatusCode::FORBIDDEN,
+                ErrorCode::Forbidden,
+                shown(),
+                Log::Warn,
+            ),
+            // Debug, not warn: under a flood, one line per refused request would be the
+            // flood's second victim.
+            E::RateLimited { .. } => (
+                StatusCode::TOO_MANY_REQUESTS,
+                ErrorCode::RateLimited,
+                shown(),
+                Log::Debug,
             ),
             E::TaskNotFound => (
                 StatusCode::NOT_FOUND,
@@ -203,7 +233,13 @@ impl IntoResponse for ApiError {
                 tracing::error!(status = status.as_u16(), code = code.as_str(), error = %error_chain(&self), "request failed")
             }
         }
-        (status, Json(ErrorBody::new(code, message))).into_response()
+        let mut response = (status, Json(ErrorBody::new(code, message))).into_response();
+        if let ApiError::RateLimited { retry_after_secs } = self {
+            response
+                .headers_mut()
+                .insert(header::RETRY_AFTER, HeaderValue::from(retry_after_secs));
+        }
+        response
     }
 }
 

@@ -6,6 +6,7 @@
 //! - [`auth`]: bearer tokens, one role per route group.
 //! - [`error`]: `ApiError` → status + code + log level, in one match.
 //! - [`extract`]: JSON/query/path extractors that reject with `ApiError`.
+//! - [`ratelimit`]: per client IP (before auth), per token (after), failed-auth lockouts.
 //! - `tasks`, `worker`, `approvals`, `attachments`, `health`: the handlers; `validate`, `view`: their pure helpers.
 
 mod approvals;
@@ -14,12 +15,14 @@ pub mod auth;
 pub mod error;
 pub mod extract;
 mod health;
+pub mod ratelimit;
 mod tasks;
 mod validate;
 mod view;
 mod worker;
 
 use std::any::Any;
+use std::sync::Arc;
 use std::time::Duration;
 
 use axum::extract::{DefaultBodyLimit, MatchedPath, Request, State};
@@ -35,13 +38,16 @@ use tower_http::trace::TraceLayer;
 pub use error::{error_chain, ApiError};
 
 use crate::app::AppState;
+use ratelimit::RateLimits;
 
-/// The whole API as a router, for `App::run` and for tests that drive it directly.
+/// The whole API as a router, for `App::run` and for tests that drive it directly. Rate
+/// limits need the peer address: serve it with `into_make_service_with_connect_info`.
 pub fn router(state: AppState) -> Router {
     let body_limit = state.config().http.body_limit_bytes;
     let request_timeout = Duration::from_secs(state.config().http.request_timeout_secs);
+    let limits = RateLimits::from_config(&state.config().rate_limit).map(Arc::new);
     let worker = |path: &str| format!("{WORKER_API_PREFIX}{path}");
-    Router::new()
+    let routes = Router::new()
         .route("/tasks", post(tasks::create_command).get(tasks::list))
         .route("/tasks/{id}", get(tasks::get))
         .route("/tasks/{id}/cancel", post(tasks::cancel))
@@ -69,7 +75,13 @@ pub fn router(state: AppState) -> Router {
         .layer(middleware::from_fn_with_state(
             request_timeout,
             time_limited,
-        ))
+        ));
+    // Outside the timeout and body limit: a refused request costs a map lookup, no more.
+    let routes = match limits {
+        Some(limits) => routes.layer(middleware::from_fn_with_state(limits, ratelimit::limit)),
+        None => routes,
+    };
+    routes
         .layer(TraceLayer::new_for_http().make_span_with(|req: &Request| {
             // The route template, not the URI: ids stay out of span names and the
             // query string (which may carry anything) stays out of logs.

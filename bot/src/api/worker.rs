@@ -1,5 +1,6 @@
 //! The worker protocol, v1 (`/v1/worker/...`): long-poll claims, heartbeats and results.
-//! Worker token only. A result needs the current lease of a task the worker holds.
+//! Worker token only; a per-worker token only under its own name. A result needs the
+//! current lease of a task the worker holds.
 
 use axum::extract::State;
 use axum::Json;
@@ -24,11 +25,12 @@ const MAX_HEARTBEAT_LEASES: usize = 1024;
 /// `POST /v1/worker/claim`: up to `slots` tasks for this worker, waiting up to `wait_ms`
 /// (capped at 30 s) for one to be queued. An empty list when the wait runs out.
 pub async fn claim(
-    _: WorkerAuth,
+    auth: WorkerAuth,
     State(state): State<AppState>,
     AppJson(req): AppJson<ClaimRequest>,
 ) -> Result<Json<ClaimResponse>, ApiError> {
     validate::own_worker_name(&req.worker)?;
+    auth.act_as(&req.worker)?;
     if !(1..=MAX_CLAIM_SLOTS).contains(&req.slots) {
         return Err(ApiError::InvalidField(format!(
             "slots must be between 1 and {MAX_CLAIM_SLOTS}, got {}",
@@ -49,11 +51,12 @@ pub async fn claim(
 /// `POST /v1/worker/heartbeat`: extends the worker's leases and says, per lease, whether to
 /// keep running, stop because a client cancelled, or stop because the lease is gone.
 pub async fn heartbeat(
-    _: WorkerAuth,
+    auth: WorkerAuth,
     State(state): State<AppState>,
     AppJson(req): AppJson<HeartbeatRequest>,
 ) -> Result<Json<HeartbeatResponse>, ApiError> {
     validate::own_worker_name(&req.worker)?;
+    auth.act_as(&req.worker)?;
     if req.leases.len() > MAX_HEARTBEAT_LEASES {
         return Err(ApiError::InvalidField(format!(
             "leases may list at most {MAX_HEARTBEAT_LEASES} entries"
@@ -70,12 +73,13 @@ pub async fn heartbeat(
 /// answering `duplicate: true`; an unknown task is a 404, another worker's task a 403, a
 /// stale lease a 409, and none of them changes anything.
 pub async fn report(
-    _: WorkerAuth,
+    auth: WorkerAuth,
     State(state): State<AppState>,
     TaskIdPath(id): TaskIdPath,
     AppJson(req): AppJson<ResultRequest>,
 ) -> Result<Json<ResultAck>, ApiError> {
     validate::own_worker_name(&req.worker)?;
+    auth.act_as(&req.worker)?;
     let status = req.outcome.status;
     let completion = state
         .queue()

@@ -57,7 +57,7 @@ fn a_complete_toml_file_is_read_into_every_section() {
         [limits]
         max_command_bytes = 100
         [auth]
-        worker_token = "w"
+        worker_token = "oc_worker_cfg_Tq7Wm2Xk9Rb4Vn6Ls1Hd8Jf3"
         [discord]
         token = ""
         guild_ids = [1, 2]

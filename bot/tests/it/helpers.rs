@@ -16,12 +16,12 @@ use tempfile::TempDir;
 use tokio::task::JoinHandle;
 use tokio_util::sync::CancellationToken;
 
-/// The client token every `TestApp` uses.
-pub const CLIENT: &str = "test-client-token";
+/// The client token every `TestApp` uses (32+ characters: the bot refuses shorter ones).
+pub const CLIENT: &str = "oc_client_it_Qm4vX8rT2nW6yB0kD3hF7jL1";
 /// The worker token every `TestApp` uses.
-pub const WORKER: &str = "test-worker-token";
+pub const WORKER: &str = "oc_worker_it_Hs5gZ9cP3xV7nM1qR6tY0wE4";
 /// The admin token every `TestApp` uses.
-pub const ADMIN: &str = "test-admin-token";
+pub const ADMIN: &str = "oc_admin_it_Lb8dK2fN6sU0jA4pG7zC1vX5";
 
 /// No test may take longer; long-poll tests rely on this being far below their wait.
 pub const TEST_TIMEOUT: Duration = Duration::from_secs(10);
