@@ -5,11 +5,11 @@ use std::error::Error as StdError;
 use std::time::Duration;
 
 use openclaw_shared::worker::{
-    ClaimRequest, ClaimResponse, HeartbeatRequest, HeartbeatResponse, HeldLease, ResultAck,
-    WORKER_API_PREFIX,
+    ApprovalState, ApprovalUpdate, ClaimRequest, ClaimResponse, HeartbeatRequest,
+    HeartbeatResponse, HeldLease, ResultAck, LEASE_HEADER, WORKER_API_PREFIX, WORKER_HEADER,
 };
 use openclaw_shared::{ErrorBody, ErrorCode, LeaseId, TaskId, TaskOutcome};
-use reqwest::header::{HeaderValue, AUTHORIZATION, RETRY_AFTER};
+use reqwest::header::{HeaderValue, AUTHORIZATION, CONTENT_TYPE, RETRY_AFTER};
 use reqwest::StatusCode;
 use secrecy::{ExposeSecret, SecretString};
 use serde::de::DeserializeOwned;
@@ -19,6 +19,8 @@ use serde::Serialize;
 const REQUEST_TIMEOUT: Duration = Duration::from_secs(30);
 /// Extra time a claim gets beyond its long-poll wait, for the server to answer.
 const CLAIM_TIMEOUT_MARGIN: Duration = Duration::from_secs(15);
+/// Timeout for an attachment upload (up to 10 MiB over a home uplink).
+const UPLOAD_TIMEOUT: Duration = Duration::from_secs(120);
 /// How long to wait for a TCP/TLS connection.
 const CONNECT_TIMEOUT: Duration = Duration::from_secs(10);
 
@@ -184,24 +186,76 @@ impl ApiClient {
             .await
     }
 
+    /// Tells the server where a task it holds stands with respect to approval.
+    pub async fn report_approval(
+        &self,
+        worker: &str,
+        task_id: TaskId,
+        lease: LeaseId,
+        state: ApprovalState,
+    ) -> Result<(), ClientError> {
+        let body = ApprovalUpdate {
+            worker: worker.to_owned(),
+            lease,
+            state,
+        };
+        let request = self
+            .http
+            .post(format!("{}/tasks/{task_id}/approval", self.base))
+            .timeout(REQUEST_TIMEOUT)
+            .json(&body);
+        self.send(request).await.map(drop)
+    }
+
+    /// Uploads an image as attachment `name` of a task the worker holds under `lease`.
+    pub async fn upload_attachment(
+        &self,
+        worker: &str,
+        task_id: TaskId,
+        lease: LeaseId,
+        name: &str,
+        bytes: Vec<u8>,
+    ) -> Result<(), ClientError> {
+        let request = self
+            .http
+            .put(format!("{}/tasks/{task_id}/attachments/{name}", self.base))
+            .timeout(UPLOAD_TIMEOUT)
+            .header(WORKER_HEADER, worker)
+            .header(LEASE_HEADER, lease.to_string())
+            .header(CONTENT_TYPE, "application/octet-stream")
+            .body(bytes);
+        self.send(request).await.map(drop)
+    }
+
     async fn post<T: DeserializeOwned>(
         &self,
         path: &str,
         body: &impl Serialize,
         timeout: Duration,
     ) -> Result<T, ClientError> {
-        let response = self
+        let request = self
             .http
             .post(format!("{}{path}", self.base))
-            .header(AUTHORIZATION, self.auth.clone())
             .timeout(timeout)
-            .json(body)
+            .json(body);
+        let response = self.send(request).await?;
+        response.json::<T>().await.map_err(ClientError::Decode)
+    }
+
+    /// Sends `request` with the token; a success status returns the response, anything
+    /// else becomes a classified [`ClientError`].
+    async fn send(
+        &self,
+        request: reqwest::RequestBuilder,
+    ) -> Result<reqwest::Response, ClientError> {
+        let response = request
+            .header(AUTHORIZATION, self.auth.clone())
             .send()
             .await
             .map_err(ClientError::Network)?;
         let status = response.status();
         if status.is_success() {
-            return response.json::<T>().await.map_err(ClientError::Decode);
+            return Ok(response);
         }
         let retry_after = response
             .headers()

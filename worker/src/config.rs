@@ -24,7 +24,16 @@ pub const ORIGINAL_ENV_NAMES: [(&str, &str); 4] = [
 ];
 /// Keys whose environment values are always strings, even when they look like a number or
 /// a boolean (a numeric token or host name must not turn into an integer).
-const STRING_KEYS: [&str; 5] = ["server_url", "token", "name", "default_cwd", "claude_bin"];
+const STRING_KEYS: [&str; 8] = [
+    "server_url",
+    "token",
+    "name",
+    "default_cwd",
+    "claude_bin",
+    "policy_path",
+    "state_dir",
+    "notify_webhook_url",
+];
 
 /// Largest output cap per stream: two full streams must fit in the bot's default 32 MiB body.
 const MAX_OUTPUT_CAP: usize = 12 * 1024 * 1024;
@@ -65,6 +74,17 @@ pub struct Config {
     pub claude_bin: String,
     /// Extra arguments passed to every `claude` run, before the prompt.
     pub claude_args: Vec<String>,
+    /// The local policy file. The worker refuses to start without it, or when it (or its
+    /// directory) can be changed by anyone but this user.
+    pub policy_path: PathBuf,
+    /// Where the worker keeps its state: TOTP secret, replay store, audit log, canary lock.
+    pub state_dir: PathBuf,
+    /// A Discord webhook URL only this Mac knows: approval requests are posted there by the
+    /// worker itself, so the owner reads what will run from the Mac, not from the bot.
+    pub notify_webhook_url: Option<SecretString>,
+    /// The file this config was read from (not a key): the policy protects it.
+    #[serde(skip)]
+    pub file: Option<PathBuf>,
 }
 
 impl Default for Config {
@@ -85,8 +105,27 @@ impl Default for Config {
             default_cwd: home_dir().unwrap_or_else(|| PathBuf::from("/")),
             claude_bin: "claude".into(),
             claude_args: Vec::new(),
+            policy_path: default_dir().join("policy.toml"),
+            state_dir: default_dir().join("state"),
+            notify_webhook_url: None,
+            file: None,
         }
     }
+}
+
+/// The worker's own directory by default (`~/.config/openclaw-worker`), where
+/// `openclaw-worker init` writes the config, the policy and the state directory.
+pub fn default_dir() -> PathBuf {
+    crate::init::WorkerFiles::default_dir(&home_dir().unwrap_or_else(|| PathBuf::from("/")))
+}
+
+/// The config file to read: `explicit` when given, else `config.toml` in the default
+/// directory if `openclaw-worker init` wrote one there, else none (defaults + environment).
+pub fn locate(explicit: Option<PathBuf>) -> Option<PathBuf> {
+    explicit.or_else(|| {
+        let file = crate::init::WorkerFiles::new(default_dir()).config();
+        file.is_file().then_some(file)
+    })
 }
 
 /// Why the configuration cannot be used. Each message names the file or key at fault.
@@ -118,6 +157,15 @@ impl Config {
         file: Option<&Path>,
         env: impl IntoIterator<Item = (String, String)>,
     ) -> Result<Self, ConfigError> {
+        Self::load_local(file, env)?.validate()
+    }
+
+    /// Loads like [`Config::load`] but checks only the local paths, not the server
+    /// settings: `unlock` and `audit` must work without a token.
+    pub fn load_local(
+        file: Option<&Path>,
+        env: impl IntoIterator<Item = (String, String)>,
+    ) -> Result<Self, ConfigError> {
         let mut figment = Figment::new();
         if let Some(path) = file {
             // Read it ourselves: figment silently treats a missing file as empty, and a
@@ -129,15 +177,36 @@ impl Config {
             figment = figment.merge(Toml::string(&text));
         }
         figment = figment.merge(Serialized::globals(env_overrides(env)));
-        let config: Config = figment
+        let mut config: Config = figment
             .extract()
             .map_err(|err| ConfigError::Parse(Box::new(err)))?;
-        config.validate()
+        config.file = file.map(Path::to_owned);
+        config.normalize_paths()
     }
 
-    /// Checks every value and normalizes `default_cwd` (`~` expanded). Returns the config
+    /// Expands `~` in the local paths and requires them to be absolute.
+    fn normalize_paths(mut self) -> Result<Self, ConfigError> {
+        let home = home_dir();
+        self.policy_path = expand_tilde(&self.policy_path.to_string_lossy(), home.clone());
+        if !self.policy_path.is_absolute() {
+            return Err(invalid("policy_path", "must be an absolute path"));
+        }
+        self.state_dir = expand_tilde(&self.state_dir.to_string_lossy(), home);
+        if !self.state_dir.is_absolute() {
+            return Err(invalid("state_dir", "must be an absolute path"));
+        }
+        Ok(self)
+    }
+
+    /// Checks every value and normalizes the paths (`~` expanded). Returns the config
     /// ready to run, or the first invalid key.
-    pub fn validate(mut self) -> Result<Self, ConfigError> {
+    pub fn validate(self) -> Result<Self, ConfigError> {
+        let mut this = self.normalize_paths()?;
+        this.validate_server_and_limits()?;
+        Ok(this)
+    }
+
+    fn validate_server_and_limits(&mut self) -> Result<(), ConfigError> {
         let url = reqwest::Url::parse(&self.server_url)
             .map_err(|err| invalid("server_url", format!("not a URL ({err})")))?;
         if !matches!(url.scheme(), "http" | "https") || url.host_str().is_none() {
@@ -221,7 +290,28 @@ impl Config {
         if self.claude_bin.is_empty() {
             return Err(invalid("claude_bin", "must not be empty"));
         }
-        Ok(self)
+        if let Some(url) = &self.notify_webhook_url {
+            validate_webhook(url.expose_secret())?;
+        }
+        Ok(())
+    }
+}
+
+/// A webhook URL must be https (a plain-http URL would show the approval request, and the
+/// webhook's own secret, to the network), except to this machine (tests, local relays).
+fn validate_webhook(raw: &str) -> Result<(), ConfigError> {
+    let url = reqwest::Url::parse(raw).map_err(|_| {
+        // The URL holds the webhook's secret: never echo it back.
+        invalid("notify_webhook_url", "not a URL")
+    })?;
+    let loopback = crate::is_loopback_url(raw);
+    match url.scheme() {
+        "https" if url.host_str().is_some() => Ok(()),
+        "http" if loopback => Ok(()),
+        _ => Err(invalid(
+            "notify_webhook_url",
+            "must be an https:// URL (a Discord webhook URL)",
+        )),
     }
 }
 
@@ -308,135 +398,5 @@ pub fn expand_tilde(path: &str, home: Option<PathBuf>) -> PathBuf {
 }
 
 #[cfg(test)]
-mod tests {
-    use super::*;
-    use std::io::Write;
-
-    fn env(pairs: &[(&str, &str)]) -> Vec<(String, String)> {
-        pairs
-            .iter()
-            .map(|(k, v)| ((*k).to_owned(), (*v).to_owned()))
-            .collect()
-    }
-
-    fn toml_file(text: &str) -> tempfile::NamedTempFile {
-        let mut file = tempfile::NamedTempFile::new().unwrap();
-        file.write_all(text.as_bytes()).unwrap();
-        file
-    }
-
-    #[test]
-    fn defaults_plus_token_are_valid() {
-        let config = Config::load(None, env(&[("WORKER_TOKEN", "oc_worker_x")])).unwrap();
-
-        assert_eq!(config.server_url, "http://127.0.0.1:3456");
-        assert_eq!(config.max_concurrent, 3);
-        assert_eq!(config.poll_wait_secs, 25);
-        assert_eq!(config.token.expose_secret(), "oc_worker_x");
-        assert!(is_valid_worker_name(&config.name));
-    }
-
-    #[test]
-    fn missing_token_is_refused_with_a_hint() {
-        let err = Config::load(None, env(&[])).unwrap_err().to_string();
-
-        assert!(err.contains("`token`"), "{err}");
-        assert!(err.contains("WORKER_TOKEN"), "{err}");
-    }
-
-    #[test]
-    fn env_overrides_file_and_prefixed_names_win_over_original_ones() {
-        let file = toml_file("max_concurrent = 5\nname = \"from-file\"\ntoken = \"t1\"\n");
-
-        let config = Config::load(
-            Some(file.path()),
-            env(&[
-                ("MAX_CONCURRENT", "7"),
-                ("WORKER_NAME", "orig"),
-                ("OPENCLAW_WORKER_NAME", "prefixed"),
-                ("OPENCLAW_WORKER_CONFIG", "/ignored.toml"),
-                ("OPENCLAW_WORKER_SHELL", "[\"/bin/bash\", \"-c\"]"),
-            ]),
-        )
-        .unwrap();
-
-        assert_eq!(config.max_concurrent, 7);
-        assert_eq!(config.name, "prefixed");
-        assert_eq!(config.shell, ["/bin/bash", "-c"]);
-        assert_eq!(config.token.expose_secret(), "t1");
-    }
-
-    #[test]
-    fn numeric_looking_token_stays_a_string() {
-        let config = Config::load(None, env(&[("WORKER_TOKEN", "12345")])).unwrap();
-
-        assert_eq!(config.token.expose_secret(), "12345");
-    }
-
-    #[test]
-    fn unknown_key_in_file_is_refused_naming_it() {
-        let file = toml_file("token = \"t\"\nmax_concurent = 2\n");
-
-        let err = Config::load(Some(file.path()), env(&[]))
-            .unwrap_err()
-            .to_string();
-
-        assert!(err.contains("max_concurent"), "{err}");
-    }
-
-    #[test]
-    fn invalid_values_name_their_key() {
-        let cases = [
-            ("OPENCLAW_WORKER_MAX_CONCURRENT", "0", "max_concurrent"),
-            ("OPENCLAW_WORKER_POLL_WAIT_SECS", "31", "poll_wait_secs"),
-            ("OPENCLAW_WORKER_SERVER_URL", "ftp://x", "server_url"),
-            ("OPENCLAW_WORKER_NAME", "has space", "name"),
-            ("OPENCLAW_WORKER_SHELL", "[]", "shell"),
-            ("OPENCLAW_WORKER_DEFAULT_CWD", "/no/such/dir", "default_cwd"),
-            ("OPENCLAW_WORKER_MAX_OUTPUT_BYTES", "0", "max_output_bytes"),
-            (
-                "OPENCLAW_WORKER_HEARTBEAT_INTERVAL_SECS",
-                "x",
-                "heartbeat_interval_secs",
-            ),
-        ];
-        for (var, value, key) in cases {
-            let err = Config::load(None, env(&[("WORKER_TOKEN", "t"), (var, value)]))
-                .unwrap_err()
-                .to_string();
-            assert!(err.contains(key), "{var}={value}: {err}");
-        }
-    }
-
-    #[test]
-    fn missing_config_file_is_an_error_not_defaults() {
-        let err = Config::load(Some(Path::new("/no/such/worker.toml")), env(&[]))
-            .unwrap_err()
-            .to_string();
-
-        assert!(err.contains("/no/such/worker.toml"), "{err}");
-    }
-
-    #[test]
-    fn debug_output_hides_the_token() {
-        let config = Config::load(None, env(&[("WORKER_TOKEN", "sekrit-token")])).unwrap();
-
-        assert!(!format!("{config:?}").contains("sekrit-token"));
-    }
-
-    #[test]
-    fn tilde_expands_only_for_the_current_user() {
-        let home = Some(PathBuf::from("/home/me"));
-
-        assert_eq!(expand_tilde("~", home.clone()), PathBuf::from("/home/me"));
-        assert_eq!(
-            expand_tilde("~/a/b", home.clone()),
-            PathBuf::from("/home/me/a/b")
-        );
-        assert_eq!(
-            expand_tilde("~bob/a", home.clone()),
-            PathBuf::from("~bob/a")
-        );
-        assert_eq!(expand_tilde("/abs", home), PathBuf::from("/abs"));
-    }
-}
+#[path = "config_tests.rs"]
+mod tests;

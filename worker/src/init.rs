@@ -52,34 +52,64 @@ impl WorkerFiles {
         self.dir.join("state")
     }
 
+    /// The files in the state directory.
+    pub fn state(&self) -> StateFiles {
+        StateFiles::new(self.state_dir())
+    }
+
     /// The TOTP secret (0600).
     pub fn totp_secret(&self) -> PathBuf {
-        self.state_dir().join("totp.secret")
-    }
-
-    /// The highest TOTP step used.
-    pub fn replay_store(&self) -> PathBuf {
-        self.state_dir().join("totp.last_step")
-    }
-
-    /// The audit log.
-    pub fn audit_log(&self) -> PathBuf {
-        self.state_dir().join("audit.jsonl")
-    }
-
-    /// The audit log's head file.
-    pub fn audit_head(&self) -> PathBuf {
-        self.state_dir().join("audit.head")
+        self.state().totp_secret()
     }
 
     /// The canary lock.
     pub fn lock(&self) -> WorkerLock {
-        WorkerLock::new(&self.state_dir())
+        self.state().lock()
     }
 
     /// Everything a task must never touch: the whole directory.
     pub fn protected(&self) -> Vec<PathBuf> {
         vec![self.dir.clone()]
+    }
+}
+
+/// The files in a state directory (the config's `state_dir`, by default `state/` in
+/// [`WorkerFiles`]). Created 0700 by `init` or at the worker's first start.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct StateFiles {
+    /// The directory.
+    pub dir: PathBuf,
+}
+
+impl StateFiles {
+    /// The layout under `dir`.
+    pub fn new(dir: impl Into<PathBuf>) -> Self {
+        Self { dir: dir.into() }
+    }
+
+    /// The TOTP secret (0600).
+    pub fn totp_secret(&self) -> PathBuf {
+        self.dir.join("totp.secret")
+    }
+
+    /// The highest TOTP step used.
+    pub fn replay_store(&self) -> PathBuf {
+        self.dir.join("totp.last_step")
+    }
+
+    /// The audit log.
+    pub fn audit_log(&self) -> PathBuf {
+        self.dir.join("audit.jsonl")
+    }
+
+    /// The audit log's head file.
+    pub fn audit_head(&self) -> PathBuf {
+        self.dir.join("audit.head")
+    }
+
+    /// The canary lock.
+    pub fn lock(&self) -> WorkerLock {
+        WorkerLock::new(&self.dir)
     }
 }
 
@@ -183,14 +213,21 @@ pub fn render_qr(text: &str) -> Result<String, InitError> {
 struct StarterConfig<'a> {
     server_url: &'a str,
     name: &'a str,
+    // Written out, so a worker started with this config finds its files wherever `init`
+    // put them (`--dir`).
+    policy_path: String,
+    state_dir: String,
     #[serde(skip_serializing_if = "Option::is_none")]
     token: Option<&'a str>,
 }
 
 fn starter_config(options: &InitOptions) -> Result<String, InitError> {
+    let files = WorkerFiles::new(&options.dir);
     let values = StarterConfig {
         server_url: &options.server_url,
         name: &options.worker_name,
+        policy_path: files.policy().to_string_lossy().into_owned(),
+        state_dir: files.state_dir().to_string_lossy().into_owned(),
         token: options.token.as_ref().map(|t| t.expose_secret()),
     };
     // Serialized, not formatted, so quotes or backslashes in a value stay valid TOML.

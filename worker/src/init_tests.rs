@@ -52,6 +52,8 @@ fn starter_config_is_accepted_by_the_worker_config_loader() {
     assert_eq!(config.server_url, "https://bot.example.com");
     assert_eq!(config.name, "mac-mini");
     assert_eq!(config.token.expose_secret(), "oc_worker_\"quoted\\token");
+    assert_eq!(config.policy_path, report.files.policy());
+    assert_eq!(config.state_dir, report.files.state_dir());
 }
 
 #[test]
@@ -152,9 +154,9 @@ fn protected_paths_cover_the_whole_directory() {
         files.config(),
         files.policy(),
         files.totp_secret(),
-        files.audit_log(),
-        files.audit_head(),
-        files.replay_store(),
+        files.state().audit_log(),
+        files.state().audit_head(),
+        files.state().replay_store(),
     ] {
         assert!(
             files.protected().iter().any(|p| path.starts_with(p)),

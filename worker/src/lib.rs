@@ -2,10 +2,14 @@
 //! for tasks, runs them, and reports results. The server never connects to the worker.
 //!
 //! # Layout
+//! - [`cli`]: the command line and the local commands (`init`, `unlock`, `audit`).
 //! - [`config`]: the one `Config`, from defaults, a TOML file and the environment.
 //! - [`client`]: typed client for the worker protocol, with failure classes.
 //! - [`poll`]: the loop: claims for free slots, heartbeats, result delivery, shutdown.
+//! - [`pipeline`]: every task's path: verdict, approval, execution, redaction, audit.
+//! - [`guard`]: the security state opened at start (policy, approvals, audit, lock).
 //! - [`exec`]: the executors behind the single [`exec::execute`] seam.
+//! - [`notify`]: approval requests posted to the owner's own webhook.
 //! - [`telemetry`]: logging setup.
 //! - [`policy`]: the local policy: verdicts, path resolution, child environment, canary lock.
 //! - [`redact`]: secrets replaced by `[REDACTED:<kind>]` before output leaves the Mac.
@@ -15,10 +19,14 @@
 
 pub mod approval;
 pub mod audit;
+pub mod cli;
 pub mod client;
 pub mod config;
 pub mod exec;
+pub mod guard;
 pub mod init;
+pub mod notify;
+pub mod pipeline;
 pub mod policy;
 pub mod poll;
 pub mod redact;
@@ -29,8 +37,9 @@ use tokio_util::sync::CancellationToken;
 
 /// Runs the worker until `shutdown` is cancelled, then drains: no new claims, running
 /// tasks get `shutdown_grace_secs` to finish (the rest are killed and reported
-/// `cancelled`), results are delivered, and it returns. Never returns early because the
-/// server is unreachable or rejects the token; it retries.
+/// `cancelled`), results are delivered, and it returns. Fails at once, running nothing,
+/// when the policy, the TOTP secret or the audit log cannot be used safely. Never returns
+/// early because the server is unreachable or rejects the token; it retries.
 pub async fn run(config: Config, shutdown: CancellationToken) -> anyhow::Result<()> {
     tracing::debug!(?config, "effective configuration");
     if config.server_url.starts_with("http://") && !is_loopback_url(&config.server_url) {
@@ -44,6 +53,9 @@ pub async fn run(config: Config, shutdown: CancellationToken) -> anyhow::Result<
         worker = %config.name,
         server = %config.server_url,
         max_concurrent = config.max_concurrent,
+        policy = %config.policy_path.display(),
+        state = %config.state_dir.display(),
+        owner_webhook = config.notify_webhook_url.is_some(),
         "worker started"
     );
     worker.run(shutdown).await;
@@ -51,7 +63,7 @@ pub async fn run(config: Config, shutdown: CancellationToken) -> anyhow::Result<
 }
 
 /// Whether `url` points at this machine (where plain http exposes nothing).
-fn is_loopback_url(url: &str) -> bool {
+pub(crate) fn is_loopback_url(url: &str) -> bool {
     let Ok(url) = reqwest::Url::parse(url) else {
         return false;
     };

@@ -1,24 +1,20 @@
-//! `openclaw-worker`: parse arguments, load `.env` and the config, start logging, run the
-//! worker until SIGINT/SIGTERM, and report how it ended.
+//! `openclaw-worker`: parse arguments, load `.env` and the config, start logging, then run
+//! the worker until SIGINT/SIGTERM (or a local command: `init`, `unlock`, `audit`), and
+//! report how it ended.
 
-use std::path::PathBuf;
 use std::process::ExitCode;
 
 use clap::Parser;
-use openclaw_worker::config::{Config, CONFIG_PATH_ENV};
+use openclaw_worker::cli::{self, Cli, Command};
+use openclaw_worker::config::{self, Config};
 use tokio::signal::unix::{signal, SignalKind};
 use tokio_util::sync::CancellationToken;
 
-/// Runs tasks from an OpenClaw bot on this machine.
-#[derive(Debug, Parser)]
-#[command(version, about)]
-struct Cli {
-    /// TOML config file (keys documented in config.example.toml).
-    #[arg(long, value_name = "PATH", env = CONFIG_PATH_ENV)]
-    config: Option<PathBuf>,
-}
-
 #[tokio::main(flavor = "current_thread")]
+#[allow(
+    clippy::print_stdout,
+    reason = "the local commands' output (QR code, audit lines) is the CLI's stdout"
+)]
 async fn main() -> ExitCode {
     // Before clap, so a `.env` may also name the config file.
     let dotenv = dotenvy::dotenv();
@@ -30,9 +26,18 @@ async fn main() -> ExitCode {
         }
     }
     // Non-UTF-8 variables cannot be config values; skip them rather than panic.
-    let env = std::env::vars_os()
-        .filter_map(|(k, v)| Some((k.into_string().ok()?, v.into_string().ok()?)));
-    let config = match Config::load(cli.config.as_deref(), env) {
+    let env: Vec<(String, String)> = std::env::vars_os()
+        .filter_map(|(k, v)| Some((k.into_string().ok()?, v.into_string().ok()?)))
+        .collect();
+    let file = config::locate(cli.config);
+    let command = cli.command.unwrap_or(Command::Run);
+    if !matches!(command, Command::Run) {
+        let output = cli::run_local(command, file, env);
+        print!("{}", output.stdout);
+        eprint!("{}", output.stderr);
+        return output.exit_code();
+    }
+    let config = match Config::load(file.as_deref(), env) {
         Ok(config) => config,
         Err(err) => {
             eprintln!("openclaw-worker: {err}");
@@ -45,6 +50,7 @@ async fn main() -> ExitCode {
         Ok(()) => ExitCode::SUCCESS,
         Err(err) => {
             tracing::error!(error = ?err, "worker failed");
+            eprintln!("openclaw-worker: {err:#}");
             ExitCode::FAILURE
         }
     }

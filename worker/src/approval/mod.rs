@@ -303,6 +303,20 @@ impl Approvals {
             .collect()
     }
 
+    /// Marks every code that is valid now as used (durably). Call it when a pending
+    /// approval ends without being approved (denied, expired, cancelled, withdrawn): a
+    /// code the owner already typed for it must not approve the next task in line, which
+    /// a compromised relay could deny the first one to bring up and then approve with it.
+    /// The next approval then needs a code from a later time step (at most a minute away).
+    pub fn burn_current_codes(&mut self, now_secs: u64) -> Result<(), ReplayError> {
+        let newest = (now_secs / totp::STEP_SECS).saturating_add(totp::SKEW_STEPS);
+        if self.replay.is_fresh(newest) {
+            self.replay.consume(newest)
+        } else {
+            Ok(())
+        }
+    }
+
     /// The approvals waiting now.
     pub fn pending(&self) -> impl Iterator<Item = &PendingApproval> {
         self.pending.values()

@@ -316,3 +316,30 @@ fn relayed_decision_for_one_task_cannot_approve_another() {
     assert!(matches!(err, ApprovalError::UnknownFingerprint));
     assert_eq!(ok.task_id, mine);
 }
+
+#[test]
+fn burnt_codes_approve_nothing_and_a_later_code_does() {
+    let mut b = book();
+    let typed = code(&b.secret, NOW);
+    b.approvals
+        .request(TaskId::new(), fp("AAAAAAAA"), NOW)
+        .unwrap();
+    // The first request is denied by the relay; the owner's code must not serve the next.
+    b.approvals.deny(&fp("AAAAAAAA"));
+    b.approvals.burn_current_codes(NOW).unwrap();
+    let next = TaskId::new();
+    b.approvals.request(next, fp("BBBBBBBB"), NOW + 1).unwrap();
+
+    let err = b
+        .approvals
+        .approve(&fp("BBBBBBBB"), &typed, NOW + 1)
+        .unwrap_err();
+    let later = NOW + 2 * STEP_SECS;
+    let evidence = b
+        .approvals
+        .approve(&fp("BBBBBBBB"), &code(&b.secret, later), later)
+        .unwrap();
+
+    assert!(matches!(err, ApprovalError::Replayed(_)), "{err}");
+    assert_eq!(evidence.task_id, next);
+}

@@ -1,11 +1,11 @@
 //! `claude` tasks: the Claude Code CLI spawned directly with an argv list. The prompt is
 //! one argument after `--`, never part of a shell string, so `$(…)` in a prompt is text.
 
+use std::path::Path;
 use std::time::Duration;
 
 use openclaw_shared::TaskOutcome;
 use serde_json::json;
-use tokio::process::Command;
 use tokio_util::sync::CancellationToken;
 
 use super::process::run_process;
@@ -23,8 +23,8 @@ pub struct ClaudeRun<'a> {
     pub prompt: &'a str,
     /// Resume this CLI session (`--resume <id>`).
     pub session_id: Option<&'a str>,
-    /// Working directory; the default when absent.
-    pub cwd: Option<&'a str>,
+    /// Working directory (as the policy resolved it); the default when absent.
+    pub cwd: Option<&'a Path>,
 }
 
 /// Runs the CLI in print mode and reports its output, with `sessionId` and
@@ -43,7 +43,7 @@ pub async fn run(
         Ok(dir) => dir,
         Err(message) => return TaskOutcome::failure(message),
     };
-    let mut cmd = Command::new(&ctx.claude_bin);
+    let mut cmd = ctx.command(&ctx.claude_bin);
     cmd.args(&args).current_dir(dir);
     let mut outcome = run_process(cmd, ctx.limits, timeout, cancel)
         .await
@@ -59,8 +59,8 @@ pub async fn run(
     outcome
 }
 
-/// The CLI's arguments: print mode, the configured extras, the session, then `--` and
-/// the prompt as one element.
+/// The CLI's arguments: print mode, the configured extras and policy flags, the session,
+/// then `--` and the prompt as one element.
 fn claude_args(ctx: &ExecContext, run: ClaudeRun<'_>) -> Result<Vec<String>, String> {
     let mut args = vec!["-p".to_owned()];
     args.extend(ctx.claude_args.iter().cloned());

@@ -1,25 +1,32 @@
-//! File tasks. Reads are binary-safe (UTF-8 as text, anything else as base64) and capped;
-//! writes and edits store the exact bytes atomically: a temp file in the same directory,
-//! fsync, rename, so a reader never sees half a file and a crash never leaves one.
+//! File tasks at the path the policy resolved and checked. Reads are binary-safe (UTF-8 as
+//! text, anything else as base64) and capped; writes and edits store the exact bytes
+//! atomically (temp file, fsync, rename). Both go through [`crate::policy::safe_fs`], which
+//! never follows a symlink planted at the checked path after the check.
 
-use std::fs::{self, File, OpenOptions};
-use std::io::{self, Read, Write};
-use std::os::unix::fs::{OpenOptionsExt, PermissionsExt};
-use std::path::{Path, PathBuf};
+use std::path::Path;
 use std::time::Duration;
 
 use base64::engine::general_purpose::STANDARD as BASE64;
 use base64::Engine as _;
-use nix::fcntl::OFlag;
 use openclaw_shared::{ContentEncoding, OutcomeStatus, TaskOutcome};
 use serde_json::json;
+use sha2::{Digest, Sha256};
 use tokio_util::sync::CancellationToken;
 
 use super::process::format_duration;
 use super::ExecContext;
+use crate::policy::safe_fs::{self, SafeFsError};
 
-/// Marks the temp files of atomic writes, so a stray one is recognizable.
-const TEMP_MARKER: &str = ".openclaw-tmp-";
+/// The parameters of a write.
+#[derive(Debug, Clone, Copy)]
+pub struct Write<'a> {
+    /// The content as sent.
+    pub content: &'a str,
+    /// How `content` is encoded.
+    pub encoding: ContentEncoding,
+    /// SHA-256 of the bytes the policy checked (and the approval fingerprint covers).
+    pub checked_sha256: Option<[u8; 32]>,
+}
 
 /// The parameters of an edit.
 #[derive(Debug, Clone, Copy)]
@@ -32,37 +39,41 @@ pub struct Edit<'a> {
 /// Reads `path`; the content goes to `stdout` (base64 when not UTF-8).
 pub async fn read(
     ctx: &ExecContext,
-    path: &str,
+    path: &Path,
     timeout: Duration,
     cancel: &CancellationToken,
 ) -> TaskOutcome {
-    let resolved = ctx.resolve(path);
+    let path = path.to_owned();
     let max = ctx.max_read_bytes;
-    blocking(timeout, cancel, move || read_file(&resolved, max)).await
+    blocking(timeout, cancel, move || read_file(&path, max)).await
 }
 
-/// Writes `content` (decoded per `encoding`) to `path`, exactly and atomically.
+/// Writes the decoded content to `path`, exactly and atomically.
 pub async fn write(
-    ctx: &ExecContext,
-    path: &str,
-    content: &str,
-    encoding: ContentEncoding,
+    path: &Path,
+    write: Write<'_>,
     timeout: Duration,
     cancel: &CancellationToken,
 ) -> TaskOutcome {
-    let bytes = match encoding {
-        ContentEncoding::Utf8 => content.as_bytes().to_vec(),
-        ContentEncoding::Base64 => match BASE64.decode(content.trim_end()) {
+    let bytes = match write.encoding {
+        ContentEncoding::Utf8 => write.content.as_bytes().to_vec(),
+        ContentEncoding::Base64 => match BASE64.decode(write.content.trim_end()) {
             Ok(bytes) => bytes,
             Err(err) => return TaskOutcome::failure(format!("content is not valid base64: {err}")),
         },
     };
-    let resolved = ctx.resolve(path);
+    // What was checked is what is written: never bytes the check did not see.
+    if write
+        .checked_sha256
+        .is_some_and(|sha| sha != <[u8; 32]>::from(Sha256::digest(&bytes)))
+    {
+        return TaskOutcome::failure("the content differs from what the policy checked");
+    }
+    let path = path.to_owned();
     blocking(timeout, cancel, move || {
         let len = bytes.len();
-        write_atomically(&resolved, &bytes)
-            .map_err(|err| format!("cannot write {}: {err}", resolved.display()))?;
-        let mut outcome = success(format!("File written: {}", resolved.display()));
+        safe_fs::write_atomic(&path, &bytes).map_err(|err| write_error(&path, &err))?;
+        let mut outcome = success(format!("File written: {}", path.display()));
         outcome.metadata.insert("bytes".into(), json!(len));
         Ok(outcome)
     })
@@ -73,21 +84,21 @@ pub async fn write(
 /// or all of them with `replace_all`.
 pub async fn edit(
     ctx: &ExecContext,
-    path: &str,
+    path: &Path,
     edit: Edit<'_>,
     timeout: Duration,
     cancel: &CancellationToken,
 ) -> TaskOutcome {
-    let resolved = ctx.resolve(path);
+    let path = path.to_owned();
     let max = ctx.max_read_bytes;
     let (old, new, replace_all) = (edit.old.to_owned(), edit.new.to_owned(), edit.replace_all);
     blocking(timeout, cancel, move || {
         if old.is_empty() {
             return Err("old_string must not be empty".to_owned());
         }
-        let bytes = read_capped(&resolved, max)?;
+        let bytes = read_capped(&path, max)?;
         let text = String::from_utf8(bytes)
-            .map_err(|_| format!("{} is not a UTF-8 text file", resolved.display()))?;
+            .map_err(|_| format!("{} is not a UTF-8 text file", path.display()))?;
         let occurrences = text.matches(old.as_str()).count();
         // The original's exact words: clients match on them.
         match occurrences {
@@ -100,10 +111,9 @@ pub async fn edit(
         } else {
             text.replacen(old.as_str(), &new, 1)
         };
-        write_atomically(&resolved, edited.as_bytes())
-            .map_err(|err| format!("cannot write {}: {err}", resolved.display()))?;
+        safe_fs::write_atomic(&path, edited.as_bytes()).map_err(|err| write_error(&path, &err))?;
         let replaced = if replace_all { occurrences } else { 1 };
-        let mut outcome = success(format!("File edited: {}", resolved.display()));
+        let mut outcome = success(format!("File edited: {}", path.display()));
         outcome
             .metadata
             .insert("replacements".into(), json!(replaced));
@@ -162,104 +172,30 @@ fn read_file(path: &Path, max: u64) -> Result<TaskOutcome, String> {
     Ok(outcome)
 }
 
-/// Reads a regular file of at most `max` bytes.
+/// Reads a regular file of at most `max` bytes, never through a symlink at `path`.
 fn read_capped(path: &Path, max: u64) -> Result<Vec<u8>, String> {
     let shown = path.display();
-    // O_NONBLOCK: opening a FIFO must not hang the worker; regular files ignore it.
-    let file = OpenOptions::new()
-        .read(true)
-        .custom_flags(OFlag::O_NONBLOCK.bits())
-        .open(path)
-        .map_err(|err| format!("cannot read {shown}: {err}"))?;
-    let meta = file
-        .metadata()
-        .map_err(|err| format!("cannot read {shown}: {err}"))?;
-    if meta.is_dir() {
-        return Err(format!("cannot read {shown}: it is a directory"));
+    // Checked first so a directory or a FIFO gets a clear word, and a FIFO cannot hang
+    // the open (a planted one at open time is refused by safe_fs as not a file).
+    match std::fs::symlink_metadata(path) {
+        Ok(meta) if meta.is_dir() => return Err(format!("cannot read {shown}: it is a directory")),
+        Ok(meta) if meta.file_type().is_symlink() => {
+            return Err(format!("cannot read {shown}: it is a symbolic link"))
+        }
+        Ok(meta) if !meta.is_file() => {
+            return Err(format!("cannot read {shown}: not a regular file"))
+        }
+        Ok(_) => {}
+        Err(err) => return Err(format!("cannot read {shown}: {err}")),
     }
-    if !meta.is_file() {
-        return Err(format!("cannot read {shown}: not a regular file"));
-    }
-    let too_big = |size: u64| {
-        format!("{shown} is {size} bytes, over the read limit of {max} bytes (max_read_bytes)")
-    };
-    if meta.len() > max {
-        return Err(too_big(meta.len()));
-    }
-    // The file may grow between the stat and the read: never take more than the cap.
-    let mut bytes = Vec::with_capacity(usize::try_from(meta.len()).unwrap_or(0));
-    file.take(max.saturating_add(1))
-        .read_to_end(&mut bytes)
-        .map_err(|err| format!("cannot read {shown}: {err}"))?;
-    if bytes.len() as u64 > max {
-        return Err(too_big(bytes.len() as u64));
-    }
-    Ok(bytes)
+    safe_fs::read_capped(path, max).map_err(|err| match err {
+        SafeFsError::TooLarge { limit } => {
+            format!("{shown} is over the read limit of {limit} bytes (max_read_bytes)")
+        }
+        other => format!("cannot read {shown}: {other}"),
+    })
 }
 
-/// Stores `bytes` at `path` atomically: parents created, a temp file in the same
-/// directory written and fsynced, the old file's permissions kept, renamed over the
-/// target, then the directory fsynced so the rename survives a crash. A symlink at the
-/// target is replaced, not followed.
-pub fn write_atomically(path: &Path, bytes: &[u8]) -> io::Result<()> {
-    let (Some(dir), Some(name)) = (path.parent(), path.file_name()) else {
-        return Err(io::Error::new(
-            io::ErrorKind::InvalidInput,
-            "the path names no file",
-        ));
-    };
-    fs::create_dir_all(dir)?;
-    let existing = fs::symlink_metadata(path).ok();
-    if existing.as_ref().is_some_and(fs::Metadata::is_dir) {
-        return Err(io::Error::new(
-            io::ErrorKind::IsADirectory,
-            "it is a directory",
-        ));
-    }
-    let mode = existing
-        .filter(fs::Metadata::is_file)
-        .map(|meta| meta.permissions().mode());
-
-    // A new file gets the usual 0666-minus-umask; a replaced one keeps its mode, set below
-    // once the temp file is ours alone (0600 until then).
-    let create_mode = if mode.is_some() { 0o600 } else { 0o666 };
-    let (temp_path, mut temp) = create_temp(dir, name.to_string_lossy().as_ref(), create_mode)?;
-    let written = (|| {
-        temp.write_all(bytes)?;
-        if let Some(mode) = mode {
-            temp.set_permissions(fs::Permissions::from_mode(mode))?;
-        }
-        temp.sync_all()?;
-        drop(temp);
-        fs::rename(&temp_path, path)
-    })();
-    if let Err(err) = written {
-        let _ = fs::remove_file(&temp_path);
-        return Err(err);
-    }
-    // Best effort: some filesystems cannot fsync a directory, and the data is already safe.
-    if let Ok(dir) = File::open(dir) {
-        let _ = dir.sync_all();
-    }
-    Ok(())
-}
-
-/// Creates a fresh temp file next to the target (O_EXCL, never an existing file or link).
-fn create_temp(dir: &Path, name: &str, mode: u32) -> io::Result<(PathBuf, File)> {
-    let mut attempts = 0;
-    loop {
-        let temp_path = dir.join(format!(".{name}{TEMP_MARKER}{:016x}", fastrand::u64(..)));
-        match OpenOptions::new()
-            .write(true)
-            .create_new(true)
-            .mode(mode)
-            .open(&temp_path)
-        {
-            Ok(file) => return Ok((temp_path, file)),
-            Err(err) if err.kind() == io::ErrorKind::AlreadyExists && attempts < 8 => {
-                attempts += 1;
-            }
-            Err(err) => return Err(err),
-        }
-    }
+fn write_error(path: &Path, err: &SafeFsError) -> String {
+    format!("cannot write {}: {err}", path.display())
 }

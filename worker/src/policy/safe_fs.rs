@@ -45,9 +45,11 @@ fn nofollow() -> i32 {
 /// Opens a checked, resolved path for reading without following a symlink at it, and
 /// reads at most `limit` bytes (more is [`SafeFsError::TooLarge`]).
 pub fn read_capped(path: &Path, limit: u64) -> Result<Vec<u8>, SafeFsError> {
+    // O_NONBLOCK: a FIFO planted after the check must not hang the open; regular files
+    // ignore it.
     let file = OpenOptions::new()
         .read(true)
-        .custom_flags(nofollow())
+        .custom_flags(nofollow() | OFlag::O_NONBLOCK.bits())
         .open(path)
         .map_err(|err| refine(err, path))?;
     if !file.metadata()?.is_file() {

@@ -1,5 +1,7 @@
 //! End to end: the real bot (in-process, loopback HTTP, SQLite in a temp dir) and the real
-//! `openclaw-worker` binary, driven through the client API as a user's tools would.
+//! `openclaw-worker` binary, driven through the client API as a user's tools would. The
+//! worker runs under [`OPEN_POLICY`], so the tests' commands are simple commands (scripts
+//! with arguments): shell syntax would wait for an approval.
 
 use std::fs;
 use std::net::SocketAddr;
@@ -11,7 +13,7 @@ use serde_json::json;
 
 use crate::helpers::{
     process_running, unique_sleep, wait_for, within_limit, write_script, E2eDirs, TestBot,
-    WorkerProcess, WORKER_TOKEN,
+    WorkerProcess, OPEN_POLICY, WORKER_TOKEN,
 };
 
 fn any_port() -> SocketAddr {
@@ -20,12 +22,26 @@ fn any_port() -> SocketAddr {
 
 /// A command that records its start, waits for `gate` to exist, then records its end.
 fn gated(home: &std::path::Path, log: &str, gate: &str) -> String {
+    let script = home.join("gated.sh");
+    if !script.exists() {
+        write_script(
+            &script,
+            "#!/bin/sh\necho start >> \"$1\"\nwhile [ ! -f \"$2\" ]; do sleep 0.02; done\n\
+             echo end >> \"$1\"\necho done\n",
+        );
+    }
     let (log, gate) = (home.join(log), home.join(gate));
-    format!(
-        "echo start >> {log}; while [ ! -f {gate} ]; do sleep 0.02; done; echo end >> {log}; echo done",
-        log = log.display(),
-        gate = gate.display()
-    )
+    format!("{} {} {}", script.display(), log.display(), gate.display())
+}
+
+/// A command that runs `sleep <marker>` in the background and waits for it: a grandchild
+/// that a kill must reach.
+fn sleeper(home: &std::path::Path, marker: &str) -> String {
+    let script = home.join("sleeper.sh");
+    if !script.exists() {
+        write_script(&script, "#!/bin/sh\nsleep \"$1\" &\nwait\n");
+    }
+    format!("{} {marker}", script.display())
 }
 
 fn lines(path: &std::path::Path) -> Vec<String> {
@@ -40,7 +56,10 @@ fn lines(path: &std::path::Path) -> Vec<String> {
 async fn every_task_kind_runs_end_to_end() {
     within_limit(async {
         let dirs = E2eDirs::new();
+        dirs.init_worker(OPEN_POLICY);
         let bot = TestBot::start(&dirs.data, any_port()).await;
+        let both = dirs.home.join("both.sh");
+        write_script(&both, "#!/bin/sh\necho \"$1\"\necho err >&2\n");
         let claude = dirs.home.join("fake-claude");
         write_script(
             &claude,
@@ -53,11 +72,12 @@ async fn every_task_kind_runs_end_to_end() {
             &[("OPENCLAW_WORKER_CLAUDE_BIN", claude.to_str().unwrap())],
         );
 
+        let command = format!("{} '$0 ok'", both.display());
         let command = bot
-            .submit("/tasks", json!({"command": "echo '$0 ok'; echo err >&2", "timeout": 10000}))
+            .submit("/tasks", json!({"command": command, "timeout": 10000}))
             .await;
         let command = bot.finished(command).await;
-        let env = bot.submit("/tasks", json!({"command": "env"})).await;
+        let env = bot.submit("/tasks", json!({"command": "printenv"})).await;
         let env = bot.finished(env).await;
         let write = bot
             .submit(
@@ -105,6 +125,7 @@ async fn every_task_kind_runs_end_to_end() {
         assert_eq!(command.error.flatten(), None);
         let env_out = env.stdout.unwrap();
         assert!(!env_out.contains(WORKER_TOKEN), "the worker token reached a child");
+        assert!(env_out.contains("HOME="), "{env_out}");
         assert_eq!(write.status, "succeeded");
         let written = dirs.home.join("notes/n.txt");
         assert_eq!(write.stdout.unwrap(), format!("File written: {}", written.display()));
@@ -121,6 +142,8 @@ async fn every_task_kind_runs_end_to_end() {
         let metadata = claude_task.metadata.unwrap();
         assert_eq!(metadata["sessionId"], "sess-1");
         assert_eq!(metadata["screenshotPath"], "/tmp/e2e.png");
+        assert_eq!(metadata["policy"]["verdict"], "allow");
+        assert_eq!(command.metadata.unwrap()["policy"]["verdict"], "allow");
 
         worker.terminate();
         assert!(worker.exit_status().await.success());
@@ -133,6 +156,7 @@ async fn every_task_kind_runs_end_to_end() {
 async fn timed_out_and_cancelled_commands_leave_no_process_behind() {
     within_limit(async {
         let dirs = E2eDirs::new();
+        dirs.init_worker(OPEN_POLICY);
         let bot = TestBot::start(&dirs.data, any_port()).await;
         let mut worker = WorkerProcess::spawn(&bot.url(), &dirs.home, &[]);
         let (slow, stuck) = (unique_sleep(), unique_sleep());
@@ -140,15 +164,12 @@ async fn timed_out_and_cancelled_commands_leave_no_process_behind() {
         let timed = bot
             .submit(
                 "/tasks",
-                json!({"command": format!("sleep {slow} & wait"), "timeout": 500}),
+                json!({"command": sleeper(&dirs.home, &slow), "timeout": 500}),
             )
             .await;
         let timed = bot.finished(timed).await;
         let cancelled = bot
-            .submit(
-                "/tasks",
-                json!({"command": format!("sleep {stuck} & wait")}),
-            )
+            .submit("/tasks", json!({"command": sleeper(&dirs.home, &stuck)}))
             .await;
         wait_for("the task to start", || process_running(&stuck)).await;
         bot.cancel(cancelled).await;
@@ -175,6 +196,7 @@ async fn timed_out_and_cancelled_commands_leave_no_process_behind() {
 async fn worker_never_runs_more_than_max_concurrent_tasks() {
     within_limit(async {
         let dirs = E2eDirs::new();
+        dirs.init_worker(OPEN_POLICY);
         let bot = TestBot::start(&dirs.data, any_port()).await;
         let mut ids = Vec::new();
         for _ in 0..5 {
@@ -212,6 +234,7 @@ async fn worker_never_runs_more_than_max_concurrent_tasks() {
 async fn worker_survives_a_bot_restart_and_delivers_the_result() {
     within_limit(async {
         let dirs = E2eDirs::new();
+        dirs.init_worker(OPEN_POLICY);
         let bot = TestBot::start(&dirs.data, any_port()).await;
         let addr = bot.addr;
         let mut worker = WorkerProcess::spawn(&bot.url(), &dirs.home, &[]);
@@ -230,7 +253,7 @@ async fn worker_survives_a_bot_restart_and_delivers_the_result() {
         wait_for("the task to end", || lines(&log).len() == 2).await;
         let bot = TestBot::start(&dirs.data, addr).await;
         let view = bot.finished(id).await;
-        let after = bot.submit("/tasks", json!({"command": "echo again"})).await;
+        let after = bot.command("echo again").await;
         let after = bot.finished(after).await;
 
         assert_eq!(view.status, "succeeded");
@@ -249,6 +272,7 @@ async fn worker_survives_a_bot_restart_and_delivers_the_result() {
 async fn sigterm_lets_the_running_task_finish_and_report_then_claims_nothing() {
     within_limit(async {
         let dirs = E2eDirs::new();
+        dirs.init_worker(OPEN_POLICY);
         let bot = TestBot::start(&dirs.data, any_port()).await;
         let mut worker = WorkerProcess::spawn(&bot.url(), &dirs.home, &[("MAX_CONCURRENT", "1")]);
         let log = dirs.home.join("log");
@@ -282,6 +306,7 @@ async fn sigterm_lets_the_running_task_finish_and_report_then_claims_nothing() {
 async fn sigterm_past_the_grace_period_kills_the_task_and_reports_it_cancelled() {
     within_limit(async {
         let dirs = E2eDirs::new();
+        dirs.init_worker(OPEN_POLICY);
         let bot = TestBot::start(&dirs.data, any_port()).await;
         let mut worker = WorkerProcess::spawn(
             &bot.url(),
@@ -290,10 +315,7 @@ async fn sigterm_past_the_grace_period_kills_the_task_and_reports_it_cancelled()
         );
         let marker = unique_sleep();
         let id = bot
-            .submit(
-                "/tasks",
-                json!({"command": format!("sleep {marker} & wait")}),
-            )
+            .submit("/tasks", json!({"command": sleeper(&dirs.home, &marker)}))
             .await;
         wait_for("the task to start", || process_running(&marker)).await;
 
@@ -314,6 +336,7 @@ async fn sigterm_past_the_grace_period_kills_the_task_and_reports_it_cancelled()
 async fn rejected_token_is_logged_and_the_worker_keeps_running() {
     within_limit(async {
         let dirs = E2eDirs::new();
+        dirs.init_worker(OPEN_POLICY);
         let bot = TestBot::start(&dirs.data, any_port()).await;
         let mut worker = WorkerProcess::spawn(
             &bot.url(),

@@ -8,7 +8,8 @@ use openclaw_worker::exec;
 use tokio_util::sync::CancellationToken;
 
 use crate::helpers::{
-    claimed, command, exec_ctx, process_running, run, unique_sleep, within_limit, write_script,
+    claimed, command, exec_ctx, plan_for, process_running, run, unique_sleep, within_limit,
+    write_script,
 };
 
 // ---- commands ----
@@ -174,7 +175,8 @@ async fn cancel_kills_the_task_and_reports_cancelled() {
     let task = claimed(command(&format!("sleep {marker} & wait")), 60_000);
     let cancel = CancellationToken::new();
 
-    let run = exec::execute(&ctx, &task, cancel.clone());
+    let plan = plan_for(&ctx, &task.spec);
+    let run = exec::execute(&ctx, &task, &plan, cancel.clone());
     let stopper = async {
         while !process_running(&marker) {
             tokio::time::sleep(Duration::from_millis(20)).await;

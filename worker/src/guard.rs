@@ -1,0 +1,295 @@
+//! The worker's security state, opened once at start: the local policy, the approval book,
+//! the audit log, the output redactor, the canary lock and the owner's own webhook. Opening
+//! refuses to start on anything that would weaken them: a missing or insecure policy, an
+//! insecure TOTP secret, a broken audit chain.
+
+use std::os::unix::fs::DirBuilderExt as _;
+use std::path::PathBuf;
+use std::sync::{Mutex, MutexGuard, PoisonError};
+use std::time::Duration;
+
+use base64::engine::general_purpose::STANDARD as BASE64;
+use base64::Engine as _;
+use openclaw_shared::{ContentEncoding, TaskId, TaskOutcome, TaskSpec};
+use secrecy::ExposeSecret;
+use tokio::sync::Semaphore;
+
+use crate::approval::totp::{TotpError, TotpSecret, TotpVerifier};
+use crate::approval::{Approvals, ReplayError, ReplayGuard};
+use crate::audit::{AuditError, AuditLog, AuditRecord, Head};
+use crate::config::{home_dir, Config};
+use crate::init::{StateFiles, WorkerFiles};
+use crate::notify::Notifier;
+use crate::policy::lock::WorkerLock;
+use crate::policy::{check, CheckEnv, Decision, Plan, Policy, PolicyError, Verdict};
+use crate::redact::{redact, redact_bytes, Redactions, Redactor, RedactorError};
+
+/// Why the worker cannot start safely.
+#[derive(Debug, thiserror::Error)]
+pub enum GuardError {
+    /// No home directory to resolve `~` against.
+    #[error("cannot find the home directory; set HOME")]
+    NoHome,
+    /// The policy file does not exist.
+    #[error(
+        "no policy file at {0}: run `openclaw-worker init` to write a starter policy \
+         (or set `policy_path`)"
+    )]
+    NoPolicy(PathBuf),
+    /// The policy cannot be loaded.
+    #[error(transparent)]
+    Policy(#[from] PolicyError),
+    /// The state directory cannot be created.
+    #[error("cannot create the state directory {path}: {source}")]
+    StateDir {
+        /// The directory.
+        path: PathBuf,
+        /// The underlying error.
+        #[source]
+        source: std::io::Error,
+    },
+    /// The TOTP secret exists but cannot be used.
+    #[error(transparent)]
+    Totp(#[from] TotpError),
+    /// The replay store cannot be used.
+    #[error(transparent)]
+    Replay(#[from] ReplayError),
+    /// The audit log cannot be opened or is broken.
+    #[error(transparent)]
+    Audit(#[from] AuditError),
+    /// The redactor cannot be built.
+    #[error(transparent)]
+    Redactor(#[from] RedactorError),
+    /// The webhook client cannot be built.
+    #[error("notify_webhook_url: {0}")]
+    Notifier(String),
+}
+
+/// Everything the per-task pipeline consults or records. Shared by all tasks.
+pub struct Guard {
+    policy: Policy,
+    check_env: CheckEnv,
+    /// `None` when no TOTP secret is set up: tasks that need approval are then denied.
+    /// std mutex: never held across an `.await`; an approval fsyncs the replay store while
+    /// holding it, which is rare and short.
+    approvals: Option<Mutex<Approvals>>,
+    /// One permit: only one approval may be pending at a time (see [`crate::approval`]);
+    /// tokio's semaphore is fair, so held tasks are requested in the order they arrived.
+    turn: Semaphore,
+    /// std mutex: appends are short (one fsynced line) and never span an `.await`.
+    audit: Mutex<AuditLog>,
+    redactor: Redactor,
+    lock: WorkerLock,
+    notifier: Option<Notifier>,
+}
+
+impl std::fmt::Debug for Guard {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Guard")
+            .field("approvals", &self.approvals.is_some())
+            .field("lock", &self.lock)
+            .finish_non_exhaustive()
+    }
+}
+
+fn relock<T>(mutex: &Mutex<T>) -> MutexGuard<'_, T> {
+    // A panic while holding one of these leaves consistent data (each write is whole).
+    mutex.lock().unwrap_or_else(PoisonError::into_inner)
+}
+
+impl Guard {
+    /// Opens everything for `config`: loads the policy (protecting the worker's own files
+    /// in it), creates the state directory (0700), loads the TOTP secret and the replay
+    /// store, opens and verifies the audit log, builds the redactor.
+    pub fn open(config: &Config) -> Result<Self, GuardError> {
+        let home = home_dir().ok_or(GuardError::NoHome)?;
+        if !config.policy_path.exists() {
+            return Err(GuardError::NoPolicy(config.policy_path.clone()));
+        }
+        let mut policy = Policy::load(&config.policy_path)?;
+        let default_files = WorkerFiles::new(WorkerFiles::default_dir(&home));
+        let mut own = default_files.protected();
+        own.extend([config.policy_path.clone(), config.state_dir.clone()]);
+        own.extend(config.file.clone());
+        for path in own {
+            policy.protect(path);
+        }
+        let check_env = CheckEnv::from_process(home, config.default_cwd.clone());
+
+        let state = StateFiles::new(&config.state_dir);
+        std::fs::DirBuilder::new()
+            .recursive(true)
+            .mode(0o700)
+            .create(&state.dir)
+            .map_err(|source| GuardError::StateDir {
+                path: state.dir.clone(),
+                source,
+            })?;
+        let approvals = open_approvals(&state, Duration::from_secs(policy.approvals.ttl_secs))?;
+        let audit = AuditLog::open(&state.audit_log(), &state.audit_head())?;
+
+        let mut hidden = vec![config.token.expose_secret().to_owned()];
+        hidden.extend(
+            config
+                .notify_webhook_url
+                .as_ref()
+                .map(|url| url.expose_secret().to_owned()),
+        );
+        let redactor =
+            Redactor::from_env(&policy.env.redact, |name| std::env::var(name).ok(), &hidden)?;
+        let notifier = config
+            .notify_webhook_url
+            .clone()
+            .map(|url| Notifier::new(url, &config.name))
+            .transpose()
+            .map_err(|err| GuardError::Notifier(err.to_string()))?;
+        Ok(Self {
+            policy,
+            check_env,
+            approvals: approvals.map(Mutex::new),
+            turn: Semaphore::new(1),
+            audit: Mutex::new(audit),
+            redactor,
+            lock: state.lock(),
+            notifier,
+        })
+    }
+
+    /// The loaded policy (with the worker's own files protected).
+    pub fn policy(&self) -> &Policy {
+        &self.policy
+    }
+
+    /// The facts checks resolve against (home, default directory, search path).
+    pub fn check_env(&self) -> &CheckEnv {
+        &self.check_env
+    }
+
+    /// Whether approvals are set up (a TOTP secret exists).
+    pub fn approvals_enabled(&self) -> bool {
+        self.approvals.is_some()
+    }
+
+    /// Runs `f` on the approval book; `None` when approvals are not set up.
+    pub fn with_approvals<T>(&self, f: impl FnOnce(&mut Approvals) -> T) -> Option<T> {
+        self.approvals.as_ref().map(|book| f(&mut relock(book)))
+    }
+
+    /// The one-approval-at-a-time turn.
+    pub fn turn(&self) -> &Semaphore {
+        &self.turn
+    }
+
+    /// The owner's webhook, when configured.
+    pub fn notifier(&self) -> Option<&Notifier> {
+        self.notifier.as_ref()
+    }
+
+    /// Whether the worker is locked (a canary was touched); fails closed.
+    pub fn is_locked(&self) -> bool {
+        self.lock.is_locked()
+    }
+
+    /// Why the worker is locked, for logs and denials.
+    pub fn lock_reason(&self) -> String {
+        self.lock
+            .info()
+            .map_or_else(|| "a canary was touched".to_owned(), |info| info.reason)
+    }
+
+    /// The policy's decision on a task. A locked worker denies everything; a task that
+    /// touches a canary is denied and locks the worker before this returns.
+    pub fn decide(&self, task_id: TaskId, spec: &TaskSpec) -> Decision {
+        if self.is_locked() {
+            return locked_decision(&self.lock_reason());
+        }
+        let decision = check(&self.policy, spec, &self.check_env);
+        if let Some(path) = &decision.canary {
+            let reason = format!("task {task_id} touched canary path {}", path.display());
+            tracing::error!(
+                task_id = %task_id,
+                canary = %path.display(),
+                "CANARY TOUCHED: locking the worker; run `openclaw-worker unlock` on this Mac \
+                 after you have looked into it"
+            );
+            if let Err(err) = self.lock.lock(&reason) {
+                // The task is denied anyway; a lock that cannot be written is loud.
+                tracing::error!(error = %err, "cannot write the lock file");
+            }
+        }
+        decision
+    }
+
+    /// Replaces secrets in the outcome's output and error text; returns the counts.
+    pub fn redact(&self, outcome: &mut TaskOutcome) -> Redactions {
+        let mut counts = Redactions::default();
+        match outcome.stdout_encoding {
+            ContentEncoding::Utf8 => {
+                let (text, found) = redact(&outcome.stdout, &self.redactor);
+                outcome.stdout = text;
+                counts.merge(&found);
+            }
+            ContentEncoding::Base64 => {
+                if let Ok(bytes) = BASE64.decode(&outcome.stdout) {
+                    let (clean, found) = redact_bytes(&bytes, &self.redactor);
+                    if found.total() > 0 {
+                        outcome.stdout = BASE64.encode(clean);
+                    }
+                    counts.merge(&found);
+                }
+            }
+        }
+        let (stderr, found) = redact(&outcome.stderr, &self.redactor);
+        outcome.stderr = stderr;
+        counts.merge(&found);
+        if let Some(error) = &outcome.error {
+            let (error, found) = redact(error, &self.redactor);
+            outcome.error = Some(error);
+            counts.merge(&found);
+        }
+        counts
+    }
+
+    /// Appends one entry to the audit log (fsynced); returns the new head.
+    pub fn record(&self, record: &AuditRecord) -> Result<Head, AuditError> {
+        relock(&self.audit).append(record)
+    }
+}
+
+/// The decision for every task while the worker is locked.
+fn locked_decision(why: &str) -> Decision {
+    Decision {
+        verdict: Verdict::Deny,
+        rule: "lock".to_owned(),
+        reason: format!(
+            "the worker is locked ({why}); run `openclaw-worker unlock` on the Mac to resume"
+        ),
+        canary: None,
+        plan: Plan::default(),
+    }
+}
+
+/// The approval book, or `None` (with a warning) when no TOTP secret exists yet. A secret
+/// that exists but is readable by others, or invalid, stops the worker.
+fn open_approvals(state: &StateFiles, ttl: Duration) -> Result<Option<Approvals>, GuardError> {
+    let path = state.totp_secret();
+    let secret = match TotpSecret::load(&path) {
+        Ok(secret) => secret,
+        Err(TotpError::Io { source, .. }) if source.kind() == std::io::ErrorKind::NotFound => {
+            tracing::warn!(
+                secret = %path.display(),
+                "approvals are disabled: no TOTP secret; tasks that need approval will be \
+                 denied. Run `openclaw-worker init` to set one up"
+            );
+            return Ok(None);
+        }
+        Err(err) => return Err(err.into()),
+    };
+    let verifier = TotpVerifier::new(&secret).ok_or(TotpError::Invalid(path))?;
+    let replay = ReplayGuard::open(&state.replay_store())?;
+    Ok(Some(Approvals::new(verifier, replay, ttl)))
+}
+
+#[cfg(test)]
+#[path = "guard_tests.rs"]
+mod tests;

@@ -1,0 +1,230 @@
+//! The path every claimed task takes: the policy's verdict (deny, allow, or the owner's
+//! approval verified here), execution of exactly the checked plan, redaction of the
+//! output, the screenshot (if any) checked like a read, and an audit entry written before
+//! anything leaves the Mac. The outcome carries `metadata.policy`, `metadata.redactions`
+//! and `metadata.audit` (the log's head, which the bot keeps as an external anchor).
+//!
+//! # Layout
+//! - [`approve`]: waiting for, and verifying, the owner's approval.
+//! - [`screenshot`]: `PLEASE_UPLOAD_TO_DISCORD:` files, checked and uploaded.
+//! - [`describe`](mod@describe): what a task will do, in words, for the owner.
+
+pub mod approve;
+pub mod describe;
+pub mod screenshot;
+
+use std::sync::Arc;
+
+use openclaw_shared::worker::{ApprovalDecision, ClaimedTask};
+use openclaw_shared::{OutcomeStatus, TaskOutcome};
+use serde_json::json;
+use tokio::sync::mpsc::UnboundedReceiver;
+use tokio_util::sync::CancellationToken;
+use tracing::{error, info, warn};
+
+use crate::approval::ApprovalEvidence;
+use crate::audit::{ApprovalRecord, AuditRecord};
+use crate::client::ApiClient;
+use crate::config::Config;
+use crate::exec::{self, ExecContext};
+use crate::guard::Guard;
+use crate::policy::{Decision, Plan, Verdict};
+pub use describe::describe;
+
+/// What every task's pipeline shares.
+#[derive(Debug)]
+pub struct TaskRuntime {
+    /// This worker's name (in reports and fingerprints).
+    pub name: String,
+    /// The server.
+    pub client: ApiClient,
+    /// The executors' settings, with the policy applied.
+    pub exec: ExecContext,
+    /// Policy, approvals, audit, redaction, lock.
+    pub guard: Guard,
+    /// Cancelled when the worker shuts down: tasks still waiting for an approval end at
+    /// once instead of holding the shutdown for the grace period.
+    pub stop_waiting: CancellationToken,
+}
+
+impl TaskRuntime {
+    /// Opens the guard (refusing unsafe setups) and builds the client and executors.
+    pub fn new(config: &Config) -> anyhow::Result<Self> {
+        let guard = Guard::open(config)?;
+        let mut exec = ExecContext::from_config(config);
+        exec.apply_policy(guard.policy(), guard.check_env());
+        Ok(Self {
+            name: config.name.clone(),
+            client: ApiClient::new(&config.server_url, &config.token)?,
+            exec,
+            guard,
+            stop_waiting: CancellationToken::new(),
+        })
+    }
+}
+
+/// Runs one claimed task through the whole pipeline and returns the outcome to report.
+/// `decisions` carries the owner's answers relayed in heartbeats for this task.
+pub async fn run_task(
+    rt: Arc<TaskRuntime>,
+    task: ClaimedTask,
+    cancel: CancellationToken,
+    mut decisions: UnboundedReceiver<ApprovalDecision>,
+) -> TaskOutcome {
+    let decision = rt.guard.decide(task.id, &task.spec);
+    info!(
+        task_id = %task.id,
+        verdict = decision.verdict.as_str(),
+        rule = %decision.rule,
+        reason = %decision.reason,
+        "policy verdict"
+    );
+    let mut evidence = None;
+    let outcome = match decision.verdict {
+        Verdict::Deny => denied(&decision.reason),
+        Verdict::Allow => execute_checked(&rt, &task, decision.plan.clone(), cancel).await,
+        Verdict::Approve => {
+            match approve::await_approval(&rt, &task, &decision, &cancel, &mut decisions).await {
+                Ok(approved) => {
+                    evidence = Some(approved);
+                    execute_checked(&rt, &task, decision.plan.clone(), cancel).await
+                }
+                Err(outcome) => outcome,
+            }
+        }
+    };
+    finalize(&rt, &task, &decision, evidence.as_ref(), outcome).await
+}
+
+/// Reports a task the worker will not run for a reason of its own (no free slot):
+/// audited like any other, reported failed, nothing runs.
+pub async fn refuse(rt: &Arc<TaskRuntime>, task: &ClaimedTask, reason: &str) -> TaskOutcome {
+    let decision = Decision {
+        verdict: Verdict::Deny,
+        rule: "worker.slots".to_owned(),
+        reason: reason.to_owned(),
+        canary: None,
+        plan: Plan::default(),
+    };
+    finalize(rt, task, &decision, None, TaskOutcome::failure(reason)).await
+}
+
+/// A `denied` outcome: nothing ran.
+pub fn denied(reason: &str) -> TaskOutcome {
+    TaskOutcome {
+        error: Some(reason.to_owned()),
+        ..TaskOutcome::new(OutcomeStatus::Denied)
+    }
+}
+
+/// Runs the plan, unless the worker locked itself meanwhile. In a task of its own, so a
+/// panic in an executor becomes a failed outcome (that is still audited).
+async fn execute_checked(
+    rt: &Arc<TaskRuntime>,
+    task: &ClaimedTask,
+    plan: Plan,
+    cancel: CancellationToken,
+) -> TaskOutcome {
+    if rt.guard.is_locked() {
+        return denied(&format!(
+            "the worker is locked ({}); run `openclaw-worker unlock` on the Mac to resume",
+            rt.guard.lock_reason()
+        ));
+    }
+    let (runtime, claimed) = (Arc::clone(rt), task.clone());
+    let run =
+        tokio::spawn(async move { exec::execute(&runtime.exec, &claimed, &plan, cancel).await });
+    run.await.unwrap_or_else(|err| {
+        error!(task_id = %task.id, error = %err, "executor crashed");
+        TaskOutcome::failure("the worker failed while running this task")
+    })
+}
+
+/// Adds the policy facts, redacts, checks the screenshot, writes the audit entry, then
+/// uploads the screenshot. If the audit entry cannot be written, the output is withheld:
+/// nothing leaves the Mac that the log does not hold.
+async fn finalize(
+    rt: &Arc<TaskRuntime>,
+    task: &ClaimedTask,
+    decision: &Decision,
+    approval: Option<&ApprovalEvidence>,
+    mut outcome: TaskOutcome,
+) -> TaskOutcome {
+    let policy = json!({
+        "verdict": decision.verdict.as_str(),
+        "rule": decision.rule,
+        "reason": decision.reason,
+    });
+    outcome.metadata.insert("policy".into(), policy.clone());
+    if let Some(evidence) = approval {
+        outcome.metadata.insert(
+            "approval".into(),
+            json!({"fingerprint": evidence.fingerprint, "step": evidence.step}),
+        );
+    }
+    let redactions = rt.guard.redact(&mut outcome);
+    if redactions.total() > 0 {
+        info!(task_id = %task.id, redactions = redactions.total(), "secrets redacted from the output");
+    }
+    outcome
+        .metadata
+        .insert("redactions".into(), json!(redactions.total()));
+
+    let screenshot = screenshot::prepare(rt, task, &outcome).await;
+    let screenshot = match screenshot {
+        Some(Ok(shot)) => Some(shot),
+        Some(Err(reason)) => {
+            warn!(task_id = %task.id, %reason, "screenshot not uploaded");
+            outcome
+                .metadata
+                .insert("screenshotError".into(), json!(reason));
+            None
+        }
+        None => None,
+    };
+
+    let mut record = AuditRecord::new(
+        task.id,
+        &task.spec,
+        decision.verdict,
+        &decision.rule,
+        &decision.reason,
+    );
+    record.approval = approval.map(ApprovalRecord::from);
+    record.status = outcome.status;
+    record.exit_code = outcome.exit_code;
+    record.redactions = redactions.total();
+    record.bytes_uploaded = (outcome.stdout.len() + outcome.stderr.len()) as u64
+        + screenshot.as_ref().map_or(0, |s| s.bytes.len() as u64);
+    let runtime = Arc::clone(rt);
+    let appended = tokio::task::spawn_blocking(move || runtime.guard.record(&record)).await;
+    match appended {
+        Ok(Ok(head)) => {
+            outcome.metadata.insert(
+                "audit".into(),
+                json!({"count": head.count, "hash": head.last_hash}),
+            );
+        }
+        Ok(Err(err)) => return withheld(task, &err.to_string(), policy),
+        Err(err) => return withheld(task, &err.to_string(), policy),
+    }
+
+    if let Some(shot) = screenshot {
+        if let Err(reason) = screenshot::upload(rt, task, shot).await {
+            warn!(task_id = %task.id, %reason, "screenshot upload failed");
+            outcome
+                .metadata
+                .insert("screenshotError".into(), json!(reason));
+        }
+    }
+    outcome
+}
+
+/// The outcome when the audit log cannot be written: a failure without output.
+fn withheld(task: &ClaimedTask, why: &str, policy: serde_json::Value) -> TaskOutcome {
+    error!(task_id = %task.id, error = %why, "cannot write the audit log; withholding the output");
+    let mut outcome =
+        TaskOutcome::failure("the worker could not write its audit log; the output is withheld");
+    outcome.metadata.insert("policy".into(), policy);
+    outcome
+}
