@@ -5,6 +5,8 @@
 // but not the helpers they share.
 #![allow(clippy::unwrap_used)]
 
+mod approval_flow;
+mod attacks;
 mod end_to_end;
 mod exec;
 mod files;

@@ -1,0 +1,177 @@
+//! The worker side of the attack suite (issue 4). Each test plays an attacker who controls
+//! what reaches the Mac — a prompt-injected agent, a stolen client token, or the bot process
+//! and its database — against the real bot and the real worker binary, and asserts that the
+//! attack fails AND that nothing ran or changed on disk: the whole fake home (its files,
+//! contents and mtimes) is compared before and after. The server side (forged results,
+//! tokens, oversized bodies) is in the bot's own `attacks.rs`.
+//!
+//! # Layout
+//! - [`paths`]: `..`, symlinks, deny paths spelled differently.
+//! - [`commands`]: shell syntax and inline evaluation smuggled past allow rules.
+//! - [`approvals`]: replayed codes, codes for another fingerprint, expiry.
+//! - [`egress`]: redaction, the child environment, screenshots, canaries, the audit log.
+
+mod approvals;
+mod commands;
+mod egress;
+mod paths;
+
+use std::collections::BTreeMap;
+use std::net::SocketAddr;
+use std::os::unix::fs::MetadataExt;
+use std::path::{Path, PathBuf};
+
+use openclaw_shared::client::TaskView;
+use openclaw_shared::TaskId;
+use serde_json::Value;
+
+use crate::helpers::{E2eDirs, TestBot, WorkerProcess};
+
+/// The policy under attack: a few allowed programs (one of them a shell, to show that
+/// allowing it does not let inline code through), one read root, one write root, a
+/// canary, and the default verdict `approve`.
+pub const POLICY: &str = r#"
+default = "approve"
+
+[commands]
+allow = [
+  { program = "ls", options = ["*"] },
+  { program = "cat", options = ["*"] },
+  { program = "printenv", options = ["*"] },
+  { program = "sh", options = ["*"] },
+]
+
+[paths]
+read_roots = ["~/shared"]
+write_roots = ["~/shared/inbox"]
+canary = ["~/Documents/passwords.txt"]
+
+[claude]
+tier = "allow"
+"#;
+
+/// The key material of the fake home's `~/.ssh/id_rsa`.
+pub const KEY_MATERIAL: &str = "b3BlbnNzaC1rZXktdjEAAAAABG5vbmUAAAAEbm9uZQ";
+
+/// One attacked worker: a fake home with secrets in it, the bot, the worker.
+pub struct Lab {
+    pub dirs: E2eDirs,
+    pub bot: TestBot,
+    pub worker: WorkerProcess,
+}
+
+impl Lab {
+    /// A lab under [`POLICY`] plus `extra_policy` (more TOML sections), with `env` added to
+    /// the worker's environment.
+    pub async fn start(extra_policy: &str, env: &[(&str, &str)]) -> Self {
+        let dirs = E2eDirs::new();
+        dirs.init_worker(&format!("{POLICY}\n{extra_policy}"));
+        let key = format!(
+            "-----BEGIN OPENSSH PRIVATE KEY-----\n{KEY_MATERIAL}\n-----END OPENSSH PRIVATE KEY-----\n"
+        );
+        dirs.file(".ssh/id_rsa", key.as_bytes());
+        dirs.file(".ssh/authorized_keys", b"ssh-ed25519 AAAA owner@mac\n");
+        dirs.file(".zshrc", b"export PATH=/usr/bin\n");
+        dirs.file("shared/notes.txt", b"shopping list\n");
+        dirs.file("shared/inbox/readme.txt", b"drop files here\n");
+        dirs.file("Documents/passwords.txt", b"bait\n");
+        let any: SocketAddr = "127.0.0.1:0".parse().unwrap();
+        let bot = TestBot::start(&dirs.data, any).await;
+        let worker = WorkerProcess::spawn(&bot.url(), &dirs.home, env);
+        Self { dirs, bot, worker }
+    }
+
+    /// `~/rest` in the fake home, as text.
+    pub fn home_path(&self, rest: &str) -> String {
+        self.dirs.home.join(rest).display().to_string()
+    }
+
+    /// Every file, directory and link in the fake home except the worker's own state
+    /// (the audit log and replay store change with every task, by design).
+    pub fn snapshot(&self) -> Snapshot {
+        let mut entries = BTreeMap::new();
+        let own = self.dirs.worker_dir();
+        walk(&self.dirs.home, &own, &mut entries);
+        Snapshot(entries)
+    }
+
+    /// Submits to `path` and waits for the end; the task must end `denied`.
+    pub async fn expect_denied(&self, path: &str, body: Value) -> TaskView {
+        let id = self.bot.submit(path, body.clone()).await;
+        let view = self.bot.finished(id).await;
+        assert_eq!(view.status, "denied", "{body}: {view:?}");
+        view
+    }
+
+    /// Submits to `path`; the task must come to wait for approval, showing a fingerprint.
+    /// The owner then denies it, and it must end `denied`. Returns the waiting view.
+    pub async fn expect_approval_then_deny(&self, path: &str, body: Value) -> TaskView {
+        let id = self.bot.submit(path, body).await;
+        let waiting = self.await_approval(id).await;
+        self.bot.deny(id).await;
+        let end = self.bot.finished(id).await;
+        assert_eq!(end.status, "denied", "{end:?}");
+        waiting
+    }
+
+    /// Waits until `id` awaits approval; returns the view (with its fingerprint).
+    pub async fn await_approval(&self, id: TaskId) -> TaskView {
+        let view = self.bot.reaches(id, "awaiting_approval").await;
+        assert!(view.fingerprint.is_some(), "{view:?}");
+        view
+    }
+
+    /// Stops the worker (cleanly) and the bot.
+    pub async fn stop(self) {
+        self.worker.stop().await;
+        self.bot.stop().await;
+    }
+}
+
+/// One path on disk: kind, mode, size, mtime (s, ns) and content (or link target).
+type Entry = (&'static str, u32, u64, i64, i64, Vec<u8>);
+
+/// What is on disk, per path.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Snapshot(BTreeMap<PathBuf, Entry>);
+
+impl Snapshot {
+    /// Asserts nothing changed since `self`, naming what did.
+    pub fn assert_unchanged(&self, now: &Snapshot) {
+        let changed: Vec<_> = self
+            .0
+            .keys()
+            .chain(now.0.keys())
+            .filter(|path| self.0.get(*path) != now.0.get(*path))
+            .collect();
+        assert!(changed.is_empty(), "changed on disk: {changed:?}");
+    }
+}
+
+fn walk(dir: &Path, skip: &Path, out: &mut BTreeMap<PathBuf, Entry>) {
+    for entry in std::fs::read_dir(dir).unwrap() {
+        let path = entry.unwrap().path();
+        if path.starts_with(skip) {
+            continue;
+        }
+        let meta = std::fs::symlink_metadata(&path).unwrap();
+        let (kind, content) = if meta.file_type().is_symlink() {
+            let target = std::fs::read_link(&path).unwrap();
+            ("link", target.into_os_string().into_encoded_bytes())
+        } else if meta.is_dir() {
+            walk(&path, skip, out);
+            ("dir", Vec::new())
+        } else {
+            ("file", std::fs::read(&path).unwrap())
+        };
+        let entry = (
+            kind,
+            meta.mode(),
+            meta.len(),
+            meta.mtime(),
+            meta.mtime_nsec(),
+            content,
+        );
+        out.insert(path, entry);
+    }
+}

@@ -1,0 +1,137 @@
+//! Approval attacks: a code seen once (by the bot, a log, a shoulder) replayed for another
+//! task; the owner's valid code relayed with another fingerprint or for another task by an
+//! attacker who owns the bot's database; an approval that arrives after the request expired.
+
+use reqwest::StatusCode;
+use serde_json::json;
+
+use super::Lab;
+use crate::helpers::within_limit;
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_replayed_code_approves_nothing() {
+    within_limit(async {
+        let lab = Lab::start("", &[]).await;
+        let first = lab
+            .bot
+            .command(&format!("touch {}", lab.home_path("shared/inbox/first")))
+            .await;
+        let waiting = lab.await_approval(first).await;
+        let fingerprint = waiting.fingerprint.unwrap();
+        let code = lab.dirs.totp_code();
+        assert_eq!(
+            lab.bot.approve(first, &fingerprint, &code).await,
+            StatusCode::OK
+        );
+        let approved = lab.bot.finished(first).await;
+        let before = lab.snapshot();
+
+        let second = lab
+            .bot
+            .command(&format!("touch {}", lab.home_path("shared/inbox/second")))
+            .await;
+        let second_fp = lab.await_approval(second).await.fingerprint.unwrap();
+        // The bot cannot judge a code; it relays it. The worker remembers the time step.
+        let relayed = lab.bot.approve(second, &second_fp, &code).await;
+        lab.worker.wait_for_log("was already used").await;
+        let still = lab.bot.task(second, 0).await;
+        lab.bot.deny(second).await;
+        let end = lab.bot.finished(second).await;
+
+        assert_eq!(approved.status, "succeeded", "{approved:?}");
+        assert_eq!(
+            approved.metadata.unwrap()["approval"]["fingerprint"],
+            fingerprint.as_str()
+        );
+        assert_eq!(relayed, StatusCode::OK);
+        assert_eq!(still.status, "awaiting_approval");
+        assert_eq!(end.status, "denied");
+        before.assert_unchanged(&lab.snapshot());
+        lab.stop().await;
+    })
+    .await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_valid_code_for_another_fingerprint_or_task_approves_nothing() {
+    within_limit(async {
+        let lab = Lab::start("", &[]).await;
+        let asked = lab
+            .bot
+            .command(&format!("touch {}", lab.home_path("shared/inbox/asked")))
+            .await;
+        let asked_fp = lab.await_approval(asked).await.fingerprint.unwrap();
+        // A second task that needs approval waits its turn, still `running` on the server.
+        let held = lab
+            .bot
+            .command(&format!("touch {}", lab.home_path("shared/inbox/held")))
+            .await;
+        lab.bot.reaches(held, "running").await;
+        let before = lab.snapshot();
+        let code = lab.dirs.totp_code();
+
+        // The attacker owns the bot's database, which the API's own checks cannot stop.
+        let other = if asked_fp == "AAAAAAAA" {
+            "BBBBBBBB"
+        } else {
+            "AAAAAAAA"
+        };
+        lab.bot.plant_decision(
+            asked,
+            &json!({"decision": "approve", "fingerprint": other, "code": code}),
+        );
+        lab.worker
+            .wait_for_log("no task is waiting for approval with this fingerprint")
+            .await;
+        lab.bot.plant_decision(
+            held,
+            &json!({"decision": "approve", "fingerprint": asked_fp, "code": code}),
+        );
+        lab.worker
+            .wait_for_log("relayed for a task that is not waiting for one")
+            .await;
+        let asked_view = lab.bot.task(asked, 0).await;
+        let held_view = lab.bot.task(held, 0).await;
+        let unchanged = lab.snapshot();
+        // Neither attempt used the code up: relayed honestly, it approves what it was for.
+        assert_eq!(
+            lab.bot.approve(asked, &asked_fp, &code).await,
+            StatusCode::OK
+        );
+        let approved = lab.bot.finished(asked).await;
+        lab.await_approval(held).await;
+        lab.bot.deny(held).await;
+        let held_end = lab.bot.finished(held).await;
+
+        assert_eq!(asked_view.status, "awaiting_approval");
+        assert_eq!(held_view.status, "running");
+        before.assert_unchanged(&unchanged);
+        assert_eq!(approved.status, "succeeded", "{approved:?}");
+        assert_eq!(held_end.status, "denied");
+        assert!(!lab.dirs.home.join("shared/inbox/held").exists());
+        lab.stop().await;
+    })
+    .await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn an_expired_approval_request_denies_the_task() {
+    within_limit(async {
+        let lab = Lab::start("[approvals]\nttl_secs = 2\n", &[]).await;
+        let before = lab.snapshot();
+
+        let id = lab
+            .bot
+            .command(&format!("touch {}", lab.home_path("late")))
+            .await;
+        let end = lab.bot.finished(id).await;
+        let late = lab.bot.approve(id, "AAAAAAAA", &lab.dirs.totp_code()).await;
+
+        assert_eq!(end.status, "denied");
+        assert!(end.error.flatten().unwrap().contains("expired"), "{id}");
+        assert_eq!(late, StatusCode::CONFLICT);
+        before.assert_unchanged(&lab.snapshot());
+        lab.stop().await;
+    })
+    .await;
+}
