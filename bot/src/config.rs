@@ -5,16 +5,17 @@ use std::net::SocketAddr;
 use std::path::{Path, PathBuf};
 use std::time::Duration;
 
-use axum::http::Uri;
 use figment::providers::{Env, Format, Serialized, Toml};
 use figment::value::{Dict, Map};
 use figment::{Figment, Metadata, Profile, Provider};
 use openclaw_shared::client::MAX_WAIT_MS;
-use secrecy::{ExposeSecret, SecretString};
+use secrecy::ExposeSecret;
 use serde::Deserialize;
 
+mod discord;
 mod security;
 
+pub use discord::DiscordConfig;
 pub use security::{AuthConfig, RateLimitConfig, WorkerTokenConfig};
 
 use crate::queue::QueueSettings;
@@ -199,21 +200,6 @@ impl Default for LimitsConfig {
     }
 }
 
-/// `[discord]`: the Discord front end. Parsed and validated here; used by `discord/`.
-#[derive(Debug, Clone, Default, Deserialize)]
-#[serde(default, deny_unknown_fields)]
-pub struct DiscordConfig {
-    /// The bot token (env `DISCORD_TOKEN`). Discord is disabled when unset or empty.
-    pub token: Option<SecretString>,
-    /// Guilds to register commands in (instantly); global registration when empty.
-    pub guild_ids: Vec<u64>,
-    /// Users allowed to use any command. Empty means nobody.
-    pub allowed_user_ids: Vec<u64>,
-    /// Discord's REST/gateway base (env `DISCORD_API_BASE`): scheme, host and port only.
-    /// Unset means the real Discord.
-    pub api_base: Option<String>,
-}
-
 impl Config {
     /// Loads the configuration: defaults, then the TOML `file` (`--config`, or
     /// `$OPENCLAW_CONFIG`, resolved by `main`), then `OPENCLAW_<SECTION>__<KEY>` env vars,
@@ -323,11 +309,7 @@ impl Config {
         }
         self.auth.validate()?;
         self.rate_limit.validate()?;
-        if let Some(base) = &self.discord.api_base {
-            if let Some(reason) = api_base_problem(base) {
-                return invalid("discord.api_base", reason);
-            }
-        }
+        self.discord.validate()?;
         Ok(())
     }
 }
@@ -349,21 +331,6 @@ impl Provider for PrefixedEnv {
     }
 }
 
-/// What is wrong with a Discord API base URL, if anything: serenity needs scheme, host and
-/// port only, and appends `/api/v10/...` itself.
-fn api_base_problem(base: &str) -> Option<String> {
-    let Ok(uri) = base.parse::<Uri>() else {
-        return Some(format!("is not a URL: {base:?}"));
-    };
-    if !matches!(uri.scheme_str(), Some("http" | "https")) || uri.authority().is_none() {
-        return Some(format!("must be an http(s) URL with a host, got {base:?}"));
-    }
-    if !matches!(uri.path(), "" | "/") || uri.query().is_some() {
-        return Some(format!("must be scheme, host and port only, got {base:?}"));
-    }
-    None
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -379,14 +346,5 @@ mod tests {
             Path::new("./data/openclaw.sqlite3")
         );
         assert!(config.discord.token.is_none());
-    }
-
-    #[test]
-    fn api_base_must_be_scheme_host_and_port() {
-        assert!(api_base_problem("http://127.0.0.1:9000").is_none());
-        assert!(api_base_problem("https://proxy.local/").is_none());
-        assert!(api_base_problem("http://127.0.0.1:9000/api/v10").is_some());
-        assert!(api_base_problem("ftp://x").is_some());
-        assert!(api_base_problem("not a url").is_some());
     }
 }

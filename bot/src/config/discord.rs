@@ -1,0 +1,157 @@
+//! `[discord]`: the Discord front end's token and scope, who may use it, and the timing of
+//! its deliveries (fields, not constants, so tests can shrink them).
+
+use axum::http::Uri;
+use secrecy::SecretString;
+use serde::Deserialize;
+
+use super::ConfigError;
+
+/// Discord kills an interaction token 15 minutes after the interaction.
+const DISCORD_TOKEN_LIFETIME_SECS: u64 = 15 * 60;
+
+/// `[discord]`: the Discord front end (`discord/`). Disabled without a token.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct DiscordConfig {
+    /// The bot token (env `DISCORD_TOKEN`). Discord is disabled when unset or empty.
+    pub token: Option<SecretString>,
+    /// Guilds to register commands in (instantly); global registration when empty.
+    pub guild_ids: Vec<u64>,
+    /// Users allowed to use any command. Empty means nobody.
+    pub allowed_user_ids: Vec<u64>,
+    /// Discord's REST/gateway base (env `DISCORD_API_BASE`): scheme, host and port only.
+    /// Unset means the real Discord.
+    pub api_base: Option<String>,
+    /// Least time between two edits of one message (Discord rate-limits edits).
+    pub edit_interval_ms: u64,
+    /// How long after a command its interaction token is used to edit the response; a
+    /// later result is posted in the channel instead. At most Discord's 15 minutes.
+    pub interaction_ttl_secs: u64,
+    /// First wait before retrying a delivery Discord failed (5xx, 429, network); doubled
+    /// on each further failure, up to a minute.
+    pub retry_base_ms: u64,
+    /// Tries per delivery before the result is left for a later pass.
+    pub delivery_attempts: u32,
+    /// How often results left undelivered are tried again (they are also tried at start).
+    pub redeliver_interval_secs: u64,
+}
+
+impl Default for DiscordConfig {
+    fn default() -> Self {
+        Self {
+            token: None,
+            guild_ids: Vec::new(),
+            allowed_user_ids: Vec::new(),
+            api_base: None,
+            edit_interval_ms: 1_500,
+            // A minute short of Discord's limit: the clock starts when the bot receives the
+            // interaction, a little after Discord created it.
+            interaction_ttl_secs: 14 * 60,
+            retry_base_ms: 1_000,
+            delivery_attempts: 5,
+            redeliver_interval_secs: 300,
+        }
+    }
+}
+
+impl DiscordConfig {
+    /// Checks ids, timings and the base URL; the error names the key.
+    pub(super) fn validate(&self) -> Result<(), ConfigError> {
+        let invalid = |key: &'static str, reason: String| Err(ConfigError::Invalid { key, reason });
+        for (key, ids) in [
+            ("discord.guild_ids", &self.guild_ids),
+            ("discord.allowed_user_ids", &self.allowed_user_ids),
+        ] {
+            if ids.contains(&0) {
+                return invalid(key, "must hold Discord ids (0 is not one)".into());
+            }
+        }
+        let positive = [
+            ("discord.edit_interval_ms", self.edit_interval_ms),
+            ("discord.interaction_ttl_secs", self.interaction_ttl_secs),
+            ("discord.retry_base_ms", self.retry_base_ms),
+            (
+                "discord.delivery_attempts",
+                u64::from(self.delivery_attempts),
+            ),
+            (
+                "discord.redeliver_interval_secs",
+                self.redeliver_interval_secs,
+            ),
+        ];
+        if let Some((key, _)) = positive.iter().find(|(_, value)| *value == 0) {
+            return invalid(key, "must be greater than 0".into());
+        }
+        if self.interaction_ttl_secs > DISCORD_TOKEN_LIFETIME_SECS {
+            return invalid(
+                "discord.interaction_ttl_secs",
+                format!("must be at most {DISCORD_TOKEN_LIFETIME_SECS} (Discord's token lifetime)"),
+            );
+        }
+        if let Some(base) = &self.api_base {
+            if let Some(reason) = api_base_problem(base) {
+                return invalid("discord.api_base", reason);
+            }
+        }
+        Ok(())
+    }
+}
+
+/// What is wrong with a Discord API base URL, if anything: serenity needs scheme, host and
+/// port only, and appends `/api/v10/...` itself.
+fn api_base_problem(base: &str) -> Option<String> {
+    let Ok(uri) = base.parse::<Uri>() else {
+        return Some(format!("is not a URL: {base:?}"));
+    };
+    if !matches!(uri.scheme_str(), Some("http" | "https")) || uri.authority().is_none() {
+        return Some(format!("must be an http(s) URL with a host, got {base:?}"));
+    }
+    if !matches!(uri.path(), "" | "/") || uri.query().is_some() {
+        return Some(format!("must be scheme, host and port only, got {base:?}"));
+    }
+    None
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn api_base_must_be_scheme_host_and_port() {
+        assert!(api_base_problem("http://127.0.0.1:9000").is_none());
+        assert!(api_base_problem("https://proxy.local/").is_none());
+        assert!(api_base_problem("http://127.0.0.1:9000/api/v10").is_some());
+        assert!(api_base_problem("ftp://x").is_some());
+        assert!(api_base_problem("not a url").is_some());
+    }
+
+    #[test]
+    fn defaults_are_valid() {
+        DiscordConfig::default().validate().unwrap();
+    }
+
+    #[test]
+    fn zero_ids_zero_timings_and_a_ttl_past_discords_are_refused_by_key() {
+        type Change = fn(&mut DiscordConfig);
+        let cases: [(&str, Change); 4] = [
+            ("discord.allowed_user_ids", |c| c.allowed_user_ids = vec![0]),
+            ("discord.guild_ids", |c| c.guild_ids = vec![1, 0]),
+            ("discord.edit_interval_ms", |c| c.edit_interval_ms = 0),
+            ("discord.interaction_ttl_secs", |c| {
+                c.interaction_ttl_secs = 901
+            }),
+        ];
+        for (key, change) in cases {
+            let mut config = DiscordConfig::default();
+            change(&mut config);
+
+            let err = config.validate().unwrap_err();
+
+            assert!(
+                matches!(err, ConfigError::Invalid { key: k, .. } if k == key),
+                "{key}: {err}"
+            );
+        }
+    }
+}
