@@ -152,8 +152,7 @@ impl App {
         if config.discord.token.is_none() {
             tracing::info!("Discord is disabled: no token set (discord.token or DISCORD_TOKEN)");
         } else {
-            // TODO(#3): spawn the Discord front end here once `discord/` lands.
-            tracing::warn!("a Discord token is set but this build has no Discord front end yet");
+            tracing::info!("Discord is enabled; the bot connects when the app runs");
         }
         let state = AppState::new(queue, tokens.tokens.clone(), config);
         tracing::info!(%addr, data_dir = %state.config().storage.data_dir.display(), "openclaw-bot ready");
@@ -204,6 +203,9 @@ impl App {
             state.queue().settings().sweep_interval,
             stopping.clone(),
         ));
+        // Discord runs beside the API and is not one of the parts whose end stops the app:
+        // a gateway that cannot connect is retried in the background.
+        crate::discord::spawn(&state, &tracker, &stopping);
         tracker.close();
 
         let outcome = tokio::select! {

@@ -17,7 +17,7 @@ pub mod extract;
 mod health;
 pub mod ratelimit;
 mod tasks;
-mod validate;
+pub(crate) mod validate;
 mod view;
 mod worker;
 

@@ -1,0 +1,126 @@
+//! The Discord front end: a thin poise adapter over the queue. Slash commands turn options into
+//! tasks stored with their interaction; delivery follows the queue's events and answers in the
+//! same message. It runs beside the HTTP API in one runtime, and neither needs the other: a
+//! gateway that cannot connect is retried in the background while the API keeps serving.
+//!
+//! # Layout
+//! - [`client`]: the serenity client and poise framework; the gateway connection, retried.
+//! - [`commands`]: `/run`, `/read`, `/write`, `/claude`, `/status`, `/tasks`, `/cancel`.
+//! - [`auth`]: the allowed-users check in front of every command.
+//! - [`error`]: errors shown to users, kept apart from the internal ones that are logged.
+//! - [`origin`]: the interaction (or channel) a task answers to, stored in the task.
+//! - [`deliver`], [`progress`], [`send`]: events → progress edits → the result, with retries.
+//! - [`render`]: pure formatting of progress, results and listings.
+
+pub mod auth;
+pub mod client;
+pub mod commands;
+pub mod deliver;
+pub mod error;
+pub mod origin;
+pub mod progress;
+pub mod render;
+pub mod send;
+
+use std::sync::Arc;
+use std::time::Duration;
+
+use poise::serenity_prelude::{GuildId, Http, HttpBuilder, UserId};
+use secrecy::ExposeSecret;
+use tokio_util::sync::CancellationToken;
+use tokio_util::task::TaskTracker;
+
+use crate::app::{AppState, DiscordState};
+use crate::config::DiscordConfig;
+use deliver::Delivery;
+use send::RetryPolicy;
+
+/// What the Discord front end runs with, derived once from `[discord]`.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Settings {
+    /// Guilds to register the commands in; global registration when empty.
+    pub guild_ids: Vec<GuildId>,
+    /// The only users who may use any command.
+    pub allowed_user_ids: Vec<UserId>,
+    /// Least time between two edits of one message.
+    pub edit_interval: Duration,
+    /// How long after an interaction its token is still used to edit the response.
+    pub interaction_ttl: Duration,
+    /// Retries of a delivery Discord failed transiently.
+    pub retry: RetryPolicy,
+    /// How often results left undelivered are tried again.
+    pub redeliver_interval: Duration,
+}
+
+impl Settings {
+    /// The settings `config` describes. Ids of 0 (which Discord never issues and serenity
+    /// cannot represent) are dropped; config validation already refuses them.
+    pub fn from_config(config: &DiscordConfig) -> Settings {
+        Settings {
+            guild_ids: config
+                .guild_ids
+                .iter()
+                .filter(|id| **id != 0)
+                .map(|id| GuildId::new(*id))
+                .collect(),
+            allowed_user_ids: config
+                .allowed_user_ids
+                .iter()
+                .filter(|id| **id != 0)
+                .map(|id| UserId::new(*id))
+                .collect(),
+            edit_interval: Duration::from_millis(config.edit_interval_ms),
+            interaction_ttl: Duration::from_secs(config.interaction_ttl_secs),
+            retry: RetryPolicy {
+                base: Duration::from_millis(config.retry_base_ms),
+                attempts: config.delivery_attempts,
+            },
+            redeliver_interval: Duration::from_secs(config.redeliver_interval_secs),
+        }
+    }
+}
+
+/// A REST client for the configured Discord. With `api_base` (a proxy or a test fake)
+/// serenity's ratelimiter is turned off: it ignores the proxy and would call discord.com.
+pub fn http_client(token: &str, api_base: Option<&str>) -> Http {
+    match api_base {
+        Some(base) => HttpBuilder::new(token)
+            .proxy(base.trim_end_matches('/'))
+            .ratelimiter_disabled(true)
+            .build(),
+        None => Http::new(token),
+    }
+}
+
+/// Starts the Discord front end on `tracker` if a token is configured: the delivery service
+/// and the gateway client. Both run until `stop` is cancelled; neither ending stops the app.
+pub fn spawn(state: &AppState, tracker: &TaskTracker, stop: &CancellationToken) {
+    let config = &state.config().discord;
+    let Some(token) = config.token.as_ref() else {
+        state.set_discord_state(DiscordState::Disabled);
+        return;
+    };
+    let settings = Arc::new(Settings::from_config(config));
+    if settings.allowed_user_ids.is_empty() {
+        tracing::warn!("discord.allowed_user_ids is empty: every command will be refused");
+    }
+    let token = token.expose_secret().to_owned();
+    let api_base = config.api_base.clone();
+    let http = Arc::new(http_client(&token, api_base.as_deref()));
+    // Subscribe now, before any command can queue a task, so no event is missed.
+    let events = state.queue().subscribe();
+    let delivery = Delivery::new(
+        state.queue().clone(),
+        http,
+        Arc::clone(&settings),
+        stop.clone(),
+    );
+    tracker.spawn(delivery.run(events));
+    tracker.spawn(client::run(
+        state.clone(),
+        settings,
+        token,
+        api_base,
+        stop.clone(),
+    ));
+}

@@ -1,0 +1,199 @@
+//! Live progress of a slash command's task: the original response is edited as the task moves
+//! (queued → running on `<worker>` → result), at most once per edit interval per message,
+//! always with the newest state (intermediate states that were overtaken are skipped).
+
+use std::sync::Arc;
+use std::time::Duration;
+
+use openclaw_shared::TaskId;
+use tokio::sync::watch;
+use tokio::time::Instant;
+
+use super::deliver::Delivery;
+use super::origin::InteractionOrigin;
+use super::render::{self, Rendered};
+use super::send::{self, SendError};
+use crate::queue::{now_millis, TaskEvent};
+
+/// Where a task stands, as far as its message is concerned.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Stage {
+    /// Waiting for a worker.
+    Queued,
+    /// Claimed by this worker.
+    Running(String),
+    /// The worker waits for the owner's approval.
+    AwaitingApproval,
+    /// The worker refused a relayed approval (e.g. a wrong code); still waiting.
+    ApprovalRejected(String),
+    /// Final: the result is due.
+    Finished,
+}
+
+impl Stage {
+    /// The stage a queue event announces.
+    pub fn of(event: &TaskEvent) -> Stage {
+        match event {
+            TaskEvent::Queued { .. } => Stage::Queued,
+            TaskEvent::Claimed { worker, .. } => Stage::Running(worker.clone()),
+            TaskEvent::AwaitingApproval { .. } => Stage::AwaitingApproval,
+            TaskEvent::ApprovalRejected { reason, .. } => Stage::ApprovalRejected(reason.clone()),
+            TaskEvent::Finished { .. } => Stage::Finished,
+        }
+    }
+}
+
+/// When the next edit of one message may go out. Progress edits wait one interval after
+/// the acknowledgement and after each edit; the result waits only for the previous *edit*,
+/// so a quick command's answer replaces "thinking…" at once instead of after a pause.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Throttle {
+    interval: Duration,
+    acknowledged: Instant,
+    last_edit: Option<Instant>,
+}
+
+impl Throttle {
+    /// A throttle for a message acknowledged (deferred) at `acknowledged`.
+    pub fn new(interval: Duration, acknowledged: Instant) -> Throttle {
+        Throttle {
+            interval,
+            acknowledged,
+            last_edit: None,
+        }
+    }
+
+    /// The earliest time the next edit may go out.
+    pub fn due(&self, is_final: bool) -> Instant {
+        match (is_final, self.last_edit) {
+            (_, Some(edit)) => edit + self.interval,
+            (true, None) => self.acknowledged,
+            (false, None) => self.acknowledged + self.interval,
+        }
+    }
+
+    /// Records an edit (or an attempt Discord answered with a failure, which counts against
+    /// the same rate limit) at `at`.
+    pub fn edited(&mut self, at: Instant) {
+        self.last_edit = Some(at);
+    }
+}
+
+/// Follows one slash command's task until its result is delivered: waits for stage changes,
+/// edits the progress line when the throttle allows, then hands over to the final delivery.
+pub(super) async fn follow(
+    delivery: Arc<Delivery>,
+    id: TaskId,
+    origin: InteractionOrigin,
+    mut stages: watch::Receiver<Stage>,
+) {
+    let settings = delivery.settings();
+    let mut throttle = Throttle::new(settings.edit_interval, Instant::now());
+    let mut token_alive = origin.token_is_fresh(now_millis(), settings.interaction_ttl);
+    let mut shown: Option<Stage> = None;
+    loop {
+        let stage = stages.borrow_and_update().clone();
+        let is_final = stage == Stage::Finished;
+        // Nothing new to show, or nowhere to show progress: wait for the next stage.
+        if shown.as_ref() == Some(&stage) || (!is_final && !token_alive) {
+            tokio::select! {
+                changed = stages.changed() => if changed.is_err() { return },
+                () = delivery.stop().cancelled() => return,
+            }
+            continue;
+        }
+        tokio::select! {
+            () = tokio::time::sleep_until(throttle.due(is_final)) => {}
+            // A newer stage may change what is due (a result overtakes a progress line).
+            changed = stages.changed() => {
+                if changed.is_err() { return }
+                continue;
+            }
+            () = delivery.stop().cancelled() => return,
+        }
+        if is_final {
+            delivery.deliver_final(id, token_alive).await;
+            return;
+        }
+        let task = match delivery.queue().get(id).await {
+            Ok(task) => task,
+            Err(error) => {
+                tracing::warn!(task_id = %id, error = %crate::api::error_chain(&error), "cannot read the task for its progress line");
+                shown = Some(stage);
+                continue;
+            }
+        };
+        if task.status.is_terminal() {
+            // The Finished event is on its way; the result edit will follow it.
+            shown = Some(stage);
+            continue;
+        }
+        let rejection = match &stage {
+            Stage::ApprovalRejected(reason) => Some(reason.as_str()),
+            _ => None,
+        };
+        let message = Rendered {
+            content: render::progress(&task, rejection),
+            files: Vec::new(),
+        };
+        let sent = send::edit_original(delivery.http(), &origin, &message).await;
+        throttle.edited(Instant::now());
+        shown = Some(stage);
+        match sent {
+            Ok(_) => tracing::debug!(task_id = %id, "progress shown"),
+            Err(SendError::TokenGone) => {
+                tracing::info!(task_id = %id, "interaction token gone; the result will go to the channel");
+                token_alive = false;
+            }
+            // A progress line is not worth a retry: the next stage or the result follows.
+            Err(error) => tracing::info!(task_id = %id, %error, "progress edit failed"),
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_result_goes_out_at_once_when_nothing_was_edited_yet() {
+        let start = Instant::now();
+        let throttle = Throttle::new(Duration::from_millis(1500), start);
+
+        assert_eq!(throttle.due(true), start);
+        assert_eq!(throttle.due(false), start + Duration::from_millis(1500));
+    }
+
+    #[test]
+    fn every_edit_waits_one_interval_after_the_previous_edit() {
+        let start = Instant::now();
+        let mut throttle = Throttle::new(Duration::from_millis(1500), start);
+        let edit = start + Duration::from_secs(4);
+
+        throttle.edited(edit);
+
+        assert_eq!(throttle.due(true), edit + Duration::from_millis(1500));
+        assert_eq!(throttle.due(false), edit + Duration::from_millis(1500));
+    }
+
+    #[test]
+    fn events_map_to_stages() {
+        let id = TaskId::new();
+
+        assert_eq!(Stage::of(&TaskEvent::Queued { id }), Stage::Queued);
+        assert_eq!(
+            Stage::of(&TaskEvent::Claimed {
+                id,
+                worker: "mac".into()
+            }),
+            Stage::Running("mac".into())
+        );
+        assert_eq!(
+            Stage::of(&TaskEvent::Finished {
+                id,
+                status: openclaw_shared::TaskStatus::Succeeded
+            }),
+            Stage::Finished
+        );
+    }
+}

@@ -1,0 +1,177 @@
+//! The `/status` and `/tasks` listings: one line per worker or task, cut to fit a message.
+
+use openclaw_shared::{EpochMillis, TaskId, TaskStatus};
+
+use super::text::{chars, inline_code, relative_time};
+use super::{icon, status_words, MESSAGE_LIMIT};
+use crate::queue::{QueueStats, Task};
+
+/// How recently a worker must have been seen to count as online: workers hold a long poll
+/// for up to ~30 s and claim again as soon as it ends, so silence past this means trouble.
+pub const ONLINE_WINDOW_MS: u64 = 90_000;
+/// Longest task summary in a `/tasks` line.
+const LIST_SUMMARY_CHARS: usize = 60;
+/// Most worker lines in `/status`.
+const MAX_WORKER_LINES: usize = 20;
+
+/// The first 8 characters of a task id: enough to tell recent tasks apart, and what
+/// `/cancel` accepts.
+pub fn short_id(id: TaskId) -> String {
+    id.to_string().chars().take(8).collect()
+}
+
+/// `/status`: workers (online or not, running tasks, last seen) and the queue's depth.
+pub fn status(stats: &QueueStats, now: EpochMillis) -> String {
+    let mut lines = vec!["**Workers**".to_owned()];
+    if stats.workers.is_empty() {
+        lines.push("-# no worker has connected since the bot started".to_owned());
+    }
+    for worker in stats.workers.iter().take(MAX_WORKER_LINES) {
+        let online = now.saturating_sub(worker.last_seen) <= ONLINE_WINDOW_MS;
+        let dot = if online { "🟢" } else { "⚫" };
+        let running = match worker.running {
+            0 => "idle".to_owned(),
+            n => format!("{n} running"),
+        };
+        lines.push(format!(
+            "{dot} `{}` · {running} · seen {}",
+            worker.name,
+            relative_time(worker.last_seen)
+        ));
+    }
+    if stats.workers.len() > MAX_WORKER_LINES {
+        lines.push(format!(
+            "-# and {} more",
+            stats.workers.len() - MAX_WORKER_LINES
+        ));
+    }
+    let count = |status: TaskStatus| {
+        stats
+            .by_status
+            .iter()
+            .find(|(s, _)| *s == status)
+            .map_or(0, |(_, n)| *n)
+    };
+    lines.push(format!(
+        "**Queue** · {} queued · {} running · {} awaiting approval",
+        count(TaskStatus::Queued),
+        count(TaskStatus::Running),
+        count(TaskStatus::AwaitingApproval)
+    ));
+    lines.join("\n")
+}
+
+/// `/tasks`: the given tasks (most recent first), one line each, as many as fit.
+pub fn tasks(tasks: &[Task]) -> String {
+    if tasks.is_empty() {
+        return "No tasks yet.".to_owned();
+    }
+    let mut out = String::from("**Recent tasks**");
+    let reserve = 40; // for the "and N more" line
+    for (shown, task) in tasks.iter().enumerate() {
+        let line = task_line(task);
+        if chars(&out) + 1 + chars(&line) > MESSAGE_LIMIT - reserve {
+            out.push_str(&format!("\n-# and {} more", tasks.len() - shown));
+            break;
+        }
+        out.push('\n');
+        out.push_str(&line);
+    }
+    out
+}
+
+fn task_line(task: &Task) -> String {
+    let mut parts = vec![
+        format!("{} `{}`", icon(task.status), short_id(task.id)),
+        inline_code(&task.spec.summary(), LIST_SUMMARY_CHARS),
+        status_words(task.status).to_owned(),
+    ];
+    if let Some(code) = task.outcome.as_ref().and_then(|o| o.exit_code) {
+        parts.push(format!("exit {code}"));
+    }
+    if let Some(worker) = &task.worker {
+        parts.push(format!("`{worker}`"));
+    }
+    parts.push(relative_time(task.created_at));
+    parts.join(" · ")
+}
+
+#[cfg(test)]
+mod tests {
+    use openclaw_shared::TaskSpec;
+
+    use super::*;
+    use crate::discord::render::tests::sample_task;
+    use crate::queue::WorkerInfo;
+
+    fn task(command: &str, status: TaskStatus) -> Task {
+        let spec = TaskSpec::Command {
+            command: command.into(),
+            cwd: None,
+        };
+        sample_task(spec, status)
+    }
+
+    #[test]
+    fn status_shows_workers_with_presence_and_the_queue_depth() {
+        let stats = QueueStats {
+            by_status: vec![(TaskStatus::Queued, 2), (TaskStatus::Running, 1)],
+            workers: vec![
+                WorkerInfo {
+                    name: "mac".into(),
+                    last_seen: 1_000_000,
+                    running: 1,
+                },
+                WorkerInfo {
+                    name: "old".into(),
+                    last_seen: 1,
+                    running: 0,
+                },
+            ],
+        };
+
+        let text = status(&stats, 1_000_500);
+
+        assert!(
+            text.contains("🟢 `mac` · 1 running · seen <t:1000:R>"),
+            "{text}"
+        );
+        assert!(text.contains("⚫ `old` · idle"), "{text}");
+        assert!(
+            text.contains("2 queued · 1 running · 0 awaiting approval"),
+            "{text}"
+        );
+    }
+
+    #[test]
+    fn status_without_workers_says_so() {
+        let stats = QueueStats {
+            by_status: Vec::new(),
+            workers: Vec::new(),
+        };
+
+        assert!(status(&stats, 0).contains("no worker has connected"));
+    }
+
+    #[test]
+    fn task_lines_carry_short_id_summary_status_and_worker() {
+        let text = tasks(&[task("echo `hi`", TaskStatus::Running)]);
+
+        assert_eq!(
+            text,
+            "**Recent tasks**\n⚙️ `6f1c1a8e` · `echo ˋhiˋ` · running · `mac` · <t:1700000000:R>"
+        );
+    }
+
+    #[test]
+    fn a_long_list_is_cut_to_fit_a_message() {
+        let many: Vec<Task> = (0..200)
+            .map(|_| task(&"x".repeat(80), TaskStatus::Succeeded))
+            .collect();
+
+        let text = tasks(&many);
+
+        assert!(chars(&text) <= MESSAGE_LIMIT);
+        assert!(text.contains("more"), "{text}");
+    }
+}

@@ -1,0 +1,368 @@
+//! Pure functions from a task to Discord message text and files, so the formatting is pinned
+//! by unit tests without Discord: progress lines, the result message (header, output in a
+//! code block within the 2,000-character limit, attachments), and the `/status` and `/tasks`
+//! listings (in [`lists`]).
+
+pub mod lists;
+pub mod text;
+
+use base64::engine::general_purpose::STANDARD;
+use base64::Engine;
+use openclaw_shared::{ContentEncoding, TaskOutcome, TaskSpec, TaskStatus};
+
+use crate::queue::Task;
+use text::{chars, code_block, escape_fences, inline_code, CODE_BLOCK_OVERHEAD};
+
+/// Discord's limit on a message's content, in Unicode code points.
+pub const MESSAGE_LIMIT: usize = 2000;
+/// Discord's limit on files per message.
+pub const MAX_FILES: usize = 10;
+/// Name of the attachment that carries the full output when the message shows only part.
+pub const OUTPUT_FILE: &str = "output.txt";
+/// Longest task summary (command, path, prompt) shown in a headline.
+const SUMMARY_CHARS: usize = 120;
+/// Longest error text shown.
+const ERROR_CHARS: usize = 300;
+/// Room kept for the "output trimmed" note while the code block is sized.
+const TRIM_NOTE_RESERVE: usize = 160;
+
+/// A message ready to send: its text and the files to upload with it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Rendered {
+    /// The content, at most the budget it was rendered for.
+    pub content: String,
+    /// Files to attach, at most [`MAX_FILES`].
+    pub files: Vec<FileOut>,
+}
+
+/// A file to attach to a message.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct FileOut {
+    /// The file name Discord shows (images with an image extension show inline).
+    pub name: String,
+    /// Its bytes.
+    pub bytes: Vec<u8>,
+}
+
+/// How a result may be rendered.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct ResultOptions {
+    /// Characters the content may use (less than [`MESSAGE_LIMIT`] when a prefix goes first).
+    pub budget: usize,
+    /// Whether files may be attached; `false` after Discord refused them as too large.
+    pub files_allowed: bool,
+}
+
+impl Default for ResultOptions {
+    fn default() -> Self {
+        Self {
+            budget: MESSAGE_LIMIT,
+            files_allowed: true,
+        }
+    }
+}
+
+/// The icon that leads a task's lines.
+pub fn icon(status: TaskStatus) -> &'static str {
+    match status {
+        TaskStatus::Queued => "⏳",
+        TaskStatus::Running => "⚙️",
+        TaskStatus::AwaitingApproval => "🔐",
+        TaskStatus::Succeeded => "✅",
+        TaskStatus::Failed => "❌",
+        TaskStatus::TimedOut => "⏱️",
+        TaskStatus::Cancelled => "🛑",
+        TaskStatus::Expired => "⌛",
+        TaskStatus::Lost => "❓",
+        TaskStatus::Denied => "⛔",
+    }
+}
+
+/// The status in words.
+pub fn status_words(status: TaskStatus) -> &'static str {
+    match status {
+        TaskStatus::AwaitingApproval => "awaiting approval",
+        TaskStatus::TimedOut => "timed out",
+        other => other.as_str(),
+    }
+}
+
+/// What the task asks for, as one line of inline code (never file content).
+pub fn summary(spec: &TaskSpec) -> String {
+    inline_code(&spec.summary(), SUMMARY_CHARS)
+}
+
+/// The progress line shown while a task is live: queued, running on a worker, or waiting
+/// for the owner's approval (with the fingerprint to approve and, after a refused attempt,
+/// the worker's reason).
+pub fn progress(task: &Task, approval_rejected: Option<&str>) -> String {
+    let state = match (task.status, &task.worker, &task.target_worker) {
+        (TaskStatus::Queued, _, Some(target)) => format!("queued · waiting for `{target}`"),
+        (TaskStatus::Queued, _, None) => "queued · waiting for a worker".to_owned(),
+        (TaskStatus::Running, Some(worker), _) => format!("running on `{worker}`…"),
+        (TaskStatus::Running, None, _) => "running…".to_owned(),
+        (TaskStatus::AwaitingApproval, worker, _) => {
+            return approval(task, worker.as_deref(), approval_rejected)
+        }
+        (status, _, _) => status_words(status).to_owned(),
+    };
+    format!("{} {}\n-# {state}", icon(task.status), summary(&task.spec))
+}
+
+/// The approval request as the bot knows it. The worker's own notification (sent by the
+/// Mac itself) is the one to trust; this line only says how to answer.
+fn approval(task: &Task, worker: Option<&str>, rejected: Option<&str>) -> String {
+    let on = worker.map_or(String::new(), |w| format!(" on `{w}`"));
+    let mut lines = vec![format!("{} {}", icon(task.status), summary(&task.spec))];
+    match &task.approval {
+        Some(request) => {
+            lines.push(format!(
+                "-# waiting for your approval{on}: it will run {}",
+                inline_code(&request.summary, SUMMARY_CHARS)
+            ));
+            lines.push(format!(
+                "Check fingerprint `{fp}` against the Mac's own notification, then `/approve {fp} <code>` or `/deny {fp}`.",
+                fp = request.fingerprint
+            ));
+        }
+        None => lines.push(format!("-# waiting for your approval{on}")),
+    }
+    if let Some(reason) = rejected {
+        lines.push(format!(
+            "⚠️ approval refused: {}",
+            inline_code(reason, ERROR_CHARS)
+        ));
+    }
+    lines.join("\n")
+}
+
+/// The result message of a finished task: headline, facts (status, exit code or signal,
+/// duration, worker), the error if any, the output in a code block, notes, and files: the
+/// screenshots in `images`, `output.txt` when the output was trimmed, the file of a `/read`.
+pub fn result(task: &Task, images: Vec<FileOut>, options: ResultOptions) -> Rendered {
+    let empty = TaskOutcome::new(openclaw_shared::OutcomeStatus::Failed);
+    let outcome = task.outcome.as_ref().unwrap_or(&empty);
+    let mut head = vec![
+        format!("{} {}", icon(task.status), summary(&task.spec)),
+        format!("-# {}", facts(task, outcome)),
+    ];
+    if let Some(error) = outcome.error.as_deref().filter(|e| !e.is_empty()) {
+        if task.status != TaskStatus::Succeeded {
+            head.push(format!("⚠️ {}", inline_code(error, ERROR_CHARS)));
+        }
+    }
+    let mut notes = Vec::new();
+    for (cut, stream) in [
+        (outcome.stdout_truncated, "stdout"),
+        (outcome.stderr_truncated, "stderr"),
+    ] {
+        if cut {
+            notes.push(format!("-# the worker cut {stream} at its output cap"));
+        }
+    }
+    let mut files = Vec::new();
+    if let Some(path) = outcome
+        .metadata
+        .get("screenshotPath")
+        .and_then(|p| p.as_str())
+    {
+        if images.is_empty() {
+            notes.push(format!(
+                "-# screenshot {} was not uploaded",
+                inline_code(path, 80)
+            ));
+        }
+    }
+    if options.files_allowed {
+        files.extend(images.into_iter().take(MAX_FILES - 1));
+    } else {
+        notes.push("-# attachments were too large for Discord; see `/tasks` or the API".into());
+    }
+
+    // Plus the line breaks between header, block, notes and the body's note.
+    let used = chars(&head.join("\n")) + chars(&notes.join("\n")) + 4;
+    let room = options.budget.saturating_sub(used);
+    let body = match (&task.spec, task.status) {
+        (TaskSpec::FileRead { path }, TaskStatus::Succeeded) => {
+            file_body(path, outcome, room, options.files_allowed)
+        }
+        _ => output_body(outcome, room, options.files_allowed),
+    };
+    files.extend(body.file);
+    let mut lines = head;
+    lines.extend(body.block);
+    lines.extend(notes);
+    lines.extend(body.note);
+    let content = lines.join("\n");
+    if chars(&content) <= options.budget {
+        return Rendered { content, files };
+    }
+    // The arithmetic above keeps within the budget; this is a guard, not a path.
+    tracing::warn!(task_id = %task.id, "rendered result over budget; sending the header only");
+    let (short, _) = text::head(&content, options.budget);
+    Rendered {
+        content: short.to_owned(),
+        files,
+    }
+}
+
+/// Status, exit code or signal, duration and worker, joined with dots.
+fn facts(task: &Task, outcome: &TaskOutcome) -> String {
+    let mut facts = vec![status_words(task.status).to_owned()];
+    if let Some(signal) = outcome.signal {
+        facts.push(format!("killed by {}", text::signal(signal)));
+    } else if let Some(code) = outcome.exit_code {
+        facts.push(format!("exit {code}"));
+    }
+    if task.status == TaskStatus::TimedOut {
+        let limit = u64::try_from(task.timeout.as_millis()).unwrap_or(u64::MAX);
+        facts.push(format!("limit {}", text::duration_ms(limit)));
+    }
+    if outcome.duration_ms > 0 {
+        facts.push(text::duration_ms(outcome.duration_ms));
+    }
+    if let Some(worker) = &task.worker {
+        facts.push(format!("on `{worker}`"));
+    }
+    facts.join(" · ")
+}
+
+/// The part of a result below the header: a code block, a note, a file.
+struct Body {
+    block: Option<String>,
+    note: Option<String>,
+    file: Option<FileOut>,
+}
+
+/// stdout, then stderr under a marker, as one text (shown and attached alike).
+fn compose_output(outcome: &TaskOutcome) -> String {
+    match (outcome.stdout.is_empty(), outcome.stderr.is_empty()) {
+        (_, true) => outcome.stdout.clone(),
+        (true, false) => format!("── stderr ──\n{}", outcome.stderr),
+        (false, false) => {
+            let newline = if outcome.stdout.ends_with('\n') {
+                ""
+            } else {
+                "\n"
+            };
+            format!(
+                "{}{newline}── stderr ──\n{}",
+                outcome.stdout, outcome.stderr
+            )
+        }
+    }
+}
+
+/// Command-like output: the tail when it does not fit, with the full text as `output.txt`.
+fn output_body(outcome: &TaskOutcome, room: usize, files_allowed: bool) -> Body {
+    let full = compose_output(outcome);
+    if full.trim().is_empty() {
+        return Body {
+            block: None,
+            note: Some("-# no output".into()),
+            file: None,
+        };
+    }
+    let escaped = escape_fences(&full);
+    let total = chars(&escaped);
+    if total + CODE_BLOCK_OVERHEAD <= room {
+        return Body {
+            block: Some(code_block(&escaped)),
+            note: None,
+            file: None,
+        };
+    }
+    let keep = room.saturating_sub(CODE_BLOCK_OVERHEAD + TRIM_NOTE_RESERVE);
+    let (kept, _) = text::tail(&escaped, keep);
+    let whole = if files_allowed {
+        format!("full output attached as `{OUTPUT_FILE}`")
+    } else {
+        "full output in `/tasks` and the API".to_owned()
+    };
+    Body {
+        block: (!kept.is_empty()).then(|| code_block(kept)),
+        note: Some(format!(
+            "-# output trimmed: last {} of {total} characters shown; {whole}",
+            chars(kept)
+        )),
+        file: files_allowed.then(|| FileOut {
+            name: OUTPUT_FILE.to_owned(),
+            bytes: full.into_bytes(),
+        }),
+    }
+}
+
+/// A file read: short text inline; otherwise the file attached under its own name, with the
+/// start of the text as a preview.
+fn file_body(path: &str, outcome: &TaskOutcome, room: usize, files_allowed: bool) -> Body {
+    let bytes = match outcome.stdout_encoding {
+        ContentEncoding::Utf8 => outcome.stdout.as_bytes().to_vec(),
+        ContentEncoding::Base64 => match STANDARD.decode(&outcome.stdout) {
+            Ok(bytes) => bytes,
+            Err(_) => {
+                return Body {
+                    block: None,
+                    note: Some("-# the worker sent content that is not valid base64".into()),
+                    file: None,
+                }
+            }
+        },
+    };
+    let name = file_name(path);
+    let size = text::size(bytes.len() as u64);
+    let attached = if files_allowed {
+        format!("attached as {}", inline_code(&name, 60))
+    } else {
+        "too large to attach here".to_owned()
+    };
+    let (block, note) = match std::str::from_utf8(&bytes) {
+        Ok(text) => {
+            let escaped = escape_fences(text);
+            if chars(&escaped) + CODE_BLOCK_OVERHEAD <= room {
+                let block = (!text.is_empty()).then(|| code_block(&escaped));
+                let note = text.is_empty().then(|| "-# the file is empty".to_owned());
+                return Body {
+                    block,
+                    note,
+                    file: None,
+                };
+            }
+            let keep = room.saturating_sub(CODE_BLOCK_OVERHEAD + TRIM_NOTE_RESERVE);
+            let (preview, _) = text::head(&escaped, keep);
+            (
+                (!preview.is_empty()).then(|| code_block(preview)),
+                format!(
+                    "-# {size}; first {} characters shown; {attached}",
+                    chars(preview)
+                ),
+            )
+        }
+        Err(_) => (None, format!("-# binary file, {size}; {attached}")),
+    };
+    Body {
+        block,
+        note: Some(note),
+        file: files_allowed.then_some(FileOut { name, bytes }),
+    }
+}
+
+/// The last path component, cleaned for use as an attachment name.
+pub fn file_name(path: &str) -> String {
+    let base = path
+        .trim_end_matches('/')
+        .rsplit('/')
+        .next()
+        .unwrap_or_default();
+    let clean: String = base
+        .chars()
+        .map(|c| if c.is_control() || c == '\\' { '_' } else { c })
+        .collect();
+    if clean.is_empty() || clean == "." || clean == ".." {
+        "file".to_owned()
+    } else {
+        clean
+    }
+}
+
+#[cfg(test)]
+pub(crate) mod tests;
