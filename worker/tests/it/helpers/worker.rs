@@ -34,6 +34,8 @@ tier = "allow"
 pub struct WorkerProcess {
     child: tokio::process::Child,
     logs: Arc<Mutex<Vec<String>>>,
+    /// Collects stderr until EOF.
+    reader: Option<tokio::task::JoinHandle<()>>,
 }
 
 impl WorkerProcess {
@@ -65,7 +67,7 @@ impl WorkerProcess {
         let stderr = child.stderr.take().unwrap();
         let sink = Arc::clone(&logs);
         let echo = std::env::var_os("TEST_LOG").is_some();
-        tokio::spawn(async move {
+        let reader = tokio::spawn(async move {
             let mut lines = BufReader::new(stderr).lines();
             while let Ok(Some(line)) = lines.next_line().await {
                 if echo {
@@ -74,7 +76,11 @@ impl WorkerProcess {
                 sink.lock().unwrap().push(line);
             }
         });
-        Self { child, logs }
+        Self {
+            child,
+            logs,
+            reader: Some(reader),
+        }
     }
 
     /// Waits until a log line contains `needle`.
@@ -103,9 +109,13 @@ impl WorkerProcess {
         self.child.try_wait().unwrap().is_none()
     }
 
-    /// Waits for the process to exit.
+    /// Waits for the process to exit and for its last log lines to be collected.
     pub async fn exit_status(&mut self) -> ExitStatus {
-        within_limit(self.child.wait()).await.unwrap()
+        let status = within_limit(self.child.wait()).await.unwrap();
+        if let Some(reader) = self.reader.take() {
+            within_limit(reader).await.unwrap();
+        }
+        status
     }
 
     /// SIGTERM once the worker is up (its signal handler is installed by then), then
