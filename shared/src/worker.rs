@@ -302,7 +302,10 @@ mod tests {
             state: LeaseState::Active,
             approval: None,
         };
-        assert!(serde_json::to_value(report).unwrap().get("approval").is_none());
+        assert!(serde_json::to_value(report)
+            .unwrap()
+            .get("approval")
+            .is_none());
     }
 
     #[test]
