@@ -144,12 +144,12 @@ pub struct DiscordTest {
     pub discord: FakeDiscord,
     /// The bot; `None` only while it restarts.
     app: Option<TestApp>,
-    /// Holds the worker's home and files.
-    _dir: TempDir,
+    /// Stopped when the test ends (before its directory goes: fields drop in order).
+    _worker: TestWorker,
     /// The worker's default cwd and only file root, where `/read` and `/write` tests put files.
     files: PathBuf,
-    /// Stopped when the test ends.
-    _worker: TestWorker,
+    /// Holds the worker's home and files.
+    _dir: TempDir,
 }
 
 impl DiscordTest {
@@ -187,9 +187,9 @@ impl DiscordTest {
         DiscordTest {
             discord,
             app: Some(app),
-            _dir: dir,
-            files,
             _worker: worker,
+            files,
+            _dir: dir,
         }
     }
 
