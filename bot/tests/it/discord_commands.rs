@@ -328,3 +328,36 @@ async fn cancel_by_short_id_cancels_a_queued_task_and_its_message_says_so() {
     })
     .await;
 }
+
+#[tokio::test]
+async fn options_out_of_range_are_explained_and_queue_nothing() {
+    within_discord(async {
+        let t = DiscordTest::start().await;
+
+        let long = t
+            .command(
+                SlashCommand::new("run")
+                    .option("command", "true")
+                    .option("timeout", 99_999_999_i64),
+            )
+            .await;
+        let bad_worker = t
+            .command(
+                SlashCommand::new("run")
+                    .option("command", "true")
+                    .option("worker", "no such/worker"),
+            )
+            .await;
+        let long_answer = t.discord.wait_for_callback(&long).await.unwrap();
+        let worker_answer = t.discord.wait_for_callback(&bad_worker).await.unwrap();
+
+        assert!(long_answer.is_ephemeral());
+        assert_eq!(
+            long_answer.content(),
+            Some("⚠️ timeout must be between 1 and 3600 seconds")
+        );
+        assert!(worker_answer.content().unwrap().contains("worker must be"));
+        assert!(t.app().state.queue().list(None, 10).await.unwrap().is_empty());
+    })
+    .await;
+}

@@ -110,11 +110,19 @@ fn checked<T>(result: Result<T, ApiError>) -> Result<T, CommandError> {
     result.map_err(|error| CommandError::user(format!("⚠️ {error}")))
 }
 
-/// A timeout option in seconds: `default_ms` when absent, else within the configured limit.
+/// A timeout option in seconds: `default_ms` when absent, else at most the configured limit.
 fn timeout(ctx: Context<'_>, secs: Option<u64>, default_ms: u64) -> Result<Duration, CommandError> {
     let max_ms = ctx.data().state.limits().max_timeout_ms;
-    let ms = secs.map(|s| s.saturating_mul(1000));
-    checked(crate::api::validate::timeout(ms, default_ms, max_ms))
+    match secs {
+        None => Ok(Duration::from_millis(default_ms)),
+        Some(secs) if secs >= 1 && secs.saturating_mul(1000) <= max_ms => {
+            Ok(Duration::from_secs(secs))
+        }
+        Some(_) => Err(CommandError::user(format!(
+            "⚠️ timeout must be between 1 and {} seconds",
+            max_ms / 1000
+        ))),
+    }
 }
 
 /// A worker option: empty means any worker.
