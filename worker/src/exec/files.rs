@@ -31,8 +31,11 @@ pub struct Write<'a> {
 /// The parameters of an edit.
 #[derive(Debug, Clone, Copy)]
 pub struct Edit<'a> {
+    /// The exact text to find.
     pub old: &'a str,
+    /// What replaces it.
     pub new: &'a str,
+    /// Replace every occurrence instead of requiring exactly one.
     pub replace_all: bool,
 }
 

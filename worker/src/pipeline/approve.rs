@@ -26,6 +26,8 @@ use crate::policy::Decision;
 const MAX_SUMMARY_BYTES: usize = 4000;
 /// How long a progress report (approved, rejected) is retried in the background.
 const BACKGROUND_REPORT_ATTEMPTS: u32 = 8;
+/// Why a task still waiting for approval ended at shutdown.
+const SHUTDOWN: &str = "the worker shut down before the task was approved";
 
 /// What became of one relayed answer.
 enum Verdict {
@@ -43,8 +45,6 @@ fn cancelled(why: &str) -> TaskOutcome {
         ..TaskOutcome::new(OutcomeStatus::Cancelled)
     }
 }
-
-const SHUTDOWN: &str = "the worker shut down before the task was approved";
 
 /// Waits for the owner's approval of `task` as planned in `decision`. `Ok` means approved
 /// (run it); `Err` is the outcome to report instead (denied, cancelled).
@@ -70,14 +70,14 @@ pub async fn await_approval(
                 Ok(permit) => break permit,
                 Err(_) => return Err(cancelled(SHUTDOWN)),
             },
-            answer = decisions.recv() => {
-                if let Some(ApprovalDecision::Deny) = answer {
-                    return Err(denied("the owner denied it"));
-                }
-                if let Some(ApprovalDecision::Approve { fingerprint, code }) = answer {
+            answer = decisions.recv() => match answer {
+                Some(ApprovalDecision::Deny) => return Err(denied("the owner denied it")),
+                Some(ApprovalDecision::Approve { fingerprint, code }) => {
                     unrequested(rt, task.id, &fingerprint, &code);
                 }
-            }
+                // The sender lives as long as the task runs; its loss means the task ended.
+                None => return Err(cancelled("cancelled on request")),
+            },
             () = cancel.cancelled() => return Err(cancelled("cancelled on request")),
             () = rt.stop_waiting.cancelled() => return Err(cancelled(SHUTDOWN)),
         }
@@ -110,14 +110,16 @@ pub async fn await_approval(
     let expiry = tokio::time::sleep(ttl);
     tokio::pin!(expiry);
     let reported = tokio::select! {
-        reported = report(rt, (task.id, task.lease), state, u32::MAX) => reported,
-        () = &mut expiry => Err("the approval request expired before the server heard of it".to_owned()),
-        () = cancel.cancelled() => Err("cancelled on request".to_owned()),
-        () = rt.stop_waiting.cancelled() => Err(SHUTDOWN.to_owned()),
+        reported = report(rt, (task.id, task.lease), state, u32::MAX) => {
+            reported.map_err(|why| denied(&format!("cannot request approval: {why}")))
+        }
+        () = &mut expiry => Err(denied("the approval request expired before the server heard of it")),
+        () = cancel.cancelled() => Err(cancelled("cancelled on request")),
+        () = rt.stop_waiting.cancelled() => Err(cancelled(SHUTDOWN)),
     };
-    if let Err(why) = reported {
+    if let Err(outcome) = reported {
         settle_unapproved(rt, task.id);
-        return Err(denied(&format!("cannot request approval: {why}")));
+        return Err(outcome);
     }
     notify_owner(rt, task.id, &fp, summary, expires_at_secs);
 

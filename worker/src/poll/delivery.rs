@@ -14,6 +14,8 @@ use super::{Pending, State, StopReason, Worker, REJECTED_RETRY};
 use crate::client::{error_chain, Backoff, FailureKind};
 
 impl Worker {
+    /// Delivers queued results, oldest first, until `done`: retries transient failures
+    /// with backoff, shrinks a result once after a 413, drops one the server refuses.
     pub(super) async fn report_loop(&self, done: &CancellationToken) {
         let mut backoff = Backoff::default();
         loop {

@@ -180,3 +180,28 @@ async fn the_worker_refuses_to_start_without_a_policy_it_can_trust() {
     })
     .await;
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn shutdown_ends_a_task_waiting_for_approval_at_once_as_cancelled() {
+    within_limit(async {
+        // A grace period far longer than the test limit: only the approval wait ending at
+        // once lets the worker exit in time.
+        let lab = Lab::start("", &[("OPENCLAW_WORKER_SHUTDOWN_GRACE_SECS", "600")]).await;
+        let id = lab
+            .bot
+            .command(&format!("touch {}", lab.home_path("never")))
+            .await;
+        lab.await_approval(id).await;
+
+        let Lab { dirs, bot, worker } = lab;
+        worker.stop().await;
+        let view = bot.task(id, 0).await;
+
+        assert_eq!(view.status, "cancelled", "{view:?}");
+        let error = view.error.flatten().unwrap();
+        assert!(error.contains("before the task was approved"), "{error}");
+        assert!(!dirs.home.join("never").exists());
+        bot.stop().await;
+    })
+    .await;
+}
