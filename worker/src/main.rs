@@ -49,7 +49,7 @@ async fn main() -> ExitCode {
     match openclaw_worker::run(config, shutdown).await {
         Ok(()) => ExitCode::SUCCESS,
         Err(err) => {
-            tracing::error!(error = ?err, "worker failed");
+            // Refusals to start (policy, secret, audit log) end here: one clear line.
             eprintln!("openclaw-worker: {err:#}");
             ExitCode::FAILURE
         }
