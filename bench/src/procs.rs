@@ -89,25 +89,60 @@ pub async fn start_bot(bin: &Path, data_dir: &Path, port: u16) -> anyhow::Result
     )
 }
 
-/// Starts a worker named `name` that talks to `url`.
+/// The policy the bench's workers run under: exactly the programs the bench submits run
+/// without approval (the default policy would hold `true` for the owner's approval).
+const BENCH_POLICY: &str = r#"
+[commands]
+allow = [{ program = "true" }]
+"#;
+
+/// Prepares a home for worker `name` the way an owner would (`openclaw-worker init`), with
+/// [`BENCH_POLICY`] in place of the starter policy. Returns the home.
+pub fn init_worker_home(bin: &Path, work_dir: &Path, name: &str) -> anyhow::Result<PathBuf> {
+    let home = work_dir.join(format!("home-{name}"));
+    std::fs::create_dir_all(&home)?;
+    let output = std::process::Command::new(bin)
+        .args(["init", "--name", name])
+        .env_clear()
+        .env("PATH", std::env::var("PATH").unwrap_or_default())
+        .env("HOME", &home)
+        .current_dir(&home)
+        .output()
+        .context("running openclaw-worker init")?;
+    if !output.status.success() {
+        bail!(
+            "openclaw-worker init failed: {}",
+            String::from_utf8_lossy(&output.stderr)
+        );
+    }
+    std::fs::write(
+        home.join(".config/openclaw-worker/policy.toml"),
+        BENCH_POLICY,
+    )
+    .context("writing the bench policy")?;
+    Ok(home)
+}
+
+/// Starts a worker named `name` that talks to `url`, from a home made by
+/// [`init_worker_home`].
 pub fn start_worker(
     bin: &Path,
-    work_dir: &Path,
+    home: &Path,
     url: &str,
     name: &str,
     slots: usize,
 ) -> anyhow::Result<Child> {
-    let log = std::fs::File::create(work_dir.join(format!("{name}.log")))?;
+    let log = std::fs::File::create(home.join("worker.log"))?;
     Command::new(bin)
         .env_clear()
         .env("PATH", std::env::var("PATH").unwrap_or_default())
-        .env("HOME", work_dir)
+        .env("HOME", home)
         .env("RUST_LOG", "warn")
         .env("WORKER_URL", url)
         .env("WORKER_TOKEN", WORKER_TOKEN)
         .env("WORKER_NAME", name)
         .env("MAX_CONCURRENT", slots.to_string())
-        .current_dir(work_dir)
+        .current_dir(home)
         .stdout(Stdio::null())
         .stderr(log)
         .kill_on_drop(true)

@@ -96,9 +96,10 @@ pub async fn run_all(binaries: &Binaries, args: &Args) -> anyhow::Result<Report>
 
     // Idle worker, through the counting proxy.
     let (proxy_port, requests) = proxy::start(port).await?;
+    let idle_home = procs::init_worker_home(&binaries.worker, dir.path(), "idle")?;
     let idle_worker = procs::start_worker(
         &binaries.worker,
-        dir.path(),
+        &idle_home,
         &format!("http://127.0.0.1:{proxy_port}"),
         "idle",
         3,
