@@ -29,16 +29,11 @@ pub async fn approve(
     TaskIdPath(id): TaskIdPath,
     AppJson(req): AppJson<ApproveRequest>,
 ) -> Result<Json<TaskView>, ApiError> {
-    let code = req.code.trim();
-    if code.len() != 6 || !code.bytes().all(|b| b.is_ascii_digit()) {
-        return Err(ApiError::InvalidField(
-            "code must be the 6-digit code from your authenticator app".into(),
-        ));
-    }
+    let code = validate::approval_code(&req.code)?;
     let queue = state.queue();
     // Without a fingerprint, the client approves whatever this task awaits.
     let fingerprint = match req.fingerprint {
-        Some(given) => normalize_fingerprint(&given)?,
+        Some(given) => validate::fingerprint(&given)?,
         None => queue
             .get(id)
             .await?
@@ -46,10 +41,7 @@ pub async fn approve(
             .map(|a| a.fingerprint)
             .unwrap_or_default(),
     };
-    let decision = ApprovalDecision::Approve {
-        fingerprint,
-        code: code.to_owned(),
-    };
+    let decision = ApprovalDecision::Approve { fingerprint, code };
     let task = queue.submit_approval(id, decision).await?;
     Ok(Json(task_view(&task)))
 }
@@ -89,7 +81,7 @@ pub async fn update(
                 });
             }
             ApprovalProgress::Requested {
-                fingerprint: normalize_fingerprint(&fingerprint)?,
+                fingerprint: validate::fingerprint(&fingerprint)?,
                 summary,
                 expires_at,
             }
@@ -110,36 +102,4 @@ pub async fn update(
         .update_approval(id, &req.worker, req.lease, progress)
         .await?;
     Ok(StatusCode::NO_CONTENT)
-}
-
-/// Fingerprints are short base32 codes; owners type them from a phone, so case and spaces
-/// are forgiven.
-fn normalize_fingerprint(raw: &str) -> Result<String, ApiError> {
-    let fingerprint: String = raw
-        .chars()
-        .filter(|c| !c.is_whitespace() && *c != '-')
-        .map(|c| c.to_ascii_uppercase())
-        .collect();
-    if (4..=32).contains(&fingerprint.len())
-        && fingerprint.bytes().all(|b| b.is_ascii_alphanumeric())
-    {
-        Ok(fingerprint)
-    } else {
-        Err(ApiError::InvalidField(
-            "fingerprint must be the short code the worker showed (letters and digits)".into(),
-        ))
-    }
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn fingerprints_forgive_case_spaces_and_dashes() {
-        assert_eq!(normalize_fingerprint("abcd 2345").unwrap(), "ABCD2345");
-        assert_eq!(normalize_fingerprint("ABCD-2345").unwrap(), "ABCD2345");
-        assert!(normalize_fingerprint("ab").is_err());
-        assert!(normalize_fingerprint("ABCD$(id)").is_err());
-    }
 }

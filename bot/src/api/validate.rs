@@ -107,17 +107,62 @@ fn invalid_worker_name(field: &'static str) -> ApiError {
     ))
 }
 
-/// A Discord channel id (a snowflake: decimal digits that fit in a u64); empty means absent.
+/// Longest Discord snowflake: a u64 has at most 20 decimal digits.
+const MAX_SNOWFLAKE_DIGITS: usize = 20;
+
+/// A Discord channel id (`discordChannelId`, or the original's `callbackChannel`): a
+/// plausible snowflake, i.e. 1-20 decimal digits of a non-zero u64 (Discord never issues 0,
+/// and serenity cannot represent it). Returned in canonical form (no leading zeros), so the
+/// stored origin names the channel exactly once. Empty means absent.
 pub fn discord_channel(value: Option<String>) -> Result<Option<String>, ApiError> {
-    match value {
-        Some(id) if id.is_empty() => Ok(None),
-        Some(id) if id.bytes().all(|b| b.is_ascii_digit()) && id.parse::<u64>().is_ok() => {
-            Ok(Some(id))
-        }
-        Some(_) => Err(ApiError::InvalidField(
-            "discordChannelId must be a Discord channel id (digits)".into(),
+    let Some(id) = value.filter(|id| !id.is_empty()) else {
+        return Ok(None);
+    };
+    let digits_only = id.len() <= MAX_SNOWFLAKE_DIGITS && id.bytes().all(|b| b.is_ascii_digit());
+    // `parse` alone would take a leading `+`; the digit check keeps the wire form strict.
+    let snowflake = digits_only
+        .then(|| id.parse::<u64>().ok().filter(|n| *n != 0))
+        .flatten();
+    match snowflake {
+        Some(n) => Ok(Some(n.to_string())),
+        None => Err(ApiError::InvalidField(
+            "discordChannelId (callbackChannel) must be a Discord channel id: 1-20 digits, not 0"
+                .into(),
         )),
-        None => Ok(None),
+    }
+}
+
+/// A TOTP code as the owner typed it: authenticator apps show `123 456`, so whitespace is
+/// dropped; what is left must be exactly 6 digits. The server cannot check more: only the
+/// Mac holds the secret.
+pub fn approval_code(raw: &str) -> Result<String, ApiError> {
+    let code: String = raw.chars().filter(|c| !c.is_whitespace()).collect();
+    if code.len() == 6 && code.bytes().all(|b| b.is_ascii_digit()) {
+        Ok(code)
+    } else {
+        Err(ApiError::InvalidField(
+            "code must be the 6-digit code from your authenticator app".into(),
+        ))
+    }
+}
+
+/// An approval fingerprint: the short base32 code the worker showed. Owners type it on a
+/// phone, so case, spaces and dashes are forgiven; the result is the canonical upper-case
+/// form the worker reported (4-32 letters and digits).
+pub fn fingerprint(raw: &str) -> Result<String, ApiError> {
+    let fingerprint: String = raw
+        .chars()
+        .filter(|c| !c.is_whitespace() && *c != '-')
+        .map(|c| c.to_ascii_uppercase())
+        .collect();
+    if (4..=32).contains(&fingerprint.len())
+        && fingerprint.bytes().all(|b| b.is_ascii_alphanumeric())
+    {
+        Ok(fingerprint)
+    } else {
+        Err(ApiError::InvalidField(
+            "fingerprint must be the short code the worker showed (letters and digits)".into(),
+        ))
     }
 }
 
@@ -232,11 +277,50 @@ mod tests {
     }
 
     #[test]
-    fn channel_ids_are_snowflakes() {
-        assert!(discord_channel(Some("123456789012345678".into()))
-            .unwrap()
-            .is_some());
-        assert!(discord_channel(Some("#general".into())).is_err());
-        assert!(discord_channel(Some("99999999999999999999999".into())).is_err());
+    fn channel_ids_are_non_zero_snowflakes_in_canonical_form() {
+        assert_eq!(
+            discord_channel(Some("123456789012345678".into())).unwrap(),
+            Some("123456789012345678".into())
+        );
+        assert_eq!(
+            discord_channel(Some("0042".into())).unwrap(),
+            Some("42".into())
+        );
+        assert_eq!(
+            discord_channel(Some(u64::MAX.to_string())).unwrap(),
+            Some(u64::MAX.to_string())
+        );
+        assert_eq!(discord_channel(Some(String::new())).unwrap(), None);
+        for bad in [
+            "0",
+            "000",
+            "#general",
+            "+42",
+            "-42",
+            " 42",
+            "4 2",
+            "18446744073709551616",
+            "000000000000000000042",
+            "99999999999999999999999",
+        ] {
+            assert!(discord_channel(Some(bad.into())).is_err(), "{bad:?}");
+        }
+    }
+
+    #[test]
+    fn codes_are_six_digits_with_spaces_forgiven() {
+        assert_eq!(approval_code(" 123 456 ").unwrap(), "123456");
+        for bad in ["12345", "1234567", "12345x", "١٢٣٤٥٦", ""] {
+            assert!(approval_code(bad).is_err(), "{bad:?}");
+        }
+    }
+
+    #[test]
+    fn fingerprints_forgive_case_spaces_and_dashes() {
+        assert_eq!(fingerprint("abcd 2345").unwrap(), "ABCD2345");
+        assert_eq!(fingerprint("ABCD-2345").unwrap(), "ABCD2345");
+        assert!(fingerprint("ab").is_err());
+        assert!(fingerprint("ABCD$(id)").is_err());
+        assert!(fingerprint(&"A".repeat(33)).is_err());
     }
 }

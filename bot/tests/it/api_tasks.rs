@@ -325,6 +325,50 @@ async fn a_discord_channel_is_kept_in_the_task_origin() {
 }
 
 #[tokio::test]
+async fn a_discord_channel_must_be_a_non_zero_snowflake() {
+    within(async {
+        let app = TestApp::spawn().await;
+        let mut answers = Vec::new();
+
+        for bad in [
+            "0",
+            "000",
+            "+42",
+            "-42",
+            "4 2",
+            "42.0",
+            "18446744073709551616",
+            "184467440737095516160",
+        ] {
+            for field in ["discordChannelId", "callbackChannel"] {
+                let body = json!({"command": "true", field: bad});
+                answers.push((bad, app.post("/tasks", Some(CLIENT), &body).await));
+            }
+        }
+        let read = app
+            .post(
+                "/files/read",
+                Some(CLIENT),
+                &json!({"path": "/a", "discordChannelId": "0"}),
+            )
+            .await;
+
+        for (bad, answer) in &answers {
+            assert_eq!(answer.0, StatusCode::BAD_REQUEST, "{bad:?}");
+            assert_error(
+                answer,
+                StatusCode::BAD_REQUEST,
+                "invalid_field",
+                "discordChannelId",
+            );
+        }
+        assert_error(&read, StatusCode::BAD_REQUEST, "invalid_field", "not 0");
+        assert!(app.claim("mac").await.is_empty());
+    })
+    .await
+}
+
+#[tokio::test]
 async fn the_list_shows_recent_tasks_first_and_filters_by_status() {
     within(async {
         let app = TestApp::spawn().await;
