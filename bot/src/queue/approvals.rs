@@ -6,7 +6,7 @@ use openclaw_shared::worker::ApprovalDecision;
 use openclaw_shared::{EpochMillis, LeaseId, TaskId, TaskStatus};
 use rusqlite::{params, OptionalExtension};
 
-use super::store::{parse_status, to_i64, Refusal, Store, StoreError};
+use super::store::{parse_status, row_to_task, to_i64, Refusal, Store, StoreError, TASK_COLUMNS};
 use super::{refused, Queue, QueueError, Task, TaskEvent};
 
 /// What the worker says about an approval, as the queue records it.
@@ -93,6 +93,14 @@ impl Queue {
         tracing::info!("owner's answer queued for the worker");
         self.get(id).await
     }
+
+    /// The tasks awaiting the owner's approval under exactly `fingerprint` (as normalized
+    /// when the worker reported it), oldest first. Normally one or none: fingerprints cover
+    /// the task id. Several means workers reported the same code, and the caller must not
+    /// guess which one the owner meant.
+    pub async fn find_awaiting_approval(&self, fingerprint: &str) -> Result<Vec<Task>, QueueError> {
+        Ok(self.inner.store.awaiting_fingerprint(fingerprint)?)
+    }
 }
 
 impl Store {
@@ -159,6 +167,17 @@ impl Store {
         Ok(Ok(()))
     }
 
+    /// Tasks awaiting approval under `fingerprint`, oldest first.
+    pub fn awaiting_fingerprint(&self, fingerprint: &str) -> Result<Vec<Task>, StoreError> {
+        let conn = self.conn();
+        let mut stmt = conn.prepare_cached(&format!(
+            "SELECT {TASK_COLUMNS} FROM tasks WHERE status = 'awaiting_approval' \
+             AND fingerprint = ?1 ORDER BY seq"
+        ))?;
+        let rows = stmt.query_map(params![fingerprint], row_to_task)?;
+        rows.map(|row| row?).collect()
+    }
+
     /// Stores the owner's answer on a task still awaiting approval; false if it is not.
     pub fn set_decision(&self, id: TaskId, decision_json: &str) -> Result<bool, StoreError> {
         let changed = self.conn().execute(
@@ -167,5 +186,123 @@ impl Store {
             params![id.to_string(), decision_json],
         )?;
         Ok(changed > 0)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use std::time::Duration;
+
+    use openclaw_shared::{OutcomeStatus, TaskOutcome, TaskSpec};
+
+    use super::*;
+    use crate::queue::{NewTask, QueueSettings};
+
+    fn open() -> (Queue, tempfile::TempDir) {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("queue.sqlite3");
+        let queue = Queue::open(&path, QueueSettings::default()).unwrap();
+        (queue, dir)
+    }
+
+    /// Queues a command, claims it as `mac` and reports an approval request for it; returns
+    /// the task and the lease it is held under.
+    async fn awaiting(queue: &Queue, fingerprint: &str) -> (Task, LeaseId) {
+        let spec = TaskSpec::Command {
+            command: "rm -rf build".into(),
+            cwd: None,
+        };
+        queue
+            .enqueue(NewTask {
+                spec,
+                timeout: Duration::from_secs(30),
+                target_worker: None,
+                origin: None,
+            })
+            .await
+            .unwrap();
+        let claim = queue
+            .claim("mac", 1, Duration::ZERO)
+            .await
+            .unwrap()
+            .remove(0);
+        let progress = ApprovalProgress::Requested {
+            fingerprint: fingerprint.into(),
+            summary: "/bin/rm -rf build".into(),
+            expires_at: 1,
+        };
+        let task = queue
+            .update_approval(claim.task.id, "mac", claim.lease, progress)
+            .await
+            .unwrap();
+        (task, claim.lease)
+    }
+
+    fn ids(tasks: &[Task]) -> Vec<TaskId> {
+        tasks.iter().map(|t| t.id).collect()
+    }
+
+    #[tokio::test]
+    async fn a_task_is_found_by_the_exact_fingerprint_it_awaits() {
+        let (queue, _dir) = open();
+        let (_, _) = awaiting(&queue, "ABCD2345").await;
+        let (second, _) = awaiting(&queue, "WXYZ6789").await;
+
+        let found = queue.find_awaiting_approval("WXYZ6789").await.unwrap();
+        let prefix = queue.find_awaiting_approval("WXYZ").await.unwrap();
+        let lower = queue.find_awaiting_approval("wxyz6789").await.unwrap();
+
+        assert_eq!(ids(&found), [second.id]);
+        assert!(prefix.is_empty());
+        // Normalizing what the owner typed is the caller's job; the store matches exactly.
+        assert!(lower.is_empty());
+    }
+
+    #[tokio::test]
+    async fn a_task_that_stopped_waiting_is_no_longer_found() {
+        let (queue, _dir) = open();
+        let (approved, approved_lease) = awaiting(&queue, "ABCD2345").await;
+        let (denied, denied_lease) = awaiting(&queue, "WXYZ6789").await;
+
+        queue
+            .update_approval(
+                approved.id,
+                "mac",
+                approved_lease,
+                ApprovalProgress::Approved,
+            )
+            .await
+            .unwrap();
+        queue
+            .complete(
+                denied.id,
+                "mac",
+                denied_lease,
+                TaskOutcome::new(OutcomeStatus::Denied),
+            )
+            .await
+            .unwrap();
+
+        assert!(queue
+            .find_awaiting_approval("ABCD2345")
+            .await
+            .unwrap()
+            .is_empty());
+        assert!(queue
+            .find_awaiting_approval("WXYZ6789")
+            .await
+            .unwrap()
+            .is_empty());
+    }
+
+    #[tokio::test]
+    async fn two_tasks_reported_with_one_fingerprint_are_both_returned_oldest_first() {
+        let (queue, _dir) = open();
+        let (first, _) = awaiting(&queue, "ABCD2345").await;
+        let (second, _) = awaiting(&queue, "ABCD2345").await;
+
+        let found = queue.find_awaiting_approval("ABCD2345").await.unwrap();
+
+        assert_eq!(ids(&found), [first.id, second.id]);
     }
 }
