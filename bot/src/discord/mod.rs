@@ -5,7 +5,8 @@
 //!
 //! # Layout
 //! - [`client`]: the serenity client and poise framework; the gateway connection, retried.
-//! - [`commands`]: `/run`, `/read`, `/write`, `/claude`, `/status`, `/tasks`, `/cancel`.
+//! - [`commands`]: `/run`, `/read`, `/write`, `/claude`, `/status`, `/tasks`, `/cancel`,
+//!   `/approve`, `/deny`.
 //! - [`auth`]: the allowed-users check in front of every command.
 //! - [`error`]: errors shown to users, kept apart from the internal ones that are logged.
 //! - [`origin`]: the interaction (or channel) a task answers to, stored in the task.

@@ -11,6 +11,7 @@ mod approvals;
 mod attachments;
 mod auth;
 mod config;
+mod discord_approvals;
 mod discord_commands;
 mod discord_delivery;
 mod discord_resilience;

@@ -3,8 +3,10 @@
 //! Delivery (progress and result) happens in [`super::deliver`]. A command's `///` first line
 //! is its description in Discord.
 
+mod approve;
 mod cancel;
 mod claude;
+mod deny;
 mod read;
 mod run;
 mod status;
@@ -34,8 +36,8 @@ pub struct Data {
 /// The context commands get.
 pub type Context<'a> = poise::Context<'a, Data, CommandError>;
 
-/// Every command, in the order Discord lists them.
-// TODO(#4): `/approve` and `/deny` go here; the allowed-users check covers them as well.
+/// Every command, in the order Discord lists them. The allowed-users check (poise's
+/// `command_check`) runs in front of each, `/approve` and `/deny` included.
 pub fn all() -> Vec<poise::Command<Data, CommandError>> {
     vec![
         run::run(),
@@ -45,6 +47,8 @@ pub fn all() -> Vec<poise::Command<Data, CommandError>> {
         status::status(),
         tasks::tasks(),
         cancel::cancel(),
+        approve::approve(),
+        deny::deny(),
     ]
 }
 
