@@ -204,7 +204,8 @@ impl Tokens {
                 if a.holder == b.holder {
                     return Err(TokenError::Duplicate(a.holder.config_key()));
                 }
-                if a.secret.expose_secret() == b.secret.expose_secret() {
+                // Startup only, over digests: no plaintext comparison anywhere.
+                if a.digest == b.digest {
                     return Err(TokenError::NotDistinct(
                         a.holder.config_key(),
                         b.holder.config_key(),
