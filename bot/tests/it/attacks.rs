@@ -438,6 +438,33 @@ async fn a_per_worker_token_cannot_heartbeat_or_attach_as_another_worker() {
 }
 
 #[tokio::test]
+async fn a_per_worker_token_cannot_report_approval_progress_as_another_worker() {
+    within(async {
+        let app = per_worker_app().await;
+        let id = app.submit_command("rm -rf ~/build").await;
+        let lease = claimed_with(&app, MAC, "mac").await[0].lease;
+        let before = view(&app, id).await;
+        let path = format!("/v1/worker/tasks/{id}/approval");
+
+        // A fake approval request (to phish the owner's code), then a fake verdict.
+        let mut answers = Vec::new();
+        for state in [
+            json!({"state": "requested", "fingerprint": "ABCD2345", "summary": "ls", "expires_at": 1}),
+            json!({"state": "approved"}),
+        ] {
+            let body = json!({"worker": "mac", "lease": lease, "state": state});
+            answers.push(app.post(&path, Some(MINI), &body).await);
+        }
+
+        for answer in &answers {
+            assert_error(answer, StatusCode::FORBIDDEN, "forbidden", "may not act as");
+        }
+        assert_eq!(view(&app, id).await, before, "the task's approval state changed");
+    })
+    .await
+}
+
+#[tokio::test]
 async fn an_oversized_body_is_413_and_queues_nothing() {
     within(async {
         // The smallest body limit the config allows with 1 KiB writes (base64 + 64 KiB).
