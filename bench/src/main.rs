@@ -31,6 +31,9 @@ struct Args {
     /// Tasks queued (with no worker) for the memory figure.
     #[arg(long, default_value_t = 10_000)]
     queued: usize,
+    /// Keep the bot's data dir and the logs (printed at start) instead of deleting them.
+    #[arg(long)]
+    keep: bool,
     /// Skip building the binaries (use what is in the target dir).
     #[arg(long)]
     no_build: bool,

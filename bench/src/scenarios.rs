@@ -82,21 +82,31 @@ impl Report {
 
 /// Runs every scenario against freshly started processes.
 pub async fn run_all(binaries: &Binaries, args: &Args) -> anyhow::Result<Report> {
-    let dir = tempfile::tempdir().context("creating a temp dir")?;
+    let temp = tempfile::tempdir().context("creating a temp dir")?;
+    let mut _cleanup = None;
+    let root = if args.keep {
+        let kept = temp.keep();
+        eprintln!("data and logs kept in {}", kept.display());
+        kept
+    } else {
+        let path = temp.path().to_owned();
+        _cleanup = Some(temp);
+        path
+    };
     let port = procs::free_port()?;
     let base = format!("http://127.0.0.1:{port}");
     let client = reqwest::Client::builder()
         .pool_max_idle_per_host(args.clients * 2)
         .build()?;
 
-    let bot = procs::start_bot(&binaries.bot, dir.path(), port).await?;
+    let bot = procs::start_bot(&binaries.bot, &root, port).await?;
     tokio::time::sleep(Duration::from_secs(2)).await;
     let bot_idle_kib = procs::rss_kib(&bot)?;
     eprintln!("bot idle RSS: {}", mib(bot_idle_kib));
 
     // Idle worker, through the counting proxy.
     let (proxy_port, requests) = proxy::start(port).await?;
-    let idle_home = procs::init_worker_home(&binaries.worker, dir.path(), "idle")?;
+    let idle_home = procs::init_worker_home(&binaries.worker, &root, "idle")?;
     let idle_worker = procs::start_worker(
         &binaries.worker,
         &idle_home,
@@ -113,13 +123,8 @@ pub async fn run_all(binaries: &Binaries, args: &Args) -> anyhow::Result<Report>
     let idle_requests = requests.get() - before;
     drop(idle_worker);
 
-    let worker = procs::start_worker(
-        &binaries.worker,
-        dir.path(),
-        &base,
-        "bench",
-        args.worker_slots,
-    )?;
+    let home = procs::init_worker_home(&binaries.worker, &root, "bench")?;
+    let worker = procs::start_worker(&binaries.worker, &home, &base, "bench", args.worker_slots)?;
     // Warm up: connections, the worker's first claim.
     for _ in 0..20 {
         run_true(&client, &base).await?;
