@@ -4,9 +4,9 @@
 
 use openclaw_shared::worker::ApprovalDecision;
 use openclaw_shared::{EpochMillis, LeaseId, TaskId, TaskStatus};
-use rusqlite::{params, OptionalExtension};
+use rusqlite::params;
 
-use super::store::{parse_status, row_to_task, to_i64, Refusal, Store, StoreError, TASK_COLUMNS};
+use super::store::{held_status, row_to_task, to_i64, Refusal, Store, StoreError, TASK_COLUMNS};
 use super::{refused, Queue, QueueError, Task, TaskEvent};
 
 /// What the worker says about an approval, as the queue records it.
@@ -114,23 +114,10 @@ impl Store {
     ) -> Result<Result<(), Refusal>, StoreError> {
         let mut conn = self.conn();
         let tx = conn.transaction()?;
-        let held: Option<(String, Option<String>, Option<String>)> = tx
-            .query_row(
-                "SELECT status, worker, lease_id FROM tasks WHERE id = ?1",
-                params![id.to_string()],
-                |row| Ok((row.get(0)?, row.get(1)?, row.get(2)?)),
-            )
-            .optional()?;
-        let Some((status, holder, current_lease)) = held else {
-            return Ok(Err(Refusal::NotFound));
+        let status = match held_status(&tx, id, worker, lease)? {
+            Ok(status) => status,
+            Err(refusal) => return Ok(Err(refusal)),
         };
-        if holder.as_deref() != Some(worker) {
-            return Ok(Err(Refusal::NotHolder));
-        }
-        if current_lease.as_deref() != Some(lease.to_string().as_str()) {
-            return Ok(Err(Refusal::LeaseMismatch));
-        }
-        let status = parse_status(&status)?;
         let allowed = match progress {
             ApprovalProgress::Requested { .. } => {
                 matches!(status, TaskStatus::Running | TaskStatus::AwaitingApproval)

@@ -228,21 +228,8 @@ impl Store {
     ) -> Result<Result<bool, Refusal>, StoreError> {
         let mut conn = self.conn();
         let tx = conn.transaction()?;
-        let held: Option<(Option<String>, Option<String>)> = tx
-            .query_row(
-                "SELECT worker, lease_id FROM tasks WHERE id = ?1",
-                params![id.to_string()],
-                |row| Ok((row.get(0)?, row.get(1)?)),
-            )
-            .optional()?;
-        let Some((holder, current_lease)) = held else {
-            return Ok(Err(Refusal::NotFound));
-        };
-        if holder.as_deref() != Some(worker) {
-            return Ok(Err(Refusal::NotHolder));
-        }
-        if current_lease.as_deref() != Some(lease.to_string().as_str()) {
-            return Ok(Err(Refusal::LeaseMismatch));
+        if let Err(refusal) = held_status(&tx, id, worker, lease)? {
+            return Ok(Err(refusal));
         }
         let Some(task) = get_task(&tx, id)? else {
             return Ok(Err(Refusal::NotFound));
@@ -384,6 +371,33 @@ fn migrate(conn: &mut Connection) -> Result<(), StoreError> {
         tracing::info!(version = index + 1, "applied database migration");
     }
     Ok(())
+}
+
+/// The status of task `id` if `worker` holds it under `lease`; otherwise why not. Every
+/// worker write (result, attachment, approval progress) goes through this one check.
+pub(super) fn held_status(
+    conn: &Connection,
+    id: TaskId,
+    worker: &str,
+    lease: LeaseId,
+) -> Result<Result<TaskStatus, Refusal>, StoreError> {
+    let held: Option<(String, Option<String>, Option<String>)> = conn
+        .query_row(
+            "SELECT status, worker, lease_id FROM tasks WHERE id = ?1",
+            params![id.to_string()],
+            |row| Ok((row.get(0)?, row.get(1)?, row.get(2)?)),
+        )
+        .optional()?;
+    let Some((status, holder, current_lease)) = held else {
+        return Ok(Err(Refusal::NotFound));
+    };
+    if holder.as_deref() != Some(worker) {
+        return Ok(Err(Refusal::NotHolder));
+    }
+    if current_lease.as_deref() != Some(lease.to_string().as_str()) {
+        return Ok(Err(Refusal::LeaseMismatch));
+    }
+    Ok(Ok(parse_status(&status)?))
 }
 
 fn get_task(conn: &Connection, id: TaskId) -> Result<Option<Task>, StoreError> {
