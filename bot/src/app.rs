@@ -246,6 +246,7 @@ async fn sweep_periodically(queue: Queue, every: Duration, stop: CancellationTok
         match queue.sweep(now_millis()).await {
             Ok(report) if report == SweepReport::default() => {}
             Ok(report) => tracing::info!(
+                requeued = report.requeued,
                 expired = report.expired,
                 lost = report.lost,
                 pruned = report.pruned,

@@ -143,8 +143,11 @@ pub struct QueueConfig {
     pub task_ttl_secs: u64,
     /// Finished tasks and their results are kept this long, then pruned.
     pub retention_secs: u64,
-    /// A claim without a heartbeat for this long makes its task `lost`.
+    /// An accepted claim without a heartbeat for this long makes its task `lost`.
     pub lease_ttl_secs: u64,
+    /// A claimed task the worker does not accept (heartbeat) within this goes back to the
+    /// queue: its long poll died unseen, e.g. the Mac fell asleep mid-poll.
+    pub offer_ttl_secs: u64,
     /// How often expiry, lost leases and pruning are checked.
     pub sweep_interval_ms: u64,
 }
@@ -155,6 +158,7 @@ impl Default for QueueConfig {
             task_ttl_secs: 900,
             retention_secs: 86_400,
             lease_ttl_secs: 60,
+            offer_ttl_secs: 10,
             sweep_interval_ms: 1_000,
         }
     }
@@ -167,6 +171,7 @@ impl QueueConfig {
             task_ttl: Duration::from_secs(self.task_ttl_secs),
             retention: Duration::from_secs(self.retention_secs),
             lease_ttl: Duration::from_secs(self.lease_ttl_secs),
+            offer_ttl: Duration::from_secs(self.offer_ttl_secs),
             sweep_interval: Duration::from_millis(self.sweep_interval_ms),
         }
     }
@@ -293,10 +298,11 @@ impl Config {
                 format!("must be above {longest_wait_secs} (the longest long-poll)"),
             );
         }
-        let positive: [(&'static str, u64); 9] = [
+        let positive: [(&'static str, u64); 10] = [
             ("queue.task_ttl_secs", self.queue.task_ttl_secs),
             ("queue.retention_secs", self.queue.retention_secs),
             ("queue.lease_ttl_secs", self.queue.lease_ttl_secs),
+            ("queue.offer_ttl_secs", self.queue.offer_ttl_secs),
             ("queue.sweep_interval_ms", self.queue.sweep_interval_ms),
             ("limits.max_command_bytes", limits.max_command_bytes as u64),
             ("limits.max_path_bytes", limits.max_path_bytes as u64),

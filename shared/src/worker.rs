@@ -71,7 +71,12 @@ pub struct ClaimRequest {
     pub wait_ms: u64,
 }
 
-/// A task handed to a worker, with the lease that must accompany every later report on it.
+/// A task offered to a worker, with the lease that must accompany every later report on it.
+///
+/// A claim is only an offer: the worker must accept it by heartbeating its lease within
+/// `offer_ttl_ms`, and run it only if that heartbeat answers `active`. An offer not
+/// accepted in time goes back to the queue (the claim's long poll may have died unseen), so
+/// running it without acceptance could run it twice.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct ClaimedTask {
     pub id: TaskId,
@@ -79,12 +84,17 @@ pub struct ClaimedTask {
     pub spec: TaskSpec,
     /// How long the task may run before the worker kills it.
     pub timeout_ms: u64,
-    /// How long the lease lasts without a heartbeat.
+    /// How long the lease lasts without a heartbeat, once accepted.
     pub lease_ttl_ms: u64,
+    /// How long the offer stands before a heartbeat accepts it (0 from a server older than
+    /// offers: accept at once all the same).
+    #[serde(default)]
+    pub offer_ttl_ms: u64,
     pub created_at: EpochMillis,
 }
 
-/// The answer to a claim: empty when the wait ran out.
+/// The answer to a claim: empty when the wait ran out. Its tasks are offers, to accept by a
+/// heartbeat before running (see [`ClaimedTask`]).
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct ClaimResponse {
     pub tasks: Vec<ClaimedTask>,
@@ -250,6 +260,7 @@ mod tests {
                 },
                 timeout_ms: 30_000,
                 lease_ttl_ms: 60_000,
+                offer_ttl_ms: 10_000,
                 created_at: 5,
             }],
         };
@@ -258,6 +269,21 @@ mod tests {
             serde_json::from_str::<ClaimResponse>(&text).unwrap(),
             claimed
         );
+    }
+
+    #[test]
+    fn a_claim_from_a_server_without_offers_still_parses() {
+        let task: ClaimedTask = serde_json::from_value(json!({
+            "id": "00000000-0000-0000-0000-000000000001",
+            "lease": "00000000-0000-0000-0000-000000000002",
+            "spec": {"kind": "command", "command": "true"},
+            "timeout_ms": 30_000,
+            "lease_ttl_ms": 60_000,
+            "created_at": 5
+        }))
+        .unwrap();
+
+        assert_eq!(task.offer_ttl_ms, 0);
     }
 
     #[test]

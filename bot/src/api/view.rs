@@ -101,6 +101,7 @@ pub fn claimed_task(claim: Claim) -> ClaimedTask {
         lease: claim.lease,
         timeout_ms: millis(claim.task.timeout),
         lease_ttl_ms: millis(claim.lease_ttl),
+        offer_ttl_ms: millis(claim.offer_ttl),
         created_at: claim.task.created_at,
         spec: claim.task.spec,
     }

@@ -6,7 +6,7 @@ use openclaw_shared::{TaskId, TaskStatus};
 /// a message) without the queue knowing who listens.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum TaskEvent {
-    /// A task was put on the queue.
+    /// A task was put on the queue (new, or back after an offer no worker accepted).
     Queued { id: TaskId },
     /// A worker claimed it and it is running.
     Claimed { id: TaskId, worker: String },

@@ -31,8 +31,12 @@ pub struct QueueSettings {
     pub task_ttl: Duration,
     /// How long finished tasks (and their results) are kept before they are pruned.
     pub retention: Duration,
-    /// How long a claim stays valid without a heartbeat; past it the task becomes `lost`.
+    /// How long an accepted claim stays valid without a heartbeat; past it the task
+    /// becomes `lost`.
     pub lease_ttl: Duration,
+    /// How long a claim is only an offer: a worker that does not accept it (heartbeat its
+    /// lease) within this never started it, and the task goes back to the queue.
+    pub offer_ttl: Duration,
     /// How often the sweeper looks for expired tasks, lost leases and old results.
     pub sweep_interval: Duration,
 }
@@ -43,6 +47,7 @@ impl Default for QueueSettings {
             task_ttl: Duration::from_secs(15 * 60),
             retention: Duration::from_secs(24 * 60 * 60),
             lease_ttl: Duration::from_secs(60),
+            offer_ttl: Duration::from_secs(10),
             sweep_interval: Duration::from_secs(1),
         }
     }
@@ -95,12 +100,14 @@ pub struct PendingApproval {
     pub expires_at: EpochMillis,
 }
 
-/// A task handed to a worker, with its lease.
+/// A task offered to a worker, with its lease. The worker must accept it (heartbeat the
+/// lease) within `offer_ttl` before running it, or the task goes back to the queue.
 #[derive(Debug, Clone, PartialEq)]
 pub struct Claim {
     pub task: Task,
     pub lease: LeaseId,
     pub lease_ttl: Duration,
+    pub offer_ttl: Duration,
 }
 
 /// What `complete` did.
@@ -131,6 +138,8 @@ pub struct QueueStats {
 /// What a sweep changed.
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
 pub struct SweepReport {
+    /// Offered but never accepted: back on the queue.
+    pub requeued: usize,
     pub expired: usize,
     pub lost: usize,
     pub pruned: usize,
@@ -281,6 +290,9 @@ impl Queue {
     /// Claims up to `slots` queued tasks for `worker` (untargeted ones, or those targeting
     /// it), oldest first, each with a fresh lease. When none is queued, waits up to `wait`
     /// and is woken the moment one arrives. Returns an empty list when the wait runs out.
+    ///
+    /// Each task is only offered: the long poll may have died unseen (a Mac asleep), so
+    /// the task returns to the queue unless the worker accepts it within `offer_ttl`.
     pub async fn claim(
         &self,
         worker: &str,
@@ -307,12 +319,13 @@ impl Queue {
 
     fn try_claim(&self, worker: &str, slots: u32) -> Result<Vec<Claim>, QueueError> {
         let lease_ttl = self.inner.settings.lease_ttl;
+        let offer_ttl = self.inner.settings.offer_ttl;
         let now = now_millis();
         let claimed = self.inner.store.claim(
             worker,
             slots,
             now,
-            now.saturating_add(duration_millis(lease_ttl)),
+            now.saturating_add(duration_millis(offer_ttl)),
         )?;
         Ok(claimed
             .into_iter()
@@ -326,22 +339,28 @@ impl Queue {
                     task,
                     lease,
                     lease_ttl,
+                    offer_ttl,
                 }
             })
             .collect())
     }
 
     /// Extends the leases `worker` holds and records that it is alive. Each lease gets an
-    /// answer: active, cancel requested, or gone (lost, finished or not this worker's).
+    /// answer: active, cancel requested, or gone (lost, requeued, finished or not this
+    /// worker's). The first heartbeat for an offered lease accepts it: from then on it
+    /// lasts `lease_ttl` per heartbeat and, if it lapses, the task is `lost`.
     pub async fn heartbeat(
         &self,
         worker: &str,
         leases: &[HeldLease],
     ) -> Result<Vec<LeaseReport>, QueueError> {
         self.saw_worker(worker);
-        let expires_at =
-            now_millis().saturating_add(duration_millis(self.inner.settings.lease_ttl));
-        let states = self.inner.store.heartbeat(worker, leases, expires_at)?;
+        let now = now_millis();
+        let expires_at = now.saturating_add(duration_millis(self.inner.settings.lease_ttl));
+        let states = self
+            .inner
+            .store
+            .heartbeat(worker, leases, now, expires_at)?;
         leases
             .iter()
             .zip(states)
@@ -392,10 +411,28 @@ impl Queue {
         self.inner.events.subscribe()
     }
 
-    /// Expires queued tasks past their TTL, marks tasks whose lease ran out `lost`, and
-    /// prunes finished tasks older than the retention, as of `now`. Emits events.
+    /// Requeues offers nobody accepted in time, expires queued tasks past their TTL, marks
+    /// accepted tasks whose lease ran out `lost`, and prunes finished tasks older than the
+    /// retention, as of `now`. Emits events and wakes waiting claims for requeued tasks.
     pub async fn sweep(&self, now: EpochMillis) -> Result<SweepReport, QueueError> {
         let store = &self.inner.store;
+        // First, so an offer that lapsed together with its task's TTL expires below, and
+        // so the `lost` pass only sees accepted leases.
+        let (requeued, cancelled) = store.requeue_unaccepted(now)?;
+        for &id in &requeued {
+            tracing::warn!(task_id = %id, "offer not accepted in time; task back on the queue");
+            self.publish(TaskEvent::Queued { id });
+        }
+        if !requeued.is_empty() {
+            self.inner.task_queued.notify_waiters();
+        }
+        for &id in &cancelled {
+            tracing::info!(task_id = %id, "offer not accepted and cancel requested; cancelled");
+            self.publish(TaskEvent::Finished {
+                id,
+                status: TaskStatus::Cancelled,
+            });
+        }
         let expired = store.end_overdue(
             &[TaskStatus::Queued],
             "expires_at",
@@ -422,6 +459,7 @@ impl Queue {
             tracing::debug!(pruned, "pruned old results");
         }
         Ok(SweepReport {
+            requeued: requeued.len(),
             expired: expired.len(),
             lost: lost.len(),
             pruned,

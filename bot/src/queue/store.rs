@@ -23,6 +23,7 @@ const MIGRATIONS: &[&str] = &[
     include_str!("migrations/0001_tasks.sql"),
     include_str!("migrations/0002_deliveries_attachments.sql"),
     include_str!("migrations/0003_approvals.sql"),
+    include_str!("migrations/0004_claim_offers.sql"),
 ];
 
 /// The columns `row_to_task` reads, in its order.
@@ -135,13 +136,14 @@ impl Store {
     }
 
     /// Moves up to `slots` claimable tasks to `running` for `worker`, each with a new
-    /// lease, oldest first, in one transaction.
+    /// lease, oldest first, in one transaction. Each is only offered: un-accepted, with its
+    /// lease running out at `offer_expires_at` unless a heartbeat accepts it.
     pub fn claim(
         &self,
         worker: &str,
         slots: u32,
         now: EpochMillis,
-        lease_expires_at: EpochMillis,
+        offer_expires_at: EpochMillis,
     ) -> Result<Vec<(Task, LeaseId)>, StoreError> {
         let mut conn = self.conn();
         let tx = conn.transaction()?;
@@ -158,12 +160,12 @@ impl Store {
             let lease = LeaseId::new();
             tx.execute(
                 "UPDATE tasks SET status = 'running', worker = ?2, lease_id = ?3, \
-                 lease_expires_at = ?4, started_at = ?5 WHERE id = ?1",
+                 lease_expires_at = ?4, started_at = ?5, accepted_at = NULL WHERE id = ?1",
                 params![
                     id,
                     worker,
                     lease.to_string(),
-                    to_i64(lease_expires_at),
+                    to_i64(offer_expires_at),
                     to_i64(now)
                 ],
             )?;
@@ -176,12 +178,14 @@ impl Store {
         Ok(claimed)
     }
 
-    /// Extends each lease `worker` holds; answers each with its state and, once, the
-    /// owner's pending approval decision (JSON) if there is one.
+    /// Extends each lease `worker` holds (accepting it, at `now`, if it was still only
+    /// offered); answers each with its state and, once, the owner's pending approval
+    /// decision (JSON) if there is one.
     pub fn heartbeat(
         &self,
         worker: &str,
         leases: &[HeldLease],
+        now: EpochMillis,
         lease_expires_at: EpochMillis,
     ) -> Result<Vec<(LeaseState, Option<String>)>, StoreError> {
         let conn = self.conn();
@@ -190,7 +194,8 @@ impl Store {
              AND worker = ?2 AND lease_id = ?3 AND status IN ('running', 'awaiting_approval')",
         )?;
         let mut extend = conn.prepare_cached(
-            "UPDATE tasks SET lease_expires_at = ?2, approval_decision = NULL WHERE id = ?1",
+            "UPDATE tasks SET lease_expires_at = ?2, approval_decision = NULL, \
+             accepted_at = COALESCE(accepted_at, ?3) WHERE id = ?1",
         )?;
         leases
             .iter()
@@ -205,7 +210,7 @@ impl Store {
                     return Ok((LeaseState::Gone, None));
                 };
                 // Same connection, same lock: nothing changes between the read and this.
-                extend.execute(params![id, to_i64(lease_expires_at)])?;
+                extend.execute(params![id, to_i64(lease_expires_at), to_i64(now)])?;
                 let state = if cancel {
                     LeaseState::CancelRequested
                 } else {
@@ -272,6 +277,48 @@ impl Store {
         }
         tx.commit()?;
         Ok(Some(task.status))
+    }
+
+    /// Puts back on the queue every task offered by a claim but never accepted whose offer
+    /// ran out at or before `now`: its worker never started it (a dead long poll, a Mac
+    /// that fell asleep), so it may run elsewhere or later. One flagged for cancel ends
+    /// `cancelled` instead. Returns the ids requeued and the ids cancelled.
+    pub fn requeue_unaccepted(
+        &self,
+        now: EpochMillis,
+    ) -> Result<(Vec<TaskId>, Vec<TaskId>), StoreError> {
+        let mut conn = self.conn();
+        let tx = conn.transaction()?;
+        let overdue = "status IN ('running', 'awaiting_approval') AND accepted_at IS NULL \
+                       AND lease_expires_at <= ?1";
+        let cancelled: Vec<TaskId> = {
+            let mut stmt = tx.prepare_cached(&format!(
+                "SELECT id FROM tasks WHERE {overdue} AND cancel_requested = 1"
+            ))?;
+            let rows = stmt.query_map(params![to_i64(now)], |row| row.get::<_, String>(0))?;
+            rows.map(|id| parse_id(&id?))
+                .collect::<Result<_, StoreError>>()?
+        };
+        let outcome = TaskOutcome {
+            error: Some("cancelled before a worker started it".into()),
+            ..TaskOutcome::new(OutcomeStatus::Cancelled)
+        };
+        for &id in &cancelled {
+            write_outcome(&tx, id, TaskStatus::Cancelled, &outcome, now)?;
+        }
+        let requeued: Vec<TaskId> = {
+            let mut stmt = tx.prepare_cached(&format!(
+                "UPDATE tasks SET status = 'queued', worker = NULL, lease_id = NULL, \
+                 lease_expires_at = NULL, started_at = NULL, fingerprint = NULL, \
+                 approval_summary = NULL, approval_expires_at = NULL, \
+                 approval_decision = NULL WHERE {overdue} RETURNING id"
+            ))?;
+            let rows = stmt.query_map(params![to_i64(now)], |row| row.get::<_, String>(0))?;
+            rows.map(|id| parse_id(&id?))
+                .collect::<Result<_, StoreError>>()?
+        };
+        tx.commit()?;
+        Ok((requeued, cancelled))
     }
 
     /// Ends every task still in one of `from` whose `deadline_column` is at or before

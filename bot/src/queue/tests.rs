@@ -54,6 +54,13 @@ async fn claim_one(queue: &Queue, worker: &str) -> Claim {
     claims.remove(0)
 }
 
+fn held(claim: &Claim) -> HeldLease {
+    HeldLease {
+        task_id: claim.task.id,
+        lease: claim.lease,
+    }
+}
+
 async fn within<T>(future: impl std::future::Future<Output = T>) -> T {
     tokio::time::timeout(TEST_TIMEOUT, future)
         .await
@@ -375,7 +382,9 @@ async fn lapsed_lease_marks_the_task_lost_and_refuses_its_late_result() {
     let fx = open();
     let task = fx.queue.enqueue(command("sleep 100")).await.unwrap();
     let claim = claim_one(&fx.queue, "mac").await;
-    let lease_end = claim.task.started_at.unwrap() + duration_millis(claim.lease_ttl);
+    let accepted = fx.queue.heartbeat("mac", &[held(&claim)]).await.unwrap();
+    // The heartbeat set the lease to end `lease_ttl` after it, so no later than this.
+    let lease_end = now_millis() + duration_millis(claim.lease_ttl);
     let mut events = fx.queue.subscribe();
 
     let report = fx.queue.sweep(lease_end).await.unwrap();
@@ -385,7 +394,9 @@ async fn lapsed_lease_marks_the_task_lost_and_refuses_its_late_result() {
         .await;
     let reclaim = fx.queue.claim("other", 1, Duration::ZERO).await.unwrap();
 
+    assert_eq!(accepted[0].state, LeaseState::Active);
     assert_eq!(report.lost, 1);
+    assert_eq!(report.requeued, 0, "an accepted task is never requeued");
     assert_eq!(
         fx.queue.get(task.id).await.unwrap().status,
         TaskStatus::Lost
@@ -597,3 +608,5 @@ async fn attachments_are_kept_with_their_task_and_pruned_with_it() {
         .unwrap()
         .is_none());
 }
+
+mod offers;

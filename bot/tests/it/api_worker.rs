@@ -1,5 +1,7 @@
 //! The worker protocol, driven by hand: long-poll claims, targeting, leases, results.
 
+use std::time::Duration;
+
 use openclaw_shared::worker::{ClaimResponse, LeaseState};
 use openclaw_shared::{LeaseId, OutcomeStatus, TaskId, TaskOutcome};
 use reqwest::StatusCode;
@@ -28,6 +30,7 @@ async fn a_waiting_claim_returns_as_soon_as_a_task_is_submitted() {
         assert_eq!(claimed.tasks.len(), 1);
         assert_eq!(claimed.tasks[0].id, id);
         assert_eq!(claimed.tasks[0].lease_ttl_ms, 60_000);
+        assert_eq!(claimed.tasks[0].offer_ttl_ms, 10_000);
     })
     .await
 }
@@ -154,6 +157,8 @@ async fn a_lease_that_runs_out_makes_the_task_lost_and_a_late_result_is_refused(
         let app = TestApp::spawn_with(|c| c.queue.lease_ttl_secs = 1).await;
         let id = app.submit_command("sleep 100").await;
         let claimed = app.claim("mac").await;
+        let accepted = app.heartbeat("mac", &[&claimed[0]]).await;
+        assert_eq!(accepted.leases[0].state, LeaseState::Active);
 
         // Woken by the sweeper's event once the lease runs out (about a second).
         let (_, view) = app.task(id, 50_000).await;
@@ -225,6 +230,77 @@ async fn a_result_with_a_megabyte_each_of_stdout_and_stderr_is_accepted() {
         assert_eq!(status, StatusCode::OK);
         assert_eq!(view["stdout"].as_str().unwrap().len(), 1024 * 1024);
         assert_eq!(view["stderr"].as_str().unwrap().len(), 1024 * 1024);
+    })
+    .await
+}
+
+#[tokio::test]
+async fn a_claim_never_acknowledged_goes_back_to_pending_and_another_worker_gets_it() {
+    within(async {
+        let app = TestApp::spawn_with(|c| c.queue.offer_ttl_secs = 1).await;
+        let id = app.submit_command("uptime").await;
+        // The Mac fell asleep mid-poll: the claim was answered, but nobody heard it.
+        let dead = app.claim("mac").await;
+        assert_eq!(dead[0].offer_ttl_ms, 1_000);
+
+        // The sweeper (every 50 ms) puts it back once the offer runs out (about a second).
+        let view = loop {
+            let (_, view) = app.task(id, 0).await;
+            if view["status"] != "running" {
+                break view;
+            }
+            tokio::time::sleep(Duration::from_millis(50)).await;
+        };
+        let again = app.claim("laptop").await;
+        let stale_beat = app.heartbeat("mac", &[&dead[0]]).await;
+        let stale_result = app.report(&dead[0], "mac", &success("never ran")).await;
+        let fresh_beat = app.heartbeat("laptop", &[&again[0]]).await;
+        let (_, running) = app.task(id, 0).await;
+
+        assert_eq!(view["status"], "pending", "{view}");
+        assert_eq!(again.len(), 1);
+        assert_eq!(again[0].id, id);
+        assert_ne!(again[0].lease, dead[0].lease);
+        assert_eq!(stale_beat.leases[0].state, LeaseState::Gone);
+        assert_eq!(stale_result.0, StatusCode::FORBIDDEN, "{}", stale_result.1);
+        assert_eq!(fresh_beat.leases[0].state, LeaseState::Active);
+        assert_eq!(running["status"], "running");
+        assert_eq!(running["worker"], "laptop");
+    })
+    .await
+}
+
+#[tokio::test]
+async fn a_requeued_task_wakes_a_waiting_claim() {
+    within(async {
+        let app = TestApp::spawn_with(|c| c.queue.offer_ttl_secs = 1).await;
+        let id = app.submit_command("uptime").await;
+        app.claim("mac").await;
+
+        // Nothing else is queued: only the requeue (about a second) ends this wait.
+        let again = app.claim_waiting("laptop", 8_000).await;
+
+        assert_eq!(again.len(), 1);
+        assert_eq!(again[0].id, id);
+    })
+    .await
+}
+
+#[tokio::test]
+async fn a_result_from_the_holder_of_an_unacknowledged_offer_is_accepted() {
+    within(async {
+        let app = TestApp::spawn_with(|c| c.queue.offer_ttl_secs = 1).await;
+        let id = app.submit_command("echo hi").await;
+        let claimed = app.claim("mac").await;
+
+        // No heartbeat first: a result shows the worker ran it, which is acceptance enough.
+        let (status, answer) = app.report(&claimed[0], "mac", &success("hi\n")).await;
+        let (_, view) = app.task(id, 0).await;
+
+        assert_eq!(status, StatusCode::OK, "{answer}");
+        assert_eq!(view["status"], "succeeded");
+        assert_eq!(view["stdout"], "hi\n");
+        assert!(app.claim("laptop").await.is_empty());
     })
     .await
 }

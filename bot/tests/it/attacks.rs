@@ -159,8 +159,11 @@ async fn a_result_with_a_stale_lease_is_refused_and_changes_nothing() {
     within(async {
         let app = TestApp::spawn_with(|config| config.queue.lease_ttl_secs = 1).await;
         let id = app.submit_command("id").await;
-        let lease = app.claim("mac").await[0].lease;
-        // No heartbeat: the lease runs out and the sweeper marks the task lost.
+        let claimed = app.claim("mac").await;
+        let lease = claimed[0].lease;
+        // Accepted, then no more heartbeats: the lease runs out and the sweeper marks the
+        // task lost.
+        app.heartbeat("mac", &[&claimed[0]]).await;
         let (_, lost) = app.task(id, 5_000).await;
         assert_eq!(lost["status"], "lost", "{lost}");
 
