@@ -1,5 +1,6 @@
-//! The worker loop: claim tasks for free slots (long poll), run each through the
-//! [`pipeline`] in its own tokio task, heartbeat held leases (relaying the owner's approval
+//! The worker loop: claim tasks for free slots (long poll), accept them (a claim is only
+//! an offer until a heartbeat accepts it), run each through the [`pipeline`] in its own
+//! tokio task, heartbeat held leases (relaying the owner's approval
 //! answers to the waiting task), and deliver results until the server acknowledges them.
 //! Retries with capped, jittered backoff and never exits on its own; claims nothing while
 //! the canary lock is set; shutdown drains gracefully.
@@ -24,6 +25,7 @@ use crate::client::{error_chain, Backoff, ClientError, FailureKind};
 use crate::config::Config;
 use crate::pipeline::{self, TaskRuntime};
 
+mod accept;
 mod delivery;
 
 use delivery::finish;
@@ -189,7 +191,8 @@ impl Worker {
                 Ok(response) => {
                     backoff.reset();
                     let empty = response.tasks.is_empty();
-                    self.start_tasks(response.tasks, free);
+                    let accepted = self.accept(response.tasks, free, shutdown).await;
+                    self.start_tasks(accepted, free);
                     (empty && asked.elapsed() < MIN_EMPTY_CLAIM).then(|| backoff.next_delay())
                 }
                 Err(err) => Some(self.claim_failed(&err, &mut backoff)),

@@ -269,6 +269,29 @@ async fn worker_survives_a_bot_restart_and_delivers_the_result() {
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_task_handed_to_a_poll_that_died_still_runs_once_its_offer_lapses() {
+    within_limit(async {
+        let dirs = E2eDirs::new();
+        dirs.init_worker(OPEN_POLICY);
+        let bot = TestBot::start_with(&dirs.data, any_port(), |c| c.queue.offer_ttl_secs = 1).await;
+        let id = bot.command("echo woke").await;
+        // The Mac fell asleep mid-poll: the claim was answered but never heard.
+        let unheard = bot.claim_as("asleep").await;
+
+        let mut worker = WorkerProcess::spawn(&bot.url(), &dirs.home, &[]);
+        let view = bot.finished(id).await;
+
+        assert_eq!(unheard, vec![id]);
+        assert_eq!(view.status, "succeeded", "{view:?}");
+        assert_eq!(view.stdout.as_deref(), Some("woke\n"));
+        worker.terminate();
+        assert!(worker.exit_status().await.success());
+        bot.stop().await;
+    })
+    .await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn sigterm_lets_the_running_task_finish_and_report_then_claims_nothing() {
     within_limit(async {
         let dirs = E2eDirs::new();

@@ -7,6 +7,7 @@ use std::path::{Path, PathBuf};
 use std::time::Duration;
 
 use openclaw_shared::client::{TaskCreated, TaskList, TaskView};
+use openclaw_shared::worker::ClaimResponse;
 use openclaw_shared::TaskId;
 use reqwest::StatusCode;
 use secrecy::SecretString;
@@ -34,6 +35,15 @@ pub struct TestBot {
 impl TestBot {
     /// Starts the bot on `bind` (port 0 for a free one) with its data in `data_dir`.
     pub async fn start(data_dir: &Path, bind: SocketAddr) -> Self {
+        Self::start_with(data_dir, bind, |_| {}).await
+    }
+
+    /// [`TestBot::start`], with the configuration changed by `tweak` first.
+    pub async fn start_with(
+        data_dir: &Path,
+        bind: SocketAddr,
+        tweak: impl FnOnce(&mut openclaw_bot::Config),
+    ) -> Self {
         init_logs();
         let mut config = openclaw_bot::Config::default();
         config.http.bind = bind;
@@ -41,6 +51,7 @@ impl TestBot {
         config.auth.client_token = Some(SecretString::from(CLIENT_TOKEN));
         config.auth.worker_token = Some(SecretString::from(WORKER_TOKEN));
         config.auth.admin_token = Some(SecretString::from(ADMIN_TOKEN));
+        tweak(&mut config);
         let db_path = config.storage.database_path();
         let app = openclaw_bot::App::build(config).await.unwrap();
         let addr = app.local_addr();
@@ -84,6 +95,26 @@ impl TestBot {
             response.status()
         );
         response.json::<TaskCreated>().await.unwrap().task_id
+    }
+
+    /// `POST /v1/worker/claim` as `worker`, with the worker token, not waiting: the ids
+    /// handed out. Plays a worker whose poll is answered but which never hears it.
+    pub async fn claim_as(&self, worker: &str) -> Vec<TaskId> {
+        let response = self
+            .http
+            .post(format!("{}/v1/worker/claim", self.url()))
+            .bearer_auth(WORKER_TOKEN)
+            .json(&json!({ "worker": worker, "slots": 8, "wait_ms": 0 }))
+            .send()
+            .await
+            .unwrap();
+        assert!(
+            response.status().is_success(),
+            "claim: {}",
+            response.status()
+        );
+        let claimed: ClaimResponse = response.json().await.unwrap();
+        claimed.tasks.into_iter().map(|task| task.id).collect()
     }
 
     /// `POST /tasks {command}`.

@@ -72,6 +72,7 @@ pub fn claimed(spec: TaskSpec, timeout_ms: u64) -> ClaimedTask {
         spec,
         timeout_ms,
         lease_ttl_ms: 60_000,
+        offer_ttl_ms: 10_000,
         created_at: 0,
     }
 }
