@@ -357,7 +357,14 @@ async fn options_out_of_range_are_explained_and_queue_nothing() {
             Some("⚠️ timeout must be between 1 and 3600 seconds")
         );
         assert!(worker_answer.content().unwrap().contains("worker must be"));
-        assert!(t.app().state.queue().list(None, 10).await.unwrap().is_empty());
+        assert!(t
+            .app()
+            .state
+            .queue()
+            .list(None, 10)
+            .await
+            .unwrap()
+            .is_empty());
     })
     .await;
 }
