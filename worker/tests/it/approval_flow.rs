@@ -11,7 +11,7 @@ use reqwest::StatusCode;
 use serde_json::{json, Value};
 
 use crate::attacks::Lab;
-use crate::helpers::{wait_for, within_limit, write_script, E2eDirs, WorkerProcess};
+use crate::helpers::{screenshot_claude, wait_for, within_limit, E2eDirs, WorkerProcess};
 
 /// A loopback stand-in for a Discord webhook: records every JSON body posted to `/hook`.
 async fn webhook() -> (String, Arc<Mutex<Vec<Value>>>) {
@@ -86,11 +86,7 @@ async fn an_approved_task_runs_exactly_as_the_mac_showed_it_to_the_owner() {
 async fn a_screenshot_named_by_claude_is_uploaded_with_the_result() {
     within_limit(async {
         let probe = tempfile::tempdir().unwrap();
-        let claude = probe.path().join("claude");
-        write_script(
-            &claude,
-            "#!/bin/sh\nfor last; do :; done\necho \"PLEASE_UPLOAD_TO_DISCORD: $last\"\n",
-        );
+        let claude = screenshot_claude(probe.path());
         let lab = Lab::start(
             "",
             &[("OPENCLAW_WORKER_CLAUDE_BIN", claude.to_str().unwrap())],

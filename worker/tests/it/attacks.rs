@@ -17,7 +17,6 @@ mod egress;
 mod paths;
 
 use std::collections::BTreeMap;
-use std::net::SocketAddr;
 use std::os::unix::fs::MetadataExt;
 use std::path::{Path, PathBuf};
 
@@ -25,7 +24,7 @@ use openclaw_shared::client::TaskView;
 use openclaw_shared::TaskId;
 use serde_json::Value;
 
-use crate::helpers::{E2eDirs, TestBot, WorkerProcess};
+use crate::helpers::{start_stack, E2eDirs, TestBot, WorkerProcess};
 
 /// The policy under attack: a few allowed programs (one of them a shell, to show that
 /// allowing it does not let inline code through), one read root, one write root, a
@@ -64,8 +63,7 @@ impl Lab {
     /// A lab under [`POLICY`] plus `extra_policy` (more TOML sections), with `env` added to
     /// the worker's environment.
     pub async fn start(extra_policy: &str, env: &[(&str, &str)]) -> Self {
-        let dirs = E2eDirs::new();
-        dirs.init_worker(&format!("{POLICY}\n{extra_policy}"));
+        let (dirs, bot) = start_stack(&format!("{POLICY}\n{extra_policy}")).await;
         let key = format!(
             "-----BEGIN OPENSSH PRIVATE KEY-----\n{KEY_MATERIAL}\n-----END OPENSSH PRIVATE KEY-----\n"
         );
@@ -75,8 +73,6 @@ impl Lab {
         dirs.file("shared/notes.txt", b"shopping list\n");
         dirs.file("shared/inbox/readme.txt", b"drop files here\n");
         dirs.file("Documents/passwords.txt", b"bait\n");
-        let any: SocketAddr = "127.0.0.1:0".parse().unwrap();
-        let bot = TestBot::start(&dirs.data, any).await;
         let worker = WorkerProcess::spawn(&bot.url(), &dirs.home, env);
         Self { dirs, bot, worker }
     }

@@ -6,7 +6,7 @@ use openclaw_worker::audit::{line_hash, Head};
 use serde_json::json;
 
 use super::{Lab, KEY_MATERIAL};
-use crate::helpers::{within_limit, write_script, WORKER_TOKEN};
+use crate::helpers::{screenshot_claude, within_limit, write_script, WORKER_TOKEN};
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn planted_secrets_in_output_are_redacted() {
@@ -102,12 +102,8 @@ async fn the_worker_token_never_reaches_a_child() {
 async fn a_prompt_injected_screenshot_path_uploads_nothing() {
     within_limit(async {
         let probe = tempfile::tempdir().unwrap();
-        let claude = probe.path().join("claude");
         // Prints the marker with whatever path the (injected) prompt names.
-        write_script(
-            &claude,
-            "#!/bin/sh\nfor last; do :; done\necho \"PLEASE_UPLOAD_TO_DISCORD: $last\"\n",
-        );
+        let claude = screenshot_claude(probe.path());
         let lab = Lab::start(
             "",
             &[("OPENCLAW_WORKER_CLAUDE_BIN", claude.to_str().unwrap())],

@@ -129,6 +129,28 @@ pub fn write_script(path: &Path, body: &str) {
     assert!(status.success());
 }
 
+/// A fresh home initialised by the real `openclaw-worker init` with `policy`, and the real
+/// bot on a free loopback port: the stack every end-to-end test starts from (the worker is
+/// spawned by the test, which chooses when and with what environment).
+pub async fn start_stack(policy: &str) -> (E2eDirs, TestBot) {
+    let dirs = E2eDirs::new();
+    dirs.init_worker(policy);
+    let any: std::net::SocketAddr = "127.0.0.1:0".parse().unwrap();
+    let bot = TestBot::start(&dirs.data, any).await;
+    (dirs, bot)
+}
+
+/// A fake `claude` in `dir` that prints the screenshot marker with its last argument (the
+/// prompt) as the path, as a prompt-injected Claude would. Returns its path.
+pub fn screenshot_claude(dir: &Path) -> std::path::PathBuf {
+    let claude = dir.join("claude");
+    write_script(
+        &claude,
+        "#!/bin/sh\nfor last; do :; done\necho \"PLEASE_UPLOAD_TO_DISCORD: $last\"\n",
+    );
+    claude
+}
+
 /// Polls `cond` until it holds (within the test limit). For conditions with no event to
 /// wait on, such as a file a child process creates.
 pub async fn wait_for(what: &str, cond: impl Fn() -> bool) {
