@@ -265,6 +265,7 @@ fn locked_decision(why: &str) -> Decision {
             "the worker is locked ({why}); run `openclaw-worker unlock` on the Mac to resume"
         ),
         canary: None,
+        allow_rule: None,
         plan: Plan::default(),
     }
 }

@@ -13,6 +13,7 @@
 //! - [`telemetry`]: logging setup.
 //! - [`policy`]: the local policy: verdicts, path resolution, child environment, canary lock.
 //! - [`redact`]: secrets replaced by `[REDACTED:<kind>]` before output leaves the Mac.
+//! - [`sandbox`]: the kernel sandbox every command and Claude run is confined to.
 //! - [`approval`]: fingerprints, TOTP verification and the replay guard.
 //! - [`audit`]: the hash-chained audit log, its head file and verification.
 //! - [`init`]: `openclaw-worker init`: starter config and policy, TOTP secret, QR code.
@@ -30,6 +31,7 @@ pub mod pipeline;
 pub mod policy;
 pub mod poll;
 pub mod redact;
+pub mod sandbox;
 pub mod telemetry;
 
 pub use config::Config;

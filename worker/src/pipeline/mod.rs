@@ -104,6 +104,7 @@ pub async fn refuse(rt: &Arc<TaskRuntime>, task: &ClaimedTask, reason: &str) -> 
         rule: "worker.slots".to_owned(),
         reason: reason.to_owned(),
         canary: None,
+        allow_rule: None,
         plan: Plan::default(),
     };
     finalize(rt, task, &decision, None, TaskOutcome::failure(reason)).await

@@ -39,6 +39,7 @@ struct Ruling {
     rule: String,
     reason: String,
     canary: Option<PathBuf>,
+    allow_rule: Option<usize>,
 }
 
 fn ruling(verdict: Verdict, rule: impl Into<String>, reason: impl Into<String>) -> Ruling {
@@ -47,6 +48,7 @@ fn ruling(verdict: Verdict, rule: impl Into<String>, reason: impl Into<String>) 
         rule: rule.into(),
         reason: reason.into(),
         canary: None,
+        allow_rule: None,
     }
 }
 
@@ -61,6 +63,7 @@ impl Ruling {
             rule: self.rule,
             reason: self.reason,
             canary: self.canary,
+            allow_rule: self.allow_rule,
             plan,
         }
     }
@@ -177,7 +180,11 @@ impl<'a> Checker<'a> {
                 "default",
                 format!("{reason}; the default denies"),
             ),
-            _ => ruling(Verdict::Approve, rule, reason),
+            matched => {
+                let mut floored = ruling(Verdict::Approve, rule, reason);
+                floored.allow_rule = matched.and_then(|m| m.allow_rule);
+                floored
+            }
         }
     }
 
@@ -248,11 +255,27 @@ impl<'a> Checker<'a> {
             .iter()
             .position(|rule| rules::allow_matches(rule, &program, args, &self.search, &cwd));
         let allowed = allowed.map(|i| {
-            ruling(
-                Verdict::Allow,
-                format!("commands.allow[{i}]"),
-                format!("`{}` with these arguments is allowed", program.name()),
-            )
+            let unsandboxed = self
+                .policy
+                .commands
+                .allow
+                .get(i)
+                .is_some_and(|r| !r.sandbox);
+            let mut matched = if unsandboxed {
+                ruling(
+                    Verdict::Approve,
+                    format!("commands.allow[{i}].sandbox"),
+                    format!("`{}` runs outside the kernel sandbox", program.name()),
+                )
+            } else {
+                ruling(
+                    Verdict::Allow,
+                    format!("commands.allow[{i}]"),
+                    format!("`{}` with these arguments is allowed", program.name()),
+                )
+            };
+            matched.allow_rule = Some(i);
+            matched
         });
         let names = [
             rules::file_name(Path::new(word)),
@@ -304,11 +327,7 @@ impl<'a> Checker<'a> {
     fn check_programs(&self, programs: &[(String, Vec<String>)], cwd: &Path) -> Result<(), Ruling> {
         let builtin: Vec<CommandRule> = defaults::DENY_COMMANDS
             .iter()
-            .map(|name| CommandRule {
-                program: (*name).to_owned(),
-                args: Vec::new(),
-                options: Vec::new(),
-            })
+            .map(|name| CommandRule::new(name, &[], &[]))
             .collect();
         let rule_sets = [
             ("builtin.deny_commands", builtin.as_slice()),

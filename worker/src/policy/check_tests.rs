@@ -175,11 +175,10 @@ fn shell_syntax_smuggled_into_an_allowlisted_command_needs_approval() {
 fn inline_evaluation_needs_approval_even_when_allowlisted() {
     let mut f = Fixture::new();
     for program in ["sh", "python3", "node", "osascript", "env", "find"] {
-        f.policy.commands.allow.push(CommandRule {
-            program: program.into(),
-            args: Vec::new(),
-            options: vec!["*".into()],
-        });
+        f.policy
+            .commands
+            .allow
+            .push(CommandRule::new(program, &[], &["*"]));
     }
 
     for command in [
@@ -255,11 +254,10 @@ fn denied_programs_are_denied_directly_behind_runners_and_in_pipelines() {
 #[test]
 fn file_deny_rule_matches_its_argument_prefix() {
     let mut f = Fixture::new();
-    f.policy.commands.deny.push(CommandRule {
-        program: "git".into(),
-        args: vec!["push".into()],
-        options: Vec::new(),
-    });
+    f.policy
+        .commands
+        .deny
+        .push(CommandRule::new("git", &["push"], &[]));
 
     assert_verdict(
         &f.run("git push --force"),

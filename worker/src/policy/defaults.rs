@@ -204,12 +204,8 @@ const GIT_BRANCH: &[&str] = &[
 ];
 
 fn rule(program: &str, args: &[&str], options: &[&[&str]]) -> CommandRule {
-    let owned = |list: &[&str]| list.iter().map(|s| (*s).to_owned()).collect::<Vec<_>>();
-    CommandRule {
-        program: program.to_owned(),
-        args: owned(args),
-        options: options.iter().flat_map(|list| owned(list)).collect(),
-    }
+    let options: Vec<&str> = options.concat();
+    CommandRule::new(program, args, &options)
 }
 
 /// The built-in allow set (the `commands.allow` default).

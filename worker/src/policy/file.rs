@@ -38,6 +38,8 @@ pub struct Policy {
     pub env: EnvPolicy,
     /// How approvals behave.
     pub approvals: ApprovalSettings,
+    /// The kernel sandbox every command and Claude run is confined to.
+    pub sandbox: SandboxPolicy,
     /// The worker's own files (config, policy, secrets, audit log, state): always denied.
     /// Set by the worker at start, never read from the file.
     #[serde(skip)]
@@ -54,6 +56,7 @@ impl Default for Policy {
             claude: ClaudePolicy::default(),
             env: EnvPolicy::default(),
             approvals: ApprovalSettings::default(),
+            sandbox: SandboxPolicy::default(),
             protected: Vec::new(),
         }
     }
@@ -76,6 +79,48 @@ pub struct CommandRule {
     /// Patterns any further argument must match.
     #[serde(default)]
     pub options: Vec<String>,
+    /// Whether the program may use the network (TCP, UDP, any socket) when it runs
+    /// without approval. Off by default: an auto-allowed task has no network.
+    #[serde(default, skip_serializing_if = "is_false")]
+    pub network: bool,
+    /// `false` runs the program outside the kernel sandbox. The escape hatch for a program
+    /// the sandbox breaks: such a rule never allows, it only ever asks for approval.
+    #[serde(default = "yes", skip_serializing_if = "is_true")]
+    pub sandbox: bool,
+}
+
+impl CommandRule {
+    /// A rule for `program` with these argument patterns, sandboxed and without network.
+    pub fn new(program: &str, args: &[&str], options: &[&str]) -> Self {
+        let owned = |list: &[&str]| list.iter().map(|s| (*s).to_owned()).collect();
+        Self {
+            program: program.to_owned(),
+            args: owned(args),
+            options: owned(options),
+            network: false,
+            sandbox: true,
+        }
+    }
+}
+
+fn yes() -> bool {
+    true
+}
+
+#[allow(
+    clippy::trivially_copy_pass_by_ref,
+    reason = "serde's skip_serializing_if signature"
+)]
+fn is_true(value: &bool) -> bool {
+    *value
+}
+
+#[allow(
+    clippy::trivially_copy_pass_by_ref,
+    reason = "serde's skip_serializing_if signature"
+)]
+fn is_false(value: &bool) -> bool {
+    !*value
 }
 
 /// The `[commands]` section.
@@ -170,6 +215,11 @@ pub struct ClaudePolicy {
     pub allowed_tools: Vec<String>,
     /// Whether `--dangerously-skip-permissions` is passed. Off unless you mean it.
     pub dangerously_skip_permissions: bool,
+    /// Whether Claude's sandbox has the network. On: the CLI talks to Anthropic's API.
+    pub network: bool,
+    /// Claude's own files, readable and writable inside its sandbox (its settings,
+    /// sessions and login), whatever the deny lists say about them for other tasks.
+    pub state: Vec<String>,
 }
 
 impl Default for ClaudePolicy {
@@ -179,6 +229,8 @@ impl Default for ClaudePolicy {
             cwd: None,
             allowed_tools: Vec::new(),
             dangerously_skip_permissions: false,
+            network: true,
+            state: vec!["~/.claude".to_owned(), "~/.claude.json".to_owned()],
         }
     }
 }
@@ -205,6 +257,65 @@ impl Default for ApprovalSettings {
     fn default() -> Self {
         Self {
             ttl_secs: DEFAULT_APPROVAL_TTL_SECS,
+        }
+    }
+}
+
+/// The `[sandbox]` section.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct SandboxPolicy {
+    /// `enforce` (the default) or `off`. Off, or where the kernel offers no sandbox,
+    /// nothing runs without approval: every `allow` becomes `approve`.
+    pub mode: SandboxMode,
+    /// Trees every sandboxed task may read and run programs from, besides the system
+    /// directories and `commands.path` (e.g. a toolchain: `~/.cargo`, `~/.rustup`).
+    pub read: Vec<String>,
+    /// The wider profile approved tasks run in.
+    pub approved: ApprovedProfile,
+}
+
+impl Default for SandboxPolicy {
+    fn default() -> Self {
+        Self {
+            mode: SandboxMode::Enforce,
+            read: Vec::new(),
+            approved: ApprovedProfile::default(),
+        }
+    }
+}
+
+/// Whether tasks run in the kernel sandbox.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum SandboxMode {
+    /// Every command and Claude run is confined (the default).
+    #[default]
+    Enforce,
+    /// No sandbox: every task needs approval (what also happens where the kernel offers
+    /// none). For a program the sandbox breaks, prefer a rule with `sandbox = false`.
+    Off,
+}
+
+/// `[sandbox.approved]`: what a task the owner approved may touch. The built-in deny
+/// lists, `paths.deny`, canaries and the worker's own files stay hidden in it.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct ApprovedProfile {
+    /// Trees readable (and runnable). Default: the home directory.
+    pub read: Vec<String>,
+    /// Trees writable. Default: the home directory.
+    pub write: Vec<String>,
+    /// Whether approved tasks have the network. Default: yes.
+    pub network: bool,
+}
+
+impl Default for ApprovedProfile {
+    fn default() -> Self {
+        Self {
+            read: vec!["~".to_owned()],
+            write: vec!["~".to_owned()],
+            network: true,
         }
     }
 }

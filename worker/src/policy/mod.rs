@@ -69,6 +69,9 @@ pub struct Decision {
     /// Set when the task touched a canary path: the caller must lock the worker
     /// ([`lock::WorkerLock::lock`]) before answering anything else.
     pub canary: Option<PathBuf>,
+    /// The `commands.allow` rule that matched the program, if one did (even when a floor
+    /// raised the verdict): its `network` and `sandbox` settings shape the sandbox.
+    pub allow_rule: Option<usize>,
     /// What was checked, resolved. The executor runs exactly this, and the approval
     /// fingerprint covers it.
     pub plan: Plan,

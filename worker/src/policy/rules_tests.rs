@@ -35,11 +35,7 @@ fn bins() -> Bins {
 }
 
 fn rule(program: &str, args: &[&str], options: &[&str]) -> CommandRule {
-    CommandRule {
-        program: program.into(),
-        args: args.iter().map(|s| (*s).to_owned()).collect(),
-        options: options.iter().map(|s| (*s).to_owned()).collect(),
-    }
+    CommandRule::new(program, args, options)
 }
 
 fn strings(list: &[&str]) -> Vec<String> {

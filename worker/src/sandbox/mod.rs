@@ -1,0 +1,259 @@
+//! The kernel sandbox: every command and Claude run is confined to what the policy lets it
+//! touch, by the kernel, where the program cannot argue with it. Parsing a request decides
+//! *whether* a task runs; the sandbox decides what the running program can reach — its own
+//! config files, its arguments and the file system notwithstanding.
+//!
+//! Decide in pure code, enforce in the OS: [`spec::derive`] turns (policy, task, verdict)
+//! into a [`SandboxSpec`] — trees readable, writable, runnable, paths hidden, network yes
+//! or no — and a small applier per platform makes it real: Landlock and seccomp on Linux
+//! ([`linux`]), a Seatbelt profile run through `sandbox-exec` on macOS ([`seatbelt`]).
+//!
+//! # Layout
+//! - [`spec`]: the pure derivation, and the system trees a program needs to run.
+//! - [`status`]: what this machine offers, probed once at start (fail closed without it).
+//! - [`linux`]: Landlock + seccomp, applied on a fresh thread the child inherits them from.
+//! - [`seatbelt`]: the macOS profile, rendered on every platform (golden tests).
+
+pub mod seatbelt;
+pub mod spec;
+pub mod status;
+
+#[cfg(target_os = "linux")]
+pub mod linux;
+
+use std::ffi::OsStr;
+use std::path::{Path, PathBuf};
+
+pub use spec::{derive, SandboxEnv};
+pub use status::SandboxStatus;
+
+/// What a confined task's processes may do. Paths are absolute with `~` expanded but not
+/// resolved: the applier resolves them (symlinks, `/tmp` → `/private/tmp`) when it builds
+/// the kernel's rules, so the rules name what is on disk at that moment.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct SandboxSpec {
+    /// Which profile this is (shown to the owner, recorded in the result).
+    pub profile: Profile,
+    /// Everything the processes may touch at all, each with what they may do there. A
+    /// path not below one of these does not exist as far as the task can tell.
+    pub trees: Vec<Tree>,
+    /// Never read, written or run, even below a tree: the worker's own files, the deny
+    /// lists, canaries.
+    pub hidden: Vec<PathBuf>,
+    /// Glob patterns (absolute, `~` expanded) hidden as well. Seatbelt matches them;
+    /// Landlock cannot express a pattern, so on Linux only the policy's parse layer
+    /// enforces these (the README says so).
+    pub hidden_patterns: Vec<String>,
+    /// Never written, even below a writable tree: shell startup files, launch agents, git
+    /// config and hooks.
+    pub read_only: Vec<PathBuf>,
+    /// Glob patterns never written (Seatbelt only, as [`SandboxSpec::hidden_patterns`]).
+    pub read_only_patterns: Vec<String>,
+    /// Whether the processes may use the network (any socket but a socketpair).
+    pub network: bool,
+    /// The task's own temporary directory (its `TMPDIR`), created empty before the task
+    /// and removed after it; also a writable tree.
+    pub tmpdir: PathBuf,
+}
+
+/// The profiles a task can run in.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum Profile {
+    /// A task the policy allowed without asking: read roots, write roots, system files.
+    Allowed,
+    /// A task the owner approved: `[sandbox.approved]` (by default the home directory).
+    Approved,
+}
+
+impl Profile {
+    /// The name shown to the owner and in results.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Profile::Allowed => "allowed",
+            Profile::Approved => "approved",
+        }
+    }
+}
+
+/// One tree (or single file) and what the task may do below it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Tree {
+    /// A directory (everything below it) or a file.
+    pub path: PathBuf,
+    /// What the task may do there.
+    pub access: Access,
+}
+
+/// What a task may do below a tree. Reading includes listing directories.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
+pub enum Access {
+    /// Read files, list directories.
+    Read,
+    /// Read, and run programs from it.
+    ReadExec,
+    /// Read, create, change and remove files and directories; run nothing from it.
+    ReadWrite,
+    /// Read, write and run programs.
+    Full,
+}
+
+impl Access {
+    /// Whether this access lets the task write.
+    pub fn writes(self) -> bool {
+        matches!(self, Access::ReadWrite | Access::Full)
+    }
+
+    /// Whether this access lets the task run programs.
+    pub fn runs(self) -> bool {
+        matches!(self, Access::ReadExec | Access::Full)
+    }
+}
+
+impl SandboxSpec {
+    /// One line for the owner: profile, what is writable, network.
+    pub fn summary(&self) -> String {
+        let writable: Vec<String> = self
+            .trees
+            .iter()
+            .filter(|t| t.access.writes() && t.path != self.tmpdir && !is_device(&t.path))
+            .map(|t| t.path.display().to_string())
+            .collect();
+        let writes = if writable.is_empty() {
+            "writes nothing outside its temp dir".to_owned()
+        } else {
+            format!("writes only {}", writable.join(", "))
+        };
+        let network = if self.network {
+            "network on"
+        } else {
+            "no network"
+        };
+        format!("sandbox `{}`: {writes}; {network}", self.profile.as_str())
+    }
+}
+
+/// Whether `path` is one of the device files every sandbox grants.
+fn is_device(path: &Path) -> bool {
+    path.starts_with("/dev")
+}
+
+/// Why a confined process could not be started. The task fails; nothing ran.
+#[derive(Debug, thiserror::Error)]
+pub enum SandboxError {
+    /// The sandbox is required but this platform or kernel cannot apply it.
+    #[error("the kernel sandbox is not available here: {0}")]
+    Unavailable(String),
+    /// The kernel refused the rules (or a tree could not be opened).
+    #[error("cannot apply the sandbox: {0}")]
+    Apply(String),
+    /// The task's temporary directory could not be created.
+    #[error("cannot create the task's temp dir {path}: {source}")]
+    TempDir {
+        /// The directory.
+        path: PathBuf,
+        /// The underlying error.
+        #[source]
+        source: std::io::Error,
+    },
+}
+
+/// The command that runs `program` (seen as `arg0`) with `args`, confined by `spec`. On
+/// macOS that is `sandbox-exec -p <profile> -- program args…` (so `argv[0]` becomes the
+/// program's path); on Linux it is the plain command, confined at [`spawn`].
+pub fn command(
+    spec: Option<&SandboxSpec>,
+    program: &Path,
+    arg0: Option<&str>,
+    args: &[impl AsRef<OsStr>],
+) -> Result<tokio::process::Command, SandboxError> {
+    #[cfg(target_os = "macos")]
+    if let Some(spec) = spec {
+        return seatbelt::command(spec, program, args);
+    }
+    let _ = spec;
+    let mut cmd = tokio::process::Command::new(program);
+    if let Some(arg0) = arg0 {
+        cmd.arg0(arg0);
+    }
+    cmd.args(args);
+    Ok(cmd)
+}
+
+/// Spawns `cmd`, confined by `spec`. On Linux the Landlock and seccomp rules are applied
+/// to a fresh thread that spawns the child, which inherits them before its first
+/// instruction (see [`linux`]). On macOS [`command`] already wrapped it in `sandbox-exec`.
+/// A spec this platform cannot apply is an error: nothing runs unconfined by accident.
+pub fn spawn(
+    cmd: &mut tokio::process::Command,
+    spec: Option<&SandboxSpec>,
+) -> Result<tokio::process::Child, SpawnError> {
+    let Some(spec) = spec else {
+        return cmd.spawn().map_err(SpawnError::Spawn);
+    };
+    #[cfg(target_os = "linux")]
+    {
+        linux::spawn(cmd, spec)
+    }
+    #[cfg(target_os = "macos")]
+    {
+        let _ = spec;
+        cmd.spawn().map_err(SpawnError::Spawn)
+    }
+    #[cfg(not(any(target_os = "linux", target_os = "macos")))]
+    {
+        let _ = spec;
+        Err(SpawnError::Sandbox(SandboxError::Unavailable(
+            "no sandbox for this operating system".to_owned(),
+        )))
+    }
+}
+
+/// Why [`spawn`] failed.
+#[derive(Debug, thiserror::Error)]
+pub enum SpawnError {
+    /// The sandbox could not be set up: nothing was started.
+    #[error(transparent)]
+    Sandbox(#[from] SandboxError),
+    /// The program could not be started.
+    #[error(transparent)]
+    Spawn(std::io::Error),
+}
+
+/// The task's temp dir, created empty (0700) and removed with everything in it on drop.
+#[derive(Debug)]
+pub struct TaskTempDir {
+    path: PathBuf,
+}
+
+impl TaskTempDir {
+    /// Creates `spec.tmpdir`. It must not exist yet: a directory (or link) planted there
+    /// beforehand is refused, never reused.
+    pub fn create(spec: &SandboxSpec) -> Result<Self, SandboxError> {
+        use std::os::unix::fs::DirBuilderExt as _;
+        let path = spec.tmpdir.clone();
+        std::fs::DirBuilder::new()
+            .mode(0o700)
+            .create(&path)
+            .map_err(|source| SandboxError::TempDir {
+                path: path.clone(),
+                source,
+            })?;
+        Ok(Self { path })
+    }
+
+    /// The directory.
+    pub fn path(&self) -> &Path {
+        &self.path
+    }
+}
+
+impl Drop for TaskTempDir {
+    fn drop(&mut self) {
+        // remove_dir_all never follows a symlink the task left inside.
+        if let Err(err) = std::fs::remove_dir_all(&self.path) {
+            if err.kind() != std::io::ErrorKind::NotFound {
+                tracing::warn!(dir = %self.path.display(), error = %err, "cannot remove a task's temp dir");
+            }
+        }
+    }
+}

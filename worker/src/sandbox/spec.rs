@@ -1,0 +1,294 @@
+//! The pure derivation: (policy, task, verdict) → [`SandboxSpec`]. No file system access:
+//! `~` is expanded, nothing is resolved (the applier does that when it builds the rules).
+//!
+//! - An `allow`ed command sees the system trees, `commands.path`, `sandbox.read`, the read
+//!   roots (read) and the write roots (read + write); the network only if its allow rule
+//!   says `network = true`.
+//! - An approved command gets `[sandbox.approved]` on top (by default the home directory,
+//!   read + write, and the network).
+//! - Claude gets its profile by its verdict, plus its own state (`claude.state`) and the
+//!   network (`claude.network`).
+//! - Every profile hides the worker's own files, the deny lists and the canaries, and never
+//!   lets the deny-write lists be written. Denied tasks and file tasks get no spec: nothing
+//!   runs for them, or the worker does the I/O itself at the checked path.
+
+use std::path::{Path, PathBuf};
+
+use openclaw_shared::{TaskId, TaskSpec};
+
+use super::{Access, Profile, SandboxSpec, Tree};
+use crate::policy::defaults;
+use crate::policy::file::SandboxMode;
+use crate::policy::{paths, Decision, Policy, Verdict};
+
+/// The worker-side facts a derivation needs besides the policy.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct SandboxEnv {
+    /// The worker user's home (`~`).
+    pub home: PathBuf,
+    /// The program search path (`Policy::search_path`): runnable in every profile.
+    pub search: Vec<PathBuf>,
+    /// Where per-task temp dirs are made (the worker's own temp dir).
+    pub tmp_base: PathBuf,
+    /// The directory the Claude CLI is installed in, resolved at start (runnable for
+    /// Claude tasks).
+    pub claude_dir: Option<PathBuf>,
+    /// Which system trees a program needs.
+    pub platform: Platform,
+}
+
+/// The operating systems whose system trees differ.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Platform {
+    /// Linux (glibc or musl layouts).
+    Linux,
+    /// macOS.
+    MacOs,
+}
+
+impl Platform {
+    /// The platform this worker was built for.
+    pub const CURRENT: Platform = if cfg!(target_os = "macos") {
+        Platform::MacOs
+    } else {
+        Platform::Linux
+    };
+}
+
+/// Linux: programs, libraries and the loader (run), configuration and kernel views (read).
+const LINUX_RUN: &[&str] = &[
+    "/usr", "/bin", "/sbin", "/lib", "/lib32", "/lib64", "/libx32",
+];
+const LINUX_READ: &[&str] = &["/etc", "/proc", "/sys"];
+/// Linux: what name resolution reads when the network is on (`/etc/resolv.conf` is often a
+/// link into it).
+const LINUX_NETWORK_READ: &[&str] = &["/run/systemd/resolve"];
+
+/// macOS: the system volume, frameworks and the dyld cache (run); configuration, time
+/// zones and system preferences (read).
+const MACOS_RUN: &[&str] = &["/usr", "/bin", "/sbin", "/System", "/Library/Apple"];
+const MACOS_READ: &[&str] = &[
+    "/private/etc",
+    "/private/var/db/timezone",
+    "/Library/Preferences",
+];
+const MACOS_NETWORK_READ: &[&str] = &["/private/var/run/resolv.conf"];
+
+/// Devices every program may use: the bit bucket and randomness (never a terminal).
+const DEVICES_READ_WRITE: &[&str] = &["/dev/null", "/dev/full"];
+const DEVICES_READ: &[&str] = &["/dev/zero", "/dev/random", "/dev/urandom"];
+
+/// The system trees for `platform`, plus name resolution when `network` is on.
+pub fn system_trees(platform: Platform, network: bool) -> Vec<Tree> {
+    let (run, read, network_read) = match platform {
+        Platform::Linux => (LINUX_RUN, LINUX_READ, LINUX_NETWORK_READ),
+        Platform::MacOs => (MACOS_RUN, MACOS_READ, MACOS_NETWORK_READ),
+    };
+    let tree = |access: Access| {
+        move |path: &&str| Tree {
+            path: PathBuf::from(path),
+            access,
+        }
+    };
+    let mut trees: Vec<Tree> = run.iter().map(tree(Access::ReadExec)).collect();
+    trees.extend(read.iter().map(tree(Access::Read)));
+    if network {
+        trees.extend(network_read.iter().map(tree(Access::Read)));
+    }
+    trees.extend(DEVICES_READ_WRITE.iter().map(tree(Access::ReadWrite)));
+    trees.extend(DEVICES_READ.iter().map(tree(Access::Read)));
+    trees
+}
+
+/// The per-task temp dir under `base`.
+pub fn task_tmpdir(base: &Path, task_id: TaskId) -> PathBuf {
+    base.join(format!("openclaw-task-{task_id}"))
+}
+
+/// The sandbox `task` runs in, or `None` when it runs no process (file tasks, denied
+/// tasks), when the sandbox is off, or when its allow rule says `sandbox = false` (such a
+/// task only ever runs after approval).
+pub fn derive(
+    policy: &Policy,
+    task: &TaskSpec,
+    decision: &Decision,
+    task_id: TaskId,
+    env: &SandboxEnv,
+) -> Option<SandboxSpec> {
+    let claude = match task {
+        TaskSpec::Command { .. } => false,
+        TaskSpec::Claude { .. } => true,
+        TaskSpec::FileRead { .. } | TaskSpec::FileWrite { .. } | TaskSpec::FileEdit { .. } => {
+            return None
+        }
+    };
+    if policy.sandbox.mode == SandboxMode::Off || decision.verdict == Verdict::Deny {
+        return None;
+    }
+    let rule = decision
+        .allow_rule
+        .and_then(|i| policy.commands.allow.get(i));
+    if !claude && rule.is_some_and(|r| !r.sandbox) {
+        return None;
+    }
+    let profile = if decision.verdict == Verdict::Allow {
+        Profile::Allowed
+    } else {
+        Profile::Approved
+    };
+    let network = if claude {
+        policy.claude.network
+    } else {
+        match profile {
+            Profile::Allowed => rule.is_some_and(|r| r.network),
+            Profile::Approved => policy.sandbox.approved.network,
+        }
+    };
+    let home = env.home.as_path();
+    let expand = |raw: &String| paths::absolute(raw, home, home).ok();
+    let tree = |access: Access| move |path: PathBuf| Tree { path, access };
+
+    let mut trees = system_trees(env.platform, network);
+    trees.extend(env.search.iter().cloned().map(tree(Access::ReadExec)));
+    trees.extend(
+        policy
+            .sandbox
+            .read
+            .iter()
+            .filter_map(expand)
+            .map(tree(Access::ReadExec)),
+    );
+    let roots = &policy.paths;
+    trees.extend(
+        roots
+            .read_roots
+            .iter()
+            .filter_map(expand)
+            .map(tree(Access::Read)),
+    );
+    trees.extend(
+        roots
+            .write_roots
+            .iter()
+            .filter_map(expand)
+            .map(tree(Access::ReadWrite)),
+    );
+    if profile == Profile::Approved {
+        let approved = &policy.sandbox.approved;
+        trees.extend(
+            approved
+                .read
+                .iter()
+                .filter_map(expand)
+                .map(tree(Access::ReadExec)),
+        );
+        trees.extend(
+            approved
+                .write
+                .iter()
+                .filter_map(expand)
+                .map(tree(Access::Full)),
+        );
+    }
+    let claude_state: Vec<PathBuf> = if claude {
+        policy.claude.state.iter().filter_map(expand).collect()
+    } else {
+        Vec::new()
+    };
+    trees.extend(claude_state.iter().cloned().map(tree(Access::ReadWrite)));
+    if claude {
+        trees.extend(env.claude_dir.iter().cloned().map(tree(Access::ReadExec)));
+    }
+    let tmpdir = task_tmpdir(&env.tmp_base, task_id);
+    trees.push(Tree {
+        path: tmpdir.clone(),
+        access: Access::ReadWrite,
+    });
+    dedup(&mut trees);
+
+    let hidden_sources = defaults::DENY_PATHS
+        .iter()
+        .map(|s| (*s).to_owned())
+        .chain(roots.deny.iter().cloned())
+        .chain(roots.canary.iter().cloned());
+    let (mut hidden, hidden_patterns) = split_patterns(hidden_sources, home);
+    // Claude's own login and settings are its to read, whatever the lists say of them for
+    // other tasks.
+    hidden.retain(|path| !claude_state.iter().any(|state| path.starts_with(state)));
+    hidden.extend(policy.protected.iter().map(|p| paths::fold(p)));
+    let read_only_sources = defaults::DENY_WRITE_PATHS
+        .iter()
+        .map(|s| (*s).to_owned())
+        .chain(roots.deny_write.iter().cloned());
+    let (read_only, read_only_patterns) = split_patterns(read_only_sources, home);
+
+    Some(SandboxSpec {
+        profile,
+        trees,
+        hidden,
+        hidden_patterns,
+        read_only,
+        read_only_patterns,
+        network,
+        tmpdir,
+    })
+}
+
+/// Keeps the first occurrence of each (path, access) pair, in order.
+fn dedup(trees: &mut Vec<Tree>) {
+    let mut seen = Vec::new();
+    trees.retain(|t| {
+        let key = (t.path.clone(), t.access);
+        let fresh = !seen.contains(&key);
+        if fresh {
+            seen.push(key);
+        }
+        fresh
+    });
+}
+
+/// Splits policy path sources into literal paths (`~` expanded, folded) and glob patterns
+/// (`~` expanded; a relative pattern such as `**/.env` matches at any depth).
+fn split_patterns(
+    sources: impl Iterator<Item = String>,
+    home: &Path,
+) -> (Vec<PathBuf>, Vec<String>) {
+    let mut literal = Vec::new();
+    let mut patterns = Vec::new();
+    for source in sources {
+        let is_glob = source.contains(['*', '?', '[', ']']);
+        let expanded = if source == "~" || source.starts_with("~/") || source.starts_with('/') {
+            paths::absolute(&source, home, home)
+                .map(|p| p.to_string_lossy().into_owned())
+                .unwrap_or(source)
+        } else if source.starts_with("**/") {
+            format!("/{source}")
+        } else {
+            format!("/**/{source}")
+        };
+        if is_glob {
+            patterns.push(expanded);
+        } else {
+            literal.push(paths::fold(Path::new(&expanded)));
+        }
+    }
+    (literal, patterns)
+}
+
+/// Raises `allow` to `approve` for a task that would run a process where it cannot be
+/// confined (the sandbox is off, or this kernel offers none): without the kernel, nothing
+/// runs on the policy's word alone. `why` says what is missing.
+pub fn fail_closed(decision: &mut Decision, task: &TaskSpec, why: &str) {
+    let runs_a_process = matches!(task, TaskSpec::Command { .. } | TaskSpec::Claude { .. });
+    if runs_a_process && decision.verdict == Verdict::Allow {
+        decision.verdict = Verdict::Approve;
+        decision.rule = "sandbox.unavailable".to_owned();
+        decision.reason = format!(
+            "{}, but no kernel sandbox can confine it ({why}): it needs approval",
+            decision.reason
+        );
+    }
+}
+
+#[cfg(test)]
+mod tests;
