@@ -88,6 +88,12 @@ pub struct Plan {
     pub paths: Vec<PathBuf>,
     /// SHA-256 of the bytes a write stores (after base64 decoding).
     pub content_sha256: Option<[u8; 32]>,
+    /// Variables set in the child's environment on top of the allowlisted ones (e.g. the
+    /// settings that harden an allowed `git`).
+    pub env: Vec<(String, String)>,
+    /// The kernel sandbox the process runs in; `None` only for a task that runs no
+    /// process, or one approved to run unconfined.
+    pub sandbox: Option<crate::sandbox::SandboxSpec>,
 }
 
 /// How a command runs.
