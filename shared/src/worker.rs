@@ -61,6 +61,30 @@ pub fn is_valid_worker_name(name: &str) -> bool {
             .all(|b| b.is_ascii_alphanumeric() || matches!(b, b'.' | b'_' | b'-'))
 }
 
+/// Longest [`SandboxReport::detail`] a server accepts.
+pub const MAX_SANDBOX_DETAIL_LEN: usize = 200;
+
+/// What a worker says about the kernel sandbox its tasks run in, with every claim and
+/// heartbeat, for the operator (`/admin/health`, Discord's `/status`). Informational: the
+/// worker enforces its sandbox whatever the server does with this.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct SandboxReport {
+    /// Whether tasks are confined by the kernel. When not, the worker runs nothing that
+    /// starts a process without the owner's approval.
+    pub enforced: bool,
+    /// E.g. `landlock (ABI 7) + seccomp`, `seatbelt (sandbox-exec)`,
+    /// `unavailable: Landlock is not enabled in this kernel`.
+    pub detail: String,
+}
+
+impl SandboxReport {
+    /// Whether the report is fit to store and show: a detail of at most
+    /// [`MAX_SANDBOX_DETAIL_LEN`] bytes without control characters.
+    pub fn is_valid(&self) -> bool {
+        self.detail.len() <= MAX_SANDBOX_DETAIL_LEN && !self.detail.chars().any(char::is_control)
+    }
+}
+
 /// `POST /v1/worker/claim`: "I am `worker`, I have `slots` free; give me up to that many
 /// tasks, waiting up to `wait_ms` for one to arrive."
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
@@ -69,6 +93,9 @@ pub struct ClaimRequest {
     pub slots: u32,
     #[serde(default)]
     pub wait_ms: u64,
+    /// The worker's sandbox (absent from workers older than the sandbox).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub sandbox: Option<SandboxReport>,
 }
 
 /// A task offered to a worker, with the lease that must accompany every later report on it.
@@ -114,6 +141,9 @@ pub struct HeartbeatRequest {
     pub worker: String,
     #[serde(default)]
     pub leases: Vec<HeldLease>,
+    /// The worker's sandbox, as in [`ClaimRequest::sandbox`].
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub sandbox: Option<SandboxReport>,
 }
 
 /// What the server says about one lease in a heartbeat.
@@ -284,6 +314,38 @@ mod tests {
         .unwrap();
 
         assert_eq!(task.offer_ttl_ms, 0);
+    }
+
+    #[test]
+    fn a_heartbeat_carries_the_sandbox_report_and_older_ones_still_parse() {
+        let beat = HeartbeatRequest {
+            worker: "mac".into(),
+            leases: Vec::new(),
+            sandbox: Some(SandboxReport {
+                enforced: true,
+                detail: "landlock (ABI 7) + seccomp".into(),
+            }),
+        };
+
+        assert_eq!(
+            serde_json::to_value(&beat).unwrap(),
+            json!({"worker": "mac", "leases": [],
+                   "sandbox": {"enforced": true, "detail": "landlock (ABI 7) + seccomp"}})
+        );
+        let old: HeartbeatRequest = serde_json::from_value(json!({"worker": "mac"})).unwrap();
+        assert_eq!(old.sandbox, None);
+    }
+
+    #[test]
+    fn sandbox_reports_with_control_characters_or_too_long_are_invalid() {
+        let report = |detail: &str| SandboxReport {
+            enforced: true,
+            detail: detail.into(),
+        };
+
+        assert!(report("seatbelt (sandbox-exec)").is_valid());
+        assert!(!report("ok\n🟢 `impostor`").is_valid());
+        assert!(!report(&"x".repeat(MAX_SANDBOX_DETAIL_LEN + 1)).is_valid());
     }
 
     #[test]

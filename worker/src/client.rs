@@ -6,7 +6,8 @@ use std::time::Duration;
 
 use openclaw_shared::worker::{
     ApprovalState, ApprovalUpdate, ClaimRequest, ClaimResponse, HeartbeatRequest,
-    HeartbeatResponse, HeldLease, ResultAck, LEASE_HEADER, WORKER_API_PREFIX, WORKER_HEADER,
+    HeartbeatResponse, HeldLease, ResultAck, SandboxReport, LEASE_HEADER, WORKER_API_PREFIX,
+    WORKER_HEADER,
 };
 use openclaw_shared::{ErrorBody, ErrorCode, LeaseId, TaskId, TaskOutcome};
 use reqwest::header::{HeaderValue, AUTHORIZATION, CONTENT_TYPE, RETRY_AFTER};
@@ -112,6 +113,8 @@ pub struct ApiClient {
     base: String,
     /// The `Authorization` header, marked sensitive so it never shows in debug output.
     auth: HeaderValue,
+    /// What this worker's sandbox is, told to the server with every claim and heartbeat.
+    sandbox: Option<SandboxReport>,
 }
 
 impl std::fmt::Debug for ApiClient {
@@ -137,7 +140,14 @@ impl ApiClient {
             http,
             base: format!("{}{WORKER_API_PREFIX}", server_url.trim_end_matches('/')),
             auth,
+            sandbox: None,
         })
+    }
+
+    /// The same client, telling the server about `sandbox` with every claim and heartbeat.
+    pub fn with_sandbox(mut self, sandbox: SandboxReport) -> Self {
+        self.sandbox = Some(sandbox);
+        self
     }
 
     /// Asks for up to `slots` tasks, letting the server hold the request up to `wait`.
@@ -151,6 +161,7 @@ impl ApiClient {
             worker: worker.to_owned(),
             slots,
             wait_ms: u64::try_from(wait.as_millis()).unwrap_or(u64::MAX),
+            sandbox: self.sandbox.clone(),
         };
         self.post("/claim", &body, wait + CLAIM_TIMEOUT_MARGIN)
             .await
@@ -165,6 +176,7 @@ impl ApiClient {
         let body = HeartbeatRequest {
             worker: worker.to_owned(),
             leases,
+            sandbox: self.sandbox.clone(),
         };
         self.post("/heartbeat", &body, REQUEST_TIMEOUT).await
     }

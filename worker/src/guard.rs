@@ -20,9 +20,12 @@ use crate::audit::{AuditError, AuditLog, AuditRecord, Head};
 use crate::config::{home_dir, Config};
 use crate::init::{StateFiles, WorkerFiles};
 use crate::notify::Notifier;
+use crate::policy::file::SandboxMode;
 use crate::policy::lock::WorkerLock;
 use crate::policy::{check, CheckEnv, Decision, Plan, Policy, PolicyError, Verdict};
 use crate::redact::{redact, redact_bytes, Redactions, Redactor, RedactorError};
+use crate::sandbox::spec::{fail_closed, Platform};
+use crate::sandbox::{self, SandboxEnv, SandboxStatus};
 
 /// Why the worker cannot start safely.
 #[derive(Debug, thiserror::Error)]
@@ -69,6 +72,11 @@ pub enum GuardError {
 pub struct Guard {
     policy: Policy,
     check_env: CheckEnv,
+    /// The kernel sandbox this machine offers (probed at start); without one, tasks that
+    /// run a process are never auto-allowed.
+    sandbox: SandboxStatus,
+    /// What sandbox specs are derived against.
+    sandbox_env: SandboxEnv,
     /// `None` when no TOTP secret is set up: tasks that need approval are then denied.
     /// std mutex: never held across an `.await`; an approval fsyncs the replay store while
     /// holding it, which is rare and short.
@@ -115,6 +123,14 @@ impl Guard {
             policy.protect(path);
         }
         let check_env = CheckEnv::from_process(home, config.default_cwd.clone());
+        let sandbox = SandboxStatus::probe(policy.sandbox.mode == SandboxMode::Off);
+        let sandbox_env = SandboxEnv {
+            home: check_env.home.clone(),
+            search: policy.search_path(&check_env),
+            tmp_base: std::env::temp_dir(),
+            claude_dir: claude_dir(&config.claude_bin, &check_env.path),
+            platform: Platform::CURRENT,
+        };
 
         let state = StateFiles::new(&config.state_dir);
         std::fs::DirBuilder::new()
@@ -146,6 +162,8 @@ impl Guard {
         Ok(Self {
             policy,
             check_env,
+            sandbox,
+            sandbox_env,
             approvals: approvals.map(Mutex::new),
             turn: Semaphore::new(1),
             audit: Mutex::new(audit),
@@ -163,6 +181,16 @@ impl Guard {
     /// The facts checks resolve against (home, default directory, search path).
     pub fn check_env(&self) -> &CheckEnv {
         &self.check_env
+    }
+
+    /// The kernel sandbox tasks run in (or why there is none).
+    pub fn sandbox(&self) -> &SandboxStatus {
+        &self.sandbox
+    }
+
+    /// What sandbox specs are derived against (home, search path, temp base).
+    pub fn sandbox_env(&self) -> &SandboxEnv {
+        &self.sandbox_env
     }
 
     /// Whether approvals are set up (a TOTP secret exists).
@@ -197,13 +225,21 @@ impl Guard {
             .map_or_else(|| "a canary was touched".to_owned(), |info| info.reason)
     }
 
-    /// The policy's decision on a task. A locked worker denies everything; a task that
-    /// touches a canary is denied and locks the worker before this returns.
+    /// The policy's decision on a task, with the kernel sandbox it will run in. A locked
+    /// worker denies everything; a task that touches a canary is denied and locks the worker
+    /// before this returns. Without a sandbox, nothing that runs a process is auto-allowed.
     pub fn decide(&self, task_id: TaskId, spec: &TaskSpec) -> Decision {
         if self.is_locked() {
             return locked_decision(&self.lock_reason());
         }
-        let decision = check(&self.policy, spec, &self.check_env);
+        let mut decision = check(&self.policy, spec, &self.check_env);
+        match self.sandbox.missing() {
+            Some(why) => fail_closed(&mut decision, spec, &why),
+            None => {
+                decision.plan.sandbox =
+                    sandbox::derive(&self.policy, spec, &decision, task_id, &self.sandbox_env);
+            }
+        }
         if let Some(path) = &decision.canary {
             let reason = format!("task {task_id} touched canary path {}", path.display());
             tracing::error!(
@@ -254,6 +290,20 @@ impl Guard {
     pub fn record(&self, record: &AuditRecord) -> Result<Head, AuditError> {
         relock(&self.audit).append(record)
     }
+}
+
+/// The directory the Claude CLI is installed in: `claude_bin` (a path, or a name looked up
+/// in the worker's own `PATH`) with links resolved, its parent. Its sandbox may run
+/// programs from there (the CLI's own runtime and modules).
+fn claude_dir(claude_bin: &str, path: &[PathBuf]) -> Option<PathBuf> {
+    let bin = if claude_bin.contains('/') {
+        PathBuf::from(claude_bin)
+    } else {
+        path.iter()
+            .map(|dir| dir.join(claude_bin))
+            .find(|p| p.is_file())?
+    };
+    std::fs::canonicalize(bin).ok()?.parent().map(PathBuf::from)
 }
 
 /// The decision for every task while the worker is locked.

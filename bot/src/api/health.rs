@@ -7,6 +7,7 @@ use axum::extract::State;
 use axum::http::StatusCode;
 use axum::Json;
 use openclaw_shared::client::Health;
+use openclaw_shared::worker::SandboxReport;
 use openclaw_shared::{EpochMillis, TaskStatus};
 use serde::Serialize;
 
@@ -43,6 +44,8 @@ pub struct WorkerHealth {
     name: String,
     last_seen: EpochMillis,
     running: usize,
+    /// The kernel sandbox it says its tasks run in; `null` from a worker that never said.
+    sandbox: Option<SandboxReport>,
 }
 
 /// `GET /admin/health` (admin token).
@@ -67,6 +70,7 @@ pub async fn admin(_: AdminAuth, State(state): State<AppState>) -> (StatusCode, 
                     name: w.name,
                     last_seen: w.last_seen,
                     running: w.running,
+                    sandbox: w.sandbox,
                 })
                 .collect();
             true

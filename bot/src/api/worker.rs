@@ -6,7 +6,7 @@ use axum::extract::State;
 use axum::Json;
 use openclaw_shared::worker::{
     ClaimRequest, ClaimResponse, HeartbeatRequest, HeartbeatResponse, ResultAck, ResultRequest,
-    MAX_CLAIM_SLOTS, MAX_CLAIM_WAIT_MS,
+    SandboxReport, MAX_CLAIM_SLOTS, MAX_CLAIM_WAIT_MS, MAX_SANDBOX_DETAIL_LEN,
 };
 use std::time::Duration;
 
@@ -31,6 +31,7 @@ pub async fn claim(
 ) -> Result<Json<ClaimResponse>, ApiError> {
     validate::own_worker_name(&req.worker)?;
     auth.act_as(&req.worker)?;
+    note_sandbox(&state, &req.worker, req.sandbox)?;
     if !(1..=MAX_CLAIM_SLOTS).contains(&req.slots) {
         return Err(ApiError::InvalidField(format!(
             "slots must be between 1 and {MAX_CLAIM_SLOTS}, got {}",
@@ -48,6 +49,25 @@ pub async fn claim(
     }))
 }
 
+/// Records the sandbox a worker reports, refusing one unfit to show (control characters
+/// could forge lines in `/status`).
+fn note_sandbox(
+    state: &AppState,
+    worker: &str,
+    sandbox: Option<SandboxReport>,
+) -> Result<(), ApiError> {
+    let Some(sandbox) = sandbox else {
+        return Ok(());
+    };
+    if !sandbox.is_valid() {
+        return Err(ApiError::InvalidField(format!(
+            "sandbox.detail must be at most {MAX_SANDBOX_DETAIL_LEN} bytes without control characters"
+        )));
+    }
+    state.queue().note_sandbox(worker, sandbox);
+    Ok(())
+}
+
 /// `POST /v1/worker/heartbeat`: extends the worker's leases and says, per lease, whether to
 /// keep running, stop because a client cancelled, or stop because the lease is gone.
 pub async fn heartbeat(
@@ -62,6 +82,7 @@ pub async fn heartbeat(
             "leases may list at most {MAX_HEARTBEAT_LEASES} entries"
         )));
     }
+    note_sandbox(&state, &req.worker, req.sandbox)?;
     let leases = state.queue().heartbeat(&req.worker, &req.leases).await?;
     Ok(Json(HeartbeatResponse {
         leases,

@@ -16,7 +16,7 @@ use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
 use tokio::sync::{broadcast, Notify};
 
-use openclaw_shared::worker::{HeldLease, LeaseReport};
+use openclaw_shared::worker::{HeldLease, LeaseReport, SandboxReport};
 use openclaw_shared::{EpochMillis, LeaseId, TaskId, TaskOutcome, TaskSpec, TaskStatus};
 
 pub use approvals::ApprovalProgress;
@@ -126,6 +126,15 @@ pub struct WorkerInfo {
     pub last_seen: EpochMillis,
     /// Tasks it holds a lease on.
     pub running: usize,
+    /// The sandbox it last said its tasks run in (none from a worker older than that).
+    pub sandbox: Option<SandboxReport>,
+}
+
+/// What the queue remembers of a worker between its requests.
+#[derive(Debug, Clone, Default)]
+struct Seen {
+    at: EpochMillis,
+    sandbox: Option<SandboxReport>,
 }
 
 /// Counts of tasks per status, plus the workers seen.
@@ -185,7 +194,7 @@ struct Inner {
     task_queued: Notify,
     /// Last time each worker claimed or heartbeated. A std mutex: held for a map insert,
     /// never across an await.
-    workers_seen: Mutex<HashMap<String, EpochMillis>>,
+    workers_seen: Mutex<HashMap<String, Seen>>,
 }
 
 impl Queue {
@@ -484,10 +493,11 @@ impl Queue {
         let mut workers: Vec<WorkerInfo> = self
             .workers_seen()
             .into_iter()
-            .map(|(name, last_seen)| WorkerInfo {
+            .map(|(name, seen)| WorkerInfo {
                 running: running.get(&name).copied().unwrap_or(0),
                 name,
-                last_seen,
+                last_seen: seen.at,
+                sandbox: seen.sandbox,
             })
             .collect();
         workers.sort_by(|a, b| a.name.cmp(&b.name));
@@ -505,21 +515,36 @@ impl Queue {
     }
 
     fn saw_worker(&self, worker: &str) {
+        self.seen_entry(worker, |seen| seen.at = now_millis());
+    }
+
+    /// Records what `worker` says about its sandbox (shown in `/admin/health` and
+    /// `/status`); the worker enforces it whatever we do with this.
+    pub fn note_sandbox(&self, worker: &str, sandbox: SandboxReport) {
+        self.seen_entry(worker, |seen| {
+            seen.at = now_millis();
+            seen.sandbox = Some(sandbox);
+        });
+    }
+
+    fn seen_entry(&self, worker: &str, update: impl FnOnce(&mut Seen)) {
         let mut seen = self
             .inner
             .workers_seen
             .lock()
             .unwrap_or_else(|poisoned| poisoned.into_inner());
-        seen.insert(worker.to_owned(), now_millis());
+        update(seen.entry(worker.to_owned()).or_default());
     }
 
-    fn workers_seen(&self) -> Vec<(String, EpochMillis)> {
+    fn workers_seen(&self) -> Vec<(String, Seen)> {
         let seen = self
             .inner
             .workers_seen
             .lock()
             .unwrap_or_else(|poisoned| poisoned.into_inner());
-        seen.iter().map(|(name, at)| (name.clone(), *at)).collect()
+        seen.iter()
+            .map(|(name, seen)| (name.clone(), seen.clone()))
+            .collect()
     }
 }
 

@@ -146,3 +146,39 @@ async fn admin_health_reports_queue_workers_database_and_discord() {
     })
     .await
 }
+
+#[tokio::test]
+async fn admin_health_shows_the_sandbox_each_worker_reports() {
+    within(async {
+        let app = TestApp::spawn().await;
+        let confined = json!({"worker": "mac", "leases": [],
+            "sandbox": {"enforced": true, "detail": "landlock (ABI 7) + seccomp"}});
+        let bare = json!({"worker": "old", "slots": 1, "wait_ms": 0,
+            "sandbox": {"enforced": false, "detail": "unavailable: no Landlock"}});
+        let forged = json!({"worker": "mac", "leases": [],
+            "sandbox": {"enforced": true, "detail": "ok\n🟢 `impostor`"}});
+
+        let (beat, _) = app.post("/v1/worker/heartbeat", Some(WORKER), &confined).await;
+        let (claim, _) = app.post("/v1/worker/claim", Some(WORKER), &bare).await;
+        let (refused, body) = app.post("/v1/worker/heartbeat", Some(WORKER), &forged).await;
+        app.claim("legacy").await;
+        let (_, health) = app.get("/admin/health", Some(ADMIN)).await;
+
+        assert_eq!((beat, claim), (StatusCode::OK, StatusCode::OK));
+        assert_eq!(refused, StatusCode::BAD_REQUEST);
+        assert_eq!(body["code"], "invalid_field");
+        let worker = |name: &str| {
+            health["workers"]
+                .as_array()
+                .unwrap()
+                .iter()
+                .find(|w| w["name"] == name)
+                .cloned()
+                .unwrap()
+        };
+        assert_eq!(worker("mac")["sandbox"]["detail"], "landlock (ABI 7) + seccomp");
+        assert_eq!(worker("old")["sandbox"]["enforced"], false);
+        assert!(worker("legacy")["sandbox"].is_null());
+    })
+    .await
+}

@@ -10,6 +10,7 @@ use tokio_util::sync::CancellationToken;
 
 use super::process::run_process;
 use super::ExecContext;
+use crate::policy::Plan;
 
 /// A line starting with this in Claude's output names a file for the Discord side to
 /// upload (`metadata.screenshotPath`), as in the original.
@@ -23,14 +24,13 @@ pub struct ClaudeRun<'a> {
     pub prompt: &'a str,
     /// Resume this CLI session (`--resume <id>`).
     pub session_id: Option<&'a str>,
-    /// Working directory (as the policy resolved it); the default when absent.
-    pub cwd: Option<&'a Path>,
 }
 
 /// Runs the CLI in print mode and reports its output, with `sessionId` and
 /// `screenshotPath` in the metadata when they apply.
 pub async fn run(
     ctx: &ExecContext,
+    plan: &Plan,
     run: ClaudeRun<'_>,
     timeout: Duration,
     cancel: &CancellationToken,
@@ -39,13 +39,16 @@ pub async fn run(
         Ok(args) => args,
         Err(message) => return TaskOutcome::failure(message),
     };
-    let dir = match ctx.working_dir(run.cwd) {
+    let dir = match ctx.working_dir(plan.cwd.as_deref()) {
         Ok(dir) => dir,
         Err(message) => return TaskOutcome::failure(message),
     };
-    let mut cmd = ctx.command(&ctx.claude_bin);
-    cmd.args(&args).current_dir(dir);
-    let mut outcome = run_process(cmd, ctx.limits, timeout, cancel)
+    let mut cmd = match ctx.command(plan, Path::new(&ctx.claude_bin), None, &args) {
+        Ok(cmd) => cmd,
+        Err(message) => return TaskOutcome::failure(format!("{message}; nothing ran")),
+    };
+    cmd.current_dir(dir);
+    let mut outcome = run_process(cmd, plan.sandbox.as_ref(), ctx.limits, timeout, cancel)
         .await
         .into_outcome(&format!("claude ({})", ctx.claude_bin), timeout);
     if let Some(session) = run.session_id {
@@ -108,11 +111,7 @@ mod tests {
     }
 
     fn run_with<'a>(prompt: &'a str, session_id: Option<&'a str>) -> ClaudeRun<'a> {
-        ClaudeRun {
-            prompt,
-            session_id,
-            cwd: None,
-        }
+        ClaudeRun { prompt, session_id }
     }
 
     #[test]

@@ -26,6 +26,7 @@ use tokio_util::sync::CancellationToken;
 use crate::config::Config;
 use crate::policy::env::child_env;
 use crate::policy::{CheckEnv, Plan, Policy};
+use crate::sandbox::{self, TaskTempDir};
 use process::ProcessLimits;
 
 /// Longest a task may run, whatever timeout the server sends (7 days).
@@ -109,11 +110,25 @@ impl ExecContext {
         }
     }
 
-    /// A command for `program` that starts from an empty environment plus the allowlist.
-    fn command(&self, program: impl AsRef<OsStr>) -> tokio::process::Command {
-        let mut cmd = tokio::process::Command::new(program);
-        cmd.env_clear().envs(self.child_env.iter().cloned());
-        cmd
+    /// The command that runs `program` (seen as `arg0`) with `args` as `plan` says: in its
+    /// sandbox, from an empty environment plus the allowlist, the plan's own variables and,
+    /// when sandboxed, the task's temp dir as `TMPDIR`.
+    fn command(
+        &self,
+        plan: &Plan,
+        program: &Path,
+        arg0: Option<&str>,
+        args: &[impl AsRef<OsStr>],
+    ) -> Result<tokio::process::Command, String> {
+        let mut cmd = sandbox::command(plan.sandbox.as_ref(), program, arg0, args)
+            .map_err(|err| err.to_string())?;
+        cmd.env_clear()
+            .envs(self.child_env.iter().cloned())
+            .envs(plan.env.iter().map(|(k, v)| (k, v)));
+        if let Some(spec) = &plan.sandbox {
+            cmd.env("TMPDIR", &spec.tmpdir);
+        }
+        Ok(cmd)
     }
 }
 
@@ -137,11 +152,13 @@ pub async fn execute(
     // Bounded so a deadline computed from it cannot overflow, whatever the server sends.
     let timeout = Duration::from_millis(task.timeout_ms.min(MAX_TIMEOUT_MS));
     let path = plan.paths.first().map(PathBuf::as_path);
+    // The sandbox's temp dir lives exactly as long as the task's processes may use it.
+    let _tmpdir = match plan.sandbox.as_ref().map(TaskTempDir::create).transpose() {
+        Ok(dir) => dir,
+        Err(err) => return TaskOutcome::failure(format!("{err}; nothing ran")),
+    };
     let mut outcome = match (&task.spec, path) {
-        (TaskSpec::Command { .. }, _) => match &plan.exec {
-            Some(exec) => command::run(ctx, exec, plan.cwd.as_deref(), timeout, &cancel).await,
-            None => TaskOutcome::failure("the policy planned nothing to run"),
-        },
+        (TaskSpec::Command { .. }, _) => command::run(ctx, plan, timeout, &cancel).await,
         (TaskSpec::FileRead { .. }, Some(path)) => files::read(ctx, path, timeout, &cancel).await,
         (
             TaskSpec::FileWrite {
@@ -181,12 +198,31 @@ pub async fn execute(
             let run = claude::ClaudeRun {
                 prompt,
                 session_id: session_id.as_deref(),
-                cwd: plan.cwd.as_deref(),
             };
-            claude::run(ctx, run, timeout, &cancel).await
+            claude::run(ctx, plan, run, timeout, &cancel).await
         }
         (_, None) => TaskOutcome::failure("the policy planned no path for this file task"),
     };
     outcome.duration_ms = u64::try_from(started.elapsed().as_millis()).unwrap_or(u64::MAX);
+    if matches!(
+        task.spec,
+        TaskSpec::Command { .. } | TaskSpec::Claude { .. }
+    ) {
+        outcome
+            .metadata
+            .insert("sandbox".into(), sandbox_metadata(plan));
+    }
     outcome
+}
+
+/// What the result says about the confinement: `{profile, network}`, or `"none"` for a
+/// process the owner approved to run unconfined.
+fn sandbox_metadata(plan: &Plan) -> serde_json::Value {
+    match &plan.sandbox {
+        Some(spec) => serde_json::json!({
+            "profile": spec.profile.as_str(),
+            "network": spec.network,
+        }),
+        None => serde_json::json!("none"),
+    }
 }

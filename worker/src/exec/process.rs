@@ -16,6 +16,8 @@ use tokio::process::{Child, Command};
 use tokio::time::{sleep, sleep_until, Instant};
 use tokio_util::sync::CancellationToken;
 
+use crate::sandbox::{self, SandboxSpec, SpawnError};
+
 /// Environment variables that hold the worker token; never passed to a child.
 pub const SECRET_ENV_VARS: [&str; 2] = ["WORKER_TOKEN", "OPENCLAW_WORKER_TOKEN"];
 /// How often a group being killed is checked for survivors.
@@ -173,10 +175,12 @@ impl Drop for GroupGuard {
     }
 }
 
-/// Runs `cmd` to its end, its timeout, or `cancel`. The caller sets program, arguments,
-/// working directory and environment; this sets stdio and the process group.
+/// Runs `cmd` to its end, its timeout, or `cancel`, confined by `sandbox` when given. The
+/// caller sets program, arguments, working directory and environment; this sets stdio and
+/// the process group.
 pub async fn run_process(
     mut cmd: Command,
+    sandbox: Option<&SandboxSpec>,
     limits: ProcessLimits,
     timeout: Duration,
     cancel: &CancellationToken,
@@ -192,14 +196,18 @@ pub async fn run_process(
         cmd.env_remove(var);
     }
     let deadline = Instant::now() + timeout;
-    let mut child = match cmd.spawn() {
+    let mut child = match sandbox::spawn(&mut cmd, sandbox) {
         Ok(child) => child,
         Err(err) => {
+            let err = match err {
+                SpawnError::Spawn(err) => err,
+                SpawnError::Sandbox(err) => io::Error::other(err.to_string()),
+            };
             return ProcessOutput {
                 stdout: Captured::default(),
                 stderr: Captured::default(),
                 end: ProcessEnd::SpawnFailed(err),
-            }
+            };
         }
     };
     let pgid = child

@@ -53,9 +53,10 @@ impl TaskRuntime {
         let guard = Guard::open(config)?;
         let mut exec = ExecContext::from_config(config);
         exec.apply_policy(guard.policy(), guard.check_env());
+        let sandbox = guard.sandbox().report();
         Ok(Self {
             name: config.name.clone(),
-            client: ApiClient::new(&config.server_url, &config.token)?,
+            client: ApiClient::new(&config.server_url, &config.token)?.with_sandbox(sandbox),
             exec,
             guard,
             stop_waiting: CancellationToken::new(),

@@ -4,6 +4,8 @@
 
 use std::fmt;
 
+use openclaw_shared::worker::{SandboxReport, MAX_SANDBOX_DETAIL_LEN};
+
 /// The sandbox this worker applies to every task it runs.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum SandboxStatus {
@@ -48,6 +50,29 @@ impl SandboxStatus {
     }
 }
 
+impl SandboxStatus {
+    /// What the worker tells the server: whether tasks are confined, and this status in
+    /// words (control characters dropped, cut to what the server accepts).
+    pub fn report(&self) -> SandboxReport {
+        let mut detail: String = self
+            .to_string()
+            .chars()
+            .filter(|c| !c.is_control())
+            .collect();
+        if detail.len() > MAX_SANDBOX_DETAIL_LEN {
+            let mut end = MAX_SANDBOX_DETAIL_LEN;
+            while !detail.is_char_boundary(end) {
+                end -= 1;
+            }
+            detail.truncate(end);
+        }
+        SandboxReport {
+            enforced: self.enforced(),
+            detail,
+        }
+    }
+}
+
 impl fmt::Display for SandboxStatus {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         match self {
@@ -72,4 +97,20 @@ fn probe_platform() -> SandboxStatus {
 #[cfg(not(any(target_os = "linux", target_os = "macos")))]
 fn probe_platform() -> SandboxStatus {
     SandboxStatus::Unavailable("no sandbox for this operating system".to_owned())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_report_fits_what_the_server_accepts() {
+        let long = SandboxStatus::Unavailable(format!("{}\nline", "é".repeat(200)));
+
+        let report = long.report();
+
+        assert!(report.is_valid(), "{report:?}");
+        assert!(!report.enforced);
+        assert!(SandboxStatus::Landlock { abi: 7 }.report().enforced);
+    }
 }

@@ -33,8 +33,14 @@ pub fn status(stats: &QueueStats, now: EpochMillis) -> String {
             0 => "idle".to_owned(),
             n => format!("{n} running"),
         };
+        // Only the exception is worth a phone's screen: a worker that runs nothing without
+        // approval because it has no sandbox.
+        let sandbox = match &worker.sandbox {
+            Some(report) if !report.enforced => " · ⚠️ no sandbox: everything needs approval",
+            _ => "",
+        };
         lines.push(format!(
-            "{dot} `{}` · {running} · seen {}",
+            "{dot} `{}` · {running} · seen {}{sandbox}",
             worker.name,
             relative_time(worker.last_seen)
         ));
@@ -103,6 +109,7 @@ mod tests {
     use super::*;
     use crate::discord::render::tests::sample_task;
     use crate::queue::WorkerInfo;
+    use openclaw_shared::worker::SandboxReport;
 
     fn task(command: &str, status: TaskStatus) -> Task {
         let spec = TaskSpec::Command {
@@ -121,11 +128,16 @@ mod tests {
                     name: "mac".into(),
                     last_seen: 1_000_000,
                     running: 1,
+                    sandbox: None,
                 },
                 WorkerInfo {
                     name: "old".into(),
                     last_seen: 1,
                     running: 0,
+                    sandbox: Some(SandboxReport {
+                        enforced: false,
+                        detail: "unavailable: no Landlock".into(),
+                    }),
                 },
             ],
         };
@@ -137,6 +149,11 @@ mod tests {
             "{text}"
         );
         assert!(text.contains("⚫ `old` · idle"), "{text}");
+        assert!(text.contains("⚠️ no sandbox"), "{text}");
+        assert!(
+            !text.contains("`mac` · 1 running · seen <t:1000:R> ·"),
+            "{text}"
+        );
         assert!(
             text.contains("2 queued · 1 running · 0 awaiting approval"),
             "{text}"
