@@ -1,4 +1,5 @@
-//! The command line: `run` (the default), `init`, `unlock`, `audit verify`, `audit tail`.
+//! The command line: `run` (the default), `init`, `unlock`, `doctor`, `audit verify`,
+//! `audit tail`.
 //! The local commands return their text and exit code; `main` prints them. They need no
 //! server and no token: only the config's local paths.
 
@@ -45,6 +46,9 @@ pub enum Command {
     },
     /// Unlock a worker that locked itself after a task touched a canary path.
     Unlock,
+    /// Check this worker without a server: policy, approvals, the kernel sandbox, what a
+    /// task can reach, and a live self-test of the sandbox.
+    Doctor,
     /// Check or show the tamper-evident audit log.
     Audit {
         /// Which audit command.
@@ -82,7 +86,7 @@ pub struct Output {
 }
 
 impl Output {
-    fn ok(stdout: String) -> Self {
+    pub(crate) fn ok(stdout: String) -> Self {
         Self {
             stdout,
             stderr: String::new(),
@@ -90,7 +94,7 @@ impl Output {
         }
     }
 
-    fn failed(code: u8, stderr: String) -> Self {
+    pub(crate) fn failed(code: u8, stderr: String) -> Self {
         Self {
             stdout: String::new(),
             stderr,
@@ -107,7 +111,10 @@ impl Output {
 /// Runs a local command (everything but `run`). `env` is the process environment.
 pub fn run_local(command: Command, file: Option<PathBuf>, env: Vec<(String, String)>) -> Output {
     match command {
-        Command::Run => Output::failed(2, "`run` is not a local command".into()),
+        Command::Run | Command::Doctor => Output::failed(
+            2,
+            "`run` and `doctor` are not synchronous local commands".into(),
+        ),
         Command::Init {
             dir,
             server_url,
@@ -118,6 +125,14 @@ pub fn run_local(command: Command, file: Option<PathBuf>, env: Vec<(String, Stri
             AuditCommand::Verify { head } => verify(config, head.as_deref()),
             AuditCommand::Tail { n } => tail(config, n),
         }),
+    }
+}
+
+/// `openclaw-worker doctor` (async: its self-test runs confined children).
+pub async fn doctor(file: Option<PathBuf>, env: Vec<(String, String)>) -> Output {
+    match Config::load_local(file.as_deref(), env) {
+        Ok(config) => crate::doctor::doctor(&config).await,
+        Err(err) => Output::failed(2, format!("openclaw-worker: {err}\n")),
     }
 }
 
@@ -267,6 +282,10 @@ mod tests {
         assert!(matches!(
             parse(&["w", "unlock"]).unwrap(),
             Some(Command::Unlock)
+        ));
+        assert!(matches!(
+            parse(&["w", "doctor"]).unwrap(),
+            Some(Command::Doctor)
         ));
         assert!(matches!(
             parse(&["w", "audit", "tail", "-n", "5"]).unwrap(),

@@ -124,6 +124,15 @@ impl Guard {
         }
         let check_env = CheckEnv::from_process(home, config.default_cwd.clone());
         let sandbox = SandboxStatus::probe(policy.sandbox.mode == SandboxMode::Off);
+        match sandbox.missing() {
+            None => {
+                tracing::info!(sandbox = %sandbox, "every command and Claude run is confined by the kernel")
+            }
+            Some(why) => tracing::warn!(
+                sandbox = %sandbox,
+                "NO KERNEL SANDBOX ({why}): every command and Claude task needs approval"
+            ),
+        }
         let sandbox_env = SandboxEnv {
             home: check_env.home.clone(),
             search: policy.search_path(&check_env),

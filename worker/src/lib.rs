@@ -3,6 +3,7 @@
 //!
 //! # Layout
 //! - [`cli`]: the command line and the local commands (`init`, `unlock`, `audit`).
+//! - [`doctor`]: `openclaw-worker doctor`, a self-check including a live sandbox test.
 //! - [`config`]: the one `Config`, from defaults, a TOML file and the environment.
 //! - [`client`]: typed client for the worker protocol, with failure classes.
 //! - [`poll`]: the loop: claims for free slots, heartbeats, result delivery, shutdown.
@@ -23,6 +24,7 @@ pub mod audit;
 pub mod cli;
 pub mod client;
 pub mod config;
+pub mod doctor;
 pub mod exec;
 pub mod guard;
 pub mod init;

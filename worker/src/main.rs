@@ -32,7 +32,10 @@ async fn main() -> ExitCode {
     let file = config::locate(cli.config);
     let command = cli.command.unwrap_or(Command::Run);
     if !matches!(command, Command::Run) {
-        let output = cli::run_local(command, file, env);
+        let output = match command {
+            Command::Doctor => cli::doctor(file, env).await,
+            command => cli::run_local(command, file, env),
+        };
         print!("{}", output.stdout);
         eprint!("{}", output.stderr);
         return output.exit_code();

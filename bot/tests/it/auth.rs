@@ -158,9 +158,13 @@ async fn admin_health_shows_the_sandbox_each_worker_reports() {
         let forged = json!({"worker": "mac", "leases": [],
             "sandbox": {"enforced": true, "detail": "ok\n🟢 `impostor`"}});
 
-        let (beat, _) = app.post("/v1/worker/heartbeat", Some(WORKER), &confined).await;
+        let (beat, _) = app
+            .post("/v1/worker/heartbeat", Some(WORKER), &confined)
+            .await;
         let (claim, _) = app.post("/v1/worker/claim", Some(WORKER), &bare).await;
-        let (refused, body) = app.post("/v1/worker/heartbeat", Some(WORKER), &forged).await;
+        let (refused, body) = app
+            .post("/v1/worker/heartbeat", Some(WORKER), &forged)
+            .await;
         app.claim("legacy").await;
         let (_, health) = app.get("/admin/health", Some(ADMIN)).await;
 
@@ -176,7 +180,10 @@ async fn admin_health_shows_the_sandbox_each_worker_reports() {
                 .cloned()
                 .unwrap()
         };
-        assert_eq!(worker("mac")["sandbox"]["detail"], "landlock (ABI 7) + seccomp");
+        assert_eq!(
+            worker("mac")["sandbox"]["detail"],
+            "landlock (ABI 7) + seccomp"
+        );
         assert_eq!(worker("old")["sandbox"]["enforced"], false);
         assert!(worker("legacy")["sandbox"].is_null());
     })
