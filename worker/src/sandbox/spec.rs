@@ -19,7 +19,7 @@ use openclaw_shared::{TaskId, TaskSpec};
 use super::{Access, Profile, SandboxSpec, Tree};
 use crate::policy::defaults;
 use crate::policy::file::SandboxMode;
-use crate::policy::{paths, Decision, Policy, Verdict};
+use crate::policy::{paths, Decision, Exec, Policy, Verdict};
 
 /// The worker-side facts a derivation needs besides the policy.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -149,6 +149,14 @@ pub fn derive(
     let tree = |access: Access| move |path: PathBuf| Tree { path, access };
 
     let mut trees = system_trees(env.platform, network);
+    // The program the policy checked may run, wherever it is (an allow rule may name a
+    // script by its path); nothing else in its directory comes with it.
+    if let Some(Exec::Direct { program, .. }) = &decision.plan.exec {
+        trees.push(Tree {
+            path: program.clone(),
+            access: Access::ReadExec,
+        });
+    }
     trees.extend(env.search.iter().cloned().map(tree(Access::ReadExec)));
     trees.extend(
         policy

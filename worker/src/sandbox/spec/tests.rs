@@ -280,3 +280,21 @@ fn fail_closed_raises_allowed_processes_to_approve_but_not_file_tasks() {
     assert!(run.reason.contains("no Landlock"));
     assert_eq!(read.verdict, Verdict::Allow);
 }
+
+#[test]
+fn the_checked_program_may_run_even_outside_the_system_trees() {
+    let policy = Policy::default();
+    let mut allowed = decision(Verdict::Allow, None);
+    allowed.plan.exec = Some(crate::policy::Exec::Direct {
+        program: PathBuf::from("/Users/me/Projects/tool.sh"),
+        argv: vec!["tool.sh".into()],
+    });
+
+    let spec = derive(&policy, &command(), &allowed, id(), &env()).unwrap();
+
+    assert_eq!(
+        access_of(&spec, "/Users/me/Projects/tool.sh"),
+        Some(Access::ReadExec)
+    );
+    assert_eq!(access_of(&spec, "/Users/me/Projects"), None);
+}
