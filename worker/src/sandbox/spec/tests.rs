@@ -286,15 +286,15 @@ fn the_checked_program_may_run_even_outside_the_system_trees() {
     let policy = Policy::default();
     let mut allowed = decision(Verdict::Allow, None);
     allowed.plan.exec = Some(crate::policy::Exec::Direct {
-        program: PathBuf::from("/Users/me/Projects/tool.sh"),
+        program: PathBuf::from("/Users/me/bin/tool.sh"),
         argv: vec!["tool.sh".into()],
     });
 
     let spec = derive(&policy, &command(), &allowed, id(), &env()).unwrap();
 
     assert_eq!(
-        access_of(&spec, "/Users/me/Projects/tool.sh"),
+        access_of(&spec, "/Users/me/bin/tool.sh"),
         Some(Access::ReadExec)
     );
-    assert_eq!(access_of(&spec, "/Users/me/Projects"), None);
+    assert_eq!(access_of(&spec, "/Users/me/bin"), None);
 }
