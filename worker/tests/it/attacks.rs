@@ -10,11 +10,15 @@
 //! - [`commands`]: shell syntax and inline evaluation smuggled past allow rules.
 //! - [`approvals`]: replayed codes, codes for another fingerprint, expiry.
 //! - [`egress`]: redaction, the child environment, screenshots, canaries, the audit log.
+//! - [`git`]: the two criticals of issue 7 — a planted repository and `git diff --no-index`.
+//! - [`sandbox`]: allowed and approved programs that misbehave, stopped by the kernel.
 
 mod approvals;
 mod commands;
 mod egress;
+mod git;
 mod paths;
+mod sandbox;
 
 use std::collections::BTreeMap;
 use std::os::unix::fs::MetadataExt;
@@ -49,6 +53,14 @@ canary = ["~/Documents/passwords.txt"]
 tier = "allow"
 "#;
 
+/// Stands for "keep `openclaw-worker init`'s starter policy" in [`Lab::with_policy`].
+pub const STARTER: &str = "";
+
+/// The fake home's `~/.ssh/config` and `~/.aws/credentials`: text the redactor does not
+/// recognise, so only the sandbox and the policy stand between them and the output.
+pub const SSH_CONFIG: &str = "Host leak-marker-ssh\n  User owner\n";
+pub const AWS_CREDENTIALS: &str = "[default]\nregion = leak-marker-aws\n";
+
 /// The key material of the fake home's `~/.ssh/id_rsa`.
 pub const KEY_MATERIAL: &str = "b3BlbnNzaC1rZXktdjEAAAAABG5vbmUAAAAEbm9uZQ";
 
@@ -63,7 +75,18 @@ impl Lab {
     /// A lab under [`POLICY`] plus `extra_policy` (more TOML sections), with `env` added to
     /// the worker's environment.
     pub async fn start(extra_policy: &str, env: &[(&str, &str)]) -> Self {
-        let (dirs, bot) = start_stack(&format!("{POLICY}\n{extra_policy}")).await;
+        Self::with_policy(&format!("{POLICY}\n{extra_policy}"), env).await
+    }
+
+    /// A lab under the starter policy exactly as `openclaw-worker init` writes it.
+    pub async fn starter() -> Self {
+        Self::with_policy(STARTER, &[]).await
+    }
+
+    /// A lab under `policy` (the whole file; [`STARTER`] keeps init's own), with `env`
+    /// added to the worker's environment.
+    pub async fn with_policy(policy: &str, env: &[(&str, &str)]) -> Self {
+        let (dirs, bot) = start_stack(policy).await;
         let key = format!(
             "-----BEGIN OPENSSH PRIVATE KEY-----\n{KEY_MATERIAL}\n-----END OPENSSH PRIVATE KEY-----\n"
         );
@@ -73,6 +96,11 @@ impl Lab {
         dirs.file("shared/notes.txt", b"shopping list\n");
         dirs.file("shared/inbox/readme.txt", b"drop files here\n");
         dirs.file("Documents/passwords.txt", b"bait\n");
+        // Secrets the redactor does not recognise, so a leak shows as a leak.
+        dirs.file(".ssh/config", SSH_CONFIG.as_bytes());
+        dirs.file(".aws/credentials", AWS_CREDENTIALS.as_bytes());
+        dirs.file("Downloads/openclaw/readme.txt", b"the phone's inbox\n");
+        dirs.file("Projects/app/main.rs", b"fn main() {}\n");
         let worker = WorkerProcess::spawn(&bot.url(), &dirs.home, env);
         Self { dirs, bot, worker }
     }
@@ -108,6 +136,24 @@ impl Lab {
         let end = self.bot.finished(id).await;
         assert_eq!(end.status, "denied", "{end:?}");
         waiting
+    }
+
+    /// Waits for the end of `id`, denying it if it comes to wait for approval: what an
+    /// owner does with a request they did not make. Either way nothing may run.
+    pub async fn denying_approval(&self, id: TaskId) -> TaskView {
+        loop {
+            let view = self.bot.task(id, 0).await;
+            match view.status.as_str() {
+                "awaiting_approval" => {
+                    self.bot.deny(id).await;
+                    return self.bot.finished(id).await;
+                }
+                "pending" | "running" => {
+                    tokio::time::sleep(std::time::Duration::from_millis(25)).await;
+                }
+                _ => return view,
+            }
+        }
     }
 
     /// Waits until `id` awaits approval; returns the view (with its fingerprint).

@@ -117,6 +117,19 @@ impl TestBot {
         claimed.tasks.into_iter().map(|task| task.id).collect()
     }
 
+    /// `GET path` with the admin token: the status and the JSON body.
+    pub async fn admin_get(&self, path: &str) -> (StatusCode, Value) {
+        let response = self
+            .http
+            .get(format!("{}{path}", self.url()))
+            .bearer_auth(ADMIN_TOKEN)
+            .send()
+            .await
+            .unwrap();
+        let status = response.status();
+        (status, response.json().await.unwrap())
+    }
+
     /// `POST /tasks {command}`.
     pub async fn command(&self, command: &str) -> TaskId {
         self.submit("/tasks", json!({ "command": command })).await

@@ -129,12 +129,17 @@ pub fn write_script(path: &Path, body: &str) {
     assert!(status.success());
 }
 
-/// A fresh home initialised by the real `openclaw-worker init` with `policy`, and the real
+/// A fresh home initialised by the real `openclaw-worker init` with `policy` (empty: the
+/// starter policy init writes; `{home}` in it stands for the home's path), and the real
 /// bot on a free loopback port: the stack every end-to-end test starts from (the worker is
 /// spawned by the test, which chooses when and with what environment).
 pub async fn start_stack(policy: &str) -> (E2eDirs, TestBot) {
     let dirs = E2eDirs::new();
-    dirs.init_worker(policy);
+    if policy.is_empty() {
+        dirs.init_worker_starter();
+    } else {
+        dirs.init_worker(&policy.replace("{home}", &dirs.home.display().to_string()));
+    }
     let any: std::net::SocketAddr = "127.0.0.1:0".parse().unwrap();
     let bot = TestBot::start(&dirs.data, any).await;
     (dirs, bot)

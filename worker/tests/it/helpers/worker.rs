@@ -161,10 +161,15 @@ impl E2eDirs {
     /// Runs the real `openclaw-worker init` in the home, then puts `policy` in place of
     /// the starter policy (keeping the file private, as the worker requires).
     pub fn init_worker(&self, policy: &str) {
+        self.init_worker_starter();
+        std::fs::write(self.policy_path(), policy).unwrap();
+    }
+
+    /// Runs the real `openclaw-worker init` in the home and keeps its starter policy.
+    pub fn init_worker_starter(&self) {
         let init = self.cli(&["init", "--name", "e2e-mac"]);
         assert_eq!(init.code, Some(0), "init failed: {init:?}");
         assert!(init.stdout.contains("otpauth://totp/"), "{init:?}");
-        std::fs::write(self.policy_path(), policy).unwrap();
     }
 
     /// Runs `openclaw-worker <args>` with this home, as the owner would on the Mac.
