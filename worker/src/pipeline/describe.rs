@@ -73,7 +73,7 @@ pub fn describe(subject: &ApprovalSubject<'_>) -> Result<String, Unshowable> {
     };
     let text = match subject.spec {
         TaskSpec::Command { command, .. } => {
-            let (label, body) = match &plan.exec {
+            let (label, through, body) = match &plan.exec {
                 Some(Exec::Direct { program, argv }) => {
                     let mut words = vec![show_path(program)];
                     // A multi-call binary behaves by argv[0]: say so when it is not the
@@ -84,20 +84,19 @@ pub fn describe(subject: &ApprovalSubject<'_>) -> Result<String, Unshowable> {
                         }
                     }
                     words.extend(argv.iter().skip(1).map(|arg| quote(&one_line(arg))));
-                    ("command".to_owned(), format!("1│ {}", words.join(" ")))
+                    ("command", String::new(), format!("1│ {}", words.join(" ")))
                 }
                 Some(Exec::Shell { command }) => {
-                    let shell = subject.shell.iter().map(|w| quote(&one_line(w)));
-                    let through = shell.collect::<Vec<_>>().join(" ");
-                    (
-                        format!("shell command through {through}"),
-                        numbered(command),
-                    )
+                    let shell: Vec<String> =
+                        subject.shell.iter().map(|w| quote(&one_line(w))).collect();
+                    let through = format!(" through {}", shell.join(" "));
+                    ("shell command", through, numbered(command))
                 }
-                None => ("command".to_owned(), "(nothing planned to run)".to_owned()),
+                None => ("command", String::new(), "(nothing planned)".to_owned()),
             };
             fits("command", command, &body)?;
-            let mut lines = vec![format!("{label} ({}), shown last:", size(command))];
+            let size = size(command);
+            let mut lines = vec![format!("{label} ({size}){through}, shown last:")];
             lines.extend(process_facts(subject));
             lines.push(body);
             lines.join("\n")
