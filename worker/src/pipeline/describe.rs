@@ -89,7 +89,7 @@ pub fn describe(subject: &ApprovalSubject<'_>) -> Result<String, Unshowable> {
                 Some(Exec::Shell { command }) => {
                     let shell: Vec<String> =
                         subject.shell.iter().map(|w| quote(&one_line(w))).collect();
-                    let through = format!(" through {}", shell.join(" "));
+                    let through = format!(" through the shell {}", shell.join(" "));
                     ("shell command", through, numbered(command))
                 }
                 None => ("command", String::new(), "(nothing planned)".to_owned()),

@@ -132,7 +132,9 @@ fn shell_syntax_names_the_shell_and_numbers_every_line() {
     .unwrap();
 
     assert!(
-        text.starts_with("shell command (20 bytes, 2 lines) through /bin/zsh -c, shown last:\n"),
+        text.starts_with(
+            "shell command (20 bytes, 2 lines) through the shell /bin/zsh -c, shown last:\n"
+        ),
         "{text}"
     );
     assert!(text.ends_with("\n1│ ls | wc -l\n2│ echo done"), "{text}");
