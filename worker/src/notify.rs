@@ -42,7 +42,7 @@ pub struct ApprovalNotice<'a> {
     pub task_id: TaskId,
     /// What the owner types back.
     pub fingerprint: &'a str,
-    /// What will run, exactly (see [`crate::pipeline::describe`]).
+    /// What will run, exactly (see [`crate::pipeline::describe()`]).
     pub summary: &'a str,
     /// When the request lapses, epoch seconds.
     pub expires_at_secs: u64,
@@ -118,7 +118,7 @@ impl Notifier {
 /// timestamp, shown in the reader's time zone), exactly what will run in a code block, and
 /// the commands to answer. Anything in the summary that would not show as itself (a
 /// control, a bidi override, a zero-width or non-ASCII blank character) is spelled out.
-/// A summary from [`crate::pipeline::describe`] always fits whole (a task that would not
+/// A summary from [`crate::pipeline::describe()`] always fits whole (a task that would not
 /// is denied instead); any other is cut to fit Discord's limit, saying so.
 pub fn approval_message(worker: &str, notice: &ApprovalNotice<'_>) -> String {
     let fp = notice.fingerprint;

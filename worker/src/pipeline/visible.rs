@@ -43,7 +43,7 @@ const INVISIBLE: &[RangeInclusive<char>] = &[
 ];
 
 /// Whether `c` does not show as itself: every control (C0, DEL, C1) and white space but
-/// the plain space, and the [`INVISIBLE`] ones.
+/// the plain space, and the format characters, fillers and selectors that show as nothing.
 pub fn hides(c: char) -> bool {
     c != ' ' && (c.is_control() || c.is_whitespace() || INVISIBLE.iter().any(|r| r.contains(&c)))
 }
