@@ -10,9 +10,15 @@ use secrecy::{ExposeSecret, SecretString};
 use serde_json::json;
 
 use crate::client::Backoff;
+use crate::pipeline::visible::keep_lines;
 
 /// Discord's limit on a message's `content`, in characters.
 pub const MAX_MESSAGE_CHARS: usize = 2000;
+/// Most characters the approval message takes around the summary: header (with a worker
+/// name of up to 64 characters), code fences and footer (a test holds it to this).
+pub const MAX_FRAME_CHARS: usize = 400;
+/// Longest summary an approval message shows whole.
+pub const MAX_SUMMARY_CHARS: usize = MAX_MESSAGE_CHARS - MAX_FRAME_CHARS;
 /// Attempts per notification (the first plus retries of transient failures).
 const ATTEMPTS: u32 = 3;
 /// Timeout of one webhook request.
@@ -36,7 +42,7 @@ pub struct ApprovalNotice<'a> {
     pub task_id: TaskId,
     /// What the owner types back.
     pub fingerprint: &'a str,
-    /// What will run, exactly (see [`crate::pipeline::describe`]).
+    /// What will run, exactly (see [`crate::pipeline::describe()`]).
     pub summary: &'a str,
     /// When the request lapses, epoch seconds.
     pub expires_at_secs: u64,
@@ -110,7 +116,10 @@ impl Notifier {
 
 /// The message for an approval request: who asks, the fingerprint, the expiry (a Discord
 /// timestamp, shown in the reader's time zone), exactly what will run in a code block, and
-/// the commands to answer. The summary is cut to fit Discord's limit, saying so.
+/// the commands to answer. Anything in the summary that would not show as itself (a
+/// control, a bidi override, a zero-width or non-ASCII blank character) is spelled out.
+/// A summary from [`crate::pipeline::describe()`] always fits whole (a task that would not
+/// is denied instead); any other is cut to fit Discord's limit, saying so.
 pub fn approval_message(worker: &str, notice: &ApprovalNotice<'_>) -> String {
     let fp = notice.fingerprint;
     let header = format!(
@@ -126,10 +135,11 @@ pub fn approval_message(worker: &str, notice: &ApprovalNotice<'_>) -> String {
     );
     let cut_note = "\n… (cut to fit; the fingerprint covers the whole task)";
     let frame = header.chars().count() + footer.chars().count() + "```\n\n```\n".len();
-    let room = MAX_MESSAGE_CHARS.saturating_sub(frame + cut_note.chars().count());
-    let escaped = escape_fences(notice.summary);
+    let room = MAX_MESSAGE_CHARS.saturating_sub(frame);
+    let escaped = escape_fences(&keep_lines(notice.summary));
     let summary = if escaped.chars().count() > room {
-        let mut cut: String = escaped.chars().take(room).collect();
+        let keep = room.saturating_sub(cut_note.chars().count());
+        let mut cut: String = escaped.chars().take(keep).collect();
         cut.push_str(cut_note);
         cut
     } else {
@@ -184,6 +194,39 @@ mod tests {
         assert!(text.chars().count() <= MAX_MESSAGE_CHARS);
         assert!(text.contains("cut to fit"));
         assert!(text.ends_with("Approve only if this is what you asked for."));
+    }
+
+    #[test]
+    fn the_frame_around_the_summary_stays_within_its_budget() {
+        let longest_name = "w".repeat(openclaw_shared::worker::MAX_WORKER_NAME_LEN);
+        let notice = ApprovalNotice {
+            task_id: TaskId::new(),
+            expires_at_secs: u64::MAX,
+            ..notice("")
+        };
+
+        let frame = approval_message(&longest_name, &notice).chars().count();
+
+        assert!(frame <= MAX_FRAME_CHARS, "{frame}");
+    }
+
+    #[test]
+    fn a_summary_of_the_longest_shown_length_is_never_cut() {
+        let summary = "s".repeat(MAX_SUMMARY_CHARS);
+        let name = "w".repeat(openclaw_shared::worker::MAX_WORKER_NAME_LEN);
+
+        let text = approval_message(&name, &notice(&summary));
+
+        assert!(text.chars().count() <= MAX_MESSAGE_CHARS);
+        assert!(text.contains(&summary));
+        assert!(!text.contains("cut to fit"));
+    }
+
+    #[test]
+    fn hidden_characters_in_a_summary_are_spelled_out() {
+        let text = approval_message("mac", &notice("rm \u{202e}x\u{200b}\ny\u{2028}z"));
+
+        assert!(text.contains("rm ⟨U+202E⟩x⟨U+200B⟩\ny⟨U+2028⟩z"), "{text}");
     }
 
     #[test]

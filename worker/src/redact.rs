@@ -1,5 +1,6 @@
-//! Output egress: secrets are replaced by `[REDACTED:<kind>]` before anything leaves the
-//! Mac, and the number replaced is reported per kind.
+//! Output egress: terminal control sequences are stripped from text output, then secrets
+//! are replaced by `[REDACTED:<kind>]` before anything leaves the Mac, and the number
+//! replaced is reported per kind.
 //!
 //! Byte regexes in ASCII mode (`(?-u)`): every pattern starts and ends on an ASCII
 //! character, so replacing a match never splits a UTF-8 sequence, and no Unicode tables are
@@ -209,9 +210,14 @@ impl Redactor {
     }
 }
 
-/// Replaces every secret in `text`; returns the new text and the counts.
+/// Removes terminal control sequences and control characters from `text`, then replaces
+/// every secret in what is left; returns that text (what may be uploaded) and the counts.
+/// Stripping first means a secret cut up by colour codes or cursor moves (`AKIA`, `ESC[0m`,
+/// the rest), which a terminal or Discord shows whole, is seen whole by the patterns too:
+/// the patterns always see exactly the text that leaves the Mac.
 pub fn redact(text: &str, redactor: &Redactor) -> (String, Redactions) {
-    let (bytes, counts) = redact_bytes(text.as_bytes(), redactor);
+    let stripped = strip_terminal_controls(text);
+    let (bytes, counts) = redact_bytes(stripped.as_bytes(), redactor);
     let text = match String::from_utf8(bytes) {
         Ok(text) => text,
         // Cannot happen (matches start and end on ASCII), but never panic on output.
@@ -220,7 +226,89 @@ pub fn redact(text: &str, redactor: &Redactor) -> (String, Redactions) {
     (text, counts)
 }
 
-/// [`redact`] for raw bytes (output that is not UTF-8).
+/// Text without terminal control sequences or control characters: CSI (`ESC [` … and
+/// U+009B), OSC, DCS, SOS, PM and APC strings (up to BEL or ST, or the end of the text when
+/// unterminated), every other `ESC` sequence, and the C0 and C1 controls and DEL. Newlines
+/// and tabs stay, and so does a carriage return right before a newline: CRLF text (a file
+/// read with `/read`) keeps its line ends, while a lone CR, which redraws a terminal line,
+/// goes. Borrowed when there is nothing to remove.
+pub fn strip_terminal_controls(text: &str) -> Cow<'_, str> {
+    // Fast path: no control byte, no C1 lead byte (0xC2 also leads some printable Latin-1
+    // characters; those just take the slow path).
+    let suspicious = |b: u8| (b < 0x20 && b != b'\n' && b != b'\t') || b == 0x7f || b == 0xc2;
+    if !text.bytes().any(suspicious) {
+        return Cow::Borrowed(text);
+    }
+    let mut out = String::with_capacity(text.len());
+    let mut chars = text.chars().peekable();
+    while let Some(c) = chars.next() {
+        match c {
+            '\n' | '\t' => out.push(c),
+            '\r' if chars.peek() == Some(&'\n') => out.push(c),
+            '\u{1b}' => skip_escape(&mut chars),
+            '\u{9b}' => skip_csi(&mut chars),
+            '\u{90}' | '\u{98}' | '\u{9d}' | '\u{9e}' | '\u{9f}' => skip_string(&mut chars),
+            c if c.is_control() => {}
+            c => out.push(c),
+        }
+    }
+    Cow::Owned(out)
+}
+
+type Chars<'a> = std::iter::Peekable<std::str::Chars<'a>>;
+
+/// Skips what follows an `ESC` (ECMA-48 forms).
+fn skip_escape(chars: &mut Chars<'_>) {
+    let intermediate = |c: &char| ('\u{20}'..='\u{2f}').contains(c);
+    match chars.peek() {
+        Some('[') => {
+            chars.next();
+            skip_csi(chars);
+        }
+        Some(']' | 'P' | 'X' | '^' | '_') => {
+            chars.next();
+            skip_string(chars);
+        }
+        Some(c) if intermediate(c) => {
+            while chars.next_if(intermediate).is_some() {}
+            chars.next_if(|c| ('\u{30}'..='\u{7e}').contains(c));
+        }
+        Some(c) if ('\u{30}'..='\u{7e}').contains(c) => {
+            chars.next();
+        }
+        // A lone ESC: only it goes.
+        _ => {}
+    }
+}
+
+/// Skips a control sequence's parameters and intermediates, then its final character.
+fn skip_csi(chars: &mut Chars<'_>) {
+    while chars
+        .next_if(|c| ('\u{20}'..='\u{3f}').contains(c))
+        .is_some()
+    {}
+    chars.next_if(|c| ('\u{40}'..='\u{7e}').contains(c));
+}
+
+/// Skips a control string (OSC, DCS, …) up to its terminator: BEL, ST (`ESC \` or U+009C),
+/// or another `ESC`, which ends it and starts a sequence of its own, as terminals do.
+fn skip_string(chars: &mut Chars<'_>) {
+    while let Some(c) = chars.next() {
+        match c {
+            '\u{7}' | '\u{9c}' => return,
+            '\u{1b}' => {
+                if chars.next_if_eq(&'\\').is_none() {
+                    skip_escape(chars);
+                }
+                return;
+            }
+            _ => {}
+        }
+    }
+}
+
+/// [`redact`] for raw bytes (output that is not UTF-8). Nothing is stripped: these bytes
+/// go out base64-encoded, exactly as read.
 pub fn redact_bytes(bytes: &[u8], redactor: &Redactor) -> (Vec<u8>, Redactions) {
     let mut counts = Redactions::default();
     let mut current: Cow<'_, [u8]> = Cow::Borrowed(bytes);

@@ -213,3 +213,60 @@ fn counts_merge_and_serialize_by_kind_name() {
         serde_json::json!({"aws_access_key_id": 1, "credential": 1})
     );
 }
+
+// ---- terminal controls ----
+
+#[test]
+fn a_key_split_by_a_colour_code_is_still_redacted() {
+    let key = fake("AKIA", 'Q', 16);
+    let (head, tail) = key.split_at(4);
+
+    let (out, counts) = one(&format!("id: {head}\x1b[0m{tail}\x1b[1;31m!\x1b[m\n"));
+
+    assert_eq!(out, "id: [REDACTED:aws_access_key_id]!\n");
+    assert_eq!(counts.count(SecretKind::AwsAccessKeyId), 1);
+}
+
+#[test]
+fn a_token_split_by_cursor_moves_titles_and_hyperlinks_is_still_redacted() {
+    let token = fake("ghp_", 'a', 36);
+    let (head, tail) = token.split_at(10);
+    let text = format!(
+        "{head}\x1b]0;window title\x07\x1b]8;;https://x.example\x1b\\\u{9b}2K\x1b7\x1b(B{tail}"
+    );
+
+    let (out, counts) = one(&text);
+
+    assert_eq!(out, "[REDACTED:github_token]");
+    assert_eq!(counts.count(SecretKind::GithubToken), 1);
+}
+
+#[test]
+fn controls_are_removed_but_newlines_tabs_and_crlf_stay() {
+    let text = "a\0b\x08c\rd\r\ne\tf\u{85}g\x7fh\u{9d}osc\u{9c}i ©";
+
+    assert_eq!(strip_terminal_controls(text), "abcd\r\ne\tfghi ©");
+}
+
+#[test]
+fn a_lone_escape_and_an_unterminated_string_leave_nothing_behind() {
+    let token = fake("ghp_", 'a', 36);
+
+    assert_eq!(strip_terminal_controls("x\x1b"), "x");
+    assert_eq!(strip_terminal_controls(&format!("x\x1b]0;{token}")), "x");
+    assert_eq!(strip_terminal_controls("x\x1b[12;"), "x");
+}
+
+#[test]
+fn text_without_controls_is_borrowed_unchanged() {
+    let text = "plain output — café\n\tindented";
+
+    assert!(matches!(strip_terminal_controls(text), Cow::Borrowed(t) if t == text));
+}
+
+#[test]
+fn raw_bytes_keep_their_controls() {
+    let bytes = b"\x1b[0mbinary\x00";
+
+    assert_eq!(redact_bytes(bytes, &plain()).0, bytes);
+}

@@ -6,20 +6,22 @@
 //! fields as a presence byte. No two different tasks encode to the same bytes.
 
 use std::fmt;
-use std::path::Path;
+use std::path::{Path, PathBuf};
 
 use data_encoding::BASE32_NOPAD;
 use openclaw_shared::{ContentEncoding, TaskId, TaskSpec};
 use sha2::{Digest, Sha256};
 
 use crate::policy::{Exec, Plan};
+use crate::sandbox::{Access, SandboxSpec, Tree};
 
 /// Number of characters in a fingerprint (40 bits: a collision needs ~10^12 tries, and an
 /// attacker gets one try per approval).
 pub const FINGERPRINT_LEN: usize = 8;
 
 /// Domain separation, so these hashes never collide with another use of SHA-256.
-const DOMAIN: &[u8] = b"openclaw-approval-fingerprint-v1";
+/// v2: adds the timeout, the plan's environment and sandbox, the shell and the Claude flags.
+const DOMAIN: &[u8] = b"openclaw-approval-fingerprint-v2";
 
 /// An approval fingerprint: 8 characters of the RFC 4648 base32 alphabet (`A-Z2-7`).
 #[derive(Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord)]
@@ -93,16 +95,78 @@ impl Canonical {
     fn count(&mut self, n: usize) -> &mut Self {
         self.bytes(&(n as u64).to_be_bytes())
     }
+
+    fn flag(&mut self, on: bool) -> &mut Self {
+        self.bytes(&[u8::from(on)])
+    }
+
+    fn list(&mut self, items: &[String]) -> &mut Self {
+        self.count(items.len());
+        for item in items {
+            self.text(item);
+        }
+        self
+    }
+
+    fn paths(&mut self, paths: &[PathBuf]) -> &mut Self {
+        self.count(paths.len());
+        for path in paths {
+            self.path(path);
+        }
+        self
+    }
 }
 
-/// The fingerprint of `spec`, claimed as `task_id` by the worker `worker`, as resolved by
-/// the policy into `plan` (argv, program, cwd, paths, content hash).
-pub fn fingerprint(task_id: TaskId, worker: &str, spec: &TaskSpec, plan: &Plan) -> Fingerprint {
+/// Everything that decides what an approved task does, as the worker will run it. The
+/// fingerprint covers every field, and the approval text shows every one, so the owner
+/// approves exactly this and nothing else can change under the approval.
+#[derive(Debug, Clone, Copy)]
+pub struct ApprovalSubject<'a> {
+    /// The task's id (a fingerprint never carries over to another task).
+    pub task_id: TaskId,
+    /// This worker's name.
+    pub worker: &'a str,
+    /// The task as sent.
+    pub spec: &'a TaskSpec,
+    /// The task as the policy resolved it: program, argv, cwd, paths, content hash, extra
+    /// environment, kernel sandbox.
+    pub plan: &'a Plan,
+    /// How long the task may run, as sent (the executor bounds it further).
+    pub timeout_ms: u64,
+    /// The shell argv prefix a shell-syntax command goes through.
+    pub shell: &'a [String],
+    /// The Claude CLI program a Claude task runs.
+    pub claude_bin: &'a str,
+    /// The arguments the worker adds to every Claude run (config and policy flags).
+    pub claude_args: &'a [String],
+}
+
+/// The fingerprint of `subject`: the task as sent, the plan it was resolved into (argv,
+/// program, cwd, paths, content hash, extra environment, the whole sandbox spec), its
+/// timeout, and what the worker adds around it (the shell for shell syntax; the CLI and
+/// its flags for Claude).
+pub fn fingerprint(subject: &ApprovalSubject<'_>) -> Fingerprint {
     let mut c = Canonical(Sha256::new());
+    let spec = subject.spec;
     c.bytes(DOMAIN)
-        .bytes(task_id.0.as_bytes())
-        .text(worker)
-        .text(spec.kind().as_str());
+        .bytes(subject.task_id.0.as_bytes())
+        .text(subject.worker)
+        .text(spec.kind().as_str())
+        .bytes(&subject.timeout_ms.to_be_bytes());
+    task_fields(&mut c, spec);
+    plan_fields(&mut c, subject.plan);
+    if matches!(subject.plan.exec, Some(Exec::Shell { .. })) {
+        c.list(subject.shell);
+    }
+    if matches!(spec, TaskSpec::Claude { .. }) {
+        c.text(subject.claude_bin).list(subject.claude_args);
+    }
+    let digest = c.0.finalize();
+    Fingerprint(BASE32_NOPAD.encode(&digest[..5]))
+}
+
+/// The task as sent, field by field.
+fn task_fields(c: &mut Canonical, spec: &TaskSpec) {
     match spec {
         TaskSpec::Command { command, cwd } => {
             c.text(command).optional(cwd.as_deref(), |c, v| {
@@ -132,7 +196,7 @@ pub fn fingerprint(task_id: TaskId, worker: &str, spec: &TaskSpec, plan: &Plan) 
             c.text(path)
                 .digest_of(old_string.as_bytes())
                 .digest_of(new_string.as_bytes())
-                .bytes(&[u8::from(*replace_all)]);
+                .flag(*replace_all);
         }
         TaskSpec::Claude {
             prompt,
@@ -148,171 +212,71 @@ pub fn fingerprint(task_id: TaskId, worker: &str, spec: &TaskSpec, plan: &Plan) 
                 });
         }
     }
-    c.optional(plan.exec.as_ref(), |c, exec| match exec {
+}
+
+/// The plan, every field. Destructured in full so a field added to [`Plan`] does not
+/// compile until it is either covered here or deliberately left out.
+fn plan_fields(c: &mut Canonical, plan: &Plan) {
+    let Plan {
+        exec,
+        cwd,
+        paths,
+        content_sha256,
+        env,
+        sandbox,
+    } = plan;
+    c.optional(exec.as_ref(), |c, exec| match exec {
         Exec::Direct { program, argv } => {
-            c.text("direct").path(program).count(argv.len());
-            for arg in argv {
-                c.text(arg);
-            }
+            c.text("direct").path(program).list(argv);
         }
         Exec::Shell { command } => {
             c.text("shell").text(command);
         }
     });
-    c.optional(plan.cwd.as_deref(), |c, v| {
+    c.optional(cwd.as_deref(), |c, v| {
         c.path(v);
     });
-    c.count(plan.paths.len());
-    for path in &plan.paths {
-        c.path(path);
-    }
-    c.optional(plan.content_sha256.as_ref(), |c, v| {
+    c.paths(paths);
+    c.optional(content_sha256.as_ref(), |c, v| {
         c.bytes(v);
     });
-    let digest = c.0.finalize();
-    Fingerprint(BASE32_NOPAD.encode(&digest[..5]))
+    c.count(env.len());
+    for (name, value) in env {
+        c.text(name).text(value);
+    }
+    c.optional(sandbox.as_ref(), sandbox_fields);
+}
+
+/// The sandbox spec, every field (destructured in full, as [`plan_fields`]).
+fn sandbox_fields(c: &mut Canonical, spec: &SandboxSpec) {
+    let SandboxSpec {
+        profile,
+        trees,
+        hidden,
+        hidden_patterns,
+        read_only,
+        read_only_patterns,
+        network,
+        tmpdir,
+    } = spec;
+    c.text(profile.as_str()).count(trees.len());
+    for Tree { path, access } in trees {
+        let access = match access {
+            Access::Read => "read",
+            Access::ReadExec => "read_exec",
+            Access::ReadWrite => "read_write",
+            Access::Full => "full",
+        };
+        c.path(path).text(access);
+    }
+    c.paths(hidden)
+        .list(hidden_patterns)
+        .paths(read_only)
+        .list(read_only_patterns)
+        .flag(*network)
+        .path(tmpdir);
 }
 
 #[cfg(test)]
-mod tests {
-    use super::*;
-    use std::path::PathBuf;
-
-    fn command(text: &str) -> TaskSpec {
-        TaskSpec::Command {
-            command: text.into(),
-            cwd: None,
-        }
-    }
-
-    fn id() -> TaskId {
-        "6f1c1a8e-7a51-4c3e-9f67-1d2f0a6b8c11".parse().unwrap()
-    }
-
-    #[test]
-    fn fingerprint_is_eight_base32_characters_and_stable() {
-        let fp = fingerprint(id(), "mac", &command("ls"), &Plan::default());
-
-        assert_eq!(fp.as_str().len(), FINGERPRINT_LEN);
-        assert_eq!(Fingerprint::parse(fp.as_str()), Ok(fp.clone()));
-        assert_eq!(
-            fp,
-            fingerprint(id(), "mac", &command("ls"), &Plan::default())
-        );
-    }
-
-    #[test]
-    fn every_input_changes_the_fingerprint() {
-        let base = fingerprint(id(), "mac", &command("ls"), &Plan::default());
-        let with_exec = Plan {
-            exec: Some(Exec::Direct {
-                program: "/bin/ls".into(),
-                argv: vec!["ls".into()],
-            }),
-            ..Plan::default()
-        };
-        let other_program = Plan {
-            exec: Some(Exec::Direct {
-                program: "/tmp/ls".into(),
-                argv: vec!["ls".into()],
-            }),
-            ..Plan::default()
-        };
-        let with_cwd = Plan {
-            cwd: Some(PathBuf::from("/tmp")),
-            ..Plan::default()
-        };
-        let with_hash = Plan {
-            content_sha256: Some([7; 32]),
-            ..Plan::default()
-        };
-
-        let variants = [
-            fingerprint(TaskId::new(), "mac", &command("ls"), &Plan::default()),
-            fingerprint(id(), "mac2", &command("ls"), &Plan::default()),
-            fingerprint(id(), "mac", &command("ls "), &Plan::default()),
-            fingerprint(
-                id(),
-                "mac",
-                &TaskSpec::Command {
-                    command: "ls".into(),
-                    cwd: Some("/".into()),
-                },
-                &Plan::default(),
-            ),
-            fingerprint(id(), "mac", &command("ls"), &with_exec),
-            fingerprint(id(), "mac", &command("ls"), &other_program),
-            fingerprint(id(), "mac", &command("ls"), &with_cwd),
-            fingerprint(id(), "mac", &command("ls"), &with_hash),
-            fingerprint(
-                id(),
-                "mac",
-                &TaskSpec::FileRead { path: "ls".into() },
-                &Plan::default(),
-            ),
-        ];
-
-        for (i, variant) in variants.iter().enumerate() {
-            assert_ne!(variant, &base, "variant {i}");
-        }
-    }
-
-    #[test]
-    fn field_boundaries_are_unambiguous() {
-        // "ab" + "c" and "a" + "bc" would collide under plain concatenation.
-        let a = fingerprint(id(), "ab", &command("c"), &Plan::default());
-        let b = fingerprint(id(), "a", &command("bc"), &Plan::default());
-        let argv_a = Plan {
-            exec: Some(Exec::Direct {
-                program: "/bin/echo".into(),
-                argv: vec!["a b".into()],
-            }),
-            ..Plan::default()
-        };
-        let argv_b = Plan {
-            exec: Some(Exec::Direct {
-                program: "/bin/echo".into(),
-                argv: vec!["a".into(), "b".into()],
-            }),
-            ..Plan::default()
-        };
-
-        assert_ne!(a, b);
-        assert_ne!(
-            fingerprint(id(), "m", &command("echo"), &argv_a),
-            fingerprint(id(), "m", &command("echo"), &argv_b)
-        );
-    }
-
-    #[test]
-    fn write_content_is_covered() {
-        let write = |content: &str| TaskSpec::FileWrite {
-            path: "/tmp/x".into(),
-            content: content.into(),
-            encoding: ContentEncoding::Utf8,
-        };
-
-        assert_ne!(
-            fingerprint(id(), "m", &write("safe"), &Plan::default()),
-            fingerprint(id(), "m", &write("evil"), &Plan::default())
-        );
-    }
-
-    #[test]
-    fn typed_fingerprints_parse_case_insensitively_and_bad_ones_do_not() {
-        assert_eq!(
-            Fingerprint::parse(" abcd2345 ").unwrap().as_str(),
-            "ABCD2345"
-        );
-        for bad in [
-            "",
-            "ABCD234",
-            "ABCD23456",
-            "ABCD2341",
-            "ABCD-345",
-            "ÄBCD2345",
-        ] {
-            assert_eq!(Fingerprint::parse(bad), Err(BadFingerprint), "{bad}");
-        }
-    }
-}
+#[path = "fingerprint_tests.rs"]
+mod tests;

@@ -1,5 +1,6 @@
-//! What one audit entry records: the task as asked (content only as size + hash), the
-//! verdict and its rule, approval evidence (never the code), and how it ended.
+//! What one audit entry records: the task as asked (content only as size + hash, long text
+//! as a prefix + size + hash), the verdict and its rule, approval evidence (never the
+//! code), and how it ended.
 
 use base64::Engine as _;
 use openclaw_shared::{ContentEncoding, OutcomeStatus, TaskId, TaskKind, TaskSpec};
@@ -28,21 +29,77 @@ impl ContentDigest {
     }
 }
 
+/// Longest text an entry keeps whole (a command, a prompt, a path, a reason): a server
+/// that sends megabyte commands must not grow the log by megabytes per task.
+pub const MAX_KEPT_TEXT_BYTES: usize = 1024;
+/// How much of a longer text an entry keeps, next to its size and SHA-256.
+pub const KEPT_PREFIX_BYTES: usize = 256;
+
+/// Text as the log keeps it: whole up to [`MAX_KEPT_TEXT_BYTES`], else its first
+/// [`KEPT_PREFIX_BYTES`] (cut on a character boundary), its size and its SHA-256, which
+/// identify it as surely as the text itself. Whole text is a plain JSON string, as in
+/// entries written before long text was shortened, so those still read (and verify).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(untagged)]
+pub enum KeptText {
+    /// The whole text.
+    Whole(String),
+    /// The start of a long text, with its size and hash.
+    Long {
+        /// The first bytes, on a character boundary.
+        prefix: String,
+        /// The whole text's size in bytes.
+        size: u64,
+        /// SHA-256 of the whole text, lowercase hex.
+        sha256: String,
+    },
+}
+
+impl KeptText {
+    /// `text` as the log keeps it.
+    pub fn keep(text: &str) -> Self {
+        if text.len() <= MAX_KEPT_TEXT_BYTES {
+            return Self::Whole(text.to_owned());
+        }
+        let mut end = KEPT_PREFIX_BYTES;
+        while !text.is_char_boundary(end) {
+            end -= 1;
+        }
+        Self::Long {
+            prefix: text[..end].to_owned(),
+            size: text.len() as u64,
+            sha256: line_hash(text.as_bytes()),
+        }
+    }
+
+    /// The text, when the log kept it whole.
+    pub fn whole(&self) -> Option<&str> {
+        match self {
+            Self::Whole(text) => Some(text),
+            Self::Long { .. } => None,
+        }
+    }
+}
+
+fn kept(text: &str) -> Option<KeptText> {
+    Some(KeptText::keep(text))
+}
+
 /// What the task asked for.
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Asked {
     /// The command string, as sent.
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub command: Option<String>,
+    pub command: Option<KeptText>,
     /// The path, as sent.
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub path: Option<String>,
+    pub path: Option<KeptText>,
     /// The working directory, as sent.
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub cwd: Option<String>,
+    pub cwd: Option<KeptText>,
     /// The Claude prompt, as sent (it is what was asked; a prompt is text, like a command).
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub prompt: Option<String>,
+    pub prompt: Option<KeptText>,
     /// A write's content (decoded when base64), or an edit's new text.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub content: Option<ContentDigest>,
@@ -52,16 +109,17 @@ pub struct Asked {
 }
 
 impl Asked {
-    /// The record of `spec`: text fields kept, content as size + hash.
+    /// The record of `spec`: text fields kept (long ones as prefix + size + hash), content
+    /// as size + hash.
     pub fn from_spec(spec: &TaskSpec) -> Self {
         match spec {
             TaskSpec::Command { command, cwd } => Self {
-                command: Some(command.clone()),
-                cwd: cwd.clone(),
+                command: kept(command),
+                cwd: cwd.as_deref().and_then(kept),
                 ..Self::default()
             },
             TaskSpec::FileRead { path } => Self {
-                path: Some(path.clone()),
+                path: kept(path),
                 ..Self::default()
             },
             TaskSpec::FileWrite {
@@ -77,7 +135,7 @@ impl Asked {
                 };
                 let bytes = decoded.as_deref().unwrap_or(content.as_bytes());
                 Self {
-                    path: Some(path.clone()),
+                    path: kept(path),
                     content: Some(ContentDigest::of(bytes)),
                     ..Self::default()
                 }
@@ -88,14 +146,14 @@ impl Asked {
                 new_string,
                 ..
             } => Self {
-                path: Some(path.clone()),
+                path: kept(path),
                 content: Some(ContentDigest::of(new_string.as_bytes())),
                 replaced: Some(ContentDigest::of(old_string.as_bytes())),
                 ..Self::default()
             },
             TaskSpec::Claude { prompt, cwd, .. } => Self {
-                prompt: Some(prompt.clone()),
-                cwd: cwd.clone(),
+                prompt: kept(prompt),
+                cwd: cwd.as_deref().and_then(kept),
                 ..Self::default()
             },
         }
@@ -135,8 +193,8 @@ pub struct AuditRecord {
     pub verdict: Verdict,
     /// The rule that decided.
     pub rule: String,
-    /// Why.
-    pub reason: String,
+    /// Why (it may quote the task: kept like the task's text).
+    pub reason: KeptText,
     /// The approval, when one was given.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub approval: Option<ApprovalRecord>,
@@ -167,7 +225,7 @@ impl AuditRecord {
             asked: Asked::from_spec(spec),
             verdict,
             rule: rule.to_owned(),
-            reason: reason.to_owned(),
+            reason: KeptText::keep(reason),
             approval: None,
             status: OutcomeStatus::Denied,
             exit_code: None,

@@ -29,7 +29,7 @@ use nix::fcntl::{Flock, FlockArg};
 use serde::{Deserialize, Serialize};
 use sha2::{Digest, Sha256};
 
-pub use entry::{ApprovalRecord, Asked, AuditEntry, AuditRecord, ContentDigest};
+pub use entry::{ApprovalRecord, Asked, AuditEntry, AuditRecord, ContentDigest, KeptText};
 pub use verify::{tail, verify, verify_files, VerifyError, VerifyReport};
 
 use crate::policy::safe_fs::sync_dir;

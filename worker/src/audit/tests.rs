@@ -83,7 +83,8 @@ fn appended_entries_chain_and_verify() {
     assert_eq!(entries[0].prev, GENESIS);
     assert_eq!(entries[1].prev, line_hash(lines(&f)[0].as_bytes()));
     assert_eq!(entries[3].index, 3);
-    assert_eq!(entries[2].record.asked.command.as_deref(), Some("date"));
+    let third = entries[2].record.asked.command.as_ref();
+    assert_eq!(third.and_then(KeptText::whole), Some("date"));
     assert_eq!(Head::read(&f.head).unwrap(), Some(head));
 }
 
@@ -334,3 +335,6 @@ fn log_and_head_files_are_private() {
         assert_eq!(mode & 0o777, 0o600, "{}", path.display());
     }
 }
+
+#[path = "kept_text_tests.rs"]
+mod kept_text;

@@ -27,11 +27,16 @@ const KILL_POLL_INTERVAL: Duration = Duration::from_millis(20);
 const PIPE_DRAIN_AFTER_KILL: Duration = Duration::from_secs(1);
 /// Read size for captured output.
 const CHUNK_BYTES: usize = 16 * 1024;
+/// Bytes captured past `max_output_bytes`, per stream, so a secret that straddles the cap
+/// is seen whole when the pipeline redacts; the pipeline then cuts the redacted text back
+/// to the cap. A secret longer than this (escapes included) can still be cut by the cap.
+pub const REDACTION_MARGIN_BYTES: usize = 4 * 1024;
 
 /// Limits that apply to every child process.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct ProcessLimits {
-    /// Cap on captured bytes, per stream.
+    /// Cap on the output uploaded, per stream. The capture keeps
+    /// [`REDACTION_MARGIN_BYTES`] more, for redaction to see past the cap.
     pub max_output_bytes: usize,
     /// Time between SIGTERM and SIGKILL.
     pub kill_grace: Duration,
@@ -40,8 +45,9 @@ pub struct ProcessLimits {
 /// Output captured from one stream.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct Captured {
+    /// The first `max_output_bytes` + [`REDACTION_MARGIN_BYTES`] bytes.
     pub bytes: Vec<u8>,
-    /// The stream had more than the cap; the rest was read and discarded.
+    /// The stream had more than that; the rest was read and discarded.
     pub truncated: bool,
 }
 
@@ -88,7 +94,9 @@ pub struct ProcessOutput {
 }
 
 impl ProcessOutput {
-    /// The task outcome for this run. `what` names the program for error messages.
+    /// The task outcome for this run. `what` names the program for error messages. Its
+    /// text may run [`REDACTION_MARGIN_BYTES`] past the cap, and `*_truncated` says bytes
+    /// were lost past that: the pipeline redacts, then cuts back to the cap.
     pub fn into_outcome(self, what: &str, timeout: Duration) -> TaskOutcome {
         let (status, exit, error) = match self.end {
             ProcessEnd::Finished(exit) => match (exit.code(), exit.signal()) {
@@ -218,7 +226,9 @@ pub async fn run_process(
 
     let stop_reading = CancellationToken::new();
     let (stdout, stderr) = (child.stdout.take(), child.stderr.take());
-    let cap = limits.max_output_bytes;
+    let cap = limits
+        .max_output_bytes
+        .saturating_add(REDACTION_MARGIN_BYTES);
     let reading = stop_reading.clone();
     // A task of its own, so output keeps draining while we wait or kill: a child blocked
     // on a full pipe could neither finish nor handle SIGTERM.

@@ -17,13 +17,15 @@ use tokio_util::sync::CancellationToken;
 use tracing::{info, warn};
 
 use super::{denied, describe, TaskRuntime};
+use crate::approval::fingerprint::ApprovalSubject;
 use crate::approval::{fingerprint, now_secs, ApprovalError, ApprovalEvidence, Fingerprint};
 use crate::client::{error_chain, Backoff, FailureKind};
 use crate::notify::ApprovalNotice;
 use crate::policy::Decision;
 
-/// Longest summary sent to the server (it refuses more than 4096 bytes).
-const MAX_SUMMARY_BYTES: usize = 4000;
+/// Longest summary sent to the server (it refuses more than 4096 bytes); a description
+/// never exceeds it, this only makes sure.
+const MAX_SUMMARY_BYTES: usize = super::describe::MAX_DESCRIPTION_BYTES;
 /// How long a progress report (approved, rejected) is retried in the background.
 const BACKGROUND_REPORT_ATTEMPTS: u32 = 8;
 /// Why a task still waiting for approval ended at shutdown.
@@ -62,6 +64,15 @@ pub async fn await_approval(
             decision.reason
         )));
     }
+    let subject = subject(rt, task, decision);
+    // Before the turn: a task the owner cannot read whole is denied now, not left waiting.
+    let summary = match describe(&subject) {
+        Ok(summary) => summary,
+        Err(unshowable) => {
+            info!(task_id = %task.id, reason = %unshowable, "task cannot be shown whole for approval");
+            return Err(denied(&format!("{}; {unshowable}", decision.reason)));
+        }
+    };
     // Our turn: until then this task is not waiting for approval, and an answer relayed
     // for it approves nothing (a deny is honoured: refusing is always safe).
     let _turn = loop {
@@ -88,7 +99,7 @@ pub async fn await_approval(
             rt.guard.lock_reason()
         )));
     }
-    let fp = fingerprint(task.id, &rt.name, &task.spec, &decision.plan);
+    let fp = fingerprint(&subject);
     let requested = rt.guard.with_approvals(|book| {
         book.request(task.id, fp.clone(), now_secs())
             .map(|p| p.expires_at_secs)
@@ -98,7 +109,6 @@ pub async fn await_approval(
         Some(Err(err)) => return Err(denied(&format!("cannot request approval: {err}"))),
         None => return Err(denied("approvals are not set up on the worker")),
     };
-    let summary = describe(&task.spec, &decision.plan, &rt.exec.shell);
     info!(task_id = %task.id, fingerprint = %fp, expires_at_secs, "waiting for the owner's approval");
 
     let state = ApprovalState::Requested {
@@ -172,6 +182,25 @@ pub async fn await_approval(
                 return Err(cancelled(SHUTDOWN));
             }
         }
+    }
+}
+
+/// Everything the approval covers: the task, its plan, its timeout, and what the worker
+/// adds around it.
+fn subject<'a>(
+    rt: &'a TaskRuntime,
+    task: &'a ClaimedTask,
+    decision: &'a Decision,
+) -> ApprovalSubject<'a> {
+    ApprovalSubject {
+        task_id: task.id,
+        worker: &rt.name,
+        spec: &task.spec,
+        plan: &decision.plan,
+        timeout_ms: task.timeout_ms,
+        shell: &rt.exec.shell,
+        claude_bin: &rt.exec.claude_bin,
+        claude_args: &rt.exec.claude_args,
     }
 }
 

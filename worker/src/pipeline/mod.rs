@@ -1,17 +1,22 @@
 //! The path every claimed task takes: the policy's verdict (deny, allow, or the owner's
 //! approval verified here), execution of exactly the checked plan, redaction of the
-//! output, the screenshot (if any) checked like a read, and an audit entry written before
-//! anything leaves the Mac. The outcome carries `metadata.policy`, `metadata.redactions`
+//! output (terminal controls stripped, secrets replaced, then cut to the cap), the
+//! screenshot (if any) checked like a read, and an audit entry written before anything
+//! leaves the Mac. The outcome carries `metadata.policy`, `metadata.redactions`
 //! and `metadata.audit` (the log's head, which the bot keeps as an external anchor).
 //!
 //! # Layout
 //! - [`approve`]: waiting for, and verifying, the owner's approval.
 //! - [`screenshot`]: `PLEASE_UPLOAD_TO_DISCORD:` files, checked and uploaded.
 //! - [`describe`](mod@describe): what a task will do, in words, for the owner.
+//! - [`visible`]: the owner's text made unambiguous (hidden characters spelled out).
+//! - [`output`]: redacted output cut back to the cap.
 
 pub mod approve;
 pub mod describe;
+pub mod output;
 pub mod screenshot;
+pub mod visible;
 
 use std::sync::Arc;
 
@@ -164,7 +169,10 @@ async fn finalize(
             json!({"fingerprint": evidence.fingerprint, "step": evidence.step}),
         );
     }
+    // Redact first, then cut: the capture kept a margin past the cap so a secret that
+    // straddles it is redacted whole.
     let redactions = rt.guard.redact(&mut outcome);
+    output::cap_output(&task.spec, &mut outcome, rt.exec.limits.max_output_bytes);
     if redactions.total() > 0 {
         info!(task_id = %task.id, redactions = redactions.total(), "secrets redacted from the output");
     }

@@ -14,6 +14,7 @@ use tokio::time::{sleep, timeout_at, Instant};
 use tokio_util::sync::CancellationToken;
 use tracing::{debug, info, warn};
 
+use super::pace::MAX_REFUSALS_PER_CLAIM;
 use super::{Pending, Worker};
 use crate::client::{error_chain, Backoff, FailureKind};
 
@@ -31,6 +32,8 @@ impl Worker {
         shutdown: &CancellationToken,
     ) -> Vec<ClaimedTask> {
         let mut offered = Vec::with_capacity(tasks.len().min(free));
+        let mut refused = 0usize;
+        let mut dropped = 0usize;
         for task in tasks {
             let state = self.lock();
             let known = state.running.contains_key(&task.id)
@@ -39,13 +42,22 @@ impl Worker {
             if known {
                 // Accepting it again would move its lease away from the run in progress.
                 warn!(task_id = %task.id, "server handed out a task this worker already has; ignored");
+            } else if offered.len() >= free && refused >= MAX_REFUSALS_PER_CLAIM {
+                dropped += 1;
             } else if offered.len() >= free {
                 // Never run more than max_concurrent, whatever the server sends.
                 warn!(task_id = %task.id, "server sent more tasks than free slots; refusing");
                 self.refuse_task(task);
+                refused += 1;
             } else {
                 offered.push(task);
             }
+        }
+        if dropped > 0 {
+            warn!(
+                dropped,
+                "server sent far more tasks than free slots; the rest are dropped unreported"
+            );
         }
         if offered.is_empty() {
             return offered;

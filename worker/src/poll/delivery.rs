@@ -92,6 +92,7 @@ pub(super) fn finish(state: &Mutex<State>, id: TaskId, lease: LeaseId, mut outco
     let mut state = state
         .lock()
         .unwrap_or_else(std::sync::PoisonError::into_inner);
+    state.count_denied(outcome.status);
     let stop = state.running.remove(&id).and_then(|r| r.stop);
     if stop == Some(StopReason::LeaseGone) {
         info!(task_id = %id, "task stopped because its lease is gone; result dropped");

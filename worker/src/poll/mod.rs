@@ -3,7 +3,8 @@
 //! tokio task, heartbeat held leases (relaying the owner's approval
 //! answers to the waiting task), and deliver results until the server acknowledges them.
 //! Retries with capped, jittered backoff and never exits on its own; claims nothing while
-//! the canary lock is set; shutdown drains gracefully.
+//! the canary lock is set; shutdown drains gracefully. Undelivered results take slots, and
+//! a streak of denied tasks slows the claims (`pace.rs`).
 
 use std::collections::{HashMap, VecDeque};
 use std::sync::{Arc, Mutex, MutexGuard};
@@ -27,8 +28,11 @@ use crate::pipeline::{self, TaskRuntime};
 
 mod accept;
 mod delivery;
+mod pace;
 
 use delivery::finish;
+use pace::denied_streak_wait;
+pub use pace::{DENIED_STREAK_MAX_WAIT, DENIED_STREAK_SLOWDOWN};
 
 /// Retry delay when the server rejects the token or the request: an operator must act, so
 /// retrying fast would only fill logs.
@@ -76,6 +80,8 @@ struct State {
     running: HashMap<TaskId, Running>,
     /// Oldest first.
     undelivered: VecDeque<Pending>,
+    /// Tasks in a row that ended `denied`; any other end resets it.
+    denied_streak: u32,
 }
 
 impl State {
@@ -171,7 +177,7 @@ impl Worker {
         loop {
             let max = self.max_concurrent;
             tokio::select! {
-                () = self.wait_until(|s| s.running.len() < max) => {}
+                () = self.wait_until(|s| s.free_slots(max) > 0) => {}
                 () = shutdown.cancelled() => return,
             }
             if self.rt.guard.is_locked() {
@@ -180,7 +186,22 @@ impl Worker {
                     () = shutdown.cancelled() => return,
                 }
             }
-            let free = max.saturating_sub(self.lock().running.len());
+            // Read first: a guard in the `if let` would be held across the sleep.
+            let streak = self.lock().denied_streak;
+            if let Some(wait) = denied_streak_wait(streak) {
+                debug!(
+                    wait_ms = wait.as_millis(),
+                    "denied streak: waiting before the next claim"
+                );
+                tokio::select! {
+                    () = sleep(wait) => {}
+                    () = shutdown.cancelled() => return,
+                }
+            }
+            let free = self.lock().free_slots(max);
+            if free == 0 {
+                continue;
+            }
             let slots = u32::try_from(free).unwrap_or(u32::MAX);
             let asked = Instant::now();
             let claimed = tokio::select! {

@@ -14,7 +14,7 @@ use crate::attacks::Lab;
 use crate::helpers::{screenshot_claude, wait_for, within_limit, E2eDirs, WorkerProcess};
 
 /// A loopback stand-in for a Discord webhook: records every JSON body posted to `/hook`.
-async fn webhook() -> (String, Arc<Mutex<Vec<Value>>>) {
+pub async fn webhook() -> (String, Arc<Mutex<Vec<Value>>>) {
     let posts = Arc::new(Mutex::new(Vec::new()));
     let sink = Arc::clone(&posts);
     let app = Router::new().route(

@@ -5,6 +5,7 @@ use std::time::Duration;
 
 use openclaw_shared::{OutcomeStatus, TaskSpec};
 use openclaw_worker::exec;
+use openclaw_worker::exec::process::REDACTION_MARGIN_BYTES;
 use tokio_util::sync::CancellationToken;
 
 use crate::helpers::{
@@ -209,13 +210,14 @@ async fn output_is_capped_per_stream_and_flagged() {
 
     let outcome = run(
         &ctx,
-        command("yes a | head -c 5000; echo small >&2"),
+        command("yes a | head -c 50000; echo small >&2"),
         10_000,
     )
     .await;
 
+    // The executor keeps a margin past the cap for redaction; the pipeline cuts it back.
     assert_eq!(outcome.status, OutcomeStatus::Succeeded);
-    assert_eq!(outcome.stdout.len(), 1000);
+    assert_eq!(outcome.stdout.len(), 1000 + REDACTION_MARGIN_BYTES);
     assert!(outcome.stdout_truncated);
     assert_eq!(outcome.stderr, "small\n");
     assert!(!outcome.stderr_truncated);
@@ -235,8 +237,8 @@ async fn megabytes_on_both_streams_do_not_deadlock() {
     .await;
 
     assert_eq!(outcome.status, OutcomeStatus::Succeeded);
-    assert_eq!(outcome.stdout.len(), 1024 * 1024);
-    assert_eq!(outcome.stderr.len(), 1024 * 1024);
+    assert_eq!(outcome.stdout.len(), 1024 * 1024 + REDACTION_MARGIN_BYTES);
+    assert_eq!(outcome.stderr.len(), 1024 * 1024 + REDACTION_MARGIN_BYTES);
     assert!(outcome.stdout_truncated && outcome.stderr_truncated);
 }
 

@@ -7,6 +7,7 @@
 
 mod approval_flow;
 mod attacks;
+mod claims;
 mod end_to_end;
 mod exec;
 mod files;

@@ -135,3 +135,83 @@ async fn an_expired_approval_request_denies_the_task() {
     })
     .await;
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_command_too_long_to_show_whole_is_denied_at_once_not_left_waiting() {
+    within_limit(async {
+        // A short expiry, so a worker that let it wait would end it `expired` quickly.
+        let lab = Lab::start("[approvals]\nttl_secs = 5\n", &[]).await;
+        let before = lab.snapshot();
+        let padding = "a".repeat(1500);
+        let command = format!("touch {} {padding}", lab.home_path("shared/inbox/long"));
+
+        let view = lab
+            .expect_denied("/tasks", json!({ "command": command }))
+            .await;
+
+        let error = view.error.flatten().unwrap();
+        assert!(
+            error.contains(&format!(
+                "is {} bytes, too long to show whole",
+                command.len()
+            )),
+            "{error}"
+        );
+        assert!(error.ends_with("run it on the Mac"), "{error}");
+        assert!(view.fingerprint.is_none(), "{:?}", view.fingerprint);
+        before.assert_unchanged(&lab.snapshot());
+        lab.stop().await;
+    })
+    .await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_macs_own_message_spells_out_what_a_command_would_hide() {
+    within_limit(async {
+        let (hook, posts) = crate::approval_flow::webhook().await;
+        let lab = Lab::start("", &[("OPENCLAW_WORKER_NOTIFY_WEBHOOK_URL", &hook)]).await;
+        let before = lab.snapshot();
+        // A right-to-left override makes `…\u{202e}hs.txt` read as `…txt.sh`; the newline
+        // inside the quoted argument starts a line that reads like the sandbox line.
+        let target = lab.home_path("shared/inbox/notes\u{202e}hs.txt");
+        let command = format!("touch '{target}\nsandbox `allowed`: no network'");
+
+        let id = lab.bot.command(&command).await;
+        let waiting = lab.await_approval(id).await;
+        crate::helpers::wait_for("the worker's webhook post", || {
+            !posts.lock().unwrap().is_empty()
+        })
+        .await;
+        lab.bot.deny(id).await;
+        let end = lab.bot.finished(id).await;
+
+        let post = posts.lock().unwrap()[0].clone();
+        let content = post["content"].as_str().unwrap();
+        let block = content.split("```").nth(1).unwrap();
+        assert!(
+            block.starts_with(&format!(
+                "\nshell command ({} bytes, 2 lines)",
+                command.len()
+            )),
+            "{content}"
+        );
+        assert!(content.contains("\n1│ touch '"), "{content}");
+        assert!(
+            content.contains("notes⟨U+202E⟩hs.txt\n2│ sandbox"),
+            "{content}"
+        );
+        assert!(!content.contains('\u{202e}'), "{content}");
+        assert!(
+            content.contains("\nNO SANDBOX: runs unconfined\n"),
+            "{content}"
+        );
+        // The text's line about a sandbox is numbered as the command's own.
+        let fake: Vec<&str> = block.lines().filter(|l| l.contains("no network")).collect();
+        assert_eq!(fake, ["2│ sandbox `\u{200b}allowed`\u{200b}: no network'"]);
+        assert!(waiting.message.unwrap_or_default().contains("⟨U+202E⟩"));
+        assert_eq!(end.status, "denied");
+        before.assert_unchanged(&lab.snapshot());
+        lab.stop().await;
+    })
+    .await;
+}

@@ -53,6 +53,42 @@ async fn planted_secrets_in_output_are_redacted() {
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn secrets_split_by_escape_codes_or_straddling_the_output_cap_are_redacted() {
+    within_limit(async {
+        let lab = Lab::start("", &[("OPENCLAW_WORKER_MAX_OUTPUT_BYTES", "1000")]).await;
+        // A colour reset inside an AWS key id, then a GitHub token across the 1,000-byte cap.
+        let token = format!("ghp_{}", "k".repeat(36));
+        let mut planted = "aws AKIA\x1b[0mIOSFODNN7EXAMPLE\x1b]0;title\x07\n".to_owned();
+        planted.push_str(&"a".repeat(989 - planted.len()));
+        planted.push_str(&format!(" {token}\n"));
+        lab.dirs.file("shared/colour.txt", planted.as_bytes());
+
+        let cat = lab.bot.command("cat shared/colour.txt").await;
+        let view = lab.bot.finished(cat).await;
+
+        assert_eq!(view.status, "succeeded", "{view:?}");
+        let out = view.stdout.unwrap();
+        assert!(
+            out.starts_with("aws [REDACTED:aws_access_key_id]\naaa"),
+            "{out}"
+        );
+        assert!(
+            !out.contains("IOSFODNN7EXAMPLE") && !out.contains('\x1b'),
+            "{out}"
+        );
+        assert!(
+            !out.contains("ghp_k"),
+            "a piece of the token left the Mac: {out}"
+        );
+        assert_eq!(out.len(), 1000);
+        assert_eq!(view.stdout_truncated, Some(true));
+        assert_eq!(view.metadata.unwrap()["redactions"], 2);
+        lab.stop().await;
+    })
+    .await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn the_worker_token_never_reaches_a_child() {
     within_limit(async {
         let dirs_probe = tempfile::tempdir().unwrap();

@@ -1,11 +1,13 @@
 //! Shared test helpers: executor context over a temp dir, claimed tasks, process probes,
 //! and for end-to-end tests the real bot in-process ([`bot`]) plus the real worker binary
-//! in a home of its own ([`worker`]).
+//! in a home of its own ([`worker`]), or a scripted fake server ([`fake_server`]).
 
 mod bot;
+mod fake_server;
 mod worker;
 
 pub use bot::*;
+pub use fake_server::*;
 pub use worker::*;
 
 use std::future::Future;
