@@ -266,9 +266,19 @@ impl Guard {
     }
 
     /// Replaces secrets in the outcome's output and error text; returns the counts.
-    pub fn redact(&self, outcome: &mut TaskOutcome) -> Redactions {
+    /// Program output is also stripped of terminal control sequences (so colour codes
+    /// cannot split a secret); a file's content (`file_content`) keeps every byte that is
+    /// not a secret, escape codes included: `/read` returns the file as it is.
+    pub fn redact(&self, outcome: &mut TaskOutcome, file_content: bool) -> Redactions {
         let mut counts = Redactions::default();
         match outcome.stdout_encoding {
+            ContentEncoding::Utf8 if file_content => {
+                let (bytes, found) = redact_bytes(outcome.stdout.as_bytes(), &self.redactor);
+                if found.total() > 0 {
+                    outcome.stdout = String::from_utf8_lossy(&bytes).into_owned();
+                }
+                counts.merge(&found);
+            }
             ContentEncoding::Utf8 => {
                 let (text, found) = redact(&outcome.stdout, &self.redactor);
                 outcome.stdout = text;

@@ -123,7 +123,7 @@ fn secrets_are_redacted_from_text_binary_output_and_errors() {
         ..TaskOutcome::new(OutcomeStatus::Failed)
     };
 
-    let counts = guard.redact(&mut outcome);
+    let counts = guard.redact(&mut outcome, true);
 
     let stdout = BASE64.decode(&outcome.stdout).unwrap();
     let stdout = String::from_utf8_lossy(&stdout);
@@ -135,4 +135,24 @@ fn secrets_are_redacted_from_text_binary_output_and_errors() {
     assert!(!outcome.stderr.contains(TOKEN));
     assert!(!outcome.error.unwrap().contains("hunter2"));
     assert_eq!(counts.total(), 4);
+}
+
+#[test]
+fn program_output_loses_escape_codes_but_a_files_content_keeps_them() {
+    let s = setup("");
+    let guard = Guard::open(&s.config).unwrap();
+    let colored = "\u{1b}[31mred\u{1b}[0m key AKIA\u{1b}[0mIOSFODNN7EXAMPLE\r\n";
+    let text = |stdout: &str| TaskOutcome {
+        stdout: stdout.into(),
+        ..TaskOutcome::new(OutcomeStatus::Succeeded)
+    };
+    let (mut program, mut file) = (text(colored), text(colored));
+
+    let program_found = guard.redact(&mut program, false);
+    let file_found = guard.redact(&mut file, true);
+
+    assert_eq!(program.stdout, "red key [REDACTED:aws_access_key_id]\r\n");
+    assert_eq!(program_found.total(), 1);
+    assert_eq!(file.stdout, colored, "a file is returned as it is");
+    assert_eq!(file_found.total(), 0);
 }

@@ -21,7 +21,7 @@ pub mod visible;
 use std::sync::Arc;
 
 use openclaw_shared::worker::{ApprovalDecision, ClaimedTask};
-use openclaw_shared::{OutcomeStatus, TaskOutcome};
+use openclaw_shared::{OutcomeStatus, TaskOutcome, TaskSpec};
 use serde_json::json;
 use tokio::sync::mpsc::UnboundedReceiver;
 use tokio_util::sync::CancellationToken;
@@ -171,7 +171,8 @@ async fn finalize(
     }
     // Redact first, then cut: the capture kept a margin past the cap so a secret that
     // straddles it is redacted whole.
-    let redactions = rt.guard.redact(&mut outcome);
+    let file_content = matches!(task.spec, TaskSpec::FileRead { .. });
+    let redactions = rt.guard.redact(&mut outcome, file_content);
     output::cap_output(&task.spec, &mut outcome, rt.exec.limits.max_output_bytes);
     if redactions.total() > 0 {
         info!(task_id = %task.id, redactions = redactions.total(), "secrets redacted from the output");
