@@ -9,6 +9,7 @@
 //! - [`command`]: shell-syntax analysis of command strings.
 //! - [`rules`]: program resolution and command rule matching.
 //! - [`paths`]: path resolution (`~`, `..`, symlinks) and path patterns.
+//! - [`identity`]: paths compared by file identity and folded spelling.
 //! - [`safe_fs`]: file reads and writes that never follow a planted symlink.
 //! - [`env`]: the allowlisted child environment.
 //! - [`lock`]: the canary lock (`openclaw-worker unlock`).
@@ -18,6 +19,7 @@ pub mod command;
 pub mod defaults;
 pub mod env;
 pub mod file;
+pub mod identity;
 pub mod lock;
 pub mod paths;
 pub mod rules;
