@@ -421,3 +421,20 @@ fn a_file_read_does_not_trip_a_canary_in_its_directory() {
     assert_verdict(&decision, Verdict::Allow, "paths.read_roots");
     assert_eq!(decision.canary, None::<PathBuf>);
 }
+
+#[test]
+fn a_hard_link_to_a_canary_trips_it() {
+    let mut f = Fixture::new();
+    std::fs::write(f.home.join("Other/passwords.txt"), "bait").unwrap();
+    f.policy.paths.canary = vec!["~/Other/passwords.txt".into()];
+    std::fs::hard_link(
+        f.home.join("Other/passwords.txt"),
+        f.home.join("Projects/list.txt"),
+    )
+    .unwrap();
+
+    let decision = f.read("list.txt");
+
+    assert_verdict(&decision, Verdict::Deny, "paths.canary[0]");
+    assert!(decision.canary.is_some());
+}
