@@ -203,3 +203,7 @@ mod tests;
 #[cfg(test)]
 #[path = "check_hardening_tests.rs"]
 mod hardening_tests;
+
+#[cfg(test)]
+#[path = "check_identity_tests.rs"]
+mod identity_tests;
