@@ -244,8 +244,8 @@ pub fn harden(argv: &[String], cwd: &Path, home: &Path, roots: &Roots) -> Result
         program.clone(),
         "--no-pager".to_owned(),
         "--no-optional-locks".to_owned(),
-        format!("--git-dir={}", repo.git_dir.display()),
-        format!("--work-tree={}", repo.work_tree.display()),
+        format!("--git-dir={}", exact(&repo.git_dir)?),
+        format!("--work-tree={}", exact(&repo.work_tree)?),
     ];
     for setting in CONFIG {
         hardened.push("-c".to_owned());
@@ -263,6 +263,13 @@ pub fn harden(argv: &[String], cwd: &Path, home: &Path, roots: &Roots) -> Result
             .map(|(k, v)| ((*k).to_owned(), (*v).to_owned()))
             .collect(),
     })
+}
+
+/// `path` as text, exactly: a lossy spelling of a name that is not UTF-8 could name
+/// another directory.
+fn exact(path: &Path) -> Result<&str, String> {
+    path.to_str()
+        .ok_or_else(|| format!("{} is not UTF-8", path.display()))
 }
 
 /// The working directory and its repository must be the owner's: inside a read root,
