@@ -7,8 +7,8 @@
 //!
 //! # Layout
 //! - this file: the checker, the verdict helpers, Claude.
-//! - [`command`](mod@command): command tasks.
-//! - [`file`](mod@file): reads, writes and edits.
+//! - `check/command.rs`: command tasks.
+//! - `check/file.rs`: reads, writes and edits.
 
 mod command;
 mod file;
