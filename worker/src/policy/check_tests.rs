@@ -1,98 +1,14 @@
 //! Tests of `check`: the attack cases of issue 4 that the policy decides, on a fake home in
-//! a temp directory with fake programs in a private search path.
+//! a temp directory with fake programs in a private search path ([`Fixture`]).
 
-use super::*;
-use std::os::unix::fs::{symlink, PermissionsExt};
+use std::os::unix::fs::symlink;
 
+use openclaw_shared::{ContentEncoding, TaskSpec};
+use sha2::{Digest, Sha256};
+
+use super::fixture::{assert_verdict, executable, Fixture};
 use crate::policy::file::CommandRule;
-
-struct Fixture {
-    _dir: tempfile::TempDir,
-    home: PathBuf,
-    bin: PathBuf,
-    policy: Policy,
-    env: CheckEnv,
-}
-
-fn executable(path: &Path) {
-    std::fs::write(path, "#!/bin/sh\n").unwrap();
-    std::fs::set_permissions(path, std::fs::Permissions::from_mode(0o755)).unwrap();
-}
-
-impl Fixture {
-    fn new() -> Self {
-        let dir = tempfile::tempdir().unwrap();
-        let root = std::fs::canonicalize(dir.path()).unwrap();
-        let home = root.join("home");
-        let bin = root.join("bin");
-        for sub in [".ssh", "Projects/app", "Downloads/openclaw", "Other"] {
-            std::fs::create_dir_all(home.join(sub)).unwrap();
-        }
-        std::fs::write(home.join(".ssh/id_rsa"), "PRIVATE").unwrap();
-        std::fs::write(home.join("Projects/notes.txt"), "notes").unwrap();
-        std::fs::write(home.join("Projects/app/.env"), "KEY=1").unwrap();
-        std::fs::create_dir_all(&bin).unwrap();
-        for name in [
-            "ls",
-            "git",
-            "date",
-            "sh",
-            "bash",
-            "python3",
-            "node",
-            "osascript",
-            "sudo",
-            "env",
-            "find",
-            "cat",
-            "security",
-        ] {
-            executable(&bin.join(name));
-        }
-        let mut policy = Policy::default();
-        policy.commands.path = vec![bin.to_string_lossy().into_owned()];
-        let env = CheckEnv {
-            home: home.clone(),
-            default_cwd: home.join("Projects"),
-            path: Vec::new(),
-        };
-        Self {
-            _dir: dir,
-            home,
-            bin,
-            policy,
-            env,
-        }
-    }
-
-    fn check(&self, spec: TaskSpec) -> Decision {
-        check(&self.policy, &spec, &self.env)
-    }
-
-    fn run(&self, command: &str) -> Decision {
-        self.check(TaskSpec::Command {
-            command: command.into(),
-            cwd: None,
-        })
-    }
-
-    fn read(&self, path: &str) -> Decision {
-        self.check(TaskSpec::FileRead { path: path.into() })
-    }
-
-    fn write(&self, path: &str, content: &str) -> Decision {
-        self.check(TaskSpec::FileWrite {
-            path: path.into(),
-            content: content.into(),
-            encoding: ContentEncoding::Utf8,
-        })
-    }
-}
-
-fn assert_verdict(decision: &Decision, verdict: Verdict, rule_prefix: &str) {
-    assert_eq!(decision.verdict, verdict, "{decision:?}");
-    assert!(decision.rule.starts_with(rule_prefix), "{decision:?}");
-}
+use crate::policy::{Exec, Verdict};
 
 // ---- commands ----
 
@@ -114,8 +30,9 @@ fn allowlisted_simple_command_is_allowed_and_runs_without_a_shell() {
 }
 
 #[test]
-fn read_only_git_subcommands_are_allowed() {
+fn read_only_git_subcommands_are_allowed_in_a_repository() {
     let f = Fixture::new();
+    std::fs::create_dir(f.home.join("Projects/.git")).unwrap();
 
     for command in [
         "git status -s",
@@ -258,6 +175,7 @@ fn file_deny_rule_matches_its_argument_prefix() {
         .commands
         .deny
         .push(CommandRule::new("git", &["push"], &[]));
+    std::fs::create_dir(f.home.join("Projects/.git")).unwrap();
 
     assert_verdict(
         &f.run("git push --force"),
@@ -461,12 +379,12 @@ fn writes_that_would_run_code_later_are_denied() {
     assert_verdict(
         &f.write("app/.git/config", "x"),
         Verdict::Deny,
-        "builtin.deny_write_paths",
+        "builtin.git_internals",
     );
     assert_verdict(
         &f.write("app/.git/hooks/pre-commit", "x"),
         Verdict::Deny,
-        "builtin.deny_write_paths",
+        "builtin.git_internals",
     );
     assert_verdict(&f.write(&bin, "x"), Verdict::Deny, "commands.path");
 }

@@ -6,7 +6,9 @@
 //! configured programs, `--no-index` reads any file, `git -c …` (global options are not
 //! allowed at all: `args` pins the subcommand first) can set `core.pager` to a shell, and a
 //! positional argument to `git branch` creates a branch. `date` takes no positional
-//! argument, because one sets the clock.
+//! argument, because one sets the clock. What the option lists cannot see — a repository's
+//! own config, a path that turns `git diff` into `--no-index` — is the business of
+//! [`super::git`], which every allowed `git` passes through.
 
 use super::file::CommandRule;
 

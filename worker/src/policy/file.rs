@@ -8,6 +8,7 @@ use serde::{Deserialize, Serialize};
 
 use super::defaults;
 use super::paths::PathPattern;
+use super::quota;
 use super::Verdict;
 
 /// Default for [`Limits::max_read_bytes`] (10 MiB, the worker config's default read cap).
@@ -164,6 +165,9 @@ pub struct PathPolicy {
     pub deny_write: Vec<String>,
     /// Tripwires: a task that touches one is denied and the worker locks itself.
     pub canary: Vec<String>,
+    /// Most bytes the regular files below one write root may take: a write or edit that
+    /// would go over it is denied.
+    pub write_quota_bytes: u64,
 }
 
 impl Default for PathPolicy {
@@ -175,6 +179,7 @@ impl Default for PathPolicy {
             deny: Vec::new(),
             deny_write: Vec::new(),
             canary: Vec::new(),
+            write_quota_bytes: quota::DEFAULT_WRITE_QUOTA_BYTES,
         }
     }
 }

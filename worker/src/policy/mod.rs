@@ -8,7 +8,12 @@
 //! - [`check`](mod@check): [`check()`], from a task to a [`Decision`].
 //! - [`command`]: shell-syntax analysis of command strings.
 //! - [`rules`]: program resolution and command rule matching.
+//! - [`git`]: where `git` runs without approval, and how it is hardened.
 //! - [`paths`]: path resolution (`~`, `..`, symlinks) and path patterns.
+//! - [`identity`]: paths compared by file identity and folded spelling.
+//! - [`guarded`]: canaries, the worker's own files and the deny lists, compiled per check.
+//! - [`roots`]: the read and write roots, and [`Policy::check_roots`].
+//! - [`quota`]: the disk quota of a write root.
 //! - [`safe_fs`]: file reads and writes that never follow a planted symlink.
 //! - [`env`]: the allowlisted child environment.
 //! - [`lock`]: the canary lock (`openclaw-worker unlock`).
@@ -18,8 +23,13 @@ pub mod command;
 pub mod defaults;
 pub mod env;
 pub mod file;
+pub mod git;
+pub mod guarded;
+pub mod identity;
 pub mod lock;
 pub mod paths;
+pub mod quota;
+pub mod roots;
 pub mod rules;
 pub mod safe_fs;
 

@@ -3,13 +3,16 @@
 //! inside a root all reach the check as the file they really name.
 //!
 //! Patterns (deny lists, canaries) are globs matched against the path *and each of its
-//! parents*, so `~/.ssh` covers everything below it. They are matched case-insensitively:
-//! macOS file systems usually are, and `~/.SSH/id_rsa` opens the same key.
+//! parents*, so `~/.ssh` covers everything below it. Pattern and path are both folded
+//! ([`identity::fold_spelling`]: Unicode case and normalization): macOS file systems
+//! ignore both, and `~/.SSH/id_rsa` opens the same key.
 
 use std::io;
 use std::path::{Component, Path, PathBuf};
 
 use glob::{MatchOptions, Pattern};
+
+use super::identity::{self, fold_spelling};
 
 /// Most symlinks followed while resolving one path, as in Linux's `MAXSYMLINKS`.
 const MAX_SYMLINK_DEPTH: usize = 40;
@@ -110,18 +113,14 @@ fn resolve_real(absolute: &Path) -> Result<PathBuf, PathError> {
         .collect();
     let mut real = PathBuf::from("/");
     let mut links = 0;
-    // Once a component is missing, nothing below it can be a symlink.
-    let mut missing = false;
+    // Every component is inspected, even below a missing one: `missing/../link` climbs
+    // back to where `link` may well be a symlink.
     while let Some(name) = pending.pop() {
         if name == ".." {
             real.pop();
             continue;
         }
         let candidate = real.join(&name);
-        if missing {
-            real = candidate;
-            continue;
-        }
         match std::fs::symlink_metadata(&candidate) {
             Ok(meta) if meta.file_type().is_symlink() => {
                 links += 1;
@@ -151,7 +150,6 @@ fn resolve_real(absolute: &Path) -> Result<PathBuf, PathError> {
                     io::ErrorKind::NotFound | io::ErrorKind::NotADirectory
                 ) =>
             {
-                missing = true;
                 real = candidate;
             }
             Err(source) => {
@@ -182,8 +180,9 @@ pub struct PathPattern {
     real: Pattern,
 }
 
-/// How patterns match: case-insensitive (see the module doc), `*` stops at `/`, and a
-/// leading dot is an ordinary character (`*` alone is never used to mean "no dotfiles").
+/// How patterns match: case-insensitive (both sides are folded first, see the module
+/// doc), `*` stops at `/`, and a leading dot is an ordinary character (`*` alone is never
+/// used to mean "no dotfiles").
 const MATCH: MatchOptions = MatchOptions {
     case_sensitive: false,
     require_literal_separator: true,
@@ -203,8 +202,8 @@ impl PathPattern {
         } else {
             format!("/**/{source}")
         };
-        let named = Pattern::new(&expanded)?;
-        let real = Pattern::new(&resolve_literal_prefix(&expanded))?;
+        let named = Pattern::new(&fold_spelling(&expanded))?;
+        let real = Pattern::new(&fold_spelling(&resolve_literal_prefix(&expanded)))?;
         Ok(Self {
             source: source.to_owned(),
             named,
@@ -212,15 +211,23 @@ impl PathPattern {
         })
     }
 
-    /// Whether the pattern matches `path` (either form) or any parent of it.
+    /// Whether the pattern matches `path` (either form) or any parent of it, spellings
+    /// folded.
     pub fn matches(&self, path: &ResolvedPath) -> bool {
-        path.named
+        identity::folded(&path.named)
             .ancestors()
             .any(|p| self.named.matches_path_with(p, MATCH))
-            || path
-                .real
+            || identity::folded(&path.real)
                 .ancestors()
                 .any(|p| self.real.matches_path_with(p, MATCH))
+    }
+
+    /// Whether the pattern names one path (no wildcard), matched below a fixed place:
+    /// such a path can also be compared by identity.
+    pub fn is_literal(&self) -> bool {
+        let anchored =
+            self.source == "~" || self.source.starts_with("~/") || self.source.starts_with('/');
+        anchored && !self.source.contains(['*', '?', '[', ']'])
     }
 }
 

@@ -187,3 +187,26 @@ fn within_compares_whole_components() {
     assert!(is_within(Path::new("/a/b"), Path::new("/a/b")));
     assert!(!is_within(Path::new("/a/bc"), Path::new("/a/b")));
 }
+
+#[test]
+fn a_symlink_after_a_missing_component_and_dot_dot_is_still_followed() {
+    let h = Home::new();
+    symlink(h.home.join(".ssh"), h.home.join("work/link")).unwrap();
+
+    let resolved = h.resolve("missing/../link/id_rsa");
+
+    assert_eq!(resolved.real, h.home.join(".ssh/id_rsa"));
+    assert!(h.pattern("~/.ssh").matches(&resolved));
+}
+
+#[test]
+fn patterns_match_other_unicode_spellings_of_a_name() {
+    let h = Home::new();
+    let kelvin = h.pattern("~/Kelvin/**");
+    let accented = h.pattern("~/cafe\u{301}");
+
+    assert!(kelvin.matches(&h.resolve("~/\u{212A}elvin/x")));
+    assert!(kelvin.matches(&h.resolve("~/KELVIN/x")));
+    assert!(accented.matches(&h.resolve("~/CAF\u{c9}/menu")));
+    assert!(!accented.matches(&h.resolve("~/cafe/menu")));
+}

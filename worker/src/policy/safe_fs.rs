@@ -4,9 +4,11 @@
 //! Writes go to a fresh temp file (`O_CREAT|O_EXCL|O_NOFOLLOW`) in the checked directory
 //! and are renamed over the target: `rename` replaces a symlink rather than following it.
 //! Reads open with `O_NOFOLLOW`. The checked path is already fully resolved, so any
-//! symlink found at open time was planted after the check and is refused. (A swap of a
-//! *parent* directory between check and open is narrowed, not closed: the parent is
-//! re-resolved and compared just before the write.)
+//! symlink found at open time was planted after the check and is refused. Missing parent
+//! directories are created one at a time, and only below an existing part that still
+//! resolves to itself, so a refused write never leaves a directory behind anywhere. (A
+//! swap of a *parent* directory between check and open is narrowed, not closed: the parent
+//! is re-resolved and compared just before the write.)
 
 use std::fs::{File, OpenOptions};
 use std::io::{self, Read, Write};
@@ -27,6 +29,9 @@ pub enum SafeFsError {
     /// The parent directory no longer resolves to the checked one.
     #[error("{0} changed since it was checked")]
     Moved(PathBuf),
+    /// A part of the parent exists and is not a directory.
+    #[error("{0} is not a directory")]
+    NotADirectory(PathBuf),
     /// The file is larger than the limit.
     #[error("file is over {limit} bytes")]
     TooLarge {
@@ -63,9 +68,10 @@ pub fn read_capped(path: &Path, limit: u64) -> Result<Vec<u8>, SafeFsError> {
     Ok(bytes)
 }
 
-/// Writes `bytes` to a checked, resolved `target` atomically: parents are created (0700),
-/// the parent is re-resolved and must still be `target`'s parent, a symlink or non-file
-/// at `target` is refused, and an existing file keeps its permission bits.
+/// Writes `bytes` to a checked, resolved `target` atomically: missing parents are created
+/// (0700, see [`create_parents`]), the parent is re-resolved and must still be `target`'s
+/// parent, a symlink or non-file at `target` is refused, and an existing file keeps its
+/// permission bits.
 pub fn write_atomic(target: &Path, bytes: &[u8]) -> Result<(), SafeFsError> {
     let parent = target
         .parent()
@@ -73,10 +79,7 @@ pub fn write_atomic(target: &Path, bytes: &[u8]) -> Result<(), SafeFsError> {
     let name = target
         .file_name()
         .ok_or_else(|| SafeFsError::NotAFile(target.to_owned()))?;
-    std::fs::DirBuilder::new()
-        .recursive(true)
-        .mode(0o700)
-        .create(parent)?;
+    create_parents(parent)?;
     if std::fs::canonicalize(parent)? != parent {
         return Err(SafeFsError::Moved(parent.to_owned()));
     }
@@ -101,6 +104,53 @@ pub fn write_atomic(target: &Path, bytes: &[u8]) -> Result<(), SafeFsError> {
         let _ = std::fs::remove_file(&temp_path);
     }
     Ok(written?)
+}
+
+/// Creates the missing directories of the checked, resolved `dir`, never through a link:
+/// the deepest part that exists must resolve to itself (no link anywhere in it), and each
+/// missing component is then made with a plain `mkdir` (which never follows a link at
+/// its final component) and must be a directory, not a link, when looked at afterwards.
+/// Nothing is created when the existing part fails its check.
+pub fn create_parents(dir: &Path) -> Result<(), SafeFsError> {
+    let mut missing = Vec::new();
+    let mut existing = dir;
+    loop {
+        match std::fs::symlink_metadata(existing) {
+            Ok(_) => break,
+            Err(err) if err.kind() == io::ErrorKind::NotFound => {
+                let (Some(name), Some(up)) = (existing.file_name(), existing.parent()) else {
+                    return Err(err.into());
+                };
+                missing.push(name);
+                existing = up;
+            }
+            Err(err) => return Err(err.into()),
+        }
+    }
+    if std::fs::canonicalize(existing)? != existing {
+        return Err(SafeFsError::Moved(existing.to_owned()));
+    }
+    if !std::fs::metadata(existing)?.is_dir() {
+        return Err(SafeFsError::NotADirectory(existing.to_owned()));
+    }
+    let mut current = existing.to_path_buf();
+    for name in missing.into_iter().rev() {
+        current.push(name);
+        match std::fs::DirBuilder::new().mode(0o700).create(&current) {
+            Ok(()) => {}
+            // Made meanwhile by someone else: acceptable only if it is a real directory.
+            Err(err) if err.kind() == io::ErrorKind::AlreadyExists => {}
+            Err(err) => return Err(err.into()),
+        }
+        let meta = std::fs::symlink_metadata(&current)?;
+        if meta.file_type().is_symlink() {
+            return Err(SafeFsError::Symlink(current));
+        }
+        if !meta.is_dir() {
+            return Err(SafeFsError::NotADirectory(current));
+        }
+    }
+    Ok(())
 }
 
 /// Creates `.<name>.<random>.tmp` in `dir`, exclusively and without following links.
@@ -188,6 +238,57 @@ mod tests {
 
         assert!(matches!(err, SafeFsError::Moved(_)), "{err}");
         assert!(!root.join("elsewhere/x").exists());
+    }
+
+    #[test]
+    fn refused_write_through_a_linked_parent_creates_no_directory_anywhere() {
+        let (_d, root) = dir();
+        std::fs::create_dir(root.join("elsewhere")).unwrap();
+        symlink(root.join("elsewhere"), root.join("inbox")).unwrap();
+
+        let err = write_atomic(&root.join("inbox/a/b/file"), b"x").unwrap_err();
+
+        assert!(matches!(err, SafeFsError::Moved(_)), "{err}");
+        assert_eq!(
+            std::fs::read_dir(root.join("elsewhere")).unwrap().count(),
+            0
+        );
+        assert!(!root.join("a").exists());
+    }
+
+    #[test]
+    fn refused_write_through_a_dangling_link_creates_nothing() {
+        let (_d, root) = dir();
+        symlink(root.join("later"), root.join("inbox")).unwrap();
+
+        assert!(write_atomic(&root.join("inbox/a/file"), b"x").is_err());
+        assert!(!root.join("later").exists());
+    }
+
+    #[test]
+    fn parents_are_created_private_one_by_one() {
+        let (_d, root) = dir();
+
+        create_parents(&root.join("a/b/c")).unwrap();
+
+        for sub in ["a", "a/b", "a/b/c"] {
+            let meta = std::fs::symlink_metadata(root.join(sub)).unwrap();
+            assert!(meta.is_dir(), "{sub}");
+            assert_eq!(meta.permissions().mode() & 0o777, 0o700, "{sub}");
+        }
+    }
+
+    #[test]
+    fn a_file_in_the_way_of_a_parent_is_refused() {
+        let (_d, root) = dir();
+        std::fs::write(root.join("f"), "x").unwrap();
+
+        let err = write_atomic(&root.join("f/a/file"), b"x").unwrap_err();
+
+        assert!(
+            matches!(err, SafeFsError::NotADirectory(_) | SafeFsError::Io(_)),
+            "{err}"
+        );
     }
 
     #[test]

@@ -1,0 +1,170 @@
+//! Paths compared by what they are, not by how they are spelled. macOS file systems ignore
+//! case and Unicode normalization (`~/.SSH`, a KELVIN SIGN for `K`, NFD for NFC), and one
+//! directory can have two names (`/System/Volumes/Data/Users/me` is `/Users/me`). What
+//! exists is compared by file identity (`st_dev`, `st_ino`); what does not, and every glob
+//! pattern, by a folded spelling.
+
+use std::collections::HashMap;
+use std::fs::Metadata;
+use std::os::unix::fs::MetadataExt;
+use std::path::{Component, Path, PathBuf};
+
+use unicode_normalization::UnicodeNormalization;
+
+/// A file's identity: its device and inode numbers, the same under every name it has
+/// (hard links, bind mounts, firmlinks, other spellings on a case-insensitive volume).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub struct FileId {
+    dev: u64,
+    ino: u64,
+}
+
+impl FileId {
+    /// The identity of what `path` names, symlinks followed, if it exists.
+    pub fn of(path: &Path) -> Option<Self> {
+        std::fs::metadata(path)
+            .ok()
+            .map(|meta| Self::from_meta(&meta))
+    }
+
+    /// The identity recorded in `meta`.
+    pub fn from_meta(meta: &Metadata) -> Self {
+        Self {
+            dev: meta.dev(),
+            ino: meta.ino(),
+        }
+    }
+}
+
+/// The identities of `path` and of each of its existing ancestors, nearest first. A part
+/// that does not exist (yet) is skipped: it has no identity to compare.
+pub fn lineage(path: &Path) -> Vec<FileId> {
+    path.ancestors().filter_map(FileId::of).collect()
+}
+
+/// Code points HFS+ ignores in names, so that `.g\u{200c}it` opens `.git` there.
+fn is_ignorable(c: char) -> bool {
+    matches!(
+        c,
+        '\u{200C}'..='\u{200F}' | '\u{202A}'..='\u{202E}' | '\u{206A}'..='\u{206F}' | '\u{FEFF}'
+    )
+}
+
+/// The spelling two names share when a case-insensitive, normalization-insensitive file
+/// system would take them for one: ignorable code points dropped, decomposed (NFD), lower
+/// case (Unicode, so U+212A KELVIN SIGN becomes `k`), recomposed (NFC).
+pub fn fold_spelling(text: &str) -> String {
+    let decomposed: String = text.chars().filter(|c| !is_ignorable(*c)).nfd().collect();
+    decomposed.to_lowercase().nfc().collect()
+}
+
+/// `path` with the spelling of every component folded. A name that is not UTF-8 is read
+/// lossily, which can only make more names compare equal.
+pub fn folded(path: &Path) -> PathBuf {
+    path.components()
+        .map(|component| match component {
+            Component::Normal(name) => PathBuf::from(fold_spelling(&name.to_string_lossy())),
+            other => PathBuf::from(other.as_os_str()),
+        })
+        .collect()
+}
+
+/// Whether `path` is `root` or below it once both spellings are folded.
+pub fn spelled_within(path: &Path, root: &Path) -> bool {
+    folded(path).starts_with(folded(root))
+}
+
+/// Whether `path` is `dir` or lies below it under any name: by folded spelling, or because
+/// `dir` exists and its identity is that of `path` or of one of its existing ancestors.
+/// For the checks where "inside" is the dangerous answer (a write root, a guarded tree).
+pub fn inside(path: &Path, dir: &Path) -> bool {
+    spelled_within(path, dir) || FileId::of(dir).is_some_and(|id| lineage(path).contains(&id))
+}
+
+/// Whether the folded spelling of any component of `path` is one of `names` (folded).
+pub fn has_component(path: &Path, names: &[&str]) -> bool {
+    path.components().any(|component| match component {
+        Component::Normal(name) => {
+            let name = fold_spelling(&name.to_string_lossy());
+            names.iter().any(|n| fold_spelling(n) == name)
+        }
+        _ => false,
+    })
+}
+
+/// Identities gathered by walking directory trees without following links, each mapped
+/// to a label (which tree it came from).
+#[derive(Debug, Clone)]
+pub struct IdentityMap<T> {
+    ids: HashMap<FileId, T>,
+    /// Entries still allowed before the walk stops (the trees are meant to be small).
+    budget: usize,
+}
+
+impl<T> Default for IdentityMap<T> {
+    /// An empty map for single identities (no tree walks).
+    fn default() -> Self {
+        Self {
+            ids: HashMap::new(),
+            budget: 0,
+        }
+    }
+}
+
+impl<T: Clone> IdentityMap<T> {
+    /// An empty map that records at most `budget` entries from tree walks.
+    pub fn with_budget(budget: usize) -> Self {
+        Self {
+            ids: HashMap::new(),
+            budget,
+        }
+    }
+
+    /// Records `id` as `label`, keeping the first label an identity got.
+    pub fn insert(&mut self, id: FileId, label: T) {
+        self.ids.entry(id).or_insert(label);
+    }
+
+    /// Records the identity of `root` (followed) and of every entry below it (not
+    /// followed: a link inside is its own entry, and its target is not walked). Returns
+    /// `false` when the budget ran out before the walk ended.
+    pub fn insert_tree(&mut self, root: &Path, label: &T) -> bool {
+        let Ok(meta) = std::fs::metadata(root) else {
+            return true;
+        };
+        self.insert(FileId::from_meta(&meta), label.clone());
+        let mut pending = if meta.is_dir() {
+            vec![root.to_path_buf()]
+        } else {
+            Vec::new()
+        };
+        while let Some(dir) = pending.pop() {
+            let Ok(entries) = std::fs::read_dir(&dir) else {
+                continue;
+            };
+            for entry in entries.flatten() {
+                if self.budget == 0 {
+                    return false;
+                }
+                self.budget -= 1;
+                let Ok(meta) = entry.metadata() else {
+                    continue;
+                };
+                self.insert(FileId::from_meta(&meta), label.clone());
+                if meta.is_dir() {
+                    pending.push(entry.path());
+                }
+            }
+        }
+        true
+    }
+
+    /// The label of the first of `ids` that was recorded.
+    pub fn find(&self, ids: &[FileId]) -> Option<&T> {
+        ids.iter().find_map(|id| self.ids.get(id))
+    }
+}
+
+#[cfg(test)]
+#[path = "identity_tests.rs"]
+mod tests;
