@@ -122,6 +122,8 @@ impl Guard {
         for path in own {
             policy.protect(path);
         }
+        // A root holding the worker's own files would make them a task's to read.
+        policy.check_roots(&home)?;
         let check_env = CheckEnv::from_process(home, config.default_cwd.clone());
         let sandbox = SandboxStatus::probe(policy.sandbox.mode == SandboxMode::Off);
         match sandbox.missing() {

@@ -75,7 +75,7 @@ fn without_a_secret_approvals_are_off_and_the_state_dir_is_private() {
 
 #[test]
 fn a_canary_locks_the_worker_and_every_later_task_is_denied() {
-    let s = setup("[paths]\ncanary = [\"/**/bait.txt\"]\nread_roots = [\"/\"]\n");
+    let s = setup("[paths]\ncanary = [\"/**/bait.txt\"]\n");
     let bait = s.dir.path().join("bait.txt");
     std::fs::write(&bait, "x").unwrap();
     let guard = Guard::open(&s.config).unwrap();
@@ -155,4 +155,18 @@ fn program_output_loses_escape_codes_but_a_files_content_keeps_them() {
     assert_eq!(program_found.total(), 1);
     assert_eq!(file.stdout, colored, "a file is returned as it is");
     assert_eq!(file_found.total(), 0);
+}
+
+#[test]
+fn a_root_holding_the_workers_own_files_is_refused_at_start() {
+    let dir = tempfile::tempdir().unwrap();
+    let root = dir.path().canonicalize().unwrap();
+    let s = setup(&format!("[paths]\nread_roots = [\"{}\"]\n", root.display()));
+    // The setup's files live in its own temp dir; point the state there, below the root.
+    let mut config = s.config.clone();
+    config.state_dir = root.join("state");
+
+    let err = Guard::open(&config).unwrap_err().to_string();
+
+    assert!(err.contains("paths.read_roots[0]"), "{err}");
 }

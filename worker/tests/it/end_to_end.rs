@@ -12,7 +12,7 @@ use openclaw_shared::ContentEncoding;
 use serde_json::json;
 
 use crate::helpers::{
-    process_running, start_stack, unique_sleep, wait_for, within_limit, write_script, E2eDirs,
+    process_running, start_open_stack, unique_sleep, wait_for, within_limit, write_script, E2eDirs,
     TestBot, WorkerProcess, OPEN_POLICY, WORKER_TOKEN,
 };
 
@@ -55,7 +55,7 @@ fn lines(path: &std::path::Path) -> Vec<String> {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn every_task_kind_runs_end_to_end() {
     within_limit(async {
-        let (dirs, bot) = start_stack(OPEN_POLICY).await;
+        let (dirs, bot) = start_open_stack().await;
         let both = dirs.home.join("both.sh");
         write_script(&both, "#!/bin/sh\necho \"$1\"\necho err >&2\n");
         let claude = dirs.home.join("fake-claude");
@@ -153,7 +153,7 @@ async fn every_task_kind_runs_end_to_end() {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn timed_out_and_cancelled_commands_leave_no_process_behind() {
     within_limit(async {
-        let (dirs, bot) = start_stack(OPEN_POLICY).await;
+        let (dirs, bot) = start_open_stack().await;
         let mut worker = WorkerProcess::spawn(&bot.url(), &dirs.home, &[]);
         let (slow, stuck) = (unique_sleep(), unique_sleep());
 
@@ -191,7 +191,7 @@ async fn timed_out_and_cancelled_commands_leave_no_process_behind() {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn worker_never_runs_more_than_max_concurrent_tasks() {
     within_limit(async {
-        let (dirs, bot) = start_stack(OPEN_POLICY).await;
+        let (dirs, bot) = start_open_stack().await;
         let mut ids = Vec::new();
         for _ in 0..5 {
             let command = gated(&dirs.home, "log", "gate");
@@ -227,7 +227,7 @@ async fn worker_never_runs_more_than_max_concurrent_tasks() {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn worker_survives_a_bot_restart_and_delivers_the_result() {
     within_limit(async {
-        let (dirs, bot) = start_stack(OPEN_POLICY).await;
+        let (dirs, bot) = start_open_stack().await;
         let addr = bot.addr;
         let mut worker = WorkerProcess::spawn(&bot.url(), &dirs.home, &[]);
         let log = dirs.home.join("log");
@@ -263,7 +263,7 @@ async fn worker_survives_a_bot_restart_and_delivers_the_result() {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_task_handed_to_a_poll_that_died_still_runs_once_its_offer_lapses() {
     within_limit(async {
-        let dirs = E2eDirs::new();
+        let dirs = E2eDirs::worker_outside_home();
         dirs.init_worker(OPEN_POLICY);
         let bot = TestBot::start_with(&dirs.data, any_port(), |c| c.queue.offer_ttl_secs = 1).await;
         let id = bot.command("echo woke").await;
@@ -286,7 +286,7 @@ async fn a_task_handed_to_a_poll_that_died_still_runs_once_its_offer_lapses() {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn sigterm_lets_the_running_task_finish_and_report_then_claims_nothing() {
     within_limit(async {
-        let (dirs, bot) = start_stack(OPEN_POLICY).await;
+        let (dirs, bot) = start_open_stack().await;
         let mut worker = WorkerProcess::spawn(&bot.url(), &dirs.home, &[("MAX_CONCURRENT", "1")]);
         let log = dirs.home.join("log");
         let id = bot
@@ -318,7 +318,7 @@ async fn sigterm_lets_the_running_task_finish_and_report_then_claims_nothing() {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn sigterm_past_the_grace_period_kills_the_task_and_reports_it_cancelled() {
     within_limit(async {
-        let (dirs, bot) = start_stack(OPEN_POLICY).await;
+        let (dirs, bot) = start_open_stack().await;
         let mut worker = WorkerProcess::spawn(
             &bot.url(),
             &dirs.home,
@@ -346,7 +346,7 @@ async fn sigterm_past_the_grace_period_kills_the_task_and_reports_it_cancelled()
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn rejected_token_is_logged_and_the_worker_keeps_running() {
     within_limit(async {
-        let (dirs, bot) = start_stack(OPEN_POLICY).await;
+        let (dirs, bot) = start_open_stack().await;
         let mut worker = WorkerProcess::spawn(
             &bot.url(),
             &dirs.home,

@@ -136,7 +136,16 @@ pub fn write_script(path: &Path, body: &str) {
 /// bot on a free loopback port: the stack every end-to-end test starts from (the worker is
 /// spawned by the test, which chooses when and with what environment).
 pub async fn start_stack(policy: &str) -> (E2eDirs, TestBot) {
-    let dirs = E2eDirs::new();
+    start_stack_in(E2eDirs::new(), policy).await
+}
+
+/// [`start_stack`] under [`OPEN_POLICY`], whose roots are the whole home: the worker's own
+/// files are kept beside the home ([`E2eDirs::worker_outside_home`]).
+pub async fn start_open_stack() -> (E2eDirs, TestBot) {
+    start_stack_in(E2eDirs::worker_outside_home(), OPEN_POLICY).await
+}
+
+async fn start_stack_in(dirs: E2eDirs, policy: &str) -> (E2eDirs, TestBot) {
     if policy.is_empty() {
         dirs.init_worker_starter();
     } else {

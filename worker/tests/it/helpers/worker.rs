@@ -13,6 +13,9 @@ use tokio::io::{AsyncBufReadExt, BufReader};
 
 use super::{wait_for, within_limit, WORKER_TOKEN};
 
+/// Where [`E2eDirs::worker_outside_home`] keeps the worker's files, beside the home.
+const OUTSIDE_HOME_WORKER_DIR: &str = "worker";
+
 /// The worker binary under test.
 pub const WORKER_BIN: &str = env!("CARGO_BIN_EXE_openclaw-worker");
 
@@ -62,6 +65,11 @@ impl WorkerProcess {
             .stdout(Stdio::null())
             .stderr(Stdio::piped())
             .kill_on_drop(true);
+        // A worker set up beside the home (see `E2eDirs::worker_outside_home`).
+        let outside = home.with_file_name(OUTSIDE_HOME_WORKER_DIR).join("config.toml");
+        if outside.exists() {
+            cmd.env("OPENCLAW_WORKER_CONFIG", outside);
+        }
         let mut child = cmd.spawn().unwrap();
         let logs = Arc::new(Mutex::new(Vec::new()));
         let stderr = child.stderr.take().unwrap();
@@ -128,11 +136,14 @@ impl WorkerProcess {
     }
 }
 
-/// A fresh temp dir with `data/` (the bot's) and `home/` (the worker's) inside.
+/// A fresh temp dir with `data/` (the bot's) and `home/` (the worker's) inside, and the
+/// worker's own files where `openclaw-worker init` puts them (`~/.config/openclaw-worker`)
+/// or, for tests whose roots are the whole home, beside the home (`worker/`).
 pub struct E2eDirs {
     _root: tempfile::TempDir,
     pub data: PathBuf,
     pub home: PathBuf,
+    worker: PathBuf,
 }
 
 /// What a local subcommand printed and how it exited.
@@ -144,18 +155,28 @@ pub struct CliRun {
 }
 
 impl E2eDirs {
-    /// Creates the directories.
+    /// Creates the directories, the worker's own in the home.
     pub fn new() -> Self {
         let root = tempfile::tempdir().unwrap();
         let data = root.path().join("data");
         // Canonical, so paths the worker reports compare equal on macOS (/private/var).
         let home = root.path().canonicalize().unwrap().join("home");
         std::fs::create_dir(&home).unwrap();
+        let worker = home.join(".config/openclaw-worker");
         Self {
             _root: root,
             data,
             home,
+            worker,
         }
+    }
+
+    /// Creates the directories, the worker's own beside the home: a policy whose roots
+    /// are the whole home would otherwise hold them, and the worker refuses that.
+    pub fn worker_outside_home() -> Self {
+        let mut dirs = Self::new();
+        dirs.worker = dirs.home.with_file_name(OUTSIDE_HOME_WORKER_DIR);
+        dirs
     }
 
     /// Runs the real `openclaw-worker init` in the home, then puts `policy` in place of
@@ -167,7 +188,8 @@ impl E2eDirs {
 
     /// Runs the real `openclaw-worker init` in the home and keeps its starter policy.
     pub fn init_worker_starter(&self) {
-        let init = self.cli(&["init", "--name", "e2e-mac"]);
+        let dir = self.worker.display().to_string();
+        let init = self.cli(&["init", "--name", "e2e-mac", "--dir", &dir]);
         assert_eq!(init.code, Some(0), "init failed: {init:?}");
         assert!(init.stdout.contains("otpauth://totp/"), "{init:?}");
     }
@@ -179,6 +201,7 @@ impl E2eDirs {
             .env_clear()
             .env("PATH", std::env::var_os("PATH").unwrap_or_default())
             .env("HOME", &self.home)
+            .env("OPENCLAW_WORKER_CONFIG", self.worker.join("config.toml"))
             .current_dir(&self.home)
             .output()
             .unwrap();
@@ -191,7 +214,7 @@ impl E2eDirs {
 
     /// The worker's own directory.
     pub fn worker_dir(&self) -> PathBuf {
-        self.home.join(".config/openclaw-worker")
+        self.worker.clone()
     }
 
     /// The policy file.
