@@ -21,7 +21,7 @@ fn denied_task() -> TaskSpec {
 /// The real worker in a fresh home under [`OPEN_POLICY`], polling `fake`, with
 /// `max_concurrent` slots.
 fn worker_for(fake: &FakeServer, max_concurrent: &str) -> (E2eDirs, WorkerProcess) {
-    let dirs = E2eDirs::new();
+    let dirs = E2eDirs::worker_outside_home();
     dirs.init_worker(OPEN_POLICY);
     let worker = WorkerProcess::spawn(
         fake.url(),
