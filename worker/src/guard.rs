@@ -5,8 +5,8 @@
 
 use std::os::unix::fs::DirBuilderExt as _;
 use std::path::PathBuf;
-use std::sync::{Mutex, MutexGuard, PoisonError};
-use std::time::Duration;
+use std::sync::{Arc, Mutex, MutexGuard, PoisonError};
+use std::time::{Duration, Instant};
 
 use base64::engine::general_purpose::STANDARD as BASE64;
 use base64::Engine as _;
@@ -20,12 +20,20 @@ use crate::audit::{AuditError, AuditLog, AuditRecord, Head};
 use crate::config::{home_dir, Config};
 use crate::init::{StateFiles, WorkerFiles};
 use crate::notify::Notifier;
+use crate::policy::check::{check_compiled, Compiled};
 use crate::policy::file::SandboxMode;
 use crate::policy::lock::WorkerLock;
-use crate::policy::{check, CheckEnv, Decision, Plan, Policy, PolicyError, Verdict};
+use crate::policy::{CheckEnv, Decision, Plan, Policy, PolicyError, Verdict};
 use crate::redact::{redact, redact_bytes, Redactions, Redactor, RedactorError};
 use crate::sandbox::spec::{fail_closed, Platform};
 use crate::sandbox::{self, SandboxEnv, SandboxStatus};
+
+/// How long a compiled policy is reused. Compiling costs about a millisecond of `lstat`s,
+/// more than the rest of a task's path; reusing it for a second means a guarded path that
+/// appears (or a second name of one that is created) is known by identity a second later,
+/// while every check still matches it by spelling at once. Nothing a task can do creates
+/// a second name of a guarded path: that is the owner's doing, or root's.
+pub const COMPILED_POLICY_TTL: Duration = Duration::from_secs(1);
 
 /// Why the worker cannot start safely.
 #[derive(Debug, thiserror::Error)]
@@ -77,6 +85,9 @@ pub struct Guard {
     sandbox: SandboxStatus,
     /// What sandbox specs are derived against.
     sandbox_env: SandboxEnv,
+    /// The policy compiled against the disk, and when: checks reuse it for
+    /// [`COMPILED_POLICY_TTL`]. std mutex: held only to swap the `Arc`, never during a check.
+    compiled: Mutex<Option<(Instant, Arc<Compiled>)>>,
     /// `None` when no TOTP secret is set up: tasks that need approval are then denied.
     /// std mutex: never held across an `.await`; an approval fsyncs the replay store while
     /// holding it, which is rare and short.
@@ -175,6 +186,7 @@ impl Guard {
             check_env,
             sandbox,
             sandbox_env,
+            compiled: Mutex::new(None),
             approvals: approvals.map(Mutex::new),
             turn: Semaphore::new(1),
             audit: Mutex::new(audit),
@@ -243,7 +255,8 @@ impl Guard {
         if self.is_locked() {
             return locked_decision(&self.lock_reason());
         }
-        let mut decision = check(&self.policy, spec, &self.check_env);
+        let compiled = self.compiled_policy();
+        let mut decision = check_compiled(&self.policy, &compiled, spec, &self.check_env);
         match self.sandbox.missing() {
             Some(why) => fail_closed(&mut decision, spec, &why),
             None => {
@@ -265,6 +278,20 @@ impl Guard {
             }
         }
         decision
+    }
+
+    /// The compiled policy, compiled anew when the last one is older than
+    /// [`COMPILED_POLICY_TTL`].
+    fn compiled_policy(&self) -> Arc<Compiled> {
+        let mut cached = relock(&self.compiled);
+        match &*cached {
+            Some((at, compiled)) if at.elapsed() < COMPILED_POLICY_TTL => Arc::clone(compiled),
+            _ => {
+                let compiled = Arc::new(Compiled::new(&self.policy, &self.check_env));
+                *cached = Some((Instant::now(), Arc::clone(&compiled)));
+                compiled
+            }
+        }
     }
 
     /// Replaces secrets in the outcome's output and error text; returns the counts.

@@ -17,16 +17,74 @@ use std::path::{Path, PathBuf};
 
 use openclaw_shared::TaskSpec;
 
+use super::defaults;
+use super::file::CommandRule;
 use super::guarded::{Denial, Guarded};
 use super::paths::{self, ResolvedPath};
 use super::roots::Roots;
+use super::rules::RulePrograms;
 use super::{CheckEnv, Decision, Plan, Policy, Verdict};
 
 /// Decides what to do with `spec` under `policy`. Reads file metadata (to resolve paths
 /// and programs, to measure a write root) but changes nothing; locking on a canary is the
-/// caller's job.
+/// caller's job. Compiles the policy first: a caller that checks many tasks keeps a
+/// [`Compiled`] and calls [`check_compiled`].
 pub fn check(policy: &Policy, spec: &TaskSpec, env: &CheckEnv) -> Decision {
-    let checker = Checker::new(policy, env);
+    check_compiled(policy, &Compiled::new(policy, env), spec, env)
+}
+
+/// A policy compiled for one environment: its guarded paths (patterns, and the identities
+/// of what they name on disk) and roots, resolved. Compiling reads the file system (a few
+/// hundred `lstat`s): worth keeping for a while, not forever, since the identities it
+/// records go stale when the named files are replaced.
+pub struct Compiled {
+    search: Vec<PathBuf>,
+    guarded: Guarded,
+    roots: Roots,
+    /// The built-in deny rules, as rules.
+    builtin_deny: Vec<CommandRule>,
+    /// The programs of `commands.allow`, `builtin_deny` and `commands.deny`, resolved.
+    allow_programs: RulePrograms,
+    builtin_deny_programs: RulePrograms,
+    deny_programs: RulePrograms,
+}
+
+impl Compiled {
+    /// Compiles `policy` for `env`.
+    pub fn new(policy: &Policy, env: &CheckEnv) -> Self {
+        let search = policy.search_path(env);
+        let builtin_deny: Vec<CommandRule> = defaults::DENY_COMMANDS
+            .iter()
+            .map(|name| CommandRule::new(name, &[], &[]))
+            .collect();
+        Self {
+            guarded: Guarded::new(policy, env, &search),
+            roots: Roots::new(policy, &env.home),
+            allow_programs: RulePrograms::resolve(&policy.commands.allow, &search),
+            builtin_deny_programs: RulePrograms::resolve(&builtin_deny, &search),
+            deny_programs: RulePrograms::resolve(&policy.commands.deny, &search),
+            builtin_deny,
+            search,
+        }
+    }
+}
+
+/// [`check`] with the policy already compiled (by [`Compiled::new`] for the same policy and
+/// environment).
+pub fn check_compiled(
+    policy: &Policy,
+    compiled: &Compiled,
+    spec: &TaskSpec,
+    env: &CheckEnv,
+) -> Decision {
+    let checker = Checker {
+        policy,
+        env,
+        search: &compiled.search,
+        guarded: &compiled.guarded,
+        roots: &compiled.roots,
+        compiled,
+    };
     match spec {
         TaskSpec::Command { command, cwd } => checker.command(command, cwd.as_deref()),
         TaskSpec::FileRead { path } => checker.read(path),
@@ -90,27 +148,17 @@ impl Ruling {
     }
 }
 
-/// One check's compiled view of the policy.
+/// One check's view of the policy, compiled.
 struct Checker<'a> {
     policy: &'a Policy,
     env: &'a CheckEnv,
-    search: Vec<PathBuf>,
-    guarded: Guarded,
-    roots: Roots,
+    search: &'a [PathBuf],
+    guarded: &'a Guarded,
+    roots: &'a Roots,
+    compiled: &'a Compiled,
 }
 
-impl<'a> Checker<'a> {
-    fn new(policy: &'a Policy, env: &'a CheckEnv) -> Self {
-        let search = policy.search_path(env);
-        Self {
-            policy,
-            env,
-            guarded: Guarded::new(policy, env, &search),
-            roots: Roots::new(policy, &env.home),
-            search,
-        }
-    }
-
+impl Checker<'_> {
     fn resolve(&self, raw: &str, cwd: &Path) -> Result<ResolvedPath, Ruling> {
         paths::resolve(raw, &self.env.home, cwd)
             .map_err(|err| deny("path", format!("cannot resolve `{raw}`: {err}")))

@@ -8,7 +8,7 @@ use std::path::{Path, PathBuf};
 
 use super::defaults;
 use super::identity::{self, FileId, IdentityMap};
-use super::paths::{self, PathPattern, ResolvedPath};
+use super::paths::{self, FoldedPath, PathPattern, ResolvedPath};
 use super::{CheckEnv, Policy};
 
 /// Most entries recorded from the worker's own trees (config, policy, state: a handful of
@@ -47,8 +47,8 @@ struct Guard {
 }
 
 impl Guard {
-    fn matches(&self, path: &ResolvedPath, lineage: &[FileId]) -> bool {
-        self.pattern.matches(path)
+    fn matches(&self, path: &FoldedPath, lineage: &[FileId]) -> bool {
+        self.pattern.matches_folded(path)
             || self
                 .existing
                 .as_ref()
@@ -176,7 +176,8 @@ impl Guarded {
     /// canary inside a denied directory still locks the worker.
     pub fn denial(&self, path: &ResolvedPath, write: bool) -> Option<Denial> {
         let lineage = identity::lineage(&path.real);
-        if let Some(guard) = self.canary.iter().find(|g| g.matches(path, &lineage)) {
+        let folded = FoldedPath::of(path);
+        if let Some(guard) = self.canary.iter().find(|g| g.matches(&folded, &lineage)) {
             return Some(Denial {
                 canary: Some(path.real.clone()),
                 ..denial(
@@ -206,7 +207,7 @@ impl Guarded {
         self.deny
             .iter()
             .chain(write_list)
-            .find(|guard| guard.matches(path, &lineage))
+            .find(|guard| guard.matches(&folded, &lineage))
             .map(|guard| {
                 denial(
                     guard.rule.clone(),

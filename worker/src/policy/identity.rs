@@ -54,6 +54,11 @@ fn is_ignorable(c: char) -> bool {
 /// system would take them for one: ignorable code points dropped, decomposed (NFD), lower
 /// case (Unicode, so U+212A KELVIN SIGN becomes `k`), recomposed (NFC).
 pub fn fold_spelling(text: &str) -> String {
+    // Nearly every path is ASCII, where all of that is just lower case (no ASCII code
+    // point is ignorable, decomposes or lower-cases to anything but ASCII).
+    if text.is_ascii() {
+        return text.to_ascii_lowercase();
+    }
     let decomposed: String = text.chars().filter(|c| !is_ignorable(*c)).nfd().collect();
     decomposed.to_lowercase().nfc().collect()
 }

@@ -214,10 +214,16 @@ impl PathPattern {
     /// Whether the pattern matches `path` (either form) or any parent of it, spellings
     /// folded.
     pub fn matches(&self, path: &ResolvedPath) -> bool {
-        identity::folded(&path.named)
+        self.matches_folded(&FoldedPath::of(path))
+    }
+
+    /// [`PathPattern::matches`] for a path folded once for many patterns.
+    pub fn matches_folded(&self, path: &FoldedPath) -> bool {
+        path.named
             .ancestors()
             .any(|p| self.named.matches_path_with(p, MATCH))
-            || identity::folded(&path.real)
+            || path
+                .real
                 .ancestors()
                 .any(|p| self.real.matches_path_with(p, MATCH))
     }
@@ -228,6 +234,24 @@ impl PathPattern {
         let anchored =
             self.source == "~" || self.source.starts_with("~/") || self.source.starts_with('/');
         anchored && !self.source.contains(['*', '?', '[', ']'])
+    }
+}
+
+/// Both forms of a resolved path with every component's spelling folded
+/// ([`identity::folded`]), as patterns match them.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct FoldedPath {
+    named: PathBuf,
+    real: PathBuf,
+}
+
+impl FoldedPath {
+    /// Folds both forms of `path`.
+    pub fn of(path: &ResolvedPath) -> Self {
+        Self {
+            named: identity::folded(&path.named),
+            real: identity::folded(&path.real),
+        }
     }
 }
 

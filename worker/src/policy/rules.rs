@@ -63,6 +63,40 @@ pub fn resolve_program(word: &str, search: &[PathBuf], cwd: &Path) -> Option<Pro
     })
 }
 
+/// The programs of a list of rules, resolved once: a rule naming its program by an
+/// absolute path or a bare name resolves the same whatever the task's working directory,
+/// so only a relative path (`./tool`) is resolved again for each task.
+#[derive(Debug, Clone, Default)]
+pub struct RulePrograms(Vec<Option<Program>>);
+
+impl RulePrograms {
+    /// Resolves the programs of `rules` through `search`.
+    pub fn resolve(rules: &[CommandRule], search: &[PathBuf]) -> Self {
+        Self(
+            rules
+                .iter()
+                .map(|rule| resolve_program(&rule.program, search, Path::new("/")))
+                .collect(),
+        )
+    }
+
+    /// What the program of `rules[i]` is for a task running in `cwd`.
+    pub fn get(
+        &self,
+        rules: &[CommandRule],
+        i: usize,
+        search: &[PathBuf],
+        cwd: &Path,
+    ) -> Option<Program> {
+        let rule = rules.get(i)?;
+        if rule.program.contains('/') && !rule.program.starts_with('/') {
+            resolve_program(&rule.program, search, cwd)
+        } else {
+            self.0.get(i).cloned().flatten()
+        }
+    }
+}
+
 /// Whether `pattern` matches `text` (a pattern that does not compile matches nothing).
 fn arg_matches(pattern: &str, text: &str) -> bool {
     Pattern::new(pattern).is_ok_and(|p| p.matches_with(text, ARG_MATCH))
@@ -73,12 +107,11 @@ fn arg_matches(pattern: &str, text: &str) -> bool {
 /// fit its patterns.
 pub fn allow_matches(
     rule: &CommandRule,
+    ruled: Option<&Program>,
     program: &Program,
     args: &[String],
-    search: &[PathBuf],
-    cwd: &Path,
 ) -> bool {
-    let Some(ruled) = resolve_program(&rule.program, search, cwd) else {
+    let Some(ruled) = ruled else {
         return false;
     };
     if ruled.real != program.real || ruled.name() != program.name() {
@@ -101,18 +134,15 @@ pub fn allow_matches(
 /// or link elsewhere is caught too) or by resolved file, with `args` as a prefix.
 pub fn deny_matches(
     rule: &CommandRule,
+    ruled: Option<&Program>,
     word: &str,
     resolved: Option<&Program>,
     args: &[String],
-    search: &[PathBuf],
-    cwd: &Path,
 ) -> bool {
     let rule_name = file_name(Path::new(&rule.program));
     let by_name = file_name(Path::new(word)) == rule_name
         || resolved.is_some_and(|p| p.name() == rule_name || file_name(&p.real) == rule_name);
-    let by_file = resolved.is_some_and(|p| {
-        resolve_program(&rule.program, search, cwd).is_some_and(|r| r.real == p.real)
-    });
+    let by_file = resolved.is_some_and(|p| ruled.is_some_and(|r| r.real == p.real));
     (by_name || by_file)
         && args.len() >= rule.args.len()
         && args

@@ -38,6 +38,31 @@ fn rule(program: &str, args: &[&str], options: &[&str]) -> CommandRule {
     CommandRule::new(program, args, options)
 }
 
+/// An allow rule matched as the checker does, its program resolved for this task.
+fn allows(
+    rule: &CommandRule,
+    program: &Program,
+    args: &[String],
+    search: &[PathBuf],
+    cwd: &Path,
+) -> bool {
+    let ruled = resolve_program(&rule.program, search, cwd);
+    allow_matches(rule, ruled.as_ref(), program, args)
+}
+
+/// A deny rule matched as the checker does, its program resolved for this task.
+fn denies(
+    rule: &CommandRule,
+    word: &str,
+    resolved: Option<&Program>,
+    args: &[String],
+    search: &[PathBuf],
+    cwd: &Path,
+) -> bool {
+    let ruled = resolve_program(&rule.program, search, cwd);
+    deny_matches(rule, ruled.as_ref(), word, resolved, args)
+}
+
 fn strings(list: &[&str]) -> Vec<String> {
     list.iter().map(|s| (*s).to_owned()).collect()
 }
@@ -78,7 +103,7 @@ fn bare_name_rule_does_not_match_another_binary_of_that_name() {
     let search = [b.first.clone()];
     let other_ls = resolve_program("./second/ls", &search, &b.root).unwrap();
 
-    assert!(!allow_matches(
+    assert!(!allows(
         &rule("ls", &[], &[]),
         &other_ls,
         &[],
@@ -95,7 +120,7 @@ fn link_under_another_name_does_not_match() {
     let renamed = resolve_program("./rm", &search, &b.root).unwrap();
 
     assert_eq!(renamed.real, b.first.join("ls"));
-    assert!(!allow_matches(
+    assert!(!allows(
         &rule("ls", &[], &[]),
         &renamed,
         &[],
@@ -110,7 +135,7 @@ fn leading_args_match_one_to_one_and_the_rest_by_options() {
     let search = [b.second.clone()];
     let git = resolve_program("git", &search, &b.root).unwrap();
     let log = rule("git", &["log"], &["--oneline", "-n", "[!-]*"]);
-    let matches = |args: &[&str]| allow_matches(&log, &git, &strings(args), &search, &b.root);
+    let matches = |args: &[&str]| allows(&log, &git, &strings(args), &search, &b.root);
 
     assert!(matches(&["log"]));
     assert!(matches(&["log", "--oneline", "-n", "5", "main"]));
@@ -126,14 +151,8 @@ fn rule_without_options_takes_no_further_arguments() {
     let search = [b.first.clone()];
     let ls = resolve_program("ls", &search, &b.root).unwrap();
 
-    assert!(allow_matches(
-        &rule("ls", &[], &[]),
-        &ls,
-        &[],
-        &search,
-        &b.root
-    ));
-    assert!(!allow_matches(
+    assert!(allows(&rule("ls", &[], &[]), &ls, &[], &search, &b.root));
+    assert!(!allows(
         &rule("ls", &[], &[]),
         &ls,
         &strings(&["-l"]),
@@ -156,7 +175,7 @@ fn deny_rule_matches_by_name_anywhere_and_args_as_prefix() {
     let search = [b.second.clone()];
     let push = rule("git", &["push"], &[]);
 
-    assert!(deny_matches(
+    assert!(denies(
         &push,
         "/elsewhere/git",
         None,
@@ -164,7 +183,7 @@ fn deny_rule_matches_by_name_anywhere_and_args_as_prefix() {
         &search,
         &b.root
     ));
-    assert!(!deny_matches(
+    assert!(!denies(
         &push,
         "git",
         None,
@@ -172,7 +191,7 @@ fn deny_rule_matches_by_name_anywhere_and_args_as_prefix() {
         &search,
         &b.root
     ));
-    assert!(deny_matches(
+    assert!(denies(
         &rule("sudo", &[], &[]),
         "sudo",
         None,

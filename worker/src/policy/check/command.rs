@@ -5,8 +5,6 @@
 use std::path::Path;
 
 use super::super::command::{analyze, CommandShape};
-use super::super::defaults;
-use super::super::file::CommandRule;
 use super::super::git;
 use super::super::paths;
 use super::super::rules::{self, Program};
@@ -127,9 +125,11 @@ impl Checker<'_> {
     /// The verdict of the first allow rule that matches, if any.
     fn allow_ruling(&self, program: &Program, args: &[String], cwd: &Path) -> Option<Ruling> {
         let rules = &self.policy.commands.allow;
-        let i = rules
-            .iter()
-            .position(|rule| rules::allow_matches(rule, program, args, &self.search, cwd))?;
+        let programs = &self.compiled.allow_programs;
+        let i = rules.iter().enumerate().position(|(i, rule)| {
+            let ruled = programs.get(rules, i, self.search, cwd);
+            rules::allow_matches(rule, ruled.as_ref(), program, args)
+        })?;
         let unsandboxed = rules.get(i).is_some_and(|r| !r.sandbox);
         let mut matched = if unsandboxed {
             ruling(
@@ -201,19 +201,25 @@ impl Checker<'_> {
 
     /// Denies a command that starts a program a deny rule names.
     fn check_programs(&self, programs: &[(String, Vec<String>)], cwd: &Path) -> Result<(), Ruling> {
-        let builtin: Vec<CommandRule> = defaults::DENY_COMMANDS
-            .iter()
-            .map(|name| CommandRule::new(name, &[], &[]))
-            .collect();
+        let compiled = self.compiled;
         let rule_sets = [
-            ("builtin.deny_commands", builtin.as_slice()),
-            ("commands.deny", self.policy.commands.deny.as_slice()),
+            (
+                "builtin.deny_commands",
+                compiled.builtin_deny.as_slice(),
+                &compiled.builtin_deny_programs,
+            ),
+            (
+                "commands.deny",
+                self.policy.commands.deny.as_slice(),
+                &compiled.deny_programs,
+            ),
         ];
         for (word, args) in programs {
-            let resolved: Option<Program> = rules::resolve_program(word, &self.search, cwd);
-            for (key, set) in rule_sets {
-                if let Some(i) = set.iter().position(|rule| {
-                    rules::deny_matches(rule, word, resolved.as_ref(), args, &self.search, cwd)
+            let resolved: Option<Program> = rules::resolve_program(word, self.search, cwd);
+            for (key, set, ruled) in rule_sets {
+                if let Some(i) = set.iter().enumerate().position(|(i, rule)| {
+                    let ruled = ruled.get(set, i, self.search, cwd);
+                    rules::deny_matches(rule, ruled.as_ref(), word, resolved.as_ref(), args)
                 }) {
                     return Err(deny(
                         format!("{key}[{i}]"),

@@ -66,7 +66,9 @@ impl WorkerProcess {
             .stderr(Stdio::piped())
             .kill_on_drop(true);
         // A worker set up beside the home (see `E2eDirs::worker_outside_home`).
-        let outside = home.with_file_name(OUTSIDE_HOME_WORKER_DIR).join("config.toml");
+        let outside = home
+            .with_file_name(OUTSIDE_HOME_WORKER_DIR)
+            .join("config.toml");
         if outside.exists() {
             cmd.env("OPENCLAW_WORKER_CONFIG", outside);
         }
