@@ -158,3 +158,7 @@ fn run(spec: &SandboxSpec, program: &Path, args: &[&OsStr]) -> Result<(bool, Str
     }
     Ok((status.success(), out))
 }
+
+#[cfg(test)]
+#[path = "macos_tests.rs"]
+mod tests;

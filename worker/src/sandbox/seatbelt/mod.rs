@@ -4,13 +4,17 @@
 //!
 //! The profile is rendered by pure code compiled on every platform and pinned by golden
 //! files (`golden/*.sb`), so any change to it shows up in review. Only running it needs a
-//! Mac; that part ([`probe`], [`command`]) has not been run by these tests.
+//! Mac; that part (`probe`, `command`, macOS only) is type-checked here
+//! (`scripts/check-macos.sh`) but has NOT been run: its real-kernel tests
+//! (`macos_tests.rs`) wait for a Mac.
 //!
 //! # Layout
 //! - [`render()`]: the profile for a spec (see `render.rs` for what it allows and why).
 //! - [`resolve()`]: the spec's paths as the kernel sees them, just before rendering.
 //! - `pattern`: paths and globs as case-insensitive deny regexes.
 //! - `sbpl`: string quoting and path filters.
+//! - `macos` (macOS only): `command` wraps a task in `sandbox-exec`; `probe` checks at
+//!   start that it confines.
 
 mod pattern;
 mod render;
