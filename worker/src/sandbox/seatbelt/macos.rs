@@ -83,22 +83,35 @@ fn probe_in(dir: &Path) -> Result<(), String> {
     }
     let spec = probe_spec(dir, &allowed, &hidden, false);
     let cat = |file: &Path| run(&spec, Path::new("/bin/cat"), &[file.as_os_str()]);
-    match cat(&allowed)? {
-        (true, out) if out == "probe" => {}
-        (ok, out) => {
-            return Err(format!(
-                "sandbox-exec did not run an allowed read (exit ok: {ok}, output {out:?})"
-            ))
-        }
+    let read = cat(&allowed)?;
+    if !read.ok || read.stdout != "probe" {
+        return Err(format!(
+            "sandbox-exec did not run an allowed read: {}",
+            read.stderr.trim()
+        ));
     }
-    if cat(&hidden)?.0 {
+    if cat(&hidden)?.ok {
         return Err("sandbox-exec let a hidden file be read: it does not confine".to_owned());
     }
     let networked = probe_spec(dir, &allowed, &hidden, true);
-    if !run(&networked, Path::new("/usr/bin/true"), &[] as &[&OsStr])?.0 {
-        return Err("the networked profile does not start /usr/bin/true".to_owned());
+    let started = run(&networked, Path::new("/usr/bin/true"), &[] as &[&OsStr])?;
+    if !started.ok {
+        return Err(format!(
+            "the networked profile does not start /usr/bin/true: {}",
+            started.stderr.trim()
+        ));
     }
     Ok(())
+}
+
+/// How a probe run ended.
+struct Ran {
+    /// Whether it exited 0.
+    ok: bool,
+    /// Its standard output.
+    stdout: String,
+    /// Its standard error: `sandbox-exec` says there why a profile does not compile.
+    stderr: String,
 }
 
 /// A spec shaped like a task's: the system trees, one readable file, one hidden file.
@@ -120,8 +133,8 @@ fn probe_spec(dir: &Path, allowed: &Path, hidden: &Path, network: bool) -> Sandb
     }
 }
 
-/// Runs `program` confined by `spec`; whether it exited 0, and its standard output.
-fn run(spec: &SandboxSpec, program: &Path, args: &[&OsStr]) -> Result<(bool, String), String> {
+/// Runs `program` confined by `spec`.
+fn run(spec: &SandboxSpec, program: &Path, args: &[&OsStr]) -> Result<Ran, String> {
     let profile = render(&resolve(spec));
     let mut child = Command::new(SANDBOX_EXEC)
         .arg("-p")
@@ -131,7 +144,7 @@ fn run(spec: &SandboxSpec, program: &Path, args: &[&OsStr]) -> Result<(bool, Str
         .args(args)
         .stdin(Stdio::null())
         .stdout(Stdio::piped())
-        .stderr(Stdio::null())
+        .stderr(Stdio::piped())
         .spawn()
         .map_err(|e| format!("cannot run {SANDBOX_EXEC}: {e}"))?;
     let started = Instant::now();
@@ -151,12 +164,20 @@ fn run(spec: &SandboxSpec, program: &Path, args: &[&OsStr]) -> Result<(bool, Str
             Err(e) => return Err(format!("cannot wait for {SANDBOX_EXEC}: {e}")),
         }
     };
-    let mut out = String::new();
-    if let Some(mut stdout) = child.stdout.take() {
-        // The probe programs print a few bytes; the pipe cannot fill before they exit.
-        let _ = stdout.read_to_string(&mut out);
+    // The probe programs print a few bytes; a pipe cannot fill before they exit.
+    let mut stdout = String::new();
+    let mut stderr = String::new();
+    if let Some(mut pipe) = child.stdout.take() {
+        let _ = pipe.read_to_string(&mut stdout);
     }
-    Ok((status.success(), out))
+    if let Some(mut pipe) = child.stderr.take() {
+        let _ = pipe.read_to_string(&mut stderr);
+    }
+    Ok(Ran {
+        ok: status.success(),
+        stdout,
+        stderr,
+    })
 }
 
 #[cfg(test)]
