@@ -1,8 +1,13 @@
 //! The profile text for a spec: pure, the same on every platform, pinned by golden files.
 //!
-//! Seatbelt applies the last rule that matches an operation, so the order is: deny
+//! Seatbelt applies the last rule that matches an operation (Anthropic's sandbox-runtime
+//! and OpenAI's Codex CLI order their profiles on the same rule), so the order is: deny
 //! everything, allow what a program needs and the spec's trees, then deny again what is
 //! hidden or read-only, so those denies win over any tree that contains them.
+//!
+//! What a plain program needs was learnt from Codex CLI's Seatbelt policies, Chromium's
+//! `common.sb`/`network.sb` (which Codex's cite) and Firefox's content-process profile;
+//! the rules here are our own, each with its reason. None of this has run on a Mac yet.
 
 use std::collections::BTreeSet;
 use std::fmt::Write as _;
@@ -16,7 +21,7 @@ use crate::sandbox::SandboxSpec;
 /// The sysctls a program may read: what `uname`, `sysconf` and the C, Rust, Go and Node
 /// runtimes ask at start (CPU count and features, page and cache sizes, OS version, limits).
 /// Others stay denied — notably `kern.procargs2`, which reads another process's arguments
-/// and environment (the worker's included).
+/// and environment (the worker's included). Codex and Chromium allow similar lists.
 const SYSCTL_NAMES: &[&str] = &[
     "hw.activecpu",
     "hw.byteorder",
@@ -77,7 +82,9 @@ const SYSCTL_PREFIXES: &[&str] = &[
 const MACH_SERVICES: &[&str] = &["com.apple.system.opendirectoryd.libinfo"];
 
 /// Mach services a networked program needs: name resolution (mDNSResponder and the DNS
-/// configuration), proxy settings, and certificate trust evaluation for TLS.
+/// configuration), proxy settings, and certificate trust evaluation for TLS (Chromium's
+/// network profile and Codex's allow these too). Not `com.apple.SecurityServer`, which
+/// Codex allows: it is the keychain.
 const NETWORK_MACH_SERVICES: &[&str] = &[
     "com.apple.dnssd.service",
     "com.apple.SystemConfiguration.DNSConfiguration",
@@ -114,6 +121,8 @@ pub fn render(spec: &SandboxSpec) -> String {
 
 fn processes(out: &mut String, spec: &SandboxSpec) {
     out.push('\n');
+    // Firefox's profile notes that (deny default) does not cover process-info, nvram or
+    // file-map-executable: each is denied explicitly before what is allowed of it.
     comment(
         out,
         "Processes: children inherit this sandbox. Signals and process information reach only\n\
@@ -248,6 +257,8 @@ fn denies(out: &mut String, spec: &SandboxSpec) {
     );
     let read_only = protected_filters(&spec.read_only, &spec.read_only_patterns);
     rule(out, "deny", "file-write*", &read_only);
+    // Anthropic's sandbox-runtime blocks moving a protected path's ancestors for the same
+    // reason: Seatbelt checks names, and a rename changes every name below it at once.
     comment(
         out,
         "The directories above a protected path cannot be renamed, removed or replaced: that\n\
