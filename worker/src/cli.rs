@@ -10,6 +10,7 @@ use std::process::ExitCode;
 use clap::{Parser, Subcommand};
 use secrecy::SecretString;
 
+use crate::approval::secret_store::{platform_keychain, SecretLocation};
 use crate::audit::{self, Head, GENESIS};
 use crate::config::{self, Config, CONFIG_PATH_ENV};
 use crate::init::{self, InitOptions, StateFiles, WorkerFiles};
@@ -164,6 +165,7 @@ fn init_files(
         server_url,
         worker_name: name.unwrap_or_else(|| Config::default().name),
         token: token.map(SecretString::from),
+        keychain: platform_keychain(|key| from_env(key)).is_some(),
     };
     let report = match init::init(&options) {
         Ok(report) => report,
@@ -178,7 +180,20 @@ fn init_files(
         "  {}  your policy: read it and adjust it",
         files.policy().display()
     );
-    let _ = writeln!(out, "  {}  the TOTP secret", files.totp_secret().display());
+    match &report.secret.location {
+        SecretLocation::File(path) => {
+            let _ = writeln!(out, "  {}  the TOTP secret", path.display());
+        }
+        item @ SecretLocation::Keychain { .. } => {
+            let _ = writeln!(out, "The TOTP secret is in {item}.");
+        }
+    }
+    if let Some(why) = &report.secret.keychain_failed {
+        let _ = writeln!(
+            out,
+            "(Not in the login Keychain, which refused it: {why}. It is in the file above.)"
+        );
+    }
     let _ = writeln!(
         out,
         "\nScan this QR code with your authenticator app (shown only now):\n\n{}\n\

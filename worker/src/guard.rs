@@ -14,7 +14,8 @@ use openclaw_shared::{ContentEncoding, TaskId, TaskOutcome, TaskSpec};
 use secrecy::ExposeSecret;
 use tokio::sync::Semaphore;
 
-use crate::approval::totp::{TotpError, TotpSecret, TotpVerifier};
+use crate::approval::secret_store::{platform_keychain, SecretStore};
+use crate::approval::totp::{TotpError, TotpVerifier};
 use crate::approval::{Approvals, ReplayError, ReplayGuard};
 use crate::audit::{AuditError, AuditLog, AuditRecord, Head};
 use crate::config::{home_dir, Config};
@@ -368,23 +369,31 @@ fn locked_decision(why: &str) -> Decision {
     }
 }
 
-/// The approval book, or `None` (with a warning) when no TOTP secret exists yet. A secret
-/// that exists but is readable by others, or invalid, stops the worker.
+/// The approval book, or `None` (with a warning) when no TOTP secret exists yet. The
+/// secret is looked for in the login Keychain first (macOS, unless
+/// `OPENCLAW_TOTP_KEYCHAIN=0`), then in the state directory's file. A secret that exists
+/// but is readable by others, invalid, or in a Keychain that refuses it, stops the worker.
 fn open_approvals(state: &StateFiles, ttl: Duration) -> Result<Option<Approvals>, GuardError> {
-    let path = state.totp_secret();
-    let secret = match TotpSecret::load(&path) {
-        Ok(secret) => secret,
-        Err(TotpError::Io { source, .. }) if source.kind() == std::io::ErrorKind::NotFound => {
-            tracing::warn!(
-                secret = %path.display(),
-                "approvals are disabled: no TOTP secret; tasks that need approval will be \
-                 denied. Run `openclaw-worker init` to set one up"
-            );
-            return Ok(None);
-        }
-        Err(err) => return Err(err.into()),
+    let keychain = platform_keychain(|name| std::env::var(name).ok());
+    open_approvals_from(&state.totp_store(keychain), state, ttl)
+}
+
+fn open_approvals_from(
+    store: &SecretStore<'_>,
+    state: &StateFiles,
+    ttl: Duration,
+) -> Result<Option<Approvals>, GuardError> {
+    let Some((secret, location)) = store.load()? else {
+        tracing::warn!(
+            secret = %state.totp_secret().display(),
+            "approvals are disabled: no TOTP secret; tasks that need approval will be \
+             denied. Run `openclaw-worker init` to set one up"
+        );
+        return Ok(None);
     };
-    let verifier = TotpVerifier::new(&secret).ok_or(TotpError::Invalid(path))?;
+    tracing::info!(secret = %location, "TOTP secret loaded");
+    let verifier =
+        TotpVerifier::new(&secret).ok_or_else(|| TotpError::Invalid(state.totp_secret()))?;
     let replay = ReplayGuard::open(&state.replay_store())?;
     Ok(Some(Approvals::new(verifier, replay, ttl)))
 }

@@ -170,3 +170,44 @@ fn a_root_holding_the_workers_own_files_is_refused_at_start() {
 
     assert!(err.contains("paths.read_roots[0]"), "{err}");
 }
+
+#[test]
+fn approvals_open_with_a_secret_kept_in_the_keychain() {
+    use crate::approval::fake_keychain::FakeKeychain;
+    use crate::approval::secret_store::Keychain as _;
+    let dir = tempfile::tempdir().unwrap();
+    let state = StateFiles::new(dir.path());
+    let keychain = FakeKeychain::default();
+    let secret = crate::approval::TotpSecret::generate().unwrap();
+    keychain
+        .add(&state.dir.to_string_lossy(), secret.to_base32().as_bytes())
+        .unwrap();
+
+    let approvals = open_approvals_from(
+        &state.totp_store(Some(&keychain)),
+        &state,
+        Duration::from_secs(60),
+    );
+
+    assert!(approvals.unwrap().is_some());
+    assert!(!state.totp_secret().exists());
+}
+
+#[test]
+fn a_keychain_that_refuses_the_secret_stops_the_worker() {
+    use crate::approval::fake_keychain::FakeKeychain;
+    let dir = tempfile::tempdir().unwrap();
+    let state = StateFiles::new(dir.path());
+    let keychain = FakeKeychain::locked();
+
+    let approvals = open_approvals_from(
+        &state.totp_store(Some(&keychain)),
+        &state,
+        Duration::from_secs(60),
+    );
+
+    assert!(matches!(
+        approvals,
+        Err(GuardError::Totp(TotpError::Keychain(_)))
+    ));
+}

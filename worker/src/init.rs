@@ -1,7 +1,8 @@
 //! `openclaw-worker init`: writes a starter config and policy into a private directory,
-//! generates the TOTP secret, and returns the otpauth:// URI and a terminal QR code for
-//! the owner's authenticator app. Never overwrites anything: a second `init` must not
-//! silently replace a secret an authenticator already holds.
+//! generates the TOTP secret (into the login Keychain on macOS, else a 0600 file; see
+//! [`crate::approval::secret_store`]), and returns the otpauth:// URI and a terminal QR
+//! code for the owner's authenticator app. Never overwrites anything: a second `init` must
+//! not silently replace a secret an authenticator already holds.
 
 use std::io::Write;
 use std::os::unix::fs::{DirBuilderExt, OpenOptionsExt, PermissionsExt};
@@ -12,6 +13,9 @@ use qrcode::QrCode;
 use secrecy::{ExposeSecret, SecretString};
 use serde::Serialize;
 
+use crate::approval::secret_store::{
+    platform_keychain, Keychain, SecretLocation, SecretStore, Stored,
+};
 use crate::approval::totp::{TotpError, TotpSecret};
 use crate::policy::lock::WorkerLock;
 
@@ -87,9 +91,19 @@ impl StateFiles {
         Self { dir: dir.into() }
     }
 
-    /// The TOTP secret (0600).
+    /// The TOTP secret file (0600), where the secret is kept without a Keychain.
     pub fn totp_secret(&self) -> PathBuf {
         self.dir.join("totp.secret")
+    }
+
+    /// Where this state directory's TOTP secret is kept: the `keychain` item named after
+    /// the directory, or the secret file.
+    pub fn totp_store<'k>(&self, keychain: Option<&'k dyn Keychain>) -> SecretStore<'k> {
+        SecretStore::new(
+            self.totp_secret(),
+            self.dir.to_string_lossy().into_owned(),
+            keychain,
+        )
     }
 
     /// The highest TOTP step used.
@@ -124,6 +138,9 @@ pub struct InitOptions {
     pub worker_name: String,
     /// The worker token, when known; the config gets a placeholder comment otherwise.
     pub token: Option<SecretString>,
+    /// Whether to keep the secret in the login Keychain where there is one (macOS);
+    /// the file otherwise, or when the Keychain refuses it.
+    pub keychain: bool,
 }
 
 /// What `init` did, for `main` to print.
@@ -131,6 +148,8 @@ pub struct InitOptions {
 pub struct InitReport {
     /// The files written.
     pub files: WorkerFiles,
+    /// Where the TOTP secret went (and why not the Keychain, if it failed).
+    pub secret: Stored,
     /// The `otpauth://` URI (contains the secret: show it once, never log it).
     pub otpauth_uri: String,
     /// The URI as a QR code in Unicode half blocks, for a dark-background terminal.
@@ -171,14 +190,35 @@ pub const STARTER_POLICY: &str = include_str!("init_policy.toml");
 
 /// Writes the starter files and the secret; returns the otpauth URI and its QR code.
 pub fn init(options: &InitOptions) -> Result<InitReport, InitError> {
+    let keychain = if options.keychain {
+        platform_keychain(|_| None)
+    } else {
+        None
+    };
+    init_with(options, keychain)
+}
+
+/// [`init`] with the Keychain to use (`None`: the file).
+pub(crate) fn init_with(
+    options: &InitOptions,
+    keychain: Option<&dyn Keychain>,
+) -> Result<InitReport, InitError> {
     if !openclaw_shared::worker::is_valid_worker_name(&options.worker_name) {
         return Err(InitError::Name(options.worker_name.clone()));
     }
     let files = WorkerFiles::new(&options.dir);
-    for path in [files.config(), files.policy(), files.totp_secret()] {
+    for path in [files.config(), files.policy()] {
         if std::fs::symlink_metadata(&path).is_ok() {
             return Err(InitError::Exists(path));
         }
+    }
+    let store = files.state().totp_store(keychain);
+    match store.existing() {
+        Some(SecretLocation::File(path)) => return Err(InitError::Exists(path)),
+        Some(item @ SecretLocation::Keychain { .. }) => {
+            return Err(TotpError::KeychainItemExists(item.to_string()).into())
+        }
+        None => {}
     }
     private_dir(&files.dir)?;
     private_dir(&files.state_dir())?;
@@ -191,9 +231,10 @@ pub fn init(options: &InitOptions) -> Result<InitReport, InitError> {
 
     write_new(&files.config(), &starter_config(options)?)?;
     write_new(&files.policy(), STARTER_POLICY)?;
-    secret.write_new(&files.totp_secret())?;
+    let secret_stored = store.store_new(&secret)?;
     Ok(InitReport {
         files,
+        secret: secret_stored,
         otpauth_uri,
         qr,
     })

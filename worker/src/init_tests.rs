@@ -2,6 +2,7 @@
 //! overwriting.
 
 use super::*;
+use crate::approval::fake_keychain::FakeKeychain;
 use crate::approval::totp::TotpVerifier;
 use crate::policy::Policy;
 
@@ -11,6 +12,8 @@ fn options(dir: &Path) -> InitOptions {
         server_url: "https://bot.example.com".into(),
         worker_name: "mac-mini".into(),
         token: Some(SecretString::from("oc_worker_\"quoted\\token")),
+        // The file, even on a Mac: these tests read it (the Keychain ones are below).
+        keychain: false,
     }
 }
 
@@ -164,4 +167,64 @@ fn protected_paths_cover_the_whole_directory() {
             path.display()
         );
     }
+}
+
+#[test]
+fn with_a_keychain_init_keeps_the_secret_there_and_writes_no_secret_file() {
+    let tmp = tempfile::tempdir().unwrap();
+    let keychain = FakeKeychain::default();
+
+    let report = init_with(&options(tmp.path()), Some(&keychain)).unwrap();
+
+    assert!(matches!(
+        report.secret.location,
+        SecretLocation::Keychain { .. }
+    ));
+    assert!(!report.files.totp_secret().exists());
+    let (secret, _) = report
+        .files
+        .state()
+        .totp_store(Some(&keychain))
+        .load()
+        .unwrap()
+        .unwrap();
+    assert!(report
+        .otpauth_uri
+        .contains(&format!("secret={}", secret.to_base32())));
+}
+
+#[test]
+fn init_refuses_to_replace_a_secret_in_the_keychain_and_writes_nothing() {
+    let tmp = tempfile::tempdir().unwrap();
+    let keychain = FakeKeychain::default();
+    let first = init_with(&options(tmp.path()), Some(&keychain)).unwrap();
+    std::fs::remove_file(first.files.config()).unwrap();
+    std::fs::remove_file(first.files.policy()).unwrap();
+
+    let second = init_with(&options(tmp.path()), Some(&keychain));
+
+    assert!(
+        matches!(
+            second,
+            Err(InitError::Totp(TotpError::KeychainItemExists(_)))
+        ),
+        "{second:?}"
+    );
+    assert!(!first.files.config().exists());
+    assert_eq!(keychain.len(), 1);
+}
+
+#[test]
+fn a_keychain_that_refuses_the_secret_leaves_it_in_the_private_file() {
+    let tmp = tempfile::tempdir().unwrap();
+    let keychain = FakeKeychain::locked();
+
+    let report = init_with(&options(tmp.path()), Some(&keychain)).unwrap();
+
+    assert_eq!(
+        report.secret.location,
+        SecretLocation::File(report.files.totp_secret())
+    );
+    assert!(report.secret.keychain_failed.is_some());
+    assert_eq!(mode(&report.files.totp_secret()), 0o600);
 }

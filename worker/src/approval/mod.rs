@@ -11,12 +11,19 @@
 //!
 //! # Layout
 //! - [`fingerprint`](mod@fingerprint): the canonical fingerprint of a task.
-//! - [`totp`]: the secret file and code verification.
+//! - [`totp`]: the secret and code verification.
+//! - [`secret_store`]: where the secret is kept (the macOS login Keychain, or a file).
 //! - [`replay`]: the persisted highest used time step.
 
 pub mod fingerprint;
 pub mod replay;
+pub mod secret_store;
 pub mod totp;
+
+#[cfg(test)]
+pub(crate) mod fake_keychain;
+#[cfg(target_os = "macos")]
+mod keychain_macos;
 
 use std::collections::BTreeMap;
 use std::time::Duration;

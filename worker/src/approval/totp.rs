@@ -1,5 +1,6 @@
 //! TOTP (RFC 6238: HMAC-SHA-1, 6 digits, 30-second steps, ±1 step of clock skew) with a
-//! secret that exists only on the Mac, in a file only its owner can read.
+//! secret that exists only on the Mac: in its login Keychain, or in a file only its owner
+//! can read (see [`super::secret_store`] for which).
 
 use std::io::{self, Write};
 use std::os::unix::fs::{MetadataExt, OpenOptionsExt};
@@ -46,6 +47,15 @@ pub enum TotpError {
     /// The system random source failed.
     #[error("cannot generate a secret: {0}")]
     Random(String),
+    /// The login Keychain holds a secret that cannot be read, or not a valid one.
+    #[error("TOTP secret: {0}")]
+    Keychain(String),
+    /// The login Keychain already holds a secret (named here); `init` never replaces one.
+    #[error(
+        "{0} already holds a TOTP secret; delete that item (Keychain Access) first if you \
+         really mean to start over"
+    )]
+    KeychainItemExists(String),
 }
 
 /// The shared secret. Its `Debug` output never shows the bytes.

@@ -64,15 +64,49 @@ const LINUX_READ: &[&str] = &["/etc", "/proc", "/sys"];
 /// link into it).
 const LINUX_NETWORK_READ: &[&str] = &["/run/systemd/resolve"];
 
-/// macOS: the system volume, frameworks and the dyld cache (run); configuration, time
-/// zones and system preferences (read).
-const MACOS_RUN: &[&str] = &["/usr", "/bin", "/sbin", "/System", "/Library/Apple"];
+/// macOS: programs, libraries and frameworks (run); configuration, time zones and system
+/// preferences (read).
+///
+/// - `/System/Library`, not all of `/System`: `/System/Volumes/Data` is the whole data
+///   volume (every home directory) under another name.
+/// - The dyld shared cache and the OS cryptex (macOS 13+) live under
+///   `/System/Volumes/Preboot/Cryptexes/OS` (`/System/Cryptexes/OS` links there).
+/// - `/usr/bin/git`, `make`, `clang`, `python3` are shims that run the real tool from the
+///   selected developer directory: `xcode_select_link` resolves to it (Command Line Tools
+///   or Xcode) when the sandbox applier resolves the spec's paths.
+/// - `/private/var/db/oah`: Rosetta's translations, for x86_64 programs on Apple silicon.
+/// - Homebrew's `bin` holds links into `Cellar` and `opt`; its programs load libraries
+///   from `lib` and `Frameworks` and read certificates and data from `etc` and `share`.
+///   Not `var`: that is where its services keep their data.
+/// - `/private/var/select`: `/bin/sh` reads which shell to be from there.
+const MACOS_RUN: &[&str] = &[
+    "/usr",
+    "/bin",
+    "/sbin",
+    "/System/Library",
+    "/System/Cryptexes/OS",
+    "/System/Volumes/Preboot/Cryptexes/OS",
+    "/Library/Apple",
+    "/Library/Developer/CommandLineTools",
+    "/private/var/db/xcode_select_link",
+    "/private/var/db/oah",
+    "/opt/homebrew/Cellar",
+    "/opt/homebrew/opt",
+    "/opt/homebrew/lib",
+    "/opt/homebrew/Frameworks",
+];
 const MACOS_READ: &[&str] = &[
     "/private/etc",
     "/private/var/db/timezone",
+    "/private/var/select",
     "/Library/Preferences",
+    "/opt/homebrew/etc",
+    "/opt/homebrew/share",
 ];
 const MACOS_NETWORK_READ: &[&str] = &["/private/var/run/resolv.conf"];
+/// macOS: a program's own open files by number (`/dev/stdin` links to `/dev/fd/0`; shells
+/// use `/dev/fd/N` for process substitution).
+const MACOS_DEVICES_READ_WRITE: &[&str] = &["/dev/fd"];
 
 /// Devices every program may use: the bit bucket and randomness (never a terminal).
 const DEVICES_READ_WRITE: &[&str] = &["/dev/null", "/dev/full"];
@@ -96,6 +130,9 @@ pub fn system_trees(platform: Platform, network: bool) -> Vec<Tree> {
         trees.extend(network_read.iter().map(tree(Access::Read)));
     }
     trees.extend(DEVICES_READ_WRITE.iter().map(tree(Access::ReadWrite)));
+    if platform == Platform::MacOs {
+        trees.extend(MACOS_DEVICES_READ_WRITE.iter().map(tree(Access::ReadWrite)));
+    }
     trees.extend(DEVICES_READ.iter().map(tree(Access::Read)));
     trees
 }

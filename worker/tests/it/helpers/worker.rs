@@ -54,6 +54,8 @@ impl WorkerProcess {
             .env("WORKER_URL", server_url)
             .env("WORKER_TOKEN", WORKER_TOKEN)
             .env("WORKER_NAME", "e2e-mac")
+            // On a Mac too, the secret stays in the file these tests read it from.
+            .env("OPENCLAW_TOTP_KEYCHAIN", "0")
             .env("OPENCLAW_WORKER_SHELL", r#"["/bin/sh", "-c"]"#)
             .env("OPENCLAW_WORKER_POLL_WAIT_SECS", "2")
             .env("OPENCLAW_WORKER_HEARTBEAT_INTERVAL_SECS", "1")
@@ -204,6 +206,8 @@ impl E2eDirs {
             .env("PATH", std::env::var_os("PATH").unwrap_or_default())
             .env("HOME", &self.home)
             .env("OPENCLAW_WORKER_CONFIG", self.worker.join("config.toml"))
+            // On a Mac too, the secret stays in the file these tests read it from.
+            .env("OPENCLAW_TOTP_KEYCHAIN", "0")
             .current_dir(&self.home)
             .output()
             .unwrap();
