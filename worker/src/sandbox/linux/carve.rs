@@ -1,0 +1,234 @@
+//! Carving: Landlock can only add rights (a rule covers everything below its path), so a
+//! hidden or read-only path below a tree is excluded by not granting the tree itself:
+//! the directories on the way down get listing only, every other entry next to them gets
+//! the tree's access, and the excluded entry gets nothing (hidden) or reading (read-only).
+//!
+//! Excluded paths are recognised by identity (`st_dev`, `st_ino`) as well as by their real
+//! location, so a hidden directory also met under another name (a hard link, a second
+//! spelling) is still skipped. Symbolic links among the carved entries are never granted:
+//! a link's target is reachable only if a rule covers it where it really is.
+//!
+//! The price: a directory on the way down can be listed, but nothing can be created or
+//! removed directly in it. With `~/.zshrc` read-only in a writable home, a task cannot make
+//! new files directly in `~` (it can in every directory below it). Listing also shows the
+//! names (never the contents) of the entries of a hidden directory below it, since a
+//! Landlock right on a directory reaches everything below.
+
+use std::collections::{BTreeMap, HashMap};
+use std::ffi::OsString;
+use std::io;
+use std::path::{Path, PathBuf};
+
+use super::resolve::{self, Identity, Kind, Located, Opened};
+use crate::sandbox::{Access, Tree};
+
+/// How a path is kept from the task. Ordered by strength: where both apply, hidden wins.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
+pub enum Exclusion {
+    /// Read, maybe run, never written.
+    ReadOnly,
+    /// Never read, written or run.
+    Hidden,
+}
+
+/// An excluded path, located on disk.
+#[derive(Debug, Clone)]
+pub struct Excluded {
+    /// How it is excluded.
+    pub exclusion: Exclusion,
+    /// Where it is (or would be created).
+    pub located: Located,
+}
+
+/// What one rule allows on its path.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Rights {
+    /// The access on the path and everything below it (a file: the file rights of it).
+    Tree(Access),
+    /// Listing the directory only: it is on the way down to a hidden path.
+    List,
+}
+
+/// One rule for the kernel: an opened path and what it allows there.
+#[derive(Debug)]
+pub struct Grant {
+    /// The real location (for logs and tests; the rule is on the descriptor).
+    pub path: PathBuf,
+    /// The opened path the rule is for.
+    pub opened: Opened,
+    /// What the rule allows.
+    pub rights: Rights,
+}
+
+/// The rules that give `trees` minus `excluded`. A tree that does not exist is skipped; a
+/// tree inside (or equal to) a hidden path is dropped; one inside a read-only path loses
+/// its write rights; one with excluded paths below it is carved.
+pub fn plan(trees: &[Tree], excluded: &[Excluded]) -> io::Result<Vec<Grant>> {
+    let mut by_identity: HashMap<Identity, Exclusion> = HashMap::new();
+    for item in excluded {
+        if let Some(identity) = item.located.identity {
+            let strongest = by_identity.entry(identity).or_insert(item.exclusion);
+            *strongest = (*strongest).max(item.exclusion);
+        }
+    }
+    let mut grants = Vec::new();
+    for tree in trees {
+        if !tree.path.is_absolute() {
+            return Err(io::Error::new(
+                io::ErrorKind::InvalidInput,
+                format!("tree {} is not absolute", tree.path.display()),
+            ));
+        }
+        let opened = match resolve::open_following(&tree.path) {
+            Ok(opened) => opened,
+            Err(err) if resolve::is_absent(&err) => continue,
+            Err(err) => return Err(err),
+        };
+        let real = resolve::real_location(&opened, &tree.path)?;
+        let covering = excluded
+            .iter()
+            .filter(|item| {
+                item.located.identity == Some(opened.identity)
+                    || real.starts_with(&item.located.location)
+            })
+            .map(|item| item.exclusion)
+            .max();
+        let access = match covering {
+            Some(Exclusion::Hidden) => {
+                tracing::debug!(tree = %tree.path.display(), "tree inside a hidden path dropped");
+                continue;
+            }
+            Some(Exclusion::ReadOnly) => without_write(tree.access),
+            None => tree.access,
+        };
+        let mut below = Node::default();
+        if opened.kind == Kind::Dir {
+            for item in excluded {
+                if let Ok(rest) = item.located.location.strip_prefix(&real) {
+                    below.insert(rest, item.exclusion);
+                }
+            }
+        }
+        if below.children.is_empty() {
+            grants.push(Grant {
+                path: real,
+                opened,
+                rights: Rights::Tree(access),
+            });
+        } else {
+            let walk = Walk {
+                by_identity: &by_identity,
+            };
+            walk.carve(real, opened, access, &below, &mut grants)?;
+        }
+    }
+    Ok(grants)
+}
+
+/// The reading part of `access`: what a read-only path keeps.
+pub fn without_write(access: Access) -> Access {
+    match access {
+        Access::Read | Access::ReadWrite => Access::Read,
+        Access::ReadExec | Access::Full => Access::ReadExec,
+    }
+}
+
+/// The excluded paths below one directory, by name, down to each excluded path.
+#[derive(Debug, Default)]
+struct Node {
+    /// How this path itself is excluded, if it is.
+    exclusion: Option<Exclusion>,
+    /// The names on the way further down.
+    children: BTreeMap<OsString, Node>,
+}
+
+impl Node {
+    /// Adds the excluded path at `rest` below this node. An empty `rest` (the node's own
+    /// path) adds nothing: whoever holds the node has already applied that exclusion.
+    fn insert(&mut self, rest: &Path, exclusion: Exclusion) {
+        if rest.as_os_str().is_empty() {
+            return;
+        }
+        let mut node = self;
+        for part in rest.iter() {
+            node = node.children.entry(part.to_os_string()).or_default();
+        }
+        node.exclusion = node.exclusion.max(Some(exclusion));
+    }
+
+    /// Whether a hidden path lies strictly below this node.
+    fn hides_below(&self) -> bool {
+        self.children
+            .values()
+            .any(|child| child.exclusion == Some(Exclusion::Hidden) || child.hides_below())
+    }
+}
+
+/// One carving pass: the excluded identities it skips wherever they turn up.
+struct Walk<'a> {
+    by_identity: &'a HashMap<Identity, Exclusion>,
+}
+
+impl Walk<'_> {
+    /// Grants `dir` (on the way down, so listing or reading only) and every entry in it
+    /// but the excluded ones, descending towards the excluded paths below `node`.
+    fn carve(
+        &self,
+        dir: PathBuf,
+        opened: Opened,
+        access: Access,
+        node: &Node,
+        grants: &mut Vec<Grant>,
+    ) -> io::Result<()> {
+        let rights = if node.hides_below() {
+            Rights::List
+        } else {
+            Rights::Tree(without_write(access))
+        };
+        let entries = std::fs::read_dir(&dir)?;
+        grants.push(Grant {
+            path: dir.clone(),
+            opened,
+            rights,
+        });
+        for entry in entries {
+            let name = entry?.file_name();
+            let path = dir.join(&name);
+            let opened = match resolve::open_not_following(&path) {
+                Ok(opened) => opened,
+                // Removed since it was listed: nothing to grant.
+                Err(err) if resolve::is_absent(&err) => continue,
+                Err(err) => return Err(err),
+            };
+            if opened.kind == Kind::Symlink {
+                continue;
+            }
+            let child = node.children.get(&name);
+            let exclusion = self
+                .by_identity
+                .get(&opened.identity)
+                .copied()
+                .max(child.and_then(|c| c.exclusion));
+            let entry_access = match exclusion {
+                Some(Exclusion::Hidden) => continue,
+                Some(Exclusion::ReadOnly) => without_write(access),
+                None => access,
+            };
+            match child {
+                Some(child) if opened.kind == Kind::Dir && !child.children.is_empty() => {
+                    self.carve(path, opened, entry_access, child, grants)?;
+                }
+                _ => grants.push(Grant {
+                    path,
+                    opened,
+                    rights: Rights::Tree(entry_access),
+                }),
+            }
+        }
+        Ok(())
+    }
+}
+
+#[cfg(test)]
+#[path = "carve_tests.rs"]
+mod tests;
