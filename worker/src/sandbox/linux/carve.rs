@@ -18,8 +18,9 @@ use std::collections::{BTreeMap, HashMap};
 use std::ffi::OsString;
 use std::io;
 use std::path::{Path, PathBuf};
+use std::sync::Arc;
 
-use super::resolve::{self, Identity, Kind, Located, Opened};
+use super::resolve::{self, Identity, Kind, Located, Opened, OpenedTree};
 use crate::sandbox::{Access, Tree};
 
 /// How a path is kept from the task. Ordered by strength: where both apply, hidden wins.
@@ -55,15 +56,20 @@ pub struct Grant {
     /// The real location (for logs and tests; the rule is on the descriptor).
     pub path: PathBuf,
     /// The opened path the rule is for.
-    pub opened: Opened,
+    pub opened: Arc<Opened>,
     /// What the rule allows.
     pub rights: Rights,
 }
 
 /// The rules that give `trees` minus `excluded`. A tree that does not exist is skipped; a
 /// tree inside (or equal to) a hidden path is dropped; one inside a read-only path loses
-/// its write rights; one with excluded paths below it is carved.
-pub fn plan(trees: &[Tree], excluded: &[Excluded]) -> io::Result<Vec<Grant>> {
+/// its write rights; one with excluded paths below it is carved. `open` opens a tree
+/// ([`resolve::open_tree`] or a caching equivalent).
+pub fn plan(
+    trees: &[Tree],
+    excluded: &[Excluded],
+    open: impl Fn(&Path) -> io::Result<Arc<OpenedTree>>,
+) -> io::Result<Vec<Grant>> {
     let mut by_identity: HashMap<Identity, Exclusion> = HashMap::new();
     for item in excluded {
         if let Some(identity) = item.located.identity {
@@ -79,12 +85,13 @@ pub fn plan(trees: &[Tree], excluded: &[Excluded]) -> io::Result<Vec<Grant>> {
                 format!("tree {} is not absolute", tree.path.display()),
             ));
         }
-        let opened = match resolve::open_following(&tree.path) {
-            Ok(opened) => opened,
+        let opened_tree = match open(&tree.path) {
+            Ok(opened_tree) => opened_tree,
             Err(err) if resolve::is_absent(&err) => continue,
             Err(err) => return Err(err),
         };
-        let real = resolve::real_location(&opened, &tree.path)?;
+        let opened = opened_tree.opened.clone();
+        let real = opened_tree.location.clone();
         let covering = excluded
             .iter()
             .filter(|item| {
@@ -175,7 +182,7 @@ impl Walk<'_> {
     fn carve(
         &self,
         dir: PathBuf,
-        opened: Opened,
+        opened: Arc<Opened>,
         access: Access,
         node: &Node,
         grants: &mut Vec<Grant>,
@@ -216,11 +223,11 @@ impl Walk<'_> {
             };
             match child {
                 Some(child) if opened.kind == Kind::Dir && !child.children.is_empty() => {
-                    self.carve(path, opened, entry_access, child, grants)?;
+                    self.carve(path, Arc::new(opened), entry_access, child, grants)?;
                 }
                 _ => grants.push(Grant {
                     path,
-                    opened,
+                    opened: Arc::new(opened),
                     rights: Rights::Tree(entry_access),
                 }),
             }
@@ -230,5 +237,4 @@ impl Walk<'_> {
 }
 
 #[cfg(test)]
-#[path = "carve_tests.rs"]
 mod tests;

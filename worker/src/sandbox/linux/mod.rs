@@ -107,7 +107,15 @@ fn plan(spec: &SandboxSpec) -> Result<Vec<Grant>, SandboxError> {
             .map_err(|err| cannot("locate", path, &err))?;
         excluded.push(Excluded { exclusion, located });
     }
-    carve::plan(&spec.trees, &excluded)
+    // The task's own temp dir is new every time: caching it would only fill the cache.
+    let open = |path: &std::path::Path| {
+        if path == spec.tmpdir {
+            resolve::open_tree(path)
+        } else {
+            resolve::open_tree_cached(path)
+        }
+    };
+    carve::plan(&spec.trees, &excluded, open)
         .map_err(|err| SandboxError::Apply(format!("cannot plan the sandbox rules: {err}")))
 }
 

@@ -8,6 +8,7 @@ use std::io;
 use std::os::unix::fs::{MetadataExt as _, OpenOptionsExt as _};
 use std::os::unix::io::AsRawFd as _;
 use std::path::{Path, PathBuf};
+use std::sync::{Arc, LazyLock, Mutex, PoisonError};
 
 use nix::libc;
 
@@ -73,10 +74,7 @@ fn open_with(path: &Path, extra_flags: i32) -> io::Result<Opened> {
     };
     Ok(Opened {
         file,
-        identity: Identity {
-            dev: meta.dev(),
-            ino: meta.ino(),
-        },
+        identity: identity_of(&meta),
         kind,
     })
 }
@@ -94,6 +92,66 @@ pub fn real_location(opened: &Opened, spelled: &Path) -> io::Result<PathBuf> {
         }
         // Without /proc (or for a path removed meanwhile) ask the slow way.
         _ => std::fs::canonicalize(spelled),
+    }
+}
+
+/// A tree opened for rules: its descriptor and its real location.
+#[derive(Debug)]
+pub struct OpenedTree {
+    /// The opened tree.
+    pub opened: Arc<Opened>,
+    /// Its real location.
+    pub location: PathBuf,
+}
+
+/// Opens the tree at `path` (following links) and locates it.
+pub fn open_tree(path: &Path) -> io::Result<Arc<OpenedTree>> {
+    let opened = open_following(path)?;
+    let location = real_location(&opened, path)?;
+    Ok(Arc::new(OpenedTree {
+        opened: Arc::new(opened),
+        location,
+    }))
+}
+
+/// How many trees [`open_tree_cached`] keeps (the policy names a few dozen; per-task paths
+/// must not be cached at all).
+const MAX_CACHED_TREES: usize = 256;
+
+/// Trees opened by earlier spawns, by the path the spec names them with. A std mutex: it
+/// is held for a map lookup, never across a system call that can block for long.
+static TREES: LazyLock<Mutex<HashMap<PathBuf, Arc<OpenedTree>>>> =
+    LazyLock::new(|| Mutex::new(HashMap::new()));
+
+/// [`open_tree`], reusing the descriptor an earlier spawn opened while `path` still leads
+/// to the same inode (one `stat` instead of open, stat, readlink and close). A rule is on
+/// an inode, so a kept descriptor grants exactly what a fresh one would; only a tree
+/// directory moved elsewhere under the same name (through a retargeted link) would keep
+/// its old location, and that takes the owner, not a task, to do.
+pub fn open_tree_cached(path: &Path) -> io::Result<Arc<OpenedTree>> {
+    let kept = TREES
+        .lock()
+        .unwrap_or_else(PoisonError::into_inner)
+        .get(path)
+        .cloned();
+    if let Some(kept) = kept {
+        let meta = std::fs::metadata(path)?;
+        if kept.opened.identity == identity_of(&meta) {
+            return Ok(kept);
+        }
+    }
+    let tree = open_tree(path)?;
+    let mut trees = TREES.lock().unwrap_or_else(PoisonError::into_inner);
+    if trees.len() < MAX_CACHED_TREES || trees.contains_key(path) {
+        trees.insert(path.to_path_buf(), tree.clone());
+    }
+    Ok(tree)
+}
+
+fn identity_of(meta: &std::fs::Metadata) -> Identity {
+    Identity {
+        dev: meta.dev(),
+        ino: meta.ino(),
     }
 }
 
@@ -133,7 +191,23 @@ impl Locator {
         if let Some(known) = self.seen.get(path) {
             return Ok(known.clone());
         }
-        let located = match open_following(path) {
+        // Not following first: one failed open is all a missing path costs, and a link
+        // (dangling or not) is followed by hand, so its target's missing part is known.
+        let located = match open_not_following(path) {
+            Ok(opened) if opened.kind == Kind::Symlink => {
+                if hops >= MAX_LINK_HOPS {
+                    return Err(io::Error::other(format!(
+                        "too many symbolic links at {}",
+                        path.display()
+                    )));
+                }
+                let target = std::fs::read_link(path)?;
+                let from = match path.parent() {
+                    Some(parent) => self.locate_hops(parent, hops)?.location,
+                    None => PathBuf::from("/"),
+                };
+                self.locate_hops(&from.join(target), hops + 1)?
+            }
             Ok(opened) => Located {
                 location: real_location(&opened, path)?,
                 identity: Some(opened.identity),
@@ -151,16 +225,6 @@ impl Locator {
             // past a missing directory, so fold it away (the result has no `..`).
             return self.locate_hops(&crate::policy::paths::fold(path), hops);
         };
-        if let Ok(target) = std::fs::read_link(path) {
-            if hops >= MAX_LINK_HOPS {
-                return Err(io::Error::other(format!(
-                    "too many symbolic links at {}",
-                    path.display()
-                )));
-            }
-            let target = crate::policy::paths::fold(&parent.join(target));
-            return self.locate_hops(&target, hops + 1);
-        }
         let parent = self.locate_hops(parent, hops)?;
         Ok(Located {
             location: parent.location.join(name),

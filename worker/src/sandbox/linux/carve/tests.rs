@@ -53,7 +53,7 @@ fn planned(trees: &[Tree], hidden: &[PathBuf], read_only: &[PathBuf]) -> Vec<(Pa
             });
         }
     }
-    let mut pairs: Vec<_> = plan(trees, &excluded)
+    let mut pairs: Vec<_> = plan(trees, &excluded, resolve::open_tree)
         .unwrap()
         .into_iter()
         .map(|grant| (grant.path, grant.rights))
@@ -303,6 +303,7 @@ fn relative_tree_is_refused() {
     let plan = plan(
         &[tree(Path::new("relative").to_path_buf(), Access::Read)],
         &[],
+        resolve::open_tree,
     );
 
     assert_eq!(plan.unwrap_err().kind(), std::io::ErrorKind::InvalidInput);
