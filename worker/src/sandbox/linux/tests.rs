@@ -259,10 +259,17 @@ async fn read_only_file_in_a_writable_tree_cannot_be_written() {
     let spec = home.approved(false);
 
     let appended = sh(&spec, &format!("echo evil >> {}", home.text(".zshrc"))).await;
-    let truncated = run(
+    // truncate(2) by path, and the open(O_RDONLY | O_TRUNC) quirk: no write access asked.
+    let truncated = python(
         &spec,
-        "/usr/bin/truncate",
-        &["-s", "0", &home.text(".zshrc")],
+        "import os, sys; os.truncate(sys.argv[1], 0)",
+        &[&home.text(".zshrc")],
+    )
+    .await;
+    let opened_truncating = python(
+        &spec,
+        "import os, sys; os.open(sys.argv[1], os.O_RDONLY | os.O_TRUNC)",
+        &[&home.text(".zshrc")],
     )
     .await;
     let replaced = sh(&spec, &format!("rm -f {}", home.text(".zshrc"))).await;
@@ -270,6 +277,7 @@ async fn read_only_file_in_a_writable_tree_cannot_be_written() {
 
     assert_refused(&appended, "Permission denied");
     assert_refused(&truncated, "Permission denied");
+    assert_refused(&opened_truncating, "Permission denied");
     assert_refused(&replaced, "Permission denied");
     assert_ok(&read);
     assert_eq!(
@@ -279,17 +287,31 @@ async fn read_only_file_in_a_writable_tree_cannot_be_written() {
 }
 
 #[tokio::test]
-async fn missing_read_only_file_cannot_be_created() {
+async fn missing_read_only_path_cannot_be_created() {
     let home = Home::new();
+    let mut spec = home.allowed(false);
+    spec.read_only
+        .push(home.path("write/.config/fish/config.fish"));
+    let script = format!(
+        "mkdir -p {0}/.config/fish && echo evil > {0}/.config/fish/config.fish",
+        home.text("write")
+    );
 
-    let output = sh(
-        &home.approved(false),
-        &format!("echo evil > {}", home.text(".zshenv")),
-    )
-    .await;
+    let output = sh(&spec, &script).await;
 
     assert_refused(&output, "Permission denied");
-    assert!(!home.path(".zshenv").exists());
+    assert!(!home.path("write/.config").exists());
+}
+
+#[tokio::test]
+async fn tree_inside_a_hidden_path_grants_nothing() {
+    let home = Home::new();
+    let mut spec = home.allowed(false);
+    spec.trees.push(tree(home.path("secret"), Access::Read));
+
+    let output = run(&spec, "/bin/cat", &[&home.text("secret/key.txt")]).await;
+
+    assert_refused(&output, "Permission denied");
 }
 
 #[tokio::test]
