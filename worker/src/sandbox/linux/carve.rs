@@ -15,12 +15,14 @@
 //! Landlock right on a directory reaches everything below.
 
 use std::collections::{BTreeMap, HashMap};
-use std::ffi::OsString;
+use std::ffi::{OsStr, OsString};
 use std::io;
+use std::os::unix::ffi::OsStrExt as _;
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
 
-use super::resolve::{self, Identity, Kind, Located, Opened, OpenedTree};
+use super::locate::Located;
+use super::resolve::{self, Identity, Kind, Opened, OpenedTree};
 use crate::sandbox::{Access, Tree};
 
 /// How a path is kept from the task. Ordered by strength: where both apply, hidden wins.
@@ -64,11 +66,11 @@ pub struct Grant {
 /// The rules that give `trees` minus `excluded`. A tree that does not exist is skipped; a
 /// tree inside (or equal to) a hidden path is dropped; one inside a read-only path loses
 /// its write rights; one with excluded paths below it is carved. `open` opens a tree
-/// ([`resolve::open_tree`] or a caching equivalent).
+/// ([`resolve::open_tree`], or the plan cache's).
 pub fn plan(
     trees: &[Tree],
     excluded: &[Excluded],
-    open: impl Fn(&Path) -> io::Result<Arc<OpenedTree>>,
+    mut open: impl FnMut(&Path) -> io::Result<Arc<OpenedTree>>,
 ) -> io::Result<Vec<Grant>> {
     let mut by_identity: HashMap<Identity, Exclusion> = HashMap::new();
     for item in excluded {
@@ -96,7 +98,7 @@ pub fn plan(
             .iter()
             .filter(|item| {
                 item.located.identity == Some(opened.identity)
-                    || real.starts_with(&item.located.location)
+                    || is_within(&real, &item.located.location)
             })
             .map(|item| item.exclusion)
             .max();
@@ -111,7 +113,7 @@ pub fn plan(
         let mut below = Node::default();
         if opened.kind == Kind::Dir {
             for item in excluded {
-                if let Ok(rest) = item.located.location.strip_prefix(&real) {
+                if let Some(rest) = rest_below(&item.located.location, &real) {
                     below.insert(rest, item.exclusion);
                 }
             }
@@ -130,6 +132,25 @@ pub fn plan(
         }
     }
     Ok(grants)
+}
+
+/// Whether `path` is `dir` or below it. Both are real locations (no `.`, `..`, `//` or
+/// trailing `/`), so bytes compare as well as components, and much faster.
+fn is_within(path: &Path, dir: &Path) -> bool {
+    rest_below(path, dir).is_some()
+}
+
+/// The part of `path` below `dir` (empty for `dir` itself), if `path` is within it.
+fn rest_below<'a>(path: &'a Path, dir: &Path) -> Option<&'a Path> {
+    let (path_bytes, dir_bytes) = (path.as_os_str().as_bytes(), dir.as_os_str().as_bytes());
+    let rest = path_bytes.strip_prefix(dir_bytes)?;
+    let rest = match rest {
+        [] => rest,
+        [b'/', rest @ ..] => rest,
+        _ if dir_bytes.ends_with(b"/") => rest,
+        _ => return None,
+    };
+    Some(Path::new(OsStr::from_bytes(rest)))
 }
 
 /// The reading part of `access`: what a read-only path keeps.

@@ -1,28 +1,36 @@
-//! Linux: Landlock and seccomp, applied on a fresh thread that then starts the child.
+//! Linux: Landlock and seccomp, applied on a thread of its own that then starts the child.
 //!
 //! Landlock's `restrict_self` and a seccomp filter restrict only the calling thread, and a
 //! process started from a thread inherits that thread's Landlock domain, no_new_privs and
-//! filter before its first instruction. So [`spawn`] starts a new OS thread (never one of
-//! the runtime's pools, whose threads are reused), restricts it, starts the child from it
-//! and lets it end: the worker's own threads stay unrestricted. No `unsafe`, no `pre_exec`.
+//! filter before its first instruction. So [`spawn`] hands the command to a dedicated OS
+//! thread (never one of the runtime's pools, whose threads are reused), which restricts
+//! itself, starts the child and ends ([`spawner`]): the worker's own threads stay
+//! unrestricted. No `unsafe`, no `pre_exec`.
 //!
 //! The rules are planned on the calling thread first: every tree and excluded path is
 //! opened and located ([`resolve`]), trees with hidden or read-only paths below them are
 //! carved ([`carve`]), and the opened descriptors become the ruleset ([`landlock`]).
 //! [`seccomp`] adds what Landlock cannot see.
 //!
-//! `hidden_patterns` and `read_only_patterns` are not applied here: Landlock cannot
-//! express a glob, so on Linux the policy's parse layer alone enforces them.
-//!
-//! Never combine this with `PR_SET_PDEATHSIG` in the child: the "parent" it watches is the
-//! short-lived thread, which ends right after the spawn.
+//! Not covered here, by design or by the kernel:
+//! - `hidden_patterns` and `read_only_patterns`: Landlock cannot express a glob, so on
+//!   Linux the policy's parse layer alone enforces them.
+//! - File metadata: Landlock (up to ABI 7) does not govern `stat`, `chmod`, `chown`,
+//!   `utimes` or extended attributes, so a task can see that a hidden file exists, and
+//!   change the mode or times of files the worker's user owns, though never read, write or
+//!   truncate them.
+//! - Never combine this with `PR_SET_PDEATHSIG` in the child: the "parent" it watches is
+//!   the short-lived spawning thread.
 
+mod cache;
 mod carve;
 mod landlock;
+mod locate;
 mod resolve;
 mod seccomp;
+mod spawner;
 
-use std::path::PathBuf;
+use std::path::Path;
 
 use super::{SandboxError, SandboxSpec, SandboxStatus, SpawnError};
 use carve::{Excluded, Exclusion, Grant};
@@ -46,9 +54,13 @@ pub fn probe() -> SandboxStatus {
                 .map_err(|_| "the probe thread panicked".to_owned())
         });
     match confined {
-        Ok(Ok(abi)) => SandboxStatus::Landlock {
-            abi: u32::try_from(abi).unwrap_or(0),
-        },
+        Ok(Ok(abi)) => {
+            // The first task need not wait for a thread to start.
+            spawner::prepare();
+            SandboxStatus::Landlock {
+                abi: u32::try_from(abi).unwrap_or(0),
+            }
+        }
         Ok(Err(err)) => SandboxStatus::Unavailable(err.to_string()),
         Err(why) => SandboxStatus::Unavailable(why),
     }
@@ -68,29 +80,23 @@ pub fn spawn(
         .map_err(|err| SpawnError::Spawn(std::io::Error::other(err)))?;
     let grants = plan(spec)?;
     let filter = seccomp::filter(spec.network)?;
-    std::thread::scope(|scope| {
-        let thread = std::thread::Builder::new()
-            .name("sandbox-spawn".to_owned())
-            .spawn_scoped(scope, || {
-                landlock::restrict_current_thread(&grants, spec.network)?;
-                seccomp::apply_to_current_thread(filter)?;
-                let _runtime = runtime.enter();
-                cmd.spawn().map_err(SpawnError::Spawn)
-            })
-            .map_err(|err| {
-                SandboxError::Apply(format!("cannot start the sandbox thread: {err}"))
-            })?;
-        thread.join().map_err(|_| {
-            SpawnError::Sandbox(SandboxError::Apply(
-                "the sandbox thread panicked".to_owned(),
-            ))
-        })?
-    })
+    // The command travels to the spawning thread and back; the placeholder is only seen
+    // if that thread is lost, and then the spawn has failed.
+    let owned = std::mem::replace(cmd, tokio::process::Command::new(""));
+    let (returned, spawned) = spawner::run(spawner::Job {
+        cmd: owned,
+        grants,
+        network: spec.network,
+        filter,
+        runtime,
+    })?;
+    *cmd = returned;
+    spawned
 }
 
 /// The rules for `spec`: the excluded paths located, the trees opened and carved.
 fn plan(spec: &SandboxSpec) -> Result<Vec<Grant>, SandboxError> {
-    let mut locator = resolve::Locator::default();
+    let mut cache = cache::PlanCache::checked();
     let mut excluded = Vec::with_capacity(spec.hidden.len() + spec.read_only.len());
     let listed = spec
         .hidden
@@ -102,24 +108,25 @@ fn plan(spec: &SandboxSpec) -> Result<Vec<Grant>, SandboxError> {
                 .map(|path| (path, Exclusion::ReadOnly)),
         );
     for (path, exclusion) in listed {
-        let located = locator
+        let located = cache
             .locate(path)
             .map_err(|err| cannot("locate", path, &err))?;
         excluded.push(Excluded { exclusion, located });
     }
-    // The task's own temp dir is new every time: caching it would only fill the cache.
-    let open = |path: &std::path::Path| {
+    // The task's own temp dir is new every time, and its parent changes with every task:
+    // it never enters the cache.
+    let open = |path: &Path| {
         if path == spec.tmpdir {
             resolve::open_tree(path)
         } else {
-            resolve::open_tree_cached(path)
+            cache.open_tree(path)
         }
     };
     carve::plan(&spec.trees, &excluded, open)
         .map_err(|err| SandboxError::Apply(format!("cannot plan the sandbox rules: {err}")))
 }
 
-fn cannot(what: &str, path: &PathBuf, err: &std::io::Error) -> SandboxError {
+fn cannot(what: &str, path: &Path, err: &std::io::Error) -> SandboxError {
     SandboxError::Apply(format!("cannot {what} {}: {err}", path.display()))
 }
 

@@ -4,7 +4,7 @@ use std::fs;
 use std::path::{Path, PathBuf};
 
 use super::*;
-use crate::sandbox::linux::resolve::Locator;
+use crate::sandbox::linux::locate::Locator;
 
 /// A fake home: `secret/key`, `.zshrc`, `work/file`, `notes.txt`.
 struct Home {
@@ -307,4 +307,22 @@ fn relative_tree_is_refused() {
     );
 
     assert_eq!(plan.unwrap_err().kind(), std::io::ErrorKind::InvalidInput);
+}
+
+#[test]
+fn paths_compare_by_whole_components() {
+    assert_eq!(
+        rest_below(Path::new("/a/b"), Path::new("/a")),
+        Some(Path::new("b"))
+    );
+    assert_eq!(
+        rest_below(Path::new("/a"), Path::new("/a")),
+        Some(Path::new(""))
+    );
+    assert_eq!(rest_below(Path::new("/ab"), Path::new("/a")), None);
+    assert_eq!(rest_below(Path::new("/a"), Path::new("/a/b")), None);
+    assert_eq!(
+        rest_below(Path::new("/a"), Path::new("/")),
+        Some(Path::new("a"))
+    );
 }
