@@ -478,6 +478,17 @@ async fn io_uring_is_refused() {
     }
 }
 
+#[cfg(target_arch = "x86_64")]
+#[tokio::test]
+async fn x32_system_calls_are_refused() {
+    let home = Home::new();
+    let x32_getpid = nix::libc::SYS_getpid | 0x4000_0000;
+
+    let getpid = raw_syscall(&home.allowed(true), x32_getpid, &[]).await;
+
+    assert_eq!(getpid, "EPERM");
+}
+
 #[tokio::test]
 async fn signal_to_a_process_outside_the_sandbox_is_refused() {
     let home = Home::new();
