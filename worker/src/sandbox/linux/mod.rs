@@ -4,13 +4,14 @@
 //! process started from a thread inherits that thread's Landlock domain, no_new_privs and
 //! filter before its first instruction. So [`spawn`] hands the command to a dedicated OS
 //! thread (never one of the runtime's pools, whose threads are reused), which restricts
-//! itself, starts the child and ends ([`spawner`]): the worker's own threads stay
+//! itself, starts the child and ends (`spawner`): the worker's own threads stay
 //! unrestricted. No `unsafe`, no `pre_exec`.
 //!
-//! The rules are planned on the calling thread first: every tree and excluded path is
-//! opened and located ([`resolve`]), trees with hidden or read-only paths below them are
-//! carved ([`carve`]), and the opened descriptors become the ruleset ([`landlock`]).
-//! [`seccomp`] adds what Landlock cannot see.
+//! The rules are planned on the calling thread first: every excluded path and tree is
+//! located (`locate`) and opened (`resolve`), trees with hidden or read-only paths
+//! below them are carved (`carve`), and the opened descriptors become the ruleset
+//! (`landlock`). What planning found is kept for the next spawn while the directories it
+//! looked in are unchanged (`cache`). `seccomp` adds what Landlock cannot see.
 //!
 //! Not covered here, by design or by the kernel:
 //! - `hidden_patterns` and `read_only_patterns`: Landlock cannot express a glob, so on
@@ -79,6 +80,12 @@ pub fn spawn(
     let runtime = tokio::runtime::Handle::try_current()
         .map_err(|err| SpawnError::Spawn(std::io::Error::other(err)))?;
     let grants = plan(spec)?;
+    tracing::debug!(
+        profile = spec.profile.as_str(),
+        rules = grants.len(),
+        network = spec.network,
+        "sandbox planned"
+    );
     let filter = seccomp::filter(spec.network)?;
     // The command travels to the spawning thread and back; the placeholder is only seen
     // if that thread is lost, and then the spawn has failed.
