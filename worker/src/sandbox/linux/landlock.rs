@@ -105,3 +105,42 @@ pub fn check_enforced(status: &RulesetStatus, kernel_abi: i32) -> Result<(), San
     }
     Ok(())
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn unenforced_ruleset_is_unavailable() {
+        let err = check_enforced(&RulesetStatus::NotEnforced, 7).unwrap_err();
+
+        assert!(matches!(err, SandboxError::Unavailable(_)), "{err:?}");
+    }
+
+    #[test]
+    fn kernel_without_truncate_rights_is_unavailable() {
+        assert!(check_enforced(&RulesetStatus::PartiallyEnforced, 2).is_err());
+        assert!(check_enforced(&RulesetStatus::PartiallyEnforced, 3).is_ok());
+        assert!(check_enforced(&RulesetStatus::FullyEnforced, 7).is_ok());
+    }
+
+    #[test]
+    fn file_rules_take_only_file_rights() {
+        let on_file = fs_rights(Rights::Tree(Access::Full), Kind::File);
+
+        assert!(!on_file.contains(AccessFs::ReadDir));
+        assert!(!on_file.contains(AccessFs::MakeReg));
+        assert!(on_file.contains(AccessFs::WriteFile));
+    }
+
+    #[test]
+    fn write_trees_run_nothing_and_read_trees_change_nothing() {
+        let write = fs_rights(Rights::Tree(Access::ReadWrite), Kind::Dir);
+        let read = fs_rights(Rights::Tree(Access::ReadExec), Kind::Dir);
+
+        assert!(!write.contains(AccessFs::Execute));
+        assert!(write.contains(AccessFs::Truncate | AccessFs::Refer | AccessFs::RemoveDir));
+        assert!((read & AccessFs::from_write(TESTED_ABI)).is_empty());
+        assert_eq!(fs_rights(Rights::List, Kind::Dir), AccessFs::ReadDir);
+    }
+}
