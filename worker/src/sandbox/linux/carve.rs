@@ -4,9 +4,12 @@
 //! the tree's access, and the excluded entry gets nothing (hidden) or reading (read-only).
 //!
 //! Excluded paths are recognised by identity (`st_dev`, `st_ino`) as well as by their real
-//! location, so a hidden directory also met under another name (a hard link, a second
-//! spelling) is still skipped. Symbolic links among the carved entries are never granted:
-//! a link's target is reachable only if a rule covers it where it really is.
+//! location, so an excluded path met under another name among the entries carving walks
+//! (a hard link of a hidden file, a second spelling) is still skipped, and its directory
+//! kept to listing. Identity reaches no further: a hard link of a file *inside* a hidden
+//! directory, or one in a directory granted whole, is not found. Symbolic links among the
+//! carved entries are never granted: a link's target is reachable only if a rule covers
+//! it where it really is.
 //!
 //! The price: a directory on the way down can be listed, but nothing can be created or
 //! removed directly in it. With `~/.zshrc` read-only in a writable home, a task cannot make
@@ -208,18 +211,10 @@ impl Walk<'_> {
         node: &Node,
         grants: &mut Vec<Grant>,
     ) -> io::Result<()> {
-        let rights = if node.hides_below() {
-            Rights::List
-        } else {
-            Rights::Tree(without_write(access))
-        };
-        let entries = std::fs::read_dir(&dir)?;
-        grants.push(Grant {
-            path: dir.clone(),
-            opened,
-            rights,
-        });
-        for entry in entries {
+        // A hidden path below, found by location or (among the entries) by identity, leaves
+        // the directory listing only: a right on it would reach everything below.
+        let mut hides_below = node.hides_below();
+        for entry in std::fs::read_dir(&dir)? {
             let name = entry?.file_name();
             let path = dir.join(&name);
             let opened = match resolve::open_not_following(&path) {
@@ -238,7 +233,10 @@ impl Walk<'_> {
                 .copied()
                 .max(child.and_then(|c| c.exclusion));
             let entry_access = match exclusion {
-                Some(Exclusion::Hidden) => continue,
+                Some(Exclusion::Hidden) => {
+                    hides_below = true;
+                    continue;
+                }
                 Some(Exclusion::ReadOnly) => without_write(access),
                 None => access,
             };
@@ -253,6 +251,16 @@ impl Walk<'_> {
                 }),
             }
         }
+        let rights = if hides_below {
+            Rights::List
+        } else {
+            Rights::Tree(without_write(access))
+        };
+        grants.push(Grant {
+            path: dir,
+            opened,
+            rights,
+        });
         Ok(())
     }
 }

@@ -245,6 +245,27 @@ fn hard_link_of_a_hidden_file_is_skipped_by_identity() {
 }
 
 #[test]
+fn dir_holding_a_hard_link_of_a_hidden_file_is_listing_only() {
+    let home = Home::new();
+    fs::write(home.path("work/read-only.txt"), "r").unwrap();
+    fs::hard_link(home.path("secret/key"), home.path("work/alias")).unwrap();
+
+    let plan = planned(
+        &[tree(home.path(""), Access::Full)],
+        &[home.path("secret/key")],
+        &[home.path("work/read-only.txt")],
+    );
+
+    // `work` is on the way to a read-only file only, which would leave it readable, but
+    // it also holds a hidden file under another name.
+    assert!(plan.contains(&at(&home, "work", Rights::List)));
+    assert!(!plan
+        .iter()
+        .any(|(path, _)| path == &home.path("work/alias")));
+    assert!(plan.contains(&at(&home, "work/file", Rights::Tree(Access::Full))));
+}
+
+#[test]
 fn hidden_dir_spelled_through_a_symlink_is_found_at_its_real_place() {
     let home = Home::new();
     let elsewhere = tempfile::tempdir().unwrap();

@@ -202,3 +202,17 @@ async fn symlink_in_a_carved_tree_does_not_grant_its_target() {
 
     assert_refused(&output, "Permission denied");
 }
+
+#[tokio::test]
+async fn hard_link_of_a_hidden_file_in_a_readable_dir_is_refused() {
+    let home = Home::new();
+    fs::write(home.path("write/read-only.txt"), "r").unwrap();
+    fs::hard_link(home.path("secret/key.txt"), home.path("write/alias.txt")).unwrap();
+    let mut spec = home.approved(false);
+    spec.hidden.push(home.path("secret/key.txt"));
+    spec.read_only.push(home.path("write/read-only.txt"));
+
+    let output = run(&spec, "/bin/cat", &[&home.text("write/alias.txt")]).await;
+
+    assert_refused(&output, "Permission denied");
+}
