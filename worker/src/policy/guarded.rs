@@ -48,11 +48,13 @@ struct Guard {
 
 impl Guard {
     fn matches(&self, path: &FoldedPath, lineage: &[FileId]) -> bool {
+        // An identity recorded a while ago counts only while the path still has it (its
+        // inode number may have been freed and reused since).
         self.pattern.matches_folded(path)
             || self
                 .existing
                 .as_ref()
-                .is_some_and(|(id, _)| lineage.contains(id))
+                .is_some_and(|(id, named)| lineage.contains(id) && FileId::of(named) == Some(*id))
     }
 }
 
@@ -141,24 +143,18 @@ impl Guarded {
                 );
             }
             let what = format!("the worker's own files ({})", own.rule);
-            for id in identity::lineage(&own.path.real).into_iter().skip(1) {
-                holders.insert(id, what.clone());
-            }
+            holders.insert_ancestors(&own.path.real, &what);
         }
         for guard in &deny {
             if let Some((_, real)) = &guard.existing {
                 let what = format!("`{}` ({})", guard.pattern.source, guard.rule);
-                for id in identity::lineage(real).into_iter().skip(1) {
-                    holders.insert(id, what.clone());
-                }
+                holders.insert_ancestors(real, &what);
             }
         }
         let mut canary_holders = IdentityMap::default();
         for guard in &canary {
             if let Some((_, real)) = &guard.existing {
-                for id in identity::lineage(real).into_iter().skip(1) {
-                    canary_holders.insert(id, (guard.rule.clone(), real.clone()));
-                }
+                canary_holders.insert_ancestors(real, &(guard.rule.clone(), real.clone()));
             }
         }
         Self {

@@ -98,12 +98,35 @@ pub fn has_component(path: &Path, names: &[&str]) -> bool {
 }
 
 /// Identities gathered by walking directory trees without following links, each mapped
-/// to a label (which tree it came from).
+/// to a label (which tree it came from) and where it was seen. A map may be kept for a
+/// while: a hit is confirmed against the disk, since an inode number freed by a replaced
+/// file (the worker rewrites its own files on every task) is soon reused by a new one.
 #[derive(Debug, Clone)]
 pub struct IdentityMap<T> {
-    ids: HashMap<FileId, T>,
+    ids: HashMap<FileId, Seen<T>>,
     /// Entries still allowed before the walk stops (the trees are meant to be small).
     budget: usize,
+}
+
+/// Where an identity was recorded, and how to look at that place again.
+#[derive(Debug, Clone)]
+struct Seen<T> {
+    label: T,
+    path: PathBuf,
+    /// Whether the identity was read through a final symlink (`stat`, not `lstat`).
+    followed: bool,
+}
+
+impl<T> Seen<T> {
+    /// Whether `path` still has the identity `id`.
+    fn still(&self, id: FileId) -> bool {
+        let meta = if self.followed {
+            std::fs::metadata(&self.path)
+        } else {
+            std::fs::symlink_metadata(&self.path)
+        };
+        meta.is_ok_and(|meta| FileId::from_meta(&meta) == id)
+    }
 }
 
 impl<T> Default for IdentityMap<T> {
@@ -125,9 +148,28 @@ impl<T: Clone> IdentityMap<T> {
         }
     }
 
-    /// Records `id` as `label`, keeping the first label an identity got.
-    pub fn insert(&mut self, id: FileId, label: T) {
-        self.ids.entry(id).or_insert(label);
+    /// Records `id`, which `path` has (symlinks followed), as `label`, keeping the first
+    /// label an identity got.
+    pub fn insert(&mut self, id: FileId, path: &Path, label: T) {
+        self.record(id, path, true, label);
+    }
+
+    /// Records every existing ancestor of `path` (not `path` itself) as `label`: the
+    /// directories a recursive listing would reach `path` from.
+    pub fn insert_ancestors(&mut self, path: &Path, label: &T) {
+        for dir in path.ancestors().skip(1) {
+            if let Some(id) = FileId::of(dir) {
+                self.insert(id, dir, label.clone());
+            }
+        }
+    }
+
+    fn record(&mut self, id: FileId, path: &Path, followed: bool, label: T) {
+        self.ids.entry(id).or_insert_with(|| Seen {
+            label,
+            path: path.to_owned(),
+            followed,
+        });
     }
 
     /// Records the identity of `root` (followed) and of every entry below it (not
@@ -137,7 +179,7 @@ impl<T: Clone> IdentityMap<T> {
         let Ok(meta) = std::fs::metadata(root) else {
             return true;
         };
-        self.insert(FileId::from_meta(&meta), label.clone());
+        self.record(FileId::from_meta(&meta), root, true, label.clone());
         let mut pending = if meta.is_dir() {
             vec![root.to_path_buf()]
         } else {
@@ -155,7 +197,12 @@ impl<T: Clone> IdentityMap<T> {
                 let Ok(meta) = entry.metadata() else {
                     continue;
                 };
-                self.insert(FileId::from_meta(&meta), label.clone());
+                self.record(
+                    FileId::from_meta(&meta),
+                    &entry.path(),
+                    false,
+                    label.clone(),
+                );
                 if meta.is_dir() {
                     pending.push(entry.path());
                 }
@@ -164,9 +211,12 @@ impl<T: Clone> IdentityMap<T> {
         true
     }
 
-    /// The label of the first of `ids` that was recorded.
+    /// The label of the first of `ids` that was recorded and is still where it was seen.
     pub fn find(&self, ids: &[FileId]) -> Option<&T> {
-        ids.iter().find_map(|id| self.ids.get(id))
+        ids.iter().find_map(|id| {
+            let seen = self.ids.get(id)?;
+            seen.still(*id).then_some(&seen.label)
+        })
     }
 }
 

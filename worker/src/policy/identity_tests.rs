@@ -88,3 +88,22 @@ fn a_tree_walk_records_every_entry_without_following_links_within_its_budget() {
     assert_eq!(map.find(&[elsewhere]), None);
     assert!(!cut);
 }
+
+#[test]
+fn a_recorded_identity_no_longer_counts_once_its_file_is_gone() {
+    // The worker replaces its own files on every task; the freed inode number is soon
+    // reused by a new file elsewhere, which must not then pass for the old one.
+    let dir = tempfile::tempdir().unwrap();
+    let head = dir.path().join("audit.head");
+    std::fs::write(&head, "1").unwrap();
+    let id = FileId::of(&head).unwrap();
+    let mut map = IdentityMap::with_budget(10);
+    map.insert_tree(dir.path(), &"own");
+
+    assert_eq!(map.find(&[id]), Some(&"own"));
+    std::fs::remove_file(&head).unwrap();
+    let elsewhere = dir.path().join("notes.txt");
+    std::fs::write(&elsewhere, "a new file, perhaps with the old inode number").unwrap();
+    assert_eq!(map.find(&[id]), None);
+    assert_eq!(map.find(&[FileId::of(&elsewhere).unwrap()]), None);
+}

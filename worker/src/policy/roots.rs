@@ -102,13 +102,16 @@ impl Policy {
     /// read root, write root or `sandbox.read` entry that contains, is, or lies inside one
     /// of [`Policy::protected`]. Call it after the worker has protected its files (they
     /// are not in the policy file), before serving any task; the worker must not start on
-    /// an error, which names the key and the file.
+    /// an error, which names the key and the file. Only files that exist count: the
+    /// default directory of a worker configured elsewhere stays protected (by the checks
+    /// and the sandbox) without making a root that would hold it an error.
     pub fn check_roots(&self, home: &Path) -> Result<(), PolicyError> {
         let own: Vec<PathBuf> = self
             .protected
             .iter()
             .filter_map(|p| paths::resolve(&p.to_string_lossy(), home, home).ok())
             .map(|p| p.real)
+            .filter(|p| std::fs::symlink_metadata(p).is_ok())
             .collect();
         let lists = [
             ("paths.read_roots", &self.paths.read_roots),

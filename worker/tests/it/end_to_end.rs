@@ -20,7 +20,9 @@ fn any_port() -> SocketAddr {
     "127.0.0.1:0".parse().unwrap()
 }
 
-/// A command that records its start, waits for `gate` to exist, then records its end.
+/// A command that records its start, waits for `gate` to exist, then records its end; both
+/// files live in `~/run`. (Not in `~` itself: a sandboxed task cannot create files directly
+/// in a directory the deny lists name missing entries of, such as `~/.ssh`.)
 fn gated(home: &std::path::Path, log: &str, gate: &str) -> String {
     let script = home.join("gated.sh");
     if !script.exists() {
@@ -30,7 +32,8 @@ fn gated(home: &std::path::Path, log: &str, gate: &str) -> String {
              echo end >> \"$1\"\necho done\n",
         );
     }
-    let (log, gate) = (home.join(log), home.join(gate));
+    fs::create_dir_all(home.join("run")).unwrap();
+    let (log, gate) = (home.join("run").join(log), home.join("run").join(gate));
     format!("{} {} {}", script.display(), log.display(), gate.display())
 }
 
@@ -199,11 +202,11 @@ async fn worker_never_runs_more_than_max_concurrent_tasks() {
         }
 
         let mut worker = WorkerProcess::spawn(&bot.url(), &dirs.home, &[("MAX_CONCURRENT", "2")]);
-        let log = dirs.home.join("log");
+        let log = dirs.home.join("run/log");
         wait_for("two tasks to start", || lines(&log).len() >= 2).await;
         // Both slots are held by gated tasks: the worker must not have claimed a third.
         let running = bot.count("running").await;
-        fs::write(dirs.home.join("gate"), "").unwrap();
+        fs::write(dirs.home.join("run/gate"), "").unwrap();
         for id in &ids {
             assert_eq!(bot.finished(*id).await.status, "succeeded");
         }
@@ -230,7 +233,7 @@ async fn worker_survives_a_bot_restart_and_delivers_the_result() {
         let (dirs, bot) = start_open_stack().await;
         let addr = bot.addr;
         let mut worker = WorkerProcess::spawn(&bot.url(), &dirs.home, &[]);
-        let log = dirs.home.join("log");
+        let log = dirs.home.join("run/log");
         let id = bot
             .submit(
                 "/tasks",
@@ -241,7 +244,7 @@ async fn worker_survives_a_bot_restart_and_delivers_the_result() {
 
         // The bot goes away while the task runs; the task finishes while it is down.
         bot.stop().await;
-        fs::write(dirs.home.join("gate"), "").unwrap();
+        fs::write(dirs.home.join("run/gate"), "").unwrap();
         wait_for("the task to end", || lines(&log).len() == 2).await;
         let bot = TestBot::start(&dirs.data, addr).await;
         let view = bot.finished(id).await;
@@ -288,7 +291,7 @@ async fn sigterm_lets_the_running_task_finish_and_report_then_claims_nothing() {
     within_limit(async {
         let (dirs, bot) = start_open_stack().await;
         let mut worker = WorkerProcess::spawn(&bot.url(), &dirs.home, &[("MAX_CONCURRENT", "1")]);
-        let log = dirs.home.join("log");
+        let log = dirs.home.join("run/log");
         let id = bot
             .submit(
                 "/tasks",
@@ -302,7 +305,7 @@ async fn sigterm_lets_the_running_task_finish_and_report_then_claims_nothing() {
         let later = bot
             .submit("/tasks", json!({"command": "echo too late"}))
             .await;
-        fs::write(dirs.home.join("gate"), "").unwrap();
+        fs::write(dirs.home.join("run/gate"), "").unwrap();
         let exit = worker.exit_status().await;
 
         assert!(exit.success(), "{exit:?}");

@@ -69,7 +69,7 @@ impl Checker<'_> {
         self.check_words(&argv, &cwd)?;
         self.check_programs(&programs, &cwd)?;
         let (word, args) = argv.split_first().ok_or_else(|| deny("command", "empty"))?;
-        let Some(program) = rules::resolve_program(word, &self.search, &cwd) else {
+        let Some(program) = rules::resolve_program(word, self.search, &cwd) else {
             plan.exec = Some(Exec::Shell {
                 command: command.to_owned(),
             });
@@ -105,19 +105,17 @@ impl Checker<'_> {
         // Whatever allowed it (a rule or the default), git runs hardened or not at all.
         let is_git = names.contains(&"git");
         if ruling.verdict == Verdict::Allow && is_git {
-            return Ok(
-                match git::harden(&argv, &cwd, &self.env.home, &self.roots) {
-                    Ok(hardened) => {
-                        plan.exec = Some(Exec::Direct {
-                            program: program.path.clone(),
-                            argv: hardened.argv,
-                        });
-                        plan.env = hardened.env;
-                        ruling
-                    }
-                    Err(reason) => self.withdraw(ruling, "git", reason),
-                },
-            );
+            return Ok(match git::harden(&argv, &cwd, &self.env.home, self.roots) {
+                Ok(hardened) => {
+                    plan.exec = Some(Exec::Direct {
+                        program: program.path.clone(),
+                        argv: hardened.argv,
+                    });
+                    plan.env = hardened.env;
+                    ruling
+                }
+                Err(reason) => self.withdraw(ruling, "git", reason),
+            });
         }
         Ok(ruling)
     }

@@ -202,7 +202,7 @@ async fn the_macs_own_message_spells_out_what_a_command_would_hide() {
         );
         assert!(!content.contains('\u{202e}'), "{content}");
         assert!(
-            content.contains("\nNO SANDBOX: runs unconfined\n"),
+            content.contains("\nsandbox `\u{200b}approved`\u{200b}: writes only"),
             "{content}"
         );
         // The text's line about a sandbox is numbered as the command's own.

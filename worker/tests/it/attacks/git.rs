@@ -100,7 +100,7 @@ async fn git_diff_outside_a_repository_reads_nothing_without_approval() {
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn an_approved_git_diff_of_the_home_still_cannot_read_the_workers_secret_or_keys() {
+async fn an_approved_git_diff_still_cannot_read_the_workers_secret_or_keys() {
     within_limit(async {
         let lab = Lab::starter().await;
         std::fs::create_dir_all(lab.dirs.home.join("Downloads/openclaw/e")).unwrap();
@@ -110,7 +110,12 @@ async fn an_approved_git_diff_of_the_home_still_cannot_read_the_workers_secret_o
             .bot
             .submit(
                 "/tasks",
-                json!({"command": "git diff --no-index e ~", "cwd": "~/Downloads/openclaw"}),
+                json!({
+                    // Naming `~/.ssh` itself is denied outright; the whole home is not.
+                    "command": "git diff --no-index e ~/.config; git diff --no-index e ~; \
+                                cat readme.txt",
+                    "cwd": "~/Downloads/openclaw"
+                }),
             )
             .await;
         let waiting = lab.await_approval(id).await;
@@ -127,8 +132,9 @@ async fn an_approved_git_diff_of_the_home_still_cannot_read_the_workers_secret_o
         );
         let metadata = end.metadata.clone().unwrap();
         assert_eq!(metadata["sandbox"]["profile"], "approved", "{end:?}");
-        // It ran, and read what the approved profile allows: the rest of the home.
+        // It ran, and read what the approved profile allows; the kernel refused the rest.
         assert!(out.contains("the phone's inbox"), "{out}");
+        assert!(out.contains("Permission denied"), "{out}");
         assert!(
             !out.contains(secret.trim()),
             "the TOTP secret leaked: {out}"

@@ -14,7 +14,8 @@ use super::Lab;
 use crate::helpers::{within_limit, write_script};
 
 /// A program that, once started, tries everything an attacker would: each line prints a
-/// marker only if the kernel let it through.
+/// marker only if the kernel let it through. `$1` is a listening port, `$2` the worker's
+/// process id.
 const PROBE: &str = r#"#!/bin/sh
 h="$HOME"
 cat "$h/.config/openclaw-worker/state/totp.secret" && echo LEAK-TOTP
@@ -36,7 +37,7 @@ try:
 except OSError as e:
     print("udp refused:", e)
 PY
-kill -0 "$PPID" && echo SIGNALLED-WORKER
+kill -0 "$2" && echo SIGNALLED-WORKER
 exit 0
 "#;
 
@@ -82,7 +83,11 @@ async fn an_allowed_program_is_stopped_by_the_kernel_at_every_turn() {
 
         let id = lab
             .bot
-            .command(&format!("{} {port}", lab.home_path("shared/probe.sh")))
+            .command(&format!(
+                "{} {port} {}",
+                lab.home_path("shared/probe.sh"),
+                lab.worker.pid()
+            ))
             .await;
         let end = lab.bot.finished(id).await;
 
@@ -126,7 +131,11 @@ async fn an_approved_program_gets_the_wider_profile_but_never_the_workers_files(
         let zshrc = std::fs::read(lab.dirs.home.join(".zshrc")).unwrap();
 
         // Shell syntax: never allowed, so the owner approves it.
-        let command = format!("{} {port}; true", lab.home_path("shared/probe.sh"));
+        let command = format!(
+            "{} {port} {}; true",
+            lab.home_path("shared/probe.sh"),
+            lab.worker.pid()
+        );
         let id = lab.bot.command(&command).await;
         let waiting = lab.await_approval(id).await;
         let summary = waiting.message.clone().unwrap_or_default();

@@ -110,6 +110,11 @@ impl WorkerProcess {
         self.logs.lock().unwrap().join("\n")
     }
 
+    /// The worker's process id.
+    pub fn pid(&self) -> u32 {
+        self.child.id().unwrap()
+    }
+
     /// Sends SIGTERM, as launchd or `kill` would.
     pub fn terminate(&self) {
         let pid = i32::try_from(self.child.id().unwrap()).unwrap();
