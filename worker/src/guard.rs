@@ -134,6 +134,16 @@ impl Guard {
         for path in own {
             policy.protect(path);
         }
+        // Created first, so that a root that would hold it is refused even on the first start.
+        let state = StateFiles::new(&config.state_dir);
+        std::fs::DirBuilder::new()
+            .recursive(true)
+            .mode(0o700)
+            .create(&state.dir)
+            .map_err(|source| GuardError::StateDir {
+                path: state.dir.clone(),
+                source,
+            })?;
         // A root holding the worker's own files would make them a task's to read.
         policy.check_roots(&home)?;
         let check_env = CheckEnv::from_process(home, config.default_cwd.clone());
@@ -155,15 +165,6 @@ impl Guard {
             platform: Platform::CURRENT,
         };
 
-        let state = StateFiles::new(&config.state_dir);
-        std::fs::DirBuilder::new()
-            .recursive(true)
-            .mode(0o700)
-            .create(&state.dir)
-            .map_err(|source| GuardError::StateDir {
-                path: state.dir.clone(),
-                source,
-            })?;
         let approvals = open_approvals(&state, Duration::from_secs(policy.approvals.ttl_secs))?;
         let audit = AuditLog::open(&state.audit_log(), &state.audit_head())?;
 
