@@ -1,11 +1,13 @@
 //! `openclaw-bench`: starts the real bot and a real worker on loopback and measures what a
-//! user feels: submit→result latency, throughput, memory, and how chatty an idle worker is.
+//! user feels: submit→result latency, throughput, memory, how chatty an idle worker is, and
+//! what the kernel sandbox costs per task.
 //!
 //! Run with `cargo run --release -p openclaw-bench` (it builds the two binaries it drives).
 
 mod measure;
 mod procs;
 mod proxy;
+mod sandbox_cost;
 mod scenarios;
 
 use clap::Parser;

@@ -11,6 +11,7 @@ use serde_json::json;
 
 use crate::measure::{mib, ms, Percentiles};
 use crate::procs::{self, Binaries, CLIENT_TOKEN};
+use crate::sandbox_cost::{self, SandboxCost};
 use crate::{proxy, Args};
 
 /// Every figure the bench prints.
@@ -26,6 +27,7 @@ pub struct Report {
     queued: usize,
     bot_queued_kib: u64,
     worker_busy_kib: u64,
+    sandbox: SandboxCost,
 }
 
 impl Report {
@@ -72,6 +74,34 @@ impl Report {
                 format!("{:.1} requests/min", self.idle_requests_per_min),
             ),
         ];
+        let cost = &self.sandbox;
+        let plain = cost.plain.p50;
+        let extra = |p: &Option<Percentiles>| match p {
+            Some(p) => format!(
+                "p50 {} (+{:.0} µs) · p90 {}",
+                ms(p.p50),
+                p.p50.saturating_sub(plain).as_secs_f64() * 1e6,
+                ms(p.p90)
+            ),
+            None => "not measured: no sandbox".to_owned(),
+        };
+        let rows = rows.into_iter().chain([
+            (
+                format!(
+                    "spawn→exit of `/bin/true`, plain (n={})",
+                    cost.plain.count
+                ),
+                format!("p50 {} · p90 {}", ms(plain), ms(cost.plain.p90)),
+            ),
+            (
+                format!("… in the sandbox, allowed profile ({})", cost.status),
+                extra(&cost.allowed),
+            ),
+            (
+                "… in the sandbox, approved profile (the home, carved)".to_owned(),
+                extra(&cost.approved),
+            ),
+        ]);
         let mut table = String::from("| measure | result |\n|---|---|\n");
         for (name, value) in rows {
             table.push_str(&format!("| {name} | {value} |\n"));
@@ -135,6 +165,12 @@ pub async fn run_all(binaries: &Binaries, args: &Args) -> anyhow::Result<Report>
     eprintln!("throughput {throughput_per_sec:.0} tasks/s");
     let worker_busy_kib = procs::rss_kib(&worker)?;
     drop(worker);
+    let sandbox = sandbox_cost::measure(&home, args.samples).await?;
+    eprintln!(
+        "sandbox: plain p50 {}, allowed p50 {}",
+        ms(sandbox.plain.p50),
+        sandbox.allowed.map_or_else(|| "-".to_owned(), |p| ms(p.p50))
+    );
 
     let bot_queued_kib = fill_queue(&client, &base, args.queued, &bot).await?;
 
@@ -150,6 +186,7 @@ pub async fn run_all(binaries: &Binaries, args: &Args) -> anyhow::Result<Report>
         queued: args.queued,
         bot_queued_kib,
         worker_busy_kib,
+        sandbox,
     })
 }
 
