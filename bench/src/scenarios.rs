@@ -87,10 +87,7 @@ impl Report {
         };
         let rows = rows.into_iter().chain([
             (
-                format!(
-                    "spawn→exit of `/bin/true`, plain (n={})",
-                    cost.plain.count
-                ),
+                format!("spawn→exit of `/bin/true`, plain (n={})", cost.plain.count),
                 format!("p50 {} · p90 {}", ms(plain), ms(cost.plain.p90)),
             ),
             (
@@ -169,7 +166,9 @@ pub async fn run_all(binaries: &Binaries, args: &Args) -> anyhow::Result<Report>
     eprintln!(
         "sandbox: plain p50 {}, allowed p50 {}",
         ms(sandbox.plain.p50),
-        sandbox.allowed.map_or_else(|| "-".to_owned(), |p| ms(p.p50))
+        sandbox
+            .allowed
+            .map_or_else(|| "-".to_owned(), |p| ms(p.p50))
     );
 
     let bot_queued_kib = fill_queue(&client, &base, args.queued, &bot).await?;

@@ -231,6 +231,45 @@ fn open_repairs_a_head_file_one_entry_behind() {
 }
 
 #[test]
+fn open_repairs_a_head_file_several_entries_behind() {
+    // The head file is not synced on every append: after a power loss it may lag the log
+    // by more than one entry, and the log must extend it.
+    let f = files();
+    let mut log = AuditLog::open(&f.log, &f.head).unwrap();
+    log.append(&record("ls")).unwrap();
+    let before_crash = std::fs::read(&f.head).unwrap();
+    log.append(&record("pwd")).unwrap();
+    let head = log.append(&record("id")).unwrap();
+    drop(log);
+    std::fs::write(&f.head, before_crash).unwrap();
+
+    let reopened = AuditLog::open(&f.log, &f.head).unwrap();
+
+    assert_eq!(reopened.head(), &head);
+}
+
+#[test]
+fn open_refuses_a_head_file_the_log_does_not_extend() {
+    // A head file behind the log, whose entry the log no longer holds: rewritten history.
+    let f = files();
+    let mut log = AuditLog::open(&f.log, &f.head).unwrap();
+    log.append(&record("ls")).unwrap();
+    let before = std::fs::read(&f.head).unwrap();
+    log.append(&record("pwd")).unwrap();
+    log.append(&record("id")).unwrap();
+    drop(log);
+    let mut rewritten = lines(&f);
+    rewritten[0] = rewritten[0].replace("\"ls\"", "\"true\"");
+    rewrite(&f, &rewritten);
+    std::fs::write(&f.head, before).unwrap();
+
+    assert!(matches!(
+        AuditLog::open(&f.log, &f.head),
+        Err(AuditError::Broken(_))
+    ));
+}
+
+#[test]
 fn open_refuses_a_log_whose_head_file_vanished() {
     let f = files();
     four_entries(&f);

@@ -152,8 +152,8 @@ pub async fn execute(
     // Bounded so a deadline computed from it cannot overflow, whatever the server sends.
     let timeout = Duration::from_millis(task.timeout_ms.min(MAX_TIMEOUT_MS));
     let path = plan.paths.first().map(PathBuf::as_path);
-    // The sandbox's temp dir lives exactly as long as the task's processes may use it.
-    let _tmpdir = match plan.sandbox.as_ref().map(TaskTempDir::create).transpose() {
+    // The sandbox's temp dir lives as long as the task's processes may use it.
+    let tmpdir = match plan.sandbox.as_ref().map(TaskTempDir::create).transpose() {
         Ok(dir) => dir,
         Err(err) => return TaskOutcome::failure(format!("{err}; nothing ran")),
     };
@@ -204,6 +204,10 @@ pub async fn execute(
         (_, None) => TaskOutcome::failure("the policy planned no path for this file task"),
     };
     outcome.duration_ms = u64::try_from(started.elapsed().as_millis()).unwrap_or(u64::MAX);
+    // Removed off the task's path: the result need not wait for a directory walk.
+    if let Some(dir) = tmpdir {
+        tokio::task::spawn_blocking(move || drop(dir));
+    }
     if matches!(
         task.spec,
         TaskSpec::Command { .. } | TaskSpec::Claude { .. }
