@@ -3,7 +3,6 @@
 //! mount namespace of its own) all name the guarded file they are.
 
 use std::path::{Path, PathBuf};
-use std::process::Command;
 
 use super::fixture::{assert_verdict, Fixture};
 use crate::policy::{check, CheckEnv, Policy, Verdict};
@@ -128,7 +127,7 @@ fn a_bind_mounted_second_name_of_a_denied_directory_is_denied() {
 
     // `unshare -r -m`: a user and mount namespace of its own, so the mount needs no
     // privilege and vanishes with the process.
-    let out = Command::new("unshare")
+    let out = std::process::Command::new("unshare")
         .args(["-r", "-m", "sh", "-c"])
         .arg(r#"mount --bind "$1" "$2" && exec "$3" --exact "$4" --include-ignored"#)
         .arg("sh")
