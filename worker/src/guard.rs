@@ -396,7 +396,14 @@ fn open_approvals_from(
     let verifier =
         TotpVerifier::new(&secret).ok_or_else(|| TotpError::Invalid(state.totp_secret()))?;
     let replay = ReplayGuard::open(&state.replay_store())?;
-    Ok(Some(Approvals::new(verifier, replay, ttl)))
+    let mut approvals = Approvals::new(verifier, replay, ttl);
+    if approvals.recover(crate::approval::now_secs())? {
+        tracing::warn!(
+            "the worker stopped while a task waited for approval: the codes valid now are \
+             spent (one typed for that task must not approve another); the next code works"
+        );
+    }
+    Ok(Some(approvals))
 }
 
 #[cfg(test)]
