@@ -3,15 +3,13 @@
 //! writes there for other tasks. A directory swapped for a link to the worker's state
 //! between the check and the open must never take a read or a write there.
 
-use std::time::Duration;
-
 use serde_json::json;
 
 use super::Lab;
 use crate::helpers::{wait_for, within_limit, write_script};
 
 /// Swaps `~/shared/inbox/race/sub` between a real directory and a link to the worker's
-/// state directory as fast as it can, for `$1` seconds, then puts the directory back
+/// state directory as fast as it can, until `race/stop` appears or `$1` seconds pass
 /// (naming the state directory in the command would have it denied). Allowed by its path: an
 /// allowed program gone bad (a hostile repository's filter, say), confined by the kernel
 /// to what the allowed profile grants, which includes renaming inside a write root.
@@ -22,7 +20,8 @@ sub, real, link = (os.path.join(base, n) for n in ("sub", "sub.real", "sub.link"
 os.symlink(os.path.expanduser("~/.config/openclaw-worker/state"), link)
 open(os.path.join(base, "ready"), "w").close()
 end = time.time() + float(sys.argv[1])
-while time.time() < end:
+stop = os.path.join(base, "stop")
+while time.time() < end and not os.path.exists(stop):
     for a, b in ((sub, real), (link, sub), (sub, link), (real, sub)):
         try:
             os.rename(a, b)
@@ -53,7 +52,7 @@ async fn a_directory_swapped_for_a_link_after_the_check_leads_no_read_or_write_o
         lab.dirs.file("shared/inbox/race/sub/totp.secret", b"decoy\n");
         let state = lab.dirs.state_dir();
         let secret = std::fs::read_to_string(state.join("totp.secret")).unwrap();
-        let racing_secs = 25;
+        let racing_secs = 90;
 
         let racer = lab
             .bot
@@ -94,6 +93,7 @@ async fn a_directory_swapped_for_a_link_after_the_check_leads_no_read_or_write_o
             }
             outcomes.push((read.status, write.status));
         }
+        std::fs::write(home.join("shared/inbox/race/stop"), "").unwrap();
         let racer = lab.bot.finished(racer).await;
         // Nothing planted below the worker's state, whatever the race made of the rest.
         let planted: Vec<_> = std::fs::read_dir(&state)
@@ -113,7 +113,6 @@ async fn a_directory_swapped_for_a_link_after_the_check_leads_no_read_or_write_o
             outcomes.iter().any(|(read, _)| read == "succeeded"),
             "{outcomes:?}"
         );
-        tokio::time::sleep(Duration::from_millis(10)).await;
         lab.stop().await;
     })
     .await;
