@@ -25,6 +25,17 @@ const UPLOAD_TIMEOUT: Duration = Duration::from_secs(120);
 /// How long to wait for a TCP/TLS connection.
 const CONNECT_TIMEOUT: Duration = Duration::from_secs(10);
 
+/// Most bytes one slot of a claim answer may take. A task as the bot hands it out is no
+/// larger than the client's request that made it, and the bot refuses request bodies over
+/// `http.body_limit_bytes` (32 MiB by default): this leaves room to spare. A server that
+/// sends more could send gigabytes, which would all be held in memory before parsing.
+pub const MAX_CLAIM_BYTES_PER_SLOT: usize = 64 * 1024 * 1024;
+/// Most bytes any other answer may take (heartbeats, result acknowledgements: a few
+/// hundred bytes per lease).
+const MAX_ANSWER_BYTES: usize = 1024 * 1024;
+/// Most bytes of an error answer read (only a short excerpt is kept).
+const MAX_ERROR_BYTES: usize = 64 * 1024;
+
 /// First retry delay after a transient failure; doubles per attempt.
 const BACKOFF_BASE: Duration = Duration::from_millis(500);
 /// Longest retry delay for transient failures.
@@ -59,15 +70,24 @@ pub enum ClientError {
     },
     /// A success status with a body that is not the expected JSON.
     #[error("server sent an unreadable answer")]
-    Decode(#[source] reqwest::Error),
+    Decode(#[source] serde_json::Error),
+    /// An answer larger than the worker ever reads; the rest was not read.
+    #[error("server sent an answer over {limit} bytes; refused unread")]
+    TooLarge {
+        /// The limit for this kind of answer, bytes.
+        limit: usize,
+    },
 }
 
 impl ClientError {
     /// How this failure should be handled.
     pub fn kind(&self) -> FailureKind {
         match self {
-            // A garbled answer is most likely a proxy in the way or a restart in progress.
-            ClientError::Network(_) | ClientError::Decode(_) => FailureKind::Transient,
+            // A garbled answer is most likely a proxy in the way or a restart in progress;
+            // an oversized one costs the server a retry, never the worker's memory.
+            ClientError::Network(_) | ClientError::Decode(_) | ClientError::TooLarge { .. } => {
+                FailureKind::Transient
+            }
             ClientError::Status { status, .. } => match *status {
                 StatusCode::UNAUTHORIZED => FailureKind::Unauthorized,
                 StatusCode::REQUEST_TIMEOUT | StatusCode::TOO_MANY_REQUESTS => {
@@ -163,7 +183,10 @@ impl ApiClient {
             wait_ms: u64::try_from(wait.as_millis()).unwrap_or(u64::MAX),
             sandbox: self.sandbox.clone(),
         };
-        self.post("/claim", &body, wait + CLAIM_TIMEOUT_MARGIN)
+        let limit = usize::try_from(slots.max(1))
+            .unwrap_or(usize::MAX)
+            .saturating_mul(MAX_CLAIM_BYTES_PER_SLOT);
+        self.post("/claim", &body, wait + CLAIM_TIMEOUT_MARGIN, limit)
             .await
     }
 
@@ -178,7 +201,8 @@ impl ApiClient {
             leases,
             sandbox: self.sandbox.clone(),
         };
-        self.post("/heartbeat", &body, REQUEST_TIMEOUT).await
+        self.post("/heartbeat", &body, REQUEST_TIMEOUT, MAX_ANSWER_BYTES)
+            .await
     }
 
     /// Reports a task's outcome under its lease. Safe to repeat: a duplicate is acknowledged.
@@ -194,7 +218,8 @@ impl ApiClient {
             lease,
             outcome,
         };
-        self.post(&format!("/tasks/{task_id}/result"), &body, REQUEST_TIMEOUT)
+        let path = format!("/tasks/{task_id}/result");
+        self.post(&path, &body, REQUEST_TIMEOUT, MAX_ANSWER_BYTES)
             .await
     }
 
@@ -239,11 +264,13 @@ impl ApiClient {
         self.send(request).await.map(drop)
     }
 
+    /// Posts `body` and decodes an answer of at most `limit` bytes.
     async fn post<T: DeserializeOwned>(
         &self,
         path: &str,
         body: &impl Serialize,
         timeout: Duration,
+        limit: usize,
     ) -> Result<T, ClientError> {
         let request = self
             .http
@@ -251,7 +278,8 @@ impl ApiClient {
             .timeout(timeout)
             .json(body);
         let response = self.send(request).await?;
-        response.json::<T>().await.map_err(ClientError::Decode)
+        let bytes = read_capped(response, limit).await?;
+        serde_json::from_slice(&bytes).map_err(ClientError::Decode)
     }
 
     /// Sends `request` with the token; a success status returns the response, anything
@@ -276,7 +304,10 @@ impl ApiClient {
             .and_then(|v| v.trim().parse::<u64>().ok())
             .map(Duration::from_secs);
         // The body is ours (`ErrorBody`) unless a proxy answered; keep a short excerpt then.
-        let text = response.text().await.unwrap_or_default();
+        let bytes = read_capped(response, MAX_ERROR_BYTES)
+            .await
+            .unwrap_or_default();
+        let text = String::from_utf8_lossy(&bytes);
         let (code, message) = match serde_json::from_str::<ErrorBody>(&text) {
             Ok(body) => (Some(body.code), body.error),
             Err(_) => (None, text.chars().take(200).collect()),
@@ -288,6 +319,27 @@ impl ApiClient {
             retry_after,
         })
     }
+}
+
+/// The body of `response`, refused as soon as it is known to exceed `limit` bytes: by its
+/// `Content-Length`, or while it is read.
+async fn read_capped(
+    mut response: reqwest::Response,
+    limit: usize,
+) -> Result<Vec<u8>, ClientError> {
+    let too_large = ClientError::TooLarge { limit };
+    let announced = response.content_length().unwrap_or(0);
+    if usize::try_from(announced).map_or(true, |len| len > limit) {
+        return Err(too_large);
+    }
+    let mut bytes = Vec::new();
+    while let Some(chunk) = response.chunk().await.map_err(ClientError::Network)? {
+        if bytes.len().saturating_add(chunk.len()) > limit {
+            return Err(too_large);
+        }
+        bytes.extend_from_slice(&chunk);
+    }
+    Ok(bytes)
 }
 
 /// `err: cause: cause`, for logs: the top-level message alone hides why a request failed.

@@ -11,7 +11,7 @@ use std::time::{Duration, Instant};
 use base64::engine::general_purpose::STANDARD as BASE64;
 use base64::Engine as _;
 use openclaw_shared::{ContentEncoding, TaskId, TaskOutcome, TaskSpec};
-use secrecy::ExposeSecret;
+use secrecy::{ExposeSecret, SecretString};
 use tokio::sync::Semaphore;
 
 use crate::approval::secret_store::{platform_keychain, SecretStore};
@@ -165,10 +165,15 @@ impl Guard {
             platform: Platform::CURRENT,
         };
 
-        let approvals = open_approvals(&state, Duration::from_secs(policy.approvals.ttl_secs))?;
+        let opened = open_approvals(&state, Duration::from_secs(policy.approvals.ttl_secs))?;
+        let (approvals, totp_secret) =
+            opened.map_or((None, None), |(book, secret)| (Some(book), Some(secret)));
         let audit = AuditLog::open(&state.audit_log(), &state.audit_head())?;
 
+        // The TOTP secret too: nothing should ever bring it near an output, but if
+        // something did, it is the one secret that approves anything.
         let mut hidden = vec![config.token.expose_secret().to_owned()];
+        hidden.extend(totp_secret.map(|secret| secret.expose_secret().to_owned()));
         hidden.extend(
             config
                 .notify_webhook_url
@@ -370,20 +375,24 @@ fn locked_decision(why: &str) -> Decision {
     }
 }
 
-/// The approval book, or `None` (with a warning) when no TOTP secret exists yet. The
-/// secret is looked for in the login Keychain first (macOS, unless
-/// `OPENCLAW_TOTP_KEYCHAIN=0`), then in the state directory's file. A secret that exists
-/// but is readable by others, invalid, or in a Keychain that refuses it, stops the worker.
-fn open_approvals(state: &StateFiles, ttl: Duration) -> Result<Option<Approvals>, GuardError> {
+/// The approval book and the secret's text (for the redactor), or `None` (with a warning)
+/// when no TOTP secret exists yet. The secret is looked for in the login Keychain first
+/// (macOS, unless `OPENCLAW_TOTP_KEYCHAIN=0`), then in the state directory's file. A
+/// secret that exists but is readable by others, invalid, or in a Keychain that refuses it,
+/// stops the worker.
+fn open_approvals(state: &StateFiles, ttl: Duration) -> Result<Option<OpenedBook>, GuardError> {
     let keychain = platform_keychain(|name| std::env::var(name).ok());
     open_approvals_from(&state.totp_store(keychain), state, ttl)
 }
+
+/// An opened approval book, with its secret as base32 text.
+type OpenedBook = (Approvals, SecretString);
 
 fn open_approvals_from(
     store: &SecretStore<'_>,
     state: &StateFiles,
     ttl: Duration,
-) -> Result<Option<Approvals>, GuardError> {
+) -> Result<Option<OpenedBook>, GuardError> {
     let Some((secret, location)) = store.load()? else {
         tracing::warn!(
             secret = %state.totp_secret().display(),
@@ -396,7 +405,14 @@ fn open_approvals_from(
     let verifier =
         TotpVerifier::new(&secret).ok_or_else(|| TotpError::Invalid(state.totp_secret()))?;
     let replay = ReplayGuard::open(&state.replay_store())?;
-    Ok(Some(Approvals::new(verifier, replay, ttl)))
+    let mut approvals = Approvals::new(verifier, replay, ttl);
+    if approvals.recover(crate::approval::now_secs())? {
+        tracing::warn!(
+            "the worker stopped while a task waited for approval: the codes valid now are \
+             spent (one typed for that task must not approve another); the next code works"
+        );
+    }
+    Ok(Some((approvals, SecretString::from(secret.to_base32()))))
 }
 
 #[cfg(test)]

@@ -138,6 +138,30 @@ fn secrets_are_redacted_from_text_binary_output_and_errors() {
 }
 
 #[test]
+fn the_totp_secret_is_redacted_from_any_output() {
+    let s = setup("");
+    std::fs::create_dir(&s.config.state_dir).unwrap();
+    let secret = crate::approval::TotpSecret::generate().unwrap();
+    secret
+        .write_new(&StateFiles::new(&s.config.state_dir).totp_secret())
+        .unwrap();
+    let guard = Guard::open(&s.config).unwrap();
+    let mut outcome = TaskOutcome {
+        stdout: format!("{}\n", secret.to_base32()),
+        ..TaskOutcome::new(OutcomeStatus::Succeeded)
+    };
+
+    let counts = guard.redact(&mut outcome, true);
+
+    assert!(
+        !outcome.stdout.contains(&secret.to_base32()),
+        "{}",
+        outcome.stdout
+    );
+    assert_eq!(counts.total(), 1);
+}
+
+#[test]
 fn program_output_loses_escape_codes_but_a_files_content_keeps_them() {
     let s = setup("");
     let guard = Guard::open(&s.config).unwrap();

@@ -171,6 +171,9 @@ impl Approvals {
                 .ok_or(ApprovalError::Duplicate)?;
             return Err(ApprovalError::Busy { pending });
         }
+        // Durably, before anyone is asked: a code typed for this request must be spent even
+        // if the worker dies before the request is settled.
+        self.replay.mark_pending().map_err(ApprovalError::Store)?;
         let entry = PendingApproval {
             task_id,
             fingerprint: fingerprint.clone(),
@@ -239,6 +242,12 @@ impl Approvals {
             .pending
             .remove(fingerprint)
             .ok_or(ApprovalError::UnknownFingerprint)?;
+        if self.pending.is_empty() {
+            // The step is spent already; a mark left behind only spends one more on start.
+            if let Err(err) = self.replay.clear_pending() {
+                tracing::warn!(error = %err, "cannot clear the pending-approval mark");
+            }
+        }
         Ok(ApprovalEvidence {
             task_id: entry.task_id,
             fingerprint: entry.fingerprint.to_string(),
@@ -318,10 +327,25 @@ impl Approvals {
     pub fn burn_current_codes(&mut self, now_secs: u64) -> Result<(), ReplayError> {
         let newest = (now_secs / totp::STEP_SECS).saturating_add(totp::SKEW_STEPS);
         if self.replay.is_fresh(newest) {
-            self.replay.consume(newest)
-        } else {
-            Ok(())
+            self.replay.consume(newest)?;
         }
+        if self.pending.is_empty() {
+            self.replay.clear_pending()?;
+        }
+        Ok(())
+    }
+
+    /// Called once at start: when the last worker stopped with an approval pending (it
+    /// died before deny, expiry or cancel could burn the codes), burns the codes valid
+    /// now, so one the owner typed for that request, and a compromised bot kept back,
+    /// approves nothing after the restart. Returns whether it burnt them. A clean start
+    /// burns nothing: the owner's next code works at once.
+    pub fn recover(&mut self, now_secs: u64) -> Result<bool, ReplayError> {
+        if !self.replay.was_pending() {
+            return Ok(false);
+        }
+        self.burn_current_codes(now_secs)?;
+        Ok(true)
     }
 
     /// The approvals waiting now.

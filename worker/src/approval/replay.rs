@@ -1,6 +1,11 @@
 //! The replay guard: each TOTP time step approves at most one task, ever. The highest step
 //! used is persisted (atomically, fsynced) *before* an approval takes effect, so a code
 //! seen once — by the bot, a log, a shoulder — is worthless afterwards, across restarts.
+//!
+//! It also keeps a mark, beside the store, while an approval is pending: a worker that
+//! dies then (a crash, the out-of-memory killer, a reboot) never spends the codes valid
+//! for that request, which a compromised bot may have kept back; the next start sees the
+//! mark and spends them (see [`crate::approval::Approvals::recover`]).
 
 use std::io::{self, Write};
 use std::os::unix::fs::OpenOptionsExt;
@@ -84,6 +89,48 @@ impl ReplayGuard {
         })?;
         self.last_used = Some(step);
         Ok(())
+    }
+
+    /// The mark kept while an approval is pending.
+    fn pending_mark(&self) -> PathBuf {
+        self.path.with_extension("pending")
+    }
+
+    /// Records, durably, that an approval is pending: until [`ReplayGuard::clear_pending`],
+    /// a worker that starts finds [`ReplayGuard::was_pending`] true.
+    pub fn mark_pending(&self) -> Result<(), ReplayError> {
+        let mark = self.pending_mark();
+        let written = (|| {
+            let file = std::fs::OpenOptions::new()
+                .write(true)
+                .create(true)
+                .truncate(true)
+                .mode(0o600)
+                .open(&mark)?;
+            file.sync_all()?;
+            sync_dir(mark.parent().unwrap_or(Path::new(".")))
+        })();
+        written.map_err(|source| ReplayError::Io { path: mark, source })
+    }
+
+    /// Whether an approval was pending when the last worker stopped. Fails closed: a mark
+    /// that cannot be inspected counts as there.
+    pub fn was_pending(&self) -> bool {
+        match std::fs::symlink_metadata(self.pending_mark()) {
+            Ok(_) => true,
+            Err(err) => err.kind() != io::ErrorKind::NotFound,
+        }
+    }
+
+    /// Removes the mark: no approval is pending any more, and whatever code was valid for
+    /// the last one is spent.
+    pub fn clear_pending(&self) -> Result<(), ReplayError> {
+        let mark = self.pending_mark();
+        match std::fs::remove_file(&mark) {
+            Ok(()) => Ok(()),
+            Err(err) if err.kind() == io::ErrorKind::NotFound => Ok(()),
+            Err(source) => Err(ReplayError::Io { path: mark, source }),
+        }
     }
 
     /// Writes `step` to a temp file, fsyncs, renames over the store and fsyncs the directory.

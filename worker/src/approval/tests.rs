@@ -343,3 +343,52 @@ fn burnt_codes_approve_nothing_and_a_later_code_does() {
     assert!(matches!(err, ApprovalError::Replayed(_)), "{err}");
     assert_eq!(evidence.task_id, next);
 }
+
+#[test]
+fn a_restart_with_an_approval_pending_burns_the_codes_valid_then() {
+    let mut b = book();
+    b.approvals
+        .request(TaskId::new(), fp("AAAAAAAA"), NOW)
+        .unwrap();
+    // The worker dies with the request pending: nothing settles it.
+    drop(b.approvals);
+
+    let mut restarted = open(&b.secret, &b.store);
+    let burnt = restarted.recover(NOW + 5).unwrap();
+    restarted
+        .request(TaskId::new(), fp("BBBBBBBB"), NOW + 5)
+        .unwrap();
+    let kept_back = restarted.approve(&fp("BBBBBBBB"), &code(&b.secret, NOW), NOW + 5);
+
+    assert!(burnt);
+    assert!(
+        matches!(kept_back, Err(ApprovalError::Replayed(_))),
+        "{kept_back:?}"
+    );
+}
+
+#[test]
+fn a_restart_after_every_approval_was_settled_burns_nothing() {
+    let mut b = book();
+    b.approvals
+        .request(TaskId::new(), fp("AAAAAAAA"), NOW)
+        .unwrap();
+    b.approvals
+        .approve(&fp("AAAAAAAA"), &code(&b.secret, NOW), NOW)
+        .unwrap();
+    drop(b.approvals);
+
+    let mut restarted = open(&b.secret, &b.store);
+    let burnt = restarted.recover(NOW + STEP_SECS).unwrap();
+    restarted
+        .request(TaskId::new(), fp("BBBBBBBB"), NOW + STEP_SECS)
+        .unwrap();
+    let next = restarted.approve(
+        &fp("BBBBBBBB"),
+        &code(&b.secret, NOW + STEP_SECS),
+        NOW + STEP_SECS,
+    );
+
+    assert!(!burnt);
+    assert!(next.is_ok(), "{next:?}");
+}

@@ -207,13 +207,27 @@ impl Checker<'_> {
         }
     }
 
-    /// Resolves and checks a task's working directory, recording it in the plan.
-    fn working_dir(&self, cwd: Option<&str>, plan: &mut Plan) -> Result<PathBuf, Ruling> {
+    /// Resolves and checks a task's working directory, recording it in the plan. One the
+    /// task names (`named`) trips a canary it holds, as naming it in an argument does: a
+    /// program run there lists it (`ls`), or reads all below it (git, Claude). The default
+    /// directory, which the task does not name, does not.
+    fn working_dir(
+        &self,
+        cwd: Option<&str>,
+        named: bool,
+        plan: &mut Plan,
+    ) -> Result<PathBuf, Ruling> {
         let default = self.env.default_cwd.to_string_lossy();
         let raw = cwd.unwrap_or(&default);
         let resolved = self.resolve(raw, &self.env.default_cwd)?;
         plan.cwd = Some(resolved.real.clone());
-        match self.path_denial(&resolved, false) {
+        let denial = self.path_denial(&resolved, false).or_else(|| {
+            named
+                .then(|| self.guarded.canary_below(&resolved.real))
+                .flatten()
+                .map(Ruling::from)
+        });
+        match denial {
             Some(mut ruling) => {
                 ruling.reason = format!("working directory {}", ruling.reason);
                 Err(ruling)
@@ -225,7 +239,8 @@ impl Checker<'_> {
     fn claude(&self, cwd: Option<&str>) -> Decision {
         let mut plan = Plan::default();
         let claude = &self.policy.claude;
-        let ruling = match self.working_dir(cwd.or(claude.cwd.as_deref()), &mut plan) {
+        let named = cwd.is_some();
+        let ruling = match self.working_dir(cwd.or(claude.cwd.as_deref()), named, &mut plan) {
             Err(ruling) => ruling,
             Ok(_) if claude.dangerously_skip_permissions && claude.tier == Verdict::Allow => {
                 ruling(

@@ -426,6 +426,51 @@ fn canary_touch_is_denied_and_asks_for_a_lock() {
 }
 
 #[test]
+fn a_working_directory_the_task_names_trips_the_canary_it_holds() {
+    let mut f = Fixture::new();
+    f.policy.paths.canary = vec!["~/Projects/app/passwords.txt".into()];
+    std::fs::write(f.home.join("Projects/app/passwords.txt"), "bait").unwrap();
+
+    // `ls` in the canary's folder lists it, as `ls ~/Projects/app` would.
+    let named = f.run_in("ls -la", &f.home.join("Projects/app"));
+    let above = f.run_in("ls", &f.home.join("Projects"));
+    // The default directory (here ~/Projects) is not named by the task.
+    let default = f.run("ls notes.txt");
+    let claude = f.check(TaskSpec::Claude {
+        prompt: "list the files".into(),
+        cwd: Some("~/Projects/app".into()),
+        session_id: None,
+    });
+
+    assert_verdict(&named, Verdict::Deny, "paths.canary[0]");
+    assert!(
+        named.reason.starts_with("working directory"),
+        "{}",
+        named.reason
+    );
+    assert!(named.canary.is_some());
+    assert_verdict(&above, Verdict::Deny, "paths.canary[0]");
+    assert_eq!(default.canary, None);
+    assert_verdict(&claude, Verdict::Deny, "paths.canary[0]");
+}
+
+#[test]
+fn git_in_a_work_tree_that_holds_a_canary_trips_it() {
+    let mut f = Fixture::new();
+    std::fs::create_dir_all(f.home.join("Projects/app/.git")).unwrap();
+    std::fs::create_dir_all(f.home.join("Projects/app/src")).unwrap();
+    f.policy.paths.canary = vec!["~/Projects/app/passwords.txt".into()];
+    std::fs::write(f.home.join("Projects/app/passwords.txt"), "bait").unwrap();
+
+    // From a folder that does not hold it: git still reads the whole work tree (and the
+    // canary's content, once committed, from its objects).
+    let decision = f.run_in("git log -p", &f.home.join("Projects/app/src"));
+
+    assert_verdict(&decision, Verdict::Deny, "paths.canary[0]");
+    assert!(decision.canary.is_some());
+}
+
+#[test]
 fn canary_inside_a_denied_directory_still_locks() {
     let mut f = Fixture::new();
     f.policy.paths.canary = vec!["~/.ssh/id_rsa".into()];

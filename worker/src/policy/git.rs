@@ -174,6 +174,8 @@ pub struct Hardened {
     pub argv: Vec<String>,
     /// Variables to set in the child's environment.
     pub env: Vec<(String, String)>,
+    /// The work tree git reads, whatever directory below it it runs in.
+    pub work_tree: PathBuf,
 }
 
 /// Finds the repository git would use from the resolved directory `cwd`, walking up as git
@@ -262,6 +264,7 @@ pub fn harden(argv: &[String], cwd: &Path, home: &Path, roots: &Roots) -> Result
             .iter()
             .map(|(k, v)| ((*k).to_owned(), (*v).to_owned()))
             .collect(),
+        work_tree: repo.work_tree,
     })
 }
 

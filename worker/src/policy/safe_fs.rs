@@ -1,32 +1,39 @@
-//! File access for the executor that never follows a symlink at the target, so a link
-//! planted inside a root after the check cannot lead the operation outside it.
+//! File access for the executor that never follows a symlink on the way to the target, so
+//! a link planted inside a root after the check cannot lead the operation outside it.
 //!
-//! Writes go to a fresh temp file (`O_CREAT|O_EXCL|O_NOFOLLOW`) in the checked directory
-//! and are renamed over the target: `rename` replaces a symlink rather than following it.
-//! Reads open with `O_NOFOLLOW`. The checked path is already fully resolved, so any
-//! symlink found at open time was planted after the check and is refused. Missing parent
-//! directories are created one at a time, and only below an existing part that still
-//! resolves to itself, so a refused write never leaves a directory behind anywhere. (A
-//! swap of a *parent* directory between check and open is narrowed, not closed: the parent
-//! is re-resolved and compared just before the write.)
+//! The checked path is already fully resolved: none of its components is a link. So every
+//! operation walks it again one component at a time from `/`, opening each directory
+//! relative to the one before with `O_NOFOLLOW` (`openat`), and then works inside the last
+//! one by descriptor: a component that is a link by then was planted after the check, and
+//! is refused. A directory swapped for a link between the check and the open (a sandboxed
+//! program may rename and link inside a write root, which is its to change) therefore
+//! never takes a read or a write elsewhere; at worst the walk meets the swap and fails.
+//!
+//! Writes go to a fresh temp file (`O_CREAT|O_EXCL|O_NOFOLLOW`) in the opened directory
+//! and are renamed over the target there (`renameat`, which replaces a link rather than
+//! following it). Missing parent directories are made one at a time on the walk, each
+//! inside the directory just opened, so a refused write never leaves a directory behind
+//! anywhere else.
 
-use std::fs::{File, OpenOptions};
+use std::fs::File;
 use std::io::{self, Read, Write};
-use std::os::unix::fs::{DirBuilderExt, OpenOptionsExt, PermissionsExt};
-use std::path::{Path, PathBuf};
+use std::os::fd::OwnedFd;
+use std::os::unix::fs::PermissionsExt;
+use std::path::{Component, Path, PathBuf};
 
-use nix::fcntl::OFlag;
+use rustix::fs::{AtFlags, FileType, Mode, OFlags, CWD};
+use rustix::io::Errno;
 
 /// Why a guarded file operation was refused or failed.
 #[derive(Debug, thiserror::Error)]
 pub enum SafeFsError {
-    /// The target (or its directory) changed into a symlink after the check.
+    /// The target (or a directory on the way) changed into a symlink after the check.
     #[error("{0} is a symbolic link; refusing to follow it")]
     Symlink(PathBuf),
     /// The target exists and is not a regular file.
     #[error("{0} is not a regular file")]
     NotAFile(PathBuf),
-    /// The parent directory no longer resolves to the checked one.
+    /// The path is not the resolved, absolute one a check produces.
     #[error("{0} changed since it was checked")]
     Moved(PathBuf),
     /// A part of the parent exists and is not a directory.
@@ -43,20 +50,85 @@ pub enum SafeFsError {
     Io(#[from] io::Error),
 }
 
-fn nofollow() -> i32 {
-    OFlag::O_NOFOLLOW.bits()
+impl From<Errno> for SafeFsError {
+    fn from(errno: Errno) -> Self {
+        SafeFsError::Io(errno.into())
+    }
 }
 
-/// Opens a checked, resolved path for reading without following a symlink at it, and
-/// reads at most `limit` bytes (more is [`SafeFsError::TooLarge`]).
+/// How every directory on the walk is opened: read-only, never through a link.
+fn dir_flags() -> OFlags {
+    OFlags::RDONLY | OFlags::DIRECTORY | OFlags::NOFOLLOW | OFlags::CLOEXEC
+}
+
+/// Opens the checked, resolved directory `dir` one component at a time from `/` without
+/// following a link anywhere; with `create`, missing components are made (0700) inside
+/// the directory opened just before them.
+fn open_dir(dir: &Path, create: bool) -> Result<OwnedFd, SafeFsError> {
+    if !dir.is_absolute() {
+        return Err(SafeFsError::Moved(dir.to_owned()));
+    }
+    let mut walked = PathBuf::from("/");
+    let mut fd = rustix::fs::openat(CWD, "/", dir_flags(), Mode::empty())?;
+    for component in dir.components() {
+        let name = match component {
+            Component::RootDir => continue,
+            Component::Normal(name) => name,
+            // A resolved path has no `.`, `..` or prefix.
+            _ => return Err(SafeFsError::Moved(dir.to_owned())),
+        };
+        walked.push(name);
+        let next = match rustix::fs::openat(&fd, name, dir_flags(), Mode::empty()) {
+            Err(Errno::NOENT) if create => {
+                match rustix::fs::mkdirat(&fd, name, Mode::from_bits_truncate(0o700)) {
+                    // Made meanwhile by someone else: the open below decides.
+                    Ok(()) | Err(Errno::EXIST) => {}
+                    Err(errno) => return Err(errno.into()),
+                }
+                rustix::fs::openat(&fd, name, dir_flags(), Mode::empty())
+            }
+            other => other,
+        };
+        fd = next.map_err(|errno| refused(&fd, name, &walked, errno))?;
+    }
+    Ok(fd)
+}
+
+/// What an `openat(dirfd, name, O_NOFOLLOW…)` failure means: a link planted there, a
+/// non-directory in the way of a directory, or another error.
+fn refused(dirfd: &OwnedFd, name: &std::ffi::OsStr, path: &Path, errno: Errno) -> SafeFsError {
+    if !matches!(errno, Errno::LOOP | Errno::NOTDIR) {
+        return errno.into();
+    }
+    match rustix::fs::statat(dirfd, name, AtFlags::SYMLINK_NOFOLLOW) {
+        Ok(stat) if FileType::from_raw_mode(stat.st_mode) == FileType::Symlink => {
+            SafeFsError::Symlink(path.to_owned())
+        }
+        Ok(_) => SafeFsError::NotADirectory(path.to_owned()),
+        Err(errno) => errno.into(),
+    }
+}
+
+/// The parent directory and the file name of a checked target.
+fn split(target: &Path) -> Result<(&Path, &std::ffi::OsStr), SafeFsError> {
+    match (target.parent(), target.file_name()) {
+        (Some(parent), Some(name)) => Ok((parent, name)),
+        _ => Err(SafeFsError::NotAFile(target.to_owned())),
+    }
+}
+
+/// Opens a checked, resolved path for reading without following a symlink anywhere on
+/// the way, and reads at most `limit` bytes (more is [`SafeFsError::TooLarge`]).
 pub fn read_capped(path: &Path, limit: u64) -> Result<Vec<u8>, SafeFsError> {
+    let (parent, name) = split(path)?;
+    let dir = open_dir(parent, false)?;
     // O_NONBLOCK: a FIFO planted after the check must not hang the open; regular files
     // ignore it.
-    let file = OpenOptions::new()
-        .read(true)
-        .custom_flags(nofollow() | OFlag::O_NONBLOCK.bits())
-        .open(path)
-        .map_err(|err| refine(err, path))?;
+    let flags = OFlags::RDONLY | OFlags::NOFOLLOW | OFlags::NONBLOCK | OFlags::CLOEXEC;
+    let file = File::from(
+        rustix::fs::openat(&dir, name, flags, Mode::empty())
+            .map_err(|errno| refused(&dir, name, path, errno))?,
+    );
     if !file.metadata()?.is_file() {
         return Err(SafeFsError::NotAFile(path.to_owned()));
     }
@@ -69,107 +141,61 @@ pub fn read_capped(path: &Path, limit: u64) -> Result<Vec<u8>, SafeFsError> {
 }
 
 /// Writes `bytes` to a checked, resolved `target` atomically: missing parents are created
-/// (0700, see [`create_parents`]), the parent is re-resolved and must still be `target`'s
-/// parent, a symlink or non-file at `target` is refused, and an existing file keeps its
-/// permission bits.
+/// (0700, see [`create_parents`]), a symlink or non-file at `target` is refused, and an
+/// existing file keeps its permission bits.
 pub fn write_atomic(target: &Path, bytes: &[u8]) -> Result<(), SafeFsError> {
-    let parent = target
-        .parent()
-        .ok_or_else(|| SafeFsError::NotAFile(target.to_owned()))?;
-    let name = target
-        .file_name()
-        .ok_or_else(|| SafeFsError::NotAFile(target.to_owned()))?;
-    create_parents(parent)?;
-    if std::fs::canonicalize(parent)? != parent {
-        return Err(SafeFsError::Moved(parent.to_owned()));
-    }
-    let mode = match std::fs::symlink_metadata(target) {
-        Ok(meta) if meta.file_type().is_symlink() => {
-            return Err(SafeFsError::Symlink(target.to_owned()))
-        }
-        Ok(meta) if !meta.is_file() => return Err(SafeFsError::NotAFile(target.to_owned())),
-        Ok(meta) => meta.permissions().mode() & 0o7777,
-        Err(err) if err.kind() == io::ErrorKind::NotFound => 0o644,
-        Err(err) => return Err(err.into()),
+    let (parent, name) = split(target)?;
+    let dir = open_dir(parent, true)?;
+    let mode = match rustix::fs::statat(&dir, name, AtFlags::SYMLINK_NOFOLLOW) {
+        Ok(stat) => match FileType::from_raw_mode(stat.st_mode) {
+            FileType::Symlink => return Err(SafeFsError::Symlink(target.to_owned())),
+            FileType::RegularFile => permission_bits(&stat),
+            _ => return Err(SafeFsError::NotAFile(target.to_owned())),
+        },
+        Err(Errno::NOENT) => 0o644,
+        Err(errno) => return Err(errno.into()),
     };
-    let (temp_path, mut temp) = create_temp(parent, name)?;
+    let (temp_name, mut temp) = create_temp(&dir, name)?;
     let written = (|| {
         temp.write_all(bytes)?;
         temp.set_permissions(std::fs::Permissions::from_mode(mode))?;
         temp.sync_all()?;
-        std::fs::rename(&temp_path, target)?;
-        sync_dir(parent)
+        rustix::fs::renameat(&dir, &temp_name, &dir, name)?;
+        rustix::fs::fsync(&dir)?;
+        Ok::<(), io::Error>(())
     })();
     if written.is_err() {
-        let _ = std::fs::remove_file(&temp_path);
+        let _ = rustix::fs::unlinkat(&dir, &temp_name, AtFlags::empty());
     }
     Ok(written?)
 }
 
+/// The permission bits of a file's status.
+// `st_mode` is a `u32` on Linux but a `u16` on macOS: the conversion is not useless there.
+#[allow(clippy::useless_conversion)]
+fn permission_bits(stat: &rustix::fs::Stat) -> u32 {
+    u32::from(stat.st_mode) & 0o7777
+}
+
 /// Creates the missing directories of the checked, resolved `dir`, never through a link:
-/// the deepest part that exists must resolve to itself (no link anywhere in it), and each
-/// missing component is then made with a plain `mkdir` (which never follows a link at
-/// its final component) and must be a directory, not a link, when looked at afterwards.
-/// Nothing is created when the existing part fails its check.
+/// the walk from `/` opens each existing component without following links, and makes
+/// each missing one (0700) inside the directory it just opened. Nothing is created past a
+/// component that fails.
 pub fn create_parents(dir: &Path) -> Result<(), SafeFsError> {
-    let mut missing = Vec::new();
-    let mut existing = dir;
-    loop {
-        match std::fs::symlink_metadata(existing) {
-            Ok(_) => break,
-            Err(err) if err.kind() == io::ErrorKind::NotFound => {
-                let (Some(name), Some(up)) = (existing.file_name(), existing.parent()) else {
-                    return Err(err.into());
-                };
-                missing.push(name);
-                existing = up;
-            }
-            Err(err) => return Err(err.into()),
-        }
-    }
-    if std::fs::canonicalize(existing)? != existing {
-        return Err(SafeFsError::Moved(existing.to_owned()));
-    }
-    if !std::fs::metadata(existing)?.is_dir() {
-        return Err(SafeFsError::NotADirectory(existing.to_owned()));
-    }
-    let mut current = existing.to_path_buf();
-    for name in missing.into_iter().rev() {
-        current.push(name);
-        match std::fs::DirBuilder::new().mode(0o700).create(&current) {
-            Ok(()) => {}
-            // Made meanwhile by someone else: acceptable only if it is a real directory.
-            Err(err) if err.kind() == io::ErrorKind::AlreadyExists => {}
-            Err(err) => return Err(err.into()),
-        }
-        let meta = std::fs::symlink_metadata(&current)?;
-        if meta.file_type().is_symlink() {
-            return Err(SafeFsError::Symlink(current));
-        }
-        if !meta.is_dir() {
-            return Err(SafeFsError::NotADirectory(current));
-        }
-    }
-    Ok(())
+    open_dir(dir, true).map(drop)
 }
 
 /// Creates `.<name>.<random>.tmp` in `dir`, exclusively and without following links.
-fn create_temp(dir: &Path, name: &std::ffi::OsStr) -> io::Result<(PathBuf, File)> {
+fn create_temp(dir: &OwnedFd, name: &std::ffi::OsStr) -> io::Result<(std::ffi::OsString, File)> {
+    let flags = OFlags::WRONLY | OFlags::CREATE | OFlags::EXCL | OFlags::NOFOLLOW | OFlags::CLOEXEC;
     for _ in 0..16 {
         let mut temp_name = std::ffi::OsString::from(".");
         temp_name.push(name);
         temp_name.push(format!(".{:016x}.tmp", fastrand::u64(..)));
-        let path = dir.join(temp_name);
-        match OpenOptions::new()
-            .write(true)
-            .create_new(true)
-            .mode(0o600)
-            .custom_flags(nofollow())
-            .open(&path)
-        {
-            Ok(file) => return Ok((path, file)),
-            Err(err) if err.kind() == io::ErrorKind::AlreadyExists => continue,
-            Err(err) => return Err(err),
+        match rustix::fs::openat(dir, &temp_name, flags, Mode::from_bits_truncate(0o600)) {
+            Ok(fd) => return Ok((temp_name, File::from(fd))),
+            Err(Errno::EXIST) => continue,
+            Err(errno) => return Err(errno.into()),
         }
     }
     Err(io::Error::new(
@@ -181,15 +207,6 @@ fn create_temp(dir: &Path, name: &std::ffi::OsStr) -> io::Result<(PathBuf, File)
 /// Makes a rename in `dir` durable.
 pub(crate) fn sync_dir(dir: &Path) -> io::Result<()> {
     File::open(dir)?.sync_all()
-}
-
-/// `ELOOP` from `O_NOFOLLOW` means the final component is a symlink.
-fn refine(err: io::Error, path: &Path) -> SafeFsError {
-    if err.raw_os_error() == Some(nix::errno::Errno::ELOOP as i32) {
-        SafeFsError::Symlink(path.to_owned())
-    } else {
-        SafeFsError::Io(err)
-    }
 }
 
 #[cfg(test)]
@@ -236,7 +253,7 @@ mod tests {
 
         let err = write_atomic(&root.join("inbox/x"), b"x").unwrap_err();
 
-        assert!(matches!(err, SafeFsError::Moved(_)), "{err}");
+        assert!(matches!(err, SafeFsError::Symlink(_)), "{err}");
         assert!(!root.join("elsewhere/x").exists());
     }
 
@@ -248,7 +265,7 @@ mod tests {
 
         let err = write_atomic(&root.join("inbox/a/b/file"), b"x").unwrap_err();
 
-        assert!(matches!(err, SafeFsError::Moved(_)), "{err}");
+        assert!(matches!(err, SafeFsError::Symlink(_)), "{err}");
         assert_eq!(
             std::fs::read_dir(root.join("elsewhere")).unwrap().count(),
             0
@@ -324,6 +341,19 @@ mod tests {
 
         assert!(matches!(
             read_capped(&root.join("link"), 100),
+            Err(SafeFsError::Symlink(_))
+        ));
+    }
+
+    #[test]
+    fn read_refuses_a_symlink_on_the_way_to_the_target() {
+        let (_d, root) = dir();
+        std::fs::create_dir(root.join("secrets")).unwrap();
+        std::fs::write(root.join("secrets/key"), "s").unwrap();
+        symlink(root.join("secrets"), root.join("inbox")).unwrap();
+
+        assert!(matches!(
+            read_capped(&root.join("inbox/key"), 100),
             Err(SafeFsError::Symlink(_))
         ));
     }

@@ -12,12 +12,16 @@
 //! - [`egress`]: redaction, the child environment, screenshots, canaries, the audit log.
 //! - [`git`]: the two criticals of issue 7 — a planted repository and `git diff --no-index`.
 //! - [`sandbox`]: allowed and approved programs that misbehave, stopped by the kernel.
+//! - [`races`]: a sandboxed program swapping directories under the worker's own file I/O.
+//! - [`privileges`]: a worker run as root hands its tasks no capability.
 
 mod approvals;
 mod commands;
 mod egress;
 mod git;
 mod paths;
+mod privileges;
+mod races;
 mod sandbox;
 
 use std::collections::BTreeMap;

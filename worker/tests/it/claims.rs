@@ -1,6 +1,7 @@
 //! What a hostile or broken server can do to the claim loop, against a scripted fake
 //! server and the real worker binary: results it never acknowledges stop the claims once
-//! they fill the worker's slots, and a streak of denied tasks slows the claims down.
+//! they fill the worker's slots, a streak of denied tasks slows the claims down, and an
+//! answer larger than any real one is refused before it fills the worker's memory.
 
 use std::time::Duration;
 
@@ -85,6 +86,37 @@ async fn a_streak_of_denied_tasks_slows_claims_until_a_task_is_not_denied() {
         );
         let logs = worker.log_text();
         assert_eq!(logs.matches("slowing claims").count(), 1, "{logs}");
+    })
+    .await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_claim_answer_larger_than_any_real_one_is_refused_unread() {
+    within_limit(async {
+        // Valid JSON, padded past what one slot may receive: a server that can send this can
+        // send gigabytes, and the worker would hold them all in memory before parsing.
+        let padding = openclaw_worker::client::MAX_CLAIM_BYTES_PER_SLOT + 1;
+        let dirs = E2eDirs::worker_outside_home();
+        dirs.file("inbox/.keep", b"");
+        let marker = dirs.home.join("inbox/padded-task-ran");
+        let tasks = vec![
+            command(&format!("touch {}", marker.display())),
+            command("true"),
+        ];
+        let fake = FakeServer::start_padded(tasks, Results::Acknowledged, padding).await;
+        dirs.init_worker(OPEN_POLICY);
+        let worker = WorkerProcess::spawn(
+            fake.url(),
+            &dirs.home,
+            &[("OPENCLAW_WORKER_MAX_CONCURRENT", "1")],
+        );
+
+        // The worker goes on claiming, and runs the next, ordinary, task.
+        wait_for("the next task's result", || fake.result_posts() >= 1).await;
+
+        assert!(!marker.exists(), "the padded task ran");
+        assert!(worker.logged("an answer over"), "{}", worker.log_text());
+        assert_eq!(fake.result_posts(), 1);
     })
     .await;
 }

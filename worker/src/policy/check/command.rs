@@ -43,7 +43,7 @@ impl Checker<'_> {
                 format!("command is over {limit} bytes"),
             ));
         }
-        let cwd = self.working_dir(cwd, plan)?;
+        let cwd = self.working_dir(cwd, cwd.is_some(), plan)?;
         let (argv, programs) = match analyze(command, &self.env.home) {
             CommandShape::Empty => return Err(deny("command", "the command is empty")),
             CommandShape::Simple { argv } => {
@@ -107,6 +107,12 @@ impl Checker<'_> {
         if ruling.verdict == Verdict::Allow && is_git {
             return Ok(match git::harden(&argv, &cwd, &self.env.home, self.roots) {
                 Ok(hardened) => {
+                    // Git reads the whole work tree, wherever below it it runs.
+                    if let Some(denial) = self.guarded.canary_below(&hardened.work_tree) {
+                        let mut ruling = Ruling::from(denial);
+                        ruling.reason = format!("git's work tree {}", ruling.reason);
+                        return Err(ruling);
+                    }
                     plan.exec = Some(Exec::Direct {
                         program: program.path.clone(),
                         argv: hardened.argv,

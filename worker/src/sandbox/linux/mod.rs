@@ -11,7 +11,8 @@
 //! located (`locate`) and opened (`resolve`), trees with hidden or read-only paths
 //! below them are carved (`carve`), and the opened descriptors become the ruleset
 //! (`landlock`). What planning found is kept for the next spawn while the directories it
-//! looked in are unchanged (`cache`). `seccomp` adds what Landlock cannot see.
+//! looked in are unchanged (`cache`). `seccomp` adds what Landlock cannot see, and
+//! `privileges` drops every capability a privileged (root) worker would pass on.
 //!
 //! Not covered here, by design or by the kernel:
 //! - `hidden_patterns` and `read_only_patterns`: Landlock cannot express a glob, so on
@@ -27,6 +28,7 @@ mod cache;
 mod carve;
 mod landlock;
 mod locate;
+mod privileges;
 mod resolve;
 mod seccomp;
 mod spawner;
@@ -42,6 +44,7 @@ pub fn probe() -> SandboxStatus {
     let confined = std::thread::Builder::new()
         .name("sandbox-probe".to_owned())
         .spawn(|| {
+            privileges::drop_all()?;
             let abi = landlock::restrict_current_thread(&[], false)?;
             seccomp::apply_to_current_thread(seccomp::filter(false)?)?;
             // The other filter must compile as well.

@@ -1,6 +1,6 @@
-//! The threads children are started from. Each is restricted once (Landlock, then
-//! seccomp), starts one child, which inherits both, and ends: a restricted thread is
-//! never reused, and the worker's own threads are never restricted.
+//! The threads children are started from. Each is restricted once (capabilities dropped,
+//! Landlock, then seccomp), starts one child, which inherits it all, and ends: a
+//! restricted thread is never reused, and the worker's own threads are never restricted.
 //!
 //! One such thread is kept waiting ahead of time, so starting a thread (about 30 µs on
 //! the 2-core test machine, more when the scheduler queues it behind busy ones) is off
@@ -21,7 +21,7 @@ use seccompiler::BpfProgram;
 use tokio::process::{Child, Command};
 
 use super::carve::Grant;
-use super::{landlock, seccomp};
+use super::{landlock, privileges, seccomp};
 use crate::sandbox::{SandboxError, SpawnError};
 
 /// One confined spawn: the command and what to confine it to.
@@ -128,9 +128,11 @@ fn start(offline: bool) -> Result<Standby, SandboxError> {
     })
 }
 
-/// Restricts this thread as `job` says and spawns its command, which inherits it all.
-/// `filtered`: the offline filter is installed already (the job is offline then).
+/// Drops this thread's capabilities, restricts it as `job` says and spawns its command,
+/// which inherits it all. `filtered`: the offline filter is installed already (the job is
+/// offline then; the filter refuses none of the calls the drop and Landlock make).
 fn confine_and_spawn(job: &mut Job, filtered: bool) -> Result<Child, SpawnError> {
+    privileges::drop_all()?;
     landlock::restrict_current_thread(&job.grants, job.network)?;
     if !filtered {
         seccomp::apply_to_current_thread(job.filter)?;

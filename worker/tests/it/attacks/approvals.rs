@@ -1,12 +1,13 @@
 //! Approval attacks: a code seen once (by the bot, a log, a shoulder) replayed for another
 //! task; the owner's valid code relayed with another fingerprint or for another task by an
-//! attacker who owns the bot's database; an approval that arrives after the request expired.
+//! attacker who owns the bot's database; a code the bot kept back until the worker
+//! restarted; an approval that arrives after the request expired.
 
 use reqwest::StatusCode;
 use serde_json::json;
 
 use super::Lab;
-use crate::helpers::within_limit;
+use crate::helpers::{wait_for, within_limit, WorkerProcess};
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_replayed_code_approves_nothing() {
@@ -109,6 +110,53 @@ async fn a_valid_code_for_another_fingerprint_or_task_approves_nothing() {
         assert_eq!(approved.status, "succeeded", "{approved:?}");
         assert_eq!(held_end.status, "denied");
         assert!(!lab.dirs.home.join("shared/inbox/held").exists());
+        lab.stop().await;
+    })
+    .await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_code_kept_back_until_the_worker_restarts_approves_nothing() {
+    within_limit(async {
+        let lab = Lab::start("", &[]).await;
+        let asked = lab
+            .bot
+            .command(&format!("touch {}", lab.home_path("shared/inbox/asked")))
+            .await;
+        lab.await_approval(asked).await;
+        // The owner types a code for it; the bot keeps it back and the worker dies (the
+        // bot cannot kill it, but a crash, the out-of-memory killer or a reboot can) with
+        // the request pending, so no deny or expiry ever spends that code.
+        let code = lab.dirs.totp_code();
+        let Lab { dirs, bot, worker } = lab;
+        worker.kill().await;
+        let worker = WorkerProcess::spawn(&bot.url(), &dirs.home, &[]);
+        let lab = Lab { dirs, bot, worker };
+        let before = lab.snapshot();
+
+        let planted = lab
+            .bot
+            .command(&format!("touch {}", lab.home_path("shared/inbox/planted")))
+            .await;
+        let planted_fp = lab.await_approval(planted).await.fingerprint.unwrap();
+        let relayed = lab.bot.approve(planted, &planted_fp, &code).await;
+        let planted_file = lab.dirs.home.join("shared/inbox/planted");
+        wait_for("the worker to refuse or run it", || {
+            lab.worker.logged("was already used") || planted_file.exists()
+        })
+        .await;
+        assert!(
+            !planted_file.exists(),
+            "the kept-back code approved another task"
+        );
+        let still = lab.bot.task(planted, 0).await;
+        lab.bot.deny(planted).await;
+        let end = lab.bot.finished(planted).await;
+
+        assert_eq!(relayed, StatusCode::OK);
+        assert_eq!(still.status, "awaiting_approval", "{still:?}");
+        assert_eq!(end.status, "denied", "{end:?}");
+        before.assert_unchanged(&lab.snapshot());
         lab.stop().await;
     })
     .await;

@@ -1,6 +1,7 @@
 //! What leaves the Mac, and tripwires: secrets in output are redacted, the worker token
 //! never reaches a child, a prompt-injected screenshot path uploads nothing, a canary locks
-//! the worker until it is unlocked on the Mac, and a doctored audit log is caught.
+//! the worker until it is unlocked on the Mac (named by path or as the working directory),
+//! and a doctored audit log is caught.
 
 use openclaw_worker::audit::{line_hash, Head};
 use serde_json::json;
@@ -213,6 +214,33 @@ async fn touching_a_canary_locks_the_worker_until_it_is_unlocked_on_the_mac() {
         assert!(unlock.stdout.contains("passwords.txt"), "{unlock:?}");
         assert_eq!(after.status, "succeeded");
         assert!(after.stdout.unwrap().contains("notes.txt"));
+        lab.stop().await;
+    })
+    .await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn listing_a_canarys_folder_as_the_working_directory_trips_it() {
+    within_limit(async {
+        // The canary's folder is a read root, as ~/Documents is in the starter policy.
+        let policy = "default = \"approve\"\n[paths]\nread_roots = [\"~/Documents\"]\n\
+                      canary = [\"~/Documents/passwords.txt\"]\n";
+        let lab = Lab::with_policy(policy, &[]).await;
+
+        // `ls ~/Documents` trips the canary; the same listing by working directory must too.
+        let listed = lab
+            .expect_denied("/tasks", json!({"command": "ls -la", "cwd": "~/Documents"}))
+            .await;
+        let locked = lab.dirs.state_dir().join("locked.json").exists();
+        let unlock = lab.dirs.cli(&["unlock"]);
+
+        assert_eq!(
+            listed.metadata.unwrap()["policy"]["rule"],
+            "paths.canary[0]"
+        );
+        assert!(!listed.stdout.unwrap_or_default().contains("passwords"));
+        assert!(locked);
+        assert_eq!(unlock.code, Some(0), "{unlock:?}");
         lab.stop().await;
     })
     .await;

@@ -1,6 +1,7 @@
 //! A fake server speaking the worker protocol, for what a hostile or broken bot can do to
 //! the claim loop: it hands out one task per claim from a script, records when each was
-//! handed out, accepts every lease, and acknowledges results, or never does.
+//! handed out, accepts every lease, and acknowledges results, or never does; it can pad
+//! its first claim answer to any size.
 
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
@@ -36,6 +37,8 @@ struct Script {
     slots_asked: Vec<u32>,
     /// Result posts received (retries included).
     result_posts: usize,
+    /// Blanks added to the first claim answer that hands out a task.
+    first_padding: usize,
 }
 
 #[derive(Clone)]
@@ -54,8 +57,15 @@ pub struct FakeServer {
 impl FakeServer {
     /// Starts a fake that hands out `tasks`, one per claim, and treats results as `results`.
     pub async fn start(tasks: Vec<TaskSpec>, results: Results) -> Self {
+        Self::start_padded(tasks, results, 0).await
+    }
+
+    /// [`FakeServer::start`], with `padding` blanks in the first claim answer that hands out
+    /// a task: still valid JSON, only larger.
+    pub async fn start_padded(tasks: Vec<TaskSpec>, results: Results, padding: usize) -> Self {
         let script = Arc::new(Mutex::new(Script {
             tasks: tasks.into_iter().rev().collect(),
+            first_padding: padding,
             ..Script::default()
         }));
         let fake = Fake {
@@ -116,21 +126,23 @@ impl Drop for FakeServer {
 
 /// One scripted task per claim; an empty answer after holding the poll when none is left
 /// (or when the worker asks for no slot).
-async fn claim(State(fake): State<Fake>, Json(request): Json<ClaimRequest>) -> Json<ClaimResponse> {
-    let next = {
+async fn claim(State(fake): State<Fake>, Json(request): Json<ClaimRequest>) -> Response {
+    let (next, padding) = {
         let mut script = fake.script.lock().unwrap();
         script.slots_asked.push(request.slots);
         let next = (request.slots > 0).then(|| script.tasks.pop()).flatten();
+        let mut padding = 0;
         if next.is_some() {
             script.handed_out.push(Instant::now());
+            padding = std::mem::take(&mut script.first_padding);
         }
-        next
+        (next, padding)
     };
     let Some(spec) = next else {
         tokio::time::sleep(Duration::from_millis(request.wait_ms.min(2_000))).await;
-        return Json(ClaimResponse { tasks: Vec::new() });
+        return Json(ClaimResponse { tasks: Vec::new() }).into_response();
     };
-    Json(ClaimResponse {
+    let answer = ClaimResponse {
         tasks: vec![ClaimedTask {
             id: TaskId::new(),
             lease: LeaseId::new(),
@@ -140,7 +152,22 @@ async fn claim(State(fake): State<Fake>, Json(request): Json<ClaimRequest>) -> J
             offer_ttl_ms: 10_000,
             created_at: 0,
         }],
-    })
+    };
+    let json = serde_json::to_string(&answer).unwrap();
+    if padding == 0 {
+        return Json(answer).into_response();
+    }
+    // Streamed without a length, as a hostile server would: the worker learns the size
+    // only by reading.
+    let chunk = axum::body::Bytes::from(vec![b' '; 1024 * 1024]);
+    let pads = (0..padding.div_ceil(chunk.len())).map(move |_| chunk.clone());
+    let parts = std::iter::once(axum::body::Bytes::from(json.into_bytes())).chain(pads);
+    let stream = futures_util::stream::iter(parts.map(Ok::<_, std::io::Error>));
+    (
+        [(axum::http::header::CONTENT_TYPE, "application/json")],
+        axum::body::Body::from_stream(stream),
+    )
+        .into_response()
 }
 
 /// Every lease stays active.

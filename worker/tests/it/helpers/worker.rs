@@ -121,6 +121,12 @@ impl WorkerProcess {
         kill(Pid::from_raw(pid), Signal::SIGTERM).unwrap();
     }
 
+    /// Kills the process with SIGKILL, as a crash or the out-of-memory killer would: no
+    /// shutdown runs. Waits until it is gone.
+    pub async fn kill(mut self) {
+        within_limit(self.child.kill()).await.unwrap();
+    }
+
     /// Whether the process is still alive.
     pub fn is_running(&mut self) -> bool {
         self.child.try_wait().unwrap().is_none()
