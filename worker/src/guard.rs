@@ -157,6 +157,12 @@ impl Guard {
                 "NO KERNEL SANDBOX ({why}): every command and Claude task needs approval"
             ),
         }
+        if nix::unistd::geteuid().is_root() {
+            tracing::warn!(
+                "the worker runs as root: its tasks drop every capability, but still own what \
+                 root owns (/etc/shadow, /root); run the worker as the Mac's user"
+            );
+        }
         let sandbox_env = SandboxEnv {
             home: check_env.home.clone(),
             search: policy.search_path(&check_env),
