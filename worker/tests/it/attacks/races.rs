@@ -108,10 +108,14 @@ async fn a_directory_swapped_for_a_link_after_the_check_leads_no_read_or_write_o
             leaks.is_empty() && planted.is_empty(),
             "the TOTP secret was read: {leaks:?}; written into the state dir: {planted:?}"
         );
-        // The race was real: some reads saw the decoy, some writes landed in the inbox.
+        // The race was real: some operations got past the check (the path was a directory
+        // then) and either ran in the inbox or were refused at the open, when the link was
+        // back. Which of the two, and how often, depends on timing.
         assert!(
-            outcomes.iter().any(|(read, _)| read == "succeeded"),
-            "{outcomes:?}"
+            outcomes
+                .iter()
+                .any(|(read, write)| read != "denied" || write != "denied"),
+            "every operation was denied at the check; the race never opened: {outcomes:?}"
         );
         lab.stop().await;
     })
