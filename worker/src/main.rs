@@ -7,7 +7,7 @@ use std::process::ExitCode;
 use clap::Parser;
 use openclaw_worker::cli::{self, Cli, Command};
 use openclaw_worker::config::{self, Config};
-use tokio::signal::unix::{signal, SignalKind};
+use tokio::signal::unix::{signal, Signal, SignalKind};
 use tokio_util::sync::CancellationToken;
 
 #[tokio::main(flavor = "current_thread")]
@@ -48,7 +48,14 @@ async fn main() -> ExitCode {
         }
     };
     let shutdown = CancellationToken::new();
-    tokio::spawn(cancel_on_signal(shutdown.clone()));
+    // The handlers are installed here, before the worker says it started: a spawned task
+    // is first polled only when `main` yields, and a SIGTERM before that would kill the
+    // process instead of draining it.
+    let signals = (
+        signal(SignalKind::terminate()),
+        signal(SignalKind::interrupt()),
+    );
+    tokio::spawn(cancel_on_signal(signals, shutdown.clone()));
     match openclaw_worker::run(config, shutdown).await {
         Ok(()) => ExitCode::SUCCESS,
         Err(err) => {
@@ -59,16 +66,17 @@ async fn main() -> ExitCode {
     }
 }
 
-/// Cancels `shutdown` on the first SIGINT or SIGTERM.
-async fn cancel_on_signal(shutdown: CancellationToken) {
-    let Ok(mut term) = signal(SignalKind::terminate()) else {
-        tracing::error!("cannot listen for SIGTERM; stop the worker with Ctrl-C");
-        let _ = tokio::signal::ctrl_c().await;
-        shutdown.cancel();
+/// Cancels `shutdown` on the first SIGINT or SIGTERM (their handlers already installed).
+async fn cancel_on_signal(
+    signals: (std::io::Result<Signal>, std::io::Result<Signal>),
+    shutdown: CancellationToken,
+) {
+    let (Ok(mut term), Ok(mut interrupt)) = signals else {
+        tracing::error!("cannot listen for SIGTERM or SIGINT; stop the worker with SIGKILL");
         return;
     };
     tokio::select! {
-        _ = tokio::signal::ctrl_c() => tracing::info!("SIGINT received"),
+        _ = interrupt.recv() => tracing::info!("SIGINT received"),
         _ = term.recv() => tracing::info!("SIGTERM received"),
     }
     shutdown.cancel();
