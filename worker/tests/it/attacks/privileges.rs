@@ -6,6 +6,7 @@
 
 use serde_json::json;
 
+use super::sandbox::PROBE_POLICY;
 use super::Lab;
 use crate::helpers::{within_limit, write_script, WORKER_TOKEN};
 
@@ -18,17 +19,6 @@ if env=$(tr '\0' '\n' < "/proc/$1/environ"); then
   echo
 fi
 grep '^Cap' /proc/self/status
-"#;
-
-const PROBE_POLICY: &str = r#"
-default = "approve"
-
-[commands]
-allow = [{ program = "{home}/shared/probe.sh", options = ["*"] }]
-
-[paths]
-read_roots = ["~/shared"]
-write_roots = ["~/shared/inbox"]
 "#;
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]

@@ -43,7 +43,7 @@ exit 0
 
 /// The probe allowed by its path (`{home}` is the lab's home), one read root, one write
 /// root.
-const PROBE_POLICY: &str = r#"
+pub(super) const PROBE_POLICY: &str = r#"
 default = "approve"
 
 [commands]
