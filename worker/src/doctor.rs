@@ -110,12 +110,14 @@ fn reach(title: &str, spec: &SandboxSpec, guard: &Guard) -> String {
         Err(_) => path.display().to_string(),
     };
     let list = |access: &[Access]| -> String {
-        let paths: Vec<String> = spec
-            .trees
-            .iter()
-            .filter(|t| access.contains(&t.access) && t.path != spec.tmpdir)
-            .map(|t| show(&t.path))
-            .collect();
+        let mut paths: Vec<String> = Vec::new();
+        for tree in &spec.trees {
+            let shown = show(&tree.path);
+            if access.contains(&tree.access) && tree.path != spec.tmpdir && !paths.contains(&shown)
+            {
+                paths.push(shown);
+            }
+        }
         if paths.is_empty() {
             "(nothing)".to_owned()
         } else {
