@@ -219,3 +219,26 @@ async fn a_confined_worker_reports_its_sandbox_to_the_operator() {
     })
     .await;
 }
+
+#[test]
+fn doctor_shows_what_a_task_reaches_and_its_live_self_test_passes() {
+    let dirs = crate::helpers::E2eDirs::new();
+    dirs.init_worker_starter();
+
+    let doctor = dirs.cli(&["doctor"]);
+
+    assert_eq!(doctor.code, Some(0), "{doctor:?}");
+    let out = &doctor.stdout;
+    assert!(out.contains("sandbox    landlock (ABI"), "{out}");
+    assert!(out.contains("profile `allowed`, network off"), "{out}");
+    assert!(
+        out.contains("write  /dev/null, /dev/full, ~/Downloads/openclaw"),
+        "{out}"
+    );
+    assert!(
+        out.contains("ok     read") && out.contains("totp.secret"),
+        "{out}"
+    );
+    assert!(out.contains("ok     create"), "{out}");
+    assert!(!out.contains("FAILED"), "{out}");
+}
