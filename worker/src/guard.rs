@@ -360,9 +360,7 @@ fn claude_dir(claude_bin: &str, path: &[PathBuf]) -> Option<PathBuf> {
     let bin = if claude_bin.contains('/') {
         PathBuf::from(claude_bin)
     } else {
-        path.iter()
-            .map(|dir| dir.join(claude_bin))
-            .find(|p| p.is_file())?
+        crate::exec::find_in_path(claude_bin, path)?
     };
     std::fs::canonicalize(bin).ok()?.parent().map(PathBuf::from)
 }

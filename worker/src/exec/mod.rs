@@ -133,7 +133,7 @@ impl ExecContext {
 }
 
 /// The first executable `name` in `dirs`.
-fn find_in_path(name: &str, dirs: &[PathBuf]) -> Option<PathBuf> {
+pub(crate) fn find_in_path(name: &str, dirs: &[PathBuf]) -> Option<PathBuf> {
     use std::os::unix::fs::PermissionsExt;
     dirs.iter().map(|dir| dir.join(name)).find(|path| {
         std::fs::metadata(path).is_ok_and(|m| m.is_file() && m.permissions().mode() & 0o111 != 0)
