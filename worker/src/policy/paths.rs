@@ -193,15 +193,7 @@ impl PathPattern {
     /// Compiles `source` for a user whose home is `home`. The literal part before the first
     /// wildcard is resolved on disk now, so `/tmp/x` also matches `/private/tmp/x` on macOS.
     pub fn new(source: &str, home: &Path) -> Result<Self, glob::PatternError> {
-        let expanded = if source == "~" {
-            home.to_string_lossy().into_owned()
-        } else if let Some(rest) = source.strip_prefix("~/") {
-            format!("{}/{rest}", home.to_string_lossy().trim_end_matches('/'))
-        } else if source.starts_with('/') {
-            source.to_owned()
-        } else {
-            format!("/**/{source}")
-        };
+        let expanded = expand_pattern(source, home);
         let named = Pattern::new(&fold_spelling(&expanded))?;
         let real = Pattern::new(&fold_spelling(&resolve_literal_prefix(&expanded)))?;
         Ok(Self {
@@ -233,8 +225,30 @@ impl PathPattern {
     pub fn is_literal(&self) -> bool {
         let anchored =
             self.source == "~" || self.source.starts_with("~/") || self.source.starts_with('/');
-        anchored && !self.source.contains(['*', '?', '[', ']'])
+        anchored && !is_glob(&self.source)
     }
+}
+
+/// A policy path pattern made absolute: `~` and `~/…` name the home directory, an
+/// absolute pattern stays as it is, and anything else matches at any depth (`.env` and
+/// `**/.env` both become `/**/.env`). Nothing is resolved on disk.
+pub fn expand_pattern(source: &str, home: &Path) -> String {
+    if source == "~" {
+        home.to_string_lossy().into_owned()
+    } else if let Some(rest) = source.strip_prefix("~/") {
+        format!("{}/{rest}", home.to_string_lossy().trim_end_matches('/'))
+    } else if source.starts_with('/') {
+        source.to_owned()
+    } else if source.starts_with("**/") {
+        format!("/{source}")
+    } else {
+        format!("/**/{source}")
+    }
+}
+
+/// Whether a policy path pattern has a wildcard (else it names one path).
+pub fn is_glob(source: &str) -> bool {
+    source.contains(['*', '?', '[', ']'])
 }
 
 /// Both forms of a resolved path with every component's spelling folded
@@ -255,24 +269,35 @@ impl FoldedPath {
     }
 }
 
+/// Splits a pattern before its first component with a wildcard: `/Users/me/proj` and
+/// `/*.pem` for `/Users/me/proj/*.pem`; the whole pattern and `""` when it has none.
+pub fn split_literal_prefix(pattern: &str) -> (&str, &str) {
+    let mut offset: usize = 0;
+    for component in pattern.split('/') {
+        if is_glob(component) {
+            let cut = offset.saturating_sub(1);
+            return pattern.split_at(cut);
+        }
+        offset += component.len() + 1;
+    }
+    (pattern, "")
+}
+
 /// Resolves the wildcard-free leading directories of an absolute glob on disk and re-joins
 /// the rest, escaping the resolved part so its own `[`/`*` stay literal.
 fn resolve_literal_prefix(pattern: &str) -> String {
-    let parts: Vec<&str> = pattern.split('/').collect();
-    let literal = parts
-        .iter()
-        .take_while(|part| !part.contains(['*', '?', '[', ']']))
-        .count();
-    let prefix = parts[..literal].join("/");
-    let Ok(real) = resolve_real(Path::new(if prefix.is_empty() { "/" } else { &prefix })) else {
+    let (prefix, rest) = split_literal_prefix(pattern);
+    let Ok(real) = resolve_real(Path::new(if prefix.is_empty() { "/" } else { prefix })) else {
         return pattern.to_owned();
     };
     let mut out = Pattern::escape(&real.to_string_lossy());
-    for part in &parts[literal..] {
-        if !out.ends_with('/') {
-            out.push('/');
+    if !rest.is_empty() {
+        for part in rest.strip_prefix('/').unwrap_or(rest).split('/') {
+            if !out.ends_with('/') {
+                out.push('/');
+            }
+            out.push_str(part);
         }
-        out.push_str(part);
     }
     out
 }

@@ -210,3 +210,17 @@ fn patterns_match_other_unicode_spellings_of_a_name() {
     assert!(accented.matches(&h.resolve("~/CAF\u{c9}/menu")));
     assert!(!accented.matches(&h.resolve("~/cafe/menu")));
 }
+
+#[test]
+fn a_pattern_splits_before_its_first_wildcard_component() {
+    assert_eq!(
+        split_literal_prefix("/Users/me/proj/*.pem"),
+        ("/Users/me/proj", "/*.pem")
+    );
+    assert_eq!(split_literal_prefix("/a/b"), ("/a/b", ""));
+    assert_eq!(split_literal_prefix("/**/.env"), ("", "/**/.env"));
+    assert_eq!(split_literal_prefix("*.key"), ("", "*.key"));
+    assert_eq!(expand_pattern("**/.env", Path::new("/h")), "/**/.env");
+    assert_eq!(expand_pattern(".env", Path::new("/h")), "/**/.env");
+    assert_eq!(expand_pattern("~/.ssh", Path::new("/h/")), "/h/.ssh");
+}

@@ -301,17 +301,8 @@ fn split_patterns(
     let mut literal = Vec::new();
     let mut patterns = Vec::new();
     for source in sources {
-        let is_glob = source.contains(['*', '?', '[', ']']);
-        let expanded = if source == "~" || source.starts_with("~/") || source.starts_with('/') {
-            paths::absolute(&source, home, home)
-                .map(|p| p.to_string_lossy().into_owned())
-                .unwrap_or(source)
-        } else if source.starts_with("**/") {
-            format!("/{source}")
-        } else {
-            format!("/**/{source}")
-        };
-        if is_glob {
+        let expanded = paths::expand_pattern(&source, home);
+        if paths::is_glob(&source) {
             patterns.push(expanded);
         } else {
             literal.push(paths::fold(Path::new(&expanded)));

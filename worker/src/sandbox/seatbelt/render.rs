@@ -16,6 +16,7 @@ use std::path::{Path, PathBuf};
 
 use super::pattern::{exact_regex, glob_parent_regexes, glob_regex, path_regex};
 use super::sbpl::{comment, path_text, quote, rule, Filter};
+use crate::policy::paths;
 use crate::sandbox::SandboxSpec;
 
 /// The sysctls a program may read: what `uname`, `sysconf` and the C, Rust, Go and Node
@@ -360,11 +361,7 @@ fn dirs_up<'a>(dirs: impl Iterator<Item = &'a Path>) -> Vec<PathBuf> {
 /// The literal leading directories of an absolute glob (`/Users/me/proj` for
 /// `/Users/me/proj/*.pem`): renaming one would take its matches out of the pattern.
 fn literal_prefix(glob: &str) -> Option<PathBuf> {
-    let literal: Vec<&str> = glob
-        .split('/')
-        .take_while(|c| !c.contains(['*', '?', '[', ']']))
-        .collect();
-    let prefix = literal.join("/");
+    let (prefix, _) = paths::split_literal_prefix(glob);
     (glob.starts_with('/') && prefix.len() > 1).then(|| PathBuf::from(prefix))
 }
 

@@ -105,26 +105,17 @@ fn patterns(globs: &[String]) -> Vec<String> {
     let mut out = Vec::new();
     for glob in globs {
         out.push(glob.clone());
-        let components: Vec<&str> = glob.split('/').collect();
-        let literal = components
-            .iter()
-            .take_while(|c| !c.contains(['*', '?', '[', ']']))
-            .count();
-        if literal < 2 || !glob.starts_with('/') {
+        let (prefix, rest) = paths::split_literal_prefix(glob);
+        if prefix.is_empty() || !glob.starts_with('/') {
             continue;
         }
-        let prefix = components[..literal].join("/");
-        let Some(real) = real_path(Path::new(&prefix)) else {
+        let Some(real) = real_path(Path::new(prefix)) else {
             continue;
         };
         let Some(real) = real.to_str() else { continue };
         // The resolved directory is a name on disk: its own `[` or `*` stay literal.
         let escaped = glob::Pattern::escape(real.trim_end_matches('/'));
-        let resolved = std::iter::once(escaped.as_str())
-            .chain(components[literal..].iter().copied())
-            .collect::<Vec<_>>()
-            .join("/");
-        out.push(resolved);
+        out.push(format!("{escaped}{rest}"));
     }
     dedup(out)
 }
