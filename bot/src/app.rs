@@ -15,9 +15,10 @@ use tokio::time::MissedTickBehavior;
 use tokio_util::sync::CancellationToken;
 use tokio_util::task::TaskTracker;
 
-use crate::api::{self, error_chain};
+use crate::api;
 use crate::config::{Config, LimitsConfig};
 use crate::queue::{now_millis, Queue, SweepReport};
+use crate::telemetry::error_chain;
 use crate::tokens::{self, ResolvedTokens, Tokens};
 
 /// Where the Discord front end stands, for `/admin/health`.

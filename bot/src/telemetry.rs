@@ -1,4 +1,5 @@
-//! Logging setup: `tracing` to stdout, filtered by `RUST_LOG`, with colours only on a terminal.
+//! Logging: `tracing` to stdout, filtered by `RUST_LOG`, with colours only on a terminal, and
+//! the one way errors are written into log lines.
 
 use std::io::IsTerminal;
 
@@ -18,4 +19,16 @@ pub fn init(default_filter: &str) {
         .with_env_filter(filter)
         .with_ansi(std::io::stdout().is_terminal())
         .try_init();
+}
+
+/// An error and all its sources, `: `-separated, for logs (the wire never sees this).
+pub fn error_chain(err: &dyn std::error::Error) -> String {
+    let mut text = err.to_string();
+    let mut source = err.source();
+    while let Some(cause) = source {
+        text.push_str(": ");
+        text.push_str(&cause.to_string());
+        source = cause.source();
+    }
+    text
 }

@@ -7,6 +7,7 @@ use axum::Json;
 use openclaw_shared::{ErrorBody, ErrorCode};
 
 use crate::queue::QueueError;
+use crate::telemetry::error_chain;
 
 /// A failed request. Client mistakes carry a message for the client; server failures
 /// carry their cause for the log and show only a generic message on the wire.
@@ -241,18 +242,6 @@ impl IntoResponse for ApiError {
         }
         response
     }
-}
-
-/// An error and all its sources, `: `-separated, for logs (the wire never sees this).
-pub fn error_chain(err: &dyn std::error::Error) -> String {
-    let mut text = err.to_string();
-    let mut source = err.source();
-    while let Some(cause) = source {
-        text.push_str(": ");
-        text.push_str(&cause.to_string());
-        source = cause.source();
-    }
-    text
 }
 
 #[cfg(test)]

@@ -12,8 +12,8 @@ use openclaw_shared::{EpochMillis, TaskStatus};
 use serde::Serialize;
 
 use super::auth::AdminAuth;
-use super::error::error_chain;
 use crate::app::{AppState, DiscordState};
+use crate::telemetry::error_chain;
 
 /// `GET /health`: unauthenticated, so it reveals nothing but liveness and version.
 pub async fn public() -> Json<Health> {

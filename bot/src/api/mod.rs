@@ -35,7 +35,7 @@ use openclaw_shared::worker::WORKER_API_PREFIX;
 use tower_http::catch_panic::CatchPanicLayer;
 use tower_http::trace::TraceLayer;
 
-pub use error::{error_chain, ApiError};
+pub use error::ApiError;
 
 use crate::app::AppState;
 use ratelimit::RateLimits;

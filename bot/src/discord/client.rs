@@ -14,8 +14,8 @@ use tokio_util::sync::CancellationToken;
 use super::commands::{self, Data};
 use super::error::{on_error, CommandError};
 use super::{auth, http_client, Settings};
-use crate::api::error_chain;
 use crate::app::{AppState, DiscordState};
+use crate::telemetry::error_chain;
 
 /// First wait after a failed connection; doubled after each failure in a row.
 const RECONNECT_BASE: Duration = Duration::from_secs(1);

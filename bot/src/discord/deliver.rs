@@ -19,8 +19,8 @@ use super::progress::{self, Stage};
 use super::render::{self, FileOut, Rendered, ResultOptions, MESSAGE_LIMIT};
 use super::send::{self, SendError};
 use super::Settings;
-use crate::api::error_chain;
 use crate::queue::{now_millis, Queue, Task, TaskEvent};
+use crate::telemetry::error_chain;
 
 /// Most undelivered results picked up by one redelivery pass.
 const REDELIVER_BATCH: usize = 100;

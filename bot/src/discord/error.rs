@@ -6,8 +6,8 @@ use poise::{CreateReply, FrameworkError};
 
 use super::auth::REFUSAL;
 use super::commands::{Context, Data};
-use crate::api::error_chain;
 use crate::queue::QueueError;
+use crate::telemetry::error_chain;
 
 /// What a user sees when the bot itself failed; the cause is in the bot's log.
 pub const INTERNAL_MESSAGE: &str =

@@ -118,7 +118,7 @@ pub(super) async fn follow(
         let task = match delivery.queue().get(id).await {
             Ok(task) => task,
             Err(error) => {
-                tracing::warn!(task_id = %id, error = %crate::api::error_chain(&error), "cannot read the task for its progress line");
+                tracing::warn!(task_id = %id, error = %crate::telemetry::error_chain(&error), "cannot read the task for its progress line");
                 shown = Some(stage);
                 continue;
             }
