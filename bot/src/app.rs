@@ -4,11 +4,9 @@
 
 use std::net::SocketAddr;
 use std::os::unix::fs::DirBuilderExt;
-use std::sync::{Arc, Mutex, PoisonError};
-use std::time::{Duration, Instant};
+use std::time::Duration;
 
 use anyhow::Context;
-use serde::Serialize;
 use tokio::net::TcpListener;
 use tokio::task::JoinHandle;
 use tokio::time::MissedTickBehavior;
@@ -16,107 +14,11 @@ use tokio_util::sync::CancellationToken;
 use tokio_util::task::TaskTracker;
 
 use crate::api;
-use crate::config::{Config, LimitsConfig};
+use crate::config::Config;
 use crate::queue::{now_millis, Queue, SweepReport};
+use crate::state::AppState;
 use crate::telemetry::error_chain;
-use crate::tokens::{self, ResolvedTokens, Tokens};
-
-/// Where the Discord front end stands, for `/admin/health`.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
-#[serde(rename_all = "snake_case")]
-pub enum DiscordState {
-    /// No token is configured.
-    Disabled,
-    /// Connecting to the gateway.
-    Connecting,
-    /// Connected and serving commands.
-    Connected,
-    /// Lost the gateway; serenity is reconnecting.
-    Disconnected,
-}
-
-/// What every handler shares: a cheap `Clone` handle (an `Arc` inside), like mini-redis's `Db`.
-#[derive(Clone)]
-pub struct AppState {
-    shared: Arc<Shared>,
-}
-
-struct Shared {
-    queue: Queue,
-    tokens: Tokens,
-    config: Config,
-    started: Instant,
-    /// A std mutex: it guards a `Copy` value that is read or replaced, never held across
-    /// an `.await`.
-    discord: Mutex<DiscordState>,
-    /// Cancelled when the app stops, so long-polls return at once instead of holding up
-    /// the graceful shutdown for their full wait.
-    stopping: CancellationToken,
-}
-
-impl AppState {
-    /// Builds the state from its parts. Discord starts `Disabled`.
-    pub fn new(queue: Queue, tokens: Tokens, config: Config) -> AppState {
-        AppState {
-            shared: Arc::new(Shared {
-                queue,
-                tokens,
-                config,
-                started: Instant::now(),
-                discord: Mutex::new(DiscordState::Disabled),
-                stopping: CancellationToken::new(),
-            }),
-        }
-    }
-
-    /// The task queue.
-    pub fn queue(&self) -> &Queue {
-        &self.shared.queue
-    }
-
-    /// The API token of each role.
-    pub fn tokens(&self) -> &Tokens {
-        &self.shared.tokens
-    }
-
-    /// The validated configuration the app was built with.
-    pub fn config(&self) -> &Config {
-        &self.shared.config
-    }
-
-    /// Field limits for client requests.
-    pub fn limits(&self) -> &LimitsConfig {
-        &self.shared.config.limits
-    }
-
-    /// How long the app has been up.
-    pub fn uptime(&self) -> Duration {
-        self.shared.started.elapsed()
-    }
-
-    /// Where the Discord front end stands.
-    pub fn discord_state(&self) -> DiscordState {
-        *self
-            .shared
-            .discord
-            .lock()
-            .unwrap_or_else(PoisonError::into_inner)
-    }
-
-    /// Records where the Discord front end stands (called by the Discord adapter).
-    pub fn set_discord_state(&self, state: DiscordState) {
-        *self
-            .shared
-            .discord
-            .lock()
-            .unwrap_or_else(PoisonError::into_inner) = state;
-    }
-
-    /// Cancelled when the app is stopping; long-running handlers select on it.
-    pub fn stopping(&self) -> &CancellationToken {
-        &self.shared.stopping
-    }
-}
+use crate::tokens::{self, ResolvedTokens};
 
 /// The cloud process, built and bound but not yet running.
 pub struct App {
@@ -206,7 +108,13 @@ impl App {
         ));
         // Discord runs beside the API and is not one of the parts whose end stops the app:
         // a gateway that cannot connect is retried in the background.
-        crate::discord::spawn(&state, &tracker, &stopping);
+        let discord = crate::discord::Handles {
+            queue: state.queue().clone(),
+            limits: state.limits().clone(),
+            config: state.config().discord.clone(),
+            status: state.discord_status().clone(),
+        };
+        crate::discord::spawn(discord, &tracker, &stopping);
         tracker.close();
 
         let outcome = tokio::select! {

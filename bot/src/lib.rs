@@ -5,18 +5,25 @@
 //! - [`config`]: the one `Config` (defaults → TOML → env), validated at startup.
 //! - [`tokens`]: API tokens per role, generated on first start, compared in constant time.
 //! - [`queue`]: the core: SQLite-backed, lease-based, push-driven. No HTTP, no Discord.
+//! - [`intake`]: the core's front door: every adapter's task request is checked here, once.
 //! - [`api`]: the axum adapter: client routes, worker protocol v1, health.
 //! - [`discord`]: the poise adapter: slash commands, progress and results in Discord.
-//! - [`app`]: wiring: `App::build` → `local_addr` → `run(shutdown)`.
-//! - [`telemetry`]: logging setup for the binary.
+//! - [`state`]: what the running app shares (queue, tokens, config, Discord status).
+//! - [`app`]: wiring, a leaf: `App::build` → `local_addr` → `run(shutdown)`.
+//! - [`telemetry`]: logging setup and the one `error_chain`.
+//!
+//! Adapters depend on the core (`intake`, `queue`, `config`, `state`), never on each other.
 
 pub mod api;
 pub mod app;
 pub mod config;
 pub mod discord;
+pub mod intake;
 pub mod queue;
+pub mod state;
 pub mod telemetry;
 pub mod tokens;
 
-pub use app::{App, AppState};
+pub use app::App;
 pub use config::Config;
+pub use state::AppState;

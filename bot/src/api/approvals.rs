@@ -12,10 +12,10 @@ use openclaw_shared::worker::{ApprovalDecision, ApprovalState, ApprovalUpdate};
 use super::auth::{ClientAuth, WorkerAuth};
 use super::error::ApiError;
 use super::extract::{AppJson, TaskIdPath};
-use super::validate;
 use super::view::task_view;
-use crate::app::AppState;
+use crate::intake::fields;
 use crate::queue::ApprovalProgress;
+use crate::state::AppState;
 
 /// Longest approval summary a worker may send (it is shown, not stored forever).
 const MAX_SUMMARY_BYTES: usize = 4096;
@@ -29,11 +29,11 @@ pub async fn approve(
     TaskIdPath(id): TaskIdPath,
     AppJson(req): AppJson<ApproveRequest>,
 ) -> Result<Json<TaskView>, ApiError> {
-    let code = validate::approval_code(&req.code)?;
+    let code = fields::approval_code(&req.code)?;
     let queue = state.queue();
     // Without a fingerprint, the client approves whatever this task awaits.
     let fingerprint = match req.fingerprint {
-        Some(given) => validate::fingerprint(&given)?,
+        Some(given) => fields::fingerprint(&given)?,
         None => queue
             .get(id)
             .await?
@@ -66,7 +66,7 @@ pub async fn update(
     TaskIdPath(id): TaskIdPath,
     AppJson(req): AppJson<ApprovalUpdate>,
 ) -> Result<StatusCode, ApiError> {
-    validate::own_worker_name(&req.worker)?;
+    fields::own_worker_name(&req.worker)?;
     auth.act_as(&req.worker)?;
     let progress = match req.state {
         ApprovalState::Requested {
@@ -81,7 +81,7 @@ pub async fn update(
                 });
             }
             ApprovalProgress::Requested {
-                fingerprint: validate::fingerprint(&fingerprint)?,
+                fingerprint: fields::fingerprint(&fingerprint)?,
                 summary,
                 expires_at,
             }

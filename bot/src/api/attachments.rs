@@ -13,8 +13,8 @@ use openclaw_shared::{LeaseId, TaskId};
 
 use super::auth::{ClientAuth, WorkerAuth};
 use super::error::ApiError;
-use super::validate;
-use crate::app::AppState;
+use crate::intake::fields;
+use crate::state::AppState;
 
 /// `PUT /v1/worker/tasks/:id/attachments/:name`: the raw image as the body, the worker's
 /// name and lease in headers. Images only (by content), at most 10 MiB, live tasks only.
@@ -27,7 +27,7 @@ pub async fn upload(
 ) -> Result<axum::http::StatusCode, ApiError> {
     let id = parse_task_id(&id)?;
     let worker = header_text(&headers, WORKER_HEADER)?;
-    validate::own_worker_name(worker)?;
+    fields::own_worker_name(worker)?;
     auth.act_as(worker)?;
     let lease = header_text(&headers, LEASE_HEADER)?
         .parse()

@@ -13,7 +13,7 @@ use axum::http::HeaderMap;
 
 use super::error::ApiError;
 use super::ratelimit::RateLimits;
-use crate::app::AppState;
+use crate::state::AppState;
 use crate::tokens::{Role, TokenHolder};
 
 /// A role a route requires.

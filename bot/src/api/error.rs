@@ -6,6 +6,7 @@ use axum::response::{IntoResponse, Response};
 use axum::Json;
 use openclaw_shared::{ErrorBody, ErrorCode};
 
+use crate::intake::{IntakeError, Problem};
 use crate::queue::QueueError;
 use crate::telemetry::error_chain;
 
@@ -71,6 +72,18 @@ pub enum ApiError {
     /// The queue refused or failed.
     #[error(transparent)]
     Queue(#[from] QueueError),
+}
+
+impl From<IntakeError> for ApiError {
+    fn from(error: IntakeError) -> Self {
+        match error.problem {
+            Problem::TooLong { limit } => ApiError::FieldTooLong {
+                field: error.field,
+                limit,
+            },
+            _ => ApiError::InvalidField(error.to_string()),
+        }
+    }
 }
 
 /// How loudly a failure is logged: client mistakes are routine, server failures are not.

@@ -12,7 +12,7 @@ use openclaw_shared::{EpochMillis, TaskStatus};
 use serde::Serialize;
 
 use super::auth::AdminAuth;
-use crate::app::{AppState, DiscordState};
+use crate::state::{AppState, DiscordState};
 use crate::telemetry::error_chain;
 
 /// `GET /health`: unauthenticated, so it reveals nothing but liveness and version.
@@ -90,7 +90,7 @@ pub async fn admin(_: AdminAuth, State(state): State<AppState>) -> (StatusCode, 
         version: env!("CARGO_PKG_VERSION"),
         uptime_secs: state.uptime().as_secs(),
         database: if database_ok { "ok" } else { "error" },
-        discord_state: state.discord_state(),
+        discord_state: state.discord_status().get(),
         queue_depth,
         workers,
     };

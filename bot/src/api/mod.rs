@@ -7,7 +7,7 @@
 //! - [`error`]: `ApiError` → status + code + log level, in one match.
 //! - [`extract`]: JSON/query/path extractors that reject with `ApiError`.
 //! - [`ratelimit`]: per client IP (before auth), per token (after), failed-auth lockouts.
-//! - `tasks`, `worker`, `approvals`, `attachments`, `health`: the handlers; `validate`, `view`: their pure helpers.
+//! - `tasks`, `worker`, `approvals`, `attachments`, `health`: the handlers; `view`: their pure helper (field rules live in [`crate::intake`]).
 
 mod approvals;
 mod attachments;
@@ -17,7 +17,6 @@ pub mod extract;
 mod health;
 pub mod ratelimit;
 mod tasks;
-pub(crate) mod validate;
 mod view;
 mod worker;
 
@@ -37,7 +36,7 @@ use tower_http::trace::TraceLayer;
 
 pub use error::ApiError;
 
-use crate::app::AppState;
+use crate::state::AppState;
 use ratelimit::RateLimits;
 
 /// The whole API as a router, for `App::run` and for tests that drive it directly. Rate

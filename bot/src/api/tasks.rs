@@ -7,19 +7,18 @@ use axum::extract::State;
 use axum::Json;
 use openclaw_shared::client::{
     ClaudeRequest, CommonFields, CreateCommandRequest, FileEditRequest, FileReadRequest,
-    FileWriteRequest, TaskCreated, TaskList, TaskView, DEFAULT_CLAUDE_TIMEOUT_MS,
-    DEFAULT_COMMAND_TIMEOUT_MS, MAX_WAIT_MS,
+    FileWriteRequest, TaskCreated, TaskList, TaskView, MAX_WAIT_MS,
 };
-use openclaw_shared::{ContentEncoding, TaskSpec, TaskStatus};
+use openclaw_shared::{TaskSpec, TaskStatus};
 use serde::Deserialize;
 
 use super::auth::ClientAuth;
 use super::error::ApiError;
 use super::extract::{AppJson, AppQuery, TaskIdPath};
-use super::validate;
 use super::view::{task_summary, task_view};
-use crate::app::AppState;
-use crate::queue::NewTask;
+use crate::intake::{self, ReplyTo, RequestedTimeout, TaskRequest};
+use crate::queue::Task;
+use crate::state::AppState;
 
 /// Tasks listed when `limit` is absent.
 const DEFAULT_LIST_LIMIT: usize = 20;
@@ -32,20 +31,12 @@ pub async fn create_command(
     State(state): State<AppState>,
     AppJson(req): AppJson<CreateCommandRequest>,
 ) -> Result<Json<TaskCreated>, ApiError> {
-    let limits = state.limits();
-    validate::non_blank("command", &req.command, limits.max_command_bytes)?;
-    let cwd = validate::optional_path("cwd", req.cwd, limits.max_path_bytes)?;
-    let timeout = validate::timeout(
-        req.timeout,
-        DEFAULT_COMMAND_TIMEOUT_MS,
-        limits.max_timeout_ms,
-    )?;
     let spec = TaskSpec::Command {
         command: req.command,
-        cwd,
+        cwd: req.cwd,
     };
-    let created = enqueue(&state, spec, timeout, req.common).await?;
-    Ok(created.answer("Task created, waiting for worker", None))
+    let task = enqueue(&state, spec, req.timeout, req.common).await?;
+    Ok(answer(task, "Task created, waiting for worker", None))
 }
 
 /// `POST /files/read`.
@@ -54,10 +45,9 @@ pub async fn create_file_read(
     State(state): State<AppState>,
     AppJson(req): AppJson<FileReadRequest>,
 ) -> Result<Json<TaskCreated>, ApiError> {
-    validate::non_blank("path", &req.path, state.limits().max_path_bytes)?;
     let spec = TaskSpec::FileRead { path: req.path };
-    let created = enqueue(&state, spec, default_file_timeout(), req.common).await?;
-    Ok(created.answer("File read task created", None))
+    let task = enqueue(&state, spec, None, req.common).await?;
+    Ok(answer(task, "File read task created", None))
 }
 
 /// `POST /files/write`: `content` may be empty; base64 content is checked on its decoded size.
@@ -66,24 +56,13 @@ pub async fn create_file_write(
     State(state): State<AppState>,
     AppJson(req): AppJson<FileWriteRequest>,
 ) -> Result<Json<TaskCreated>, ApiError> {
-    let limits = state.limits();
-    validate::non_blank("path", &req.path, limits.max_path_bytes)?;
-    let content = match req.encoding {
-        ContentEncoding::Utf8 => {
-            validate::within("content", &req.content, limits.max_content_bytes)?;
-            req.content
-        }
-        ContentEncoding::Base64 => {
-            validate::base64_content(&req.content, limits.max_content_bytes)?
-        }
-    };
     let spec = TaskSpec::FileWrite {
         path: req.path,
-        content,
+        content: req.content,
         encoding: req.encoding,
     };
-    let created = enqueue(&state, spec, default_file_timeout(), req.common).await?;
-    Ok(created.answer("File write task created", None))
+    let task = enqueue(&state, spec, None, req.common).await?;
+    Ok(answer(task, "File write task created", None))
 }
 
 /// `POST /files/edit`: exact-match replace; `old_string` must not be empty.
@@ -92,18 +71,14 @@ pub async fn create_file_edit(
     State(state): State<AppState>,
     AppJson(req): AppJson<FileEditRequest>,
 ) -> Result<Json<TaskCreated>, ApiError> {
-    let limits = state.limits();
-    validate::non_blank("path", &req.path, limits.max_path_bytes)?;
-    validate::non_empty("old_string", &req.old_string, limits.max_content_bytes)?;
-    validate::within("new_string", &req.new_string, limits.max_content_bytes)?;
     let spec = TaskSpec::FileEdit {
         path: req.path,
         old_string: req.old_string,
         new_string: req.new_string,
         replace_all: req.replace_all,
     };
-    let created = enqueue(&state, spec, default_file_timeout(), req.common).await?;
-    Ok(created.answer("File edit task created", None))
+    let task = enqueue(&state, spec, None, req.common).await?;
+    Ok(answer(task, "File edit task created", None))
 }
 
 /// `POST /claude`: run the Claude CLI with `prompt`; echoes `sessionId`.
@@ -112,66 +87,49 @@ pub async fn create_claude(
     State(state): State<AppState>,
     AppJson(req): AppJson<ClaudeRequest>,
 ) -> Result<Json<TaskCreated>, ApiError> {
-    let limits = state.limits();
-    validate::non_blank("prompt", &req.prompt, limits.max_prompt_bytes)?;
-    let session_id = validate::session_id(req.session_id)?;
-    let cwd = validate::optional_path("cwd", req.cwd, limits.max_path_bytes)?;
-    let timeout = validate::timeout(
-        req.timeout,
-        DEFAULT_CLAUDE_TIMEOUT_MS,
-        limits.max_timeout_ms,
-    )?;
     let spec = TaskSpec::Claude {
         prompt: req.prompt,
-        session_id: session_id.clone(),
-        cwd,
+        session_id: req.session_id,
+        cwd: req.cwd,
     };
-    let created = enqueue(&state, spec, timeout, req.common).await?;
-    Ok(created.answer("Claude CLI task created", session_id))
+    let task = enqueue(&state, spec, req.timeout, req.common).await?;
+    let session_id = match &task.spec {
+        TaskSpec::Claude { session_id, .. } => session_id.clone(),
+        _ => None,
+    };
+    Ok(answer(task, "Claude CLI task created", session_id))
 }
 
-/// File operations take no timeout from the client; they get the command default.
-fn default_file_timeout() -> Duration {
-    Duration::from_millis(DEFAULT_COMMAND_TIMEOUT_MS)
+/// The original's answer to a create.
+fn answer(task: Task, message: &str, session_id: Option<String>) -> Json<TaskCreated> {
+    Json(TaskCreated {
+        task_id: task.id,
+        status: openclaw_shared::client::client_status(task.status).to_owned(),
+        message: message.to_owned(),
+        session_id,
+    })
 }
 
-/// A task just put on the queue.
-struct Created(crate::queue::Task);
-
-impl Created {
-    fn answer(self, message: &str, session_id: Option<String>) -> Json<TaskCreated> {
-        Json(TaskCreated {
-            task_id: self.0.id,
-            status: openclaw_shared::client::client_status(self.0.status).to_owned(),
-            message: message.to_owned(),
-            session_id,
-        })
-    }
-}
-
-/// Validates the fields every create request shares and enqueues the task.
+/// Checks the request through [`intake::check`] and enqueues the task.
 async fn enqueue(
     state: &AppState,
     spec: TaskSpec,
-    timeout: Duration,
+    timeout_ms: Option<u64>,
     common: CommonFields,
-) -> Result<Created, ApiError> {
-    let target_worker = validate::worker_name("worker", common.worker)?;
-    // The Discord adapter reads this to post the result; the queue never interprets it.
-    let origin = validate::discord_channel(common.discord_channel_id)?
-        .map(|channel| serde_json::json!({ "discord_channel_id": channel }));
-    let kind = spec.kind();
-    let task = state
-        .queue()
-        .enqueue(NewTask {
-            spec,
-            timeout,
-            target_worker,
-            origin,
-        })
-        .await?;
+) -> Result<Task, ApiError> {
+    let request = TaskRequest {
+        spec,
+        timeout: timeout_ms.map(RequestedTimeout::Millis),
+        worker: common.worker,
+        reply_to: common
+            .discord_channel_id
+            .map_or(ReplyTo::Nowhere, ReplyTo::DiscordChannel),
+    };
+    let new_task = intake::check(request, state.limits())?;
+    let kind = new_task.spec.kind();
+    let task = state.queue().enqueue(new_task).await?;
     tracing::info!(task_id = %task.id, kind = kind.as_str(), "task created");
-    Ok(Created(task))
+    Ok(task)
 }
 
 /// Query of `GET /tasks/:id`. Kept as text so a malformed or huge `wait` gets our error

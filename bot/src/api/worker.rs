@@ -13,10 +13,10 @@ use std::time::Duration;
 use super::auth::WorkerAuth;
 use super::error::ApiError;
 use super::extract::{AppJson, TaskIdPath};
-use super::validate;
 use super::view::{claimed_task, millis};
-use crate::app::AppState;
+use crate::intake::fields;
 use crate::queue::Completion;
+use crate::state::AppState;
 
 /// Most leases one heartbeat may carry: far above any worker's slots, low enough that a
 /// heartbeat stays cheap.
@@ -29,7 +29,7 @@ pub async fn claim(
     State(state): State<AppState>,
     AppJson(req): AppJson<ClaimRequest>,
 ) -> Result<Json<ClaimResponse>, ApiError> {
-    validate::own_worker_name(&req.worker)?;
+    fields::own_worker_name(&req.worker)?;
     auth.act_as(&req.worker)?;
     note_sandbox(&state, &req.worker, req.sandbox)?;
     if !(1..=MAX_CLAIM_SLOTS).contains(&req.slots) {
@@ -75,7 +75,7 @@ pub async fn heartbeat(
     State(state): State<AppState>,
     AppJson(req): AppJson<HeartbeatRequest>,
 ) -> Result<Json<HeartbeatResponse>, ApiError> {
-    validate::own_worker_name(&req.worker)?;
+    fields::own_worker_name(&req.worker)?;
     auth.act_as(&req.worker)?;
     if req.leases.len() > MAX_HEARTBEAT_LEASES {
         return Err(ApiError::InvalidField(format!(
@@ -99,7 +99,7 @@ pub async fn report(
     TaskIdPath(id): TaskIdPath,
     AppJson(req): AppJson<ResultRequest>,
 ) -> Result<Json<ResultAck>, ApiError> {
-    validate::own_worker_name(&req.worker)?;
+    fields::own_worker_name(&req.worker)?;
     auth.act_as(&req.worker)?;
     let status = req.outcome.status;
     let completion = state

@@ -13,8 +13,8 @@ use tokio_util::sync::CancellationToken;
 
 use super::commands::{self, Data};
 use super::error::{on_error, CommandError};
-use super::{auth, http_client, Settings};
-use crate::app::{AppState, DiscordState};
+use super::{auth, http_client};
+use crate::state::{DiscordState, DiscordStatus};
 use crate::telemetry::error_chain;
 
 /// First wait after a failed connection; doubled after each failure in a row.
@@ -33,20 +33,13 @@ const INTENTS: GatewayIntents = GatewayIntents::empty();
 
 /// Connects to the gateway and serves commands until `stop` is cancelled, reconnecting with
 /// backoff whenever the client stops on its own.
-pub async fn run(
-    state: AppState,
-    settings: Arc<Settings>,
-    token: String,
-    api_base: Option<String>,
-    stop: CancellationToken,
-) {
+pub async fn run(data: Data, token: String, api_base: Option<String>, stop: CancellationToken) {
     let mut failures: u32 = 0;
     loop {
-        state.set_discord_state(DiscordState::Connecting);
+        data.status.set(DiscordState::Connecting);
         let started = Instant::now();
-        let outcome =
-            connect_and_serve(&state, &settings, &token, api_base.as_deref(), &stop).await;
-        state.set_discord_state(DiscordState::Disconnected);
+        let outcome = connect_and_serve(&data, &token, api_base.as_deref(), &stop).await;
+        data.status.set(DiscordState::Disconnected);
         match outcome {
             None => break,
             Some(error) => {
@@ -70,8 +63,7 @@ pub async fn run(
 
 /// One client's life: `None` when it stopped because `stop` fired, else why it stopped.
 async fn connect_and_serve(
-    state: &AppState,
-    settings: &Arc<Settings>,
+    data: &Data,
     token: &str,
     api_base: Option<&str>,
     stop: &CancellationToken,
@@ -86,7 +78,7 @@ async fn connect_and_serve(
             error_chain(&error)
         ));
     }
-    let framework = framework(state.clone(), Arc::clone(settings));
+    let framework = framework(data.clone());
     let mut client = match serenity::ClientBuilder::new_with_http(http, INTENTS)
         .framework(framework)
         .await
@@ -121,7 +113,7 @@ async fn connect_and_serve(
 
 /// The poise framework: the commands behind the allowed-users check, mentions off by
 /// default, our error handler, and command registration on READY.
-fn framework(state: AppState, settings: Arc<Settings>) -> poise::Framework<Data, CommandError> {
+fn framework(data: Data) -> poise::Framework<Data, CommandError> {
     let options = poise::FrameworkOptions {
         commands: commands::all(),
         command_check: Some(auth::check),
@@ -130,7 +122,7 @@ fn framework(state: AppState, settings: Arc<Settings>) -> poise::Framework<Data,
         on_error,
         event_handler: |framework, event| {
             Box::pin(async move {
-                track_connection(&framework.user_data.state, event);
+                track_connection(&framework.user_data.status, event);
                 Ok(())
             })
         },
@@ -143,10 +135,10 @@ fn framework(state: AppState, settings: Arc<Settings>) -> poise::Framework<Data,
         .initialize_owners(false)
         .setup(move |ctx, _ready, framework| {
             Box::pin(async move {
-                register(ctx, &framework.options().commands, &settings.guild_ids).await;
-                state.set_discord_state(DiscordState::Connected);
+                register(ctx, &framework.options().commands, &data.settings.guild_ids).await;
+                data.status.set(DiscordState::Connected);
                 tracing::info!("Discord connected; commands ready");
-                Ok(Data { state, settings })
+                Ok(data)
             })
         })
         .build()
@@ -182,7 +174,7 @@ async fn register(
 }
 
 /// Mirrors the gateway connection in the app's health state.
-fn track_connection(state: &AppState, event: &FullEvent) {
+fn track_connection(status: &DiscordStatus, event: &FullEvent) {
     let next = match event {
         FullEvent::Ready { .. } | FullEvent::Resume { .. } => DiscordState::Connected,
         FullEvent::ShardStageUpdate { event } => match event.new {
@@ -192,5 +184,5 @@ fn track_connection(state: &AppState, event: &FullEvent) {
         },
         _ => return,
     };
-    state.set_discord_state(next);
+    status.set(next);
 }

@@ -14,11 +14,11 @@ use tokio::time::MissedTickBehavior;
 use tokio_util::sync::CancellationToken;
 use tokio_util::task::TaskTracker;
 
-use super::origin::{InteractionOrigin, Origin};
 use super::progress::{self, Stage};
 use super::render::{self, FileOut, Rendered, ResultOptions, MESSAGE_LIMIT};
 use super::send::{self, SendError};
 use super::Settings;
+use crate::intake::{InteractionOrigin, Origin};
 use crate::queue::{now_millis, Queue, Task, TaskEvent};
 use crate::telemetry::error_chain;
 

@@ -6,6 +6,7 @@ use poise::{CreateReply, FrameworkError};
 
 use super::auth::REFUSAL;
 use super::commands::{Context, Data};
+use crate::intake::IntakeError;
 use crate::queue::QueueError;
 use crate::telemetry::error_chain;
 
@@ -52,6 +53,13 @@ impl CommandError {
 impl From<serenity::Error> for CommandError {
     fn from(error: serenity::Error) -> Self {
         CommandError::internal("talking to Discord", error)
+    }
+}
+
+impl From<IntakeError> for CommandError {
+    /// A refused option is the user's to fix: shown as the API would word it.
+    fn from(error: IntakeError) -> Self {
+        CommandError::User(format!("⚠️ {error}"))
     }
 }
 

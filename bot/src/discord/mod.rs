@@ -9,7 +9,6 @@
 //!   `/approve`, `/deny`.
 //! - [`auth`]: the allowed-users check in front of every command.
 //! - [`error`]: errors shown to users, kept apart from the internal ones that are logged.
-//! - [`origin`]: the interaction (or channel) a task answers to, stored in the task.
 //! - [`deliver`], [`progress`], [`send`]: events → progress edits → the result, with retries.
 //! - [`render`]: pure formatting of progress, results and listings.
 
@@ -18,7 +17,6 @@ pub mod client;
 pub mod commands;
 pub mod deliver;
 pub mod error;
-pub mod origin;
 pub mod progress;
 pub mod render;
 pub mod send;
@@ -31,8 +29,9 @@ use secrecy::ExposeSecret;
 use tokio_util::sync::CancellationToken;
 use tokio_util::task::TaskTracker;
 
-use crate::app::{AppState, DiscordState};
-use crate::config::DiscordConfig;
+use crate::config::{DiscordConfig, LimitsConfig};
+use crate::queue::Queue;
+use crate::state::{DiscordState, DiscordStatus};
 use deliver::Delivery;
 use send::RetryPolicy;
 
@@ -93,35 +92,47 @@ pub fn http_client(token: &str, api_base: Option<&str>) -> Http {
     }
 }
 
+/// What the Discord front end is given by the wiring: only the parts it uses.
+#[derive(Clone)]
+pub struct Handles {
+    /// The task queue commands enqueue into and delivery follows.
+    pub queue: Queue,
+    /// Field limits for the tasks commands create.
+    pub limits: LimitsConfig,
+    /// The `[discord]` configuration.
+    pub config: DiscordConfig,
+    /// Where the connection state is reported (shown by `/admin/health`).
+    pub status: DiscordStatus,
+}
+
 /// Starts the Discord front end on `tracker` if a token is configured: the delivery service
 /// and the gateway client. Both run until `stop` is cancelled; neither ending stops the app.
-pub fn spawn(state: &AppState, tracker: &TaskTracker, stop: &CancellationToken) {
-    let config = &state.config().discord;
-    let Some(token) = config.token.as_ref() else {
-        state.set_discord_state(DiscordState::Disabled);
+pub fn spawn(handles: Handles, tracker: &TaskTracker, stop: &CancellationToken) {
+    let Some(token) = handles.config.token.as_ref() else {
+        handles.status.set(DiscordState::Disabled);
         return;
     };
-    let settings = Arc::new(Settings::from_config(config));
+    let settings = Arc::new(Settings::from_config(&handles.config));
     if settings.allowed_user_ids.is_empty() {
         tracing::warn!("discord.allowed_user_ids is empty: every command will be refused");
     }
     let token = token.expose_secret().to_owned();
-    let api_base = config.api_base.clone();
+    let api_base = handles.config.api_base.clone();
     let http = Arc::new(http_client(&token, api_base.as_deref()));
     // Subscribe now, before any command can queue a task, so no event is missed.
-    let events = state.queue().subscribe();
+    let events = handles.queue.subscribe();
     let delivery = Delivery::new(
-        state.queue().clone(),
+        handles.queue.clone(),
         http,
         Arc::clone(&settings),
         stop.clone(),
     );
     tracker.spawn(delivery.run(events));
-    tracker.spawn(client::run(
-        state.clone(),
+    let data = commands::Data {
+        queue: handles.queue,
+        limits: handles.limits,
         settings,
-        token,
-        api_base,
-        stop.clone(),
-    ));
+        status: handles.status,
+    };
+    tracker.spawn(client::run(data, token, api_base, stop.clone()));
 }

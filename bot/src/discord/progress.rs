@@ -10,9 +10,9 @@ use tokio::sync::watch;
 use tokio::time::Instant;
 
 use super::deliver::Delivery;
-use super::origin::InteractionOrigin;
 use super::render::{self, Rendered};
 use super::send::{self, SendError};
+use crate::intake::InteractionOrigin;
 use crate::queue::{now_millis, TaskEvent};
 
 /// Where a task stands, as far as its message is concerned.

@@ -12,8 +12,8 @@ use serenity::{
 };
 use tokio_util::sync::CancellationToken;
 
-use super::origin::InteractionOrigin;
 use super::render::Rendered;
+use crate::intake::InteractionOrigin;
 
 /// Longest wait between two delivery attempts.
 const RETRY_CAP: Duration = Duration::from_secs(60);

@@ -4,7 +4,7 @@
 use std::time::Duration;
 
 use discord_fake::{FailMode, Route, SlashCommand};
-use openclaw_bot::app::DiscordState;
+use openclaw_bot::state::DiscordState;
 use reqwest::StatusCode;
 use secrecy::SecretString;
 use serde_json::json;
@@ -123,7 +123,7 @@ async fn the_api_keeps_serving_when_the_gateway_cannot_connect() {
         let (_, health) = app.get("/admin/health", Some(ADMIN)).await;
 
         assert_eq!(status, StatusCode::OK, "{created}");
-        assert_ne!(app.state.discord_state(), DiscordState::Connected);
+        assert_ne!(app.state.discord_status().get(), DiscordState::Connected);
         assert_ne!(health["discord"], "connected", "{health}");
         assert_ne!(health["discord"], "disabled", "{health}");
         // And it stops cleanly, backoff and all.

@@ -6,10 +6,10 @@ use openclaw_shared::worker::ApprovalDecision;
 use poise::serenity_prelude::CreateAllowedMentions;
 use poise::CreateReply;
 
-use super::{checked, Context};
-use crate::api::validate;
+use super::Context;
 use crate::discord::error::CommandError;
 use crate::discord::render::{self, lists::short_id, status_words, text::inline_code};
+use crate::intake::fields;
 use crate::queue::{QueueError, Task};
 
 /// Approve a task your Mac is holding, with your authenticator code
@@ -21,7 +21,7 @@ pub async fn approve(
 ) -> Result<(), CommandError> {
     // Never echoed or logged: a code is valid for the rest of its time step, and only the
     // worker's one-use rule stands between a leaked code and a second approval.
-    let code = checked(validate::approval_code(&code))?;
+    let code = fields::approval_code(&code)?;
     let (fingerprint, task) = awaiting(ctx, &fingerprint).await?;
     let decision = ApprovalDecision::Approve {
         fingerprint: fingerprint.clone(),
@@ -47,11 +47,10 @@ pub(super) async fn awaiting(
     ctx: Context<'_>,
     raw_fingerprint: &str,
 ) -> Result<(String, Task), CommandError> {
-    let fingerprint = checked(validate::fingerprint(raw_fingerprint))?;
+    let fingerprint = fields::fingerprint(raw_fingerprint)?;
     let tasks = ctx
         .data()
-        .state
-        .queue()
+        .queue
         .find_awaiting_approval(&fingerprint)
         .await?;
     let task = only_one(&fingerprint, tasks)?;
@@ -84,7 +83,7 @@ pub(super) async fn relay(
     task: &Task,
     decision: ApprovalDecision,
 ) -> Result<(), CommandError> {
-    let queue = ctx.data().state.queue();
+    let queue = &ctx.data().queue;
     match queue.submit_approval(task.id, decision).await {
         Ok(_) => Ok(()),
         Err(QueueError::Conflict { status, .. }) => Err(CommandError::user(format!(

@@ -20,7 +20,7 @@ pub async fn cancel(
     ctx: Context<'_>,
     #[description = "The task's id, or its first characters as /tasks shows them"] task: String,
 ) -> Result<(), CommandError> {
-    let queue = ctx.data().state.queue();
+    let queue = &ctx.data().queue;
     let recent = queue.list(None, PREFIX_SEARCH).await?;
     let id = resolve(&task, &recent)?;
     let message = match queue.cancel(id).await {

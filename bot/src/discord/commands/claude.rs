@@ -1,10 +1,8 @@
 //! `/claude`: a prompt for the Claude Code CLI on the Mac.
 
-use openclaw_shared::client::DEFAULT_CLAUDE_TIMEOUT_MS;
 use openclaw_shared::TaskSpec;
 
-use super::{checked, submit, timeout, worker, Context};
-use crate::api::validate;
+use super::{request, submit, Context};
 use crate::discord::error::CommandError;
 
 /// Ask Claude Code on your Mac
@@ -21,19 +19,10 @@ pub async fn claude(
     #[rename = "worker"]
     worker_name: Option<String>,
 ) -> Result<(), CommandError> {
-    let limits = ctx.data().state.limits();
-    checked(validate::non_blank(
-        "prompt",
-        &prompt,
-        limits.max_prompt_bytes,
-    ))?;
-    let session_id = checked(validate::session_id(session))?;
-    let timeout = timeout(ctx, timeout_secs, DEFAULT_CLAUDE_TIMEOUT_MS)?;
-    let worker = worker(worker_name)?;
     let spec = TaskSpec::Claude {
         prompt,
-        session_id,
+        session_id: session,
         cwd: None,
     };
-    submit(ctx, spec, timeout, worker).await
+    submit(ctx, request(spec, timeout_secs, worker_name)).await
 }

@@ -1,5 +1,6 @@
-//! The slash commands. Each is thin (ferrisbot's `doc` style): check its options with the same
-//! rules as the HTTP API, acknowledge, queue the task with its interaction as origin, return.
+//! The slash commands. Each is thin (ferrisbot's `doc` style): turn its options into a
+//! [`TaskRequest`] (checked by [`intake::check`], the HTTP API's rules), acknowledge, queue the
+//! task with its interaction as origin, return.
 //! Delivery (progress and result) happens in [`super::deliver`]. A command's `///` first line
 //! is its description in Discord.
 
@@ -14,23 +15,27 @@ mod tasks;
 mod write;
 
 use std::sync::Arc;
-use std::time::Duration;
 
 use openclaw_shared::TaskSpec;
 
 use super::error::CommandError;
-use super::origin::InteractionOrigin;
 use super::Settings;
-use crate::api::ApiError;
-use crate::app::AppState;
-use crate::queue::{now_millis, NewTask};
+use crate::config::LimitsConfig;
+use crate::intake::{self, InteractionOrigin, ReplyTo, RequestedTimeout, TaskRequest};
+use crate::queue::{now_millis, NewTask, Queue};
+use crate::state::DiscordStatus;
 
-/// What every command can reach.
+/// What every command (and the gateway's event handler) can reach: only what they use.
+#[derive(Clone)]
 pub struct Data {
-    /// The app: queue, config, health.
-    pub state: AppState,
+    /// The task queue.
+    pub queue: Queue,
+    /// Field limits for the tasks commands create.
+    pub limits: LimitsConfig,
     /// The Discord settings (allowed users, …).
     pub settings: Arc<Settings>,
+    /// Where the gateway connection state is reported.
+    pub status: DiscordStatus,
 }
 
 /// The context commands get.
@@ -60,19 +65,14 @@ async fn acknowledge(ctx: Context<'_>) -> Result<(), CommandError> {
     Ok(())
 }
 
-/// Queues `spec` with this interaction as its origin, so its progress and result come back
-/// to the response (also after a bot restart).
-async fn queue_task(
-    ctx: Context<'_>,
-    spec: TaskSpec,
-    timeout: Duration,
-    worker: Option<String>,
-) -> Result<(), CommandError> {
+/// Checks `request` by the rules every adapter shares, with this interaction as its origin so
+/// its progress and result come back to the response (also after a bot restart).
+fn checked_task(ctx: Context<'_>, mut request: TaskRequest) -> Result<NewTask, CommandError> {
     let poise::Context::Application(app) = ctx else {
         return Err(CommandError::user("Use this as a slash command."));
     };
     let interaction = app.interaction;
-    let origin = InteractionOrigin {
+    request.reply_to = ReplyTo::Interaction(InteractionOrigin {
         application_id: interaction.application_id,
         interaction_id: interaction.id,
         token: interaction.token.clone(),
@@ -81,55 +81,31 @@ async fn queue_task(
         user_id: interaction.user.id,
         command: ctx.command().qualified_name.to_string(),
         received_at: now_millis(),
-    };
-    let kind = spec.kind();
-    let task = ctx
-        .data()
-        .state
-        .queue()
-        .enqueue(NewTask {
-            spec,
-            timeout,
-            target_worker: worker,
-            origin: Some(origin.to_value()),
-        })
-        .await?;
-    tracing::info!(task_id = %task.id, kind = kind.as_str(), user_id = %origin.user_id, "task queued from Discord");
+    });
+    Ok(intake::check(request, &ctx.data().limits)?)
+}
+
+/// Puts a checked task on the queue. Call [`acknowledge`] first.
+async fn enqueue(ctx: Context<'_>, new_task: NewTask) -> Result<(), CommandError> {
+    let kind = new_task.spec.kind();
+    let task = ctx.data().queue.enqueue(new_task).await?;
+    tracing::info!(task_id = %task.id, kind = kind.as_str(), user_id = %ctx.author().id, "task queued from Discord");
     Ok(())
 }
 
-/// Acknowledges, then queues: what the simple commands do once their options are valid.
-async fn submit(
-    ctx: Context<'_>,
-    spec: TaskSpec,
-    timeout: Duration,
-    worker: Option<String>,
-) -> Result<(), CommandError> {
+/// Checks, acknowledges, queues: what the simple commands do. The check comes first so a
+/// refusal is shown to the user alone and nothing is queued.
+async fn submit(ctx: Context<'_>, request: TaskRequest) -> Result<(), CommandError> {
+    let new_task = checked_task(ctx, request)?;
     acknowledge(ctx).await?;
-    queue_task(ctx, spec, timeout, worker).await
+    enqueue(ctx, new_task).await
 }
 
-/// A field check of the HTTP API, with its message shown to the user.
-fn checked<T>(result: Result<T, ApiError>) -> Result<T, CommandError> {
-    result.map_err(|error| CommandError::user(format!("⚠️ {error}")))
-}
-
-/// A timeout option in seconds: `default_ms` when absent, else at most the configured limit.
-fn timeout(ctx: Context<'_>, secs: Option<u64>, default_ms: u64) -> Result<Duration, CommandError> {
-    let max_ms = ctx.data().state.limits().max_timeout_ms;
-    match secs {
-        None => Ok(Duration::from_millis(default_ms)),
-        Some(secs) if secs >= 1 && secs.saturating_mul(1000) <= max_ms => {
-            Ok(Duration::from_secs(secs))
-        }
-        Some(_) => Err(CommandError::user(format!(
-            "⚠️ timeout must be between 1 and {} seconds",
-            max_ms / 1000
-        ))),
+/// The request for `spec` with the options every task command shares.
+fn request(spec: TaskSpec, timeout_secs: Option<u64>, worker: Option<String>) -> TaskRequest {
+    TaskRequest {
+        timeout: timeout_secs.map(RequestedTimeout::Seconds),
+        worker,
+        ..TaskRequest::new(spec)
     }
-}
-
-/// A worker option: empty means any worker.
-fn worker(name: Option<String>) -> Result<Option<String>, CommandError> {
-    checked(crate::api::validate::worker_name("worker", name))
 }

@@ -1,12 +1,8 @@
 //! `/read`: a file from the Mac, shown inline when it is short text, attached otherwise.
 
-use std::time::Duration;
-
-use openclaw_shared::client::DEFAULT_COMMAND_TIMEOUT_MS;
 use openclaw_shared::TaskSpec;
 
-use super::{checked, submit, worker, Context};
-use crate::api::validate;
+use super::{request, submit, Context};
 use crate::discord::error::CommandError;
 
 /// Read a file on your Mac
@@ -18,10 +14,5 @@ pub async fn read(
     #[rename = "worker"]
     worker_name: Option<String>,
 ) -> Result<(), CommandError> {
-    let limits = ctx.data().state.limits();
-    checked(validate::non_blank("path", &path, limits.max_path_bytes))?;
-    let worker = worker(worker_name)?;
-    // File operations get the command default, as over HTTP.
-    let timeout = Duration::from_millis(DEFAULT_COMMAND_TIMEOUT_MS);
-    submit(ctx, TaskSpec::FileRead { path }, timeout, worker).await
+    submit(ctx, request(TaskSpec::FileRead { path }, None, worker_name)).await
 }

@@ -1,10 +1,8 @@
 //! `/run`: a shell command on the Mac.
 
-use openclaw_shared::client::DEFAULT_COMMAND_TIMEOUT_MS;
 use openclaw_shared::TaskSpec;
 
-use super::{checked, submit, timeout, worker, Context};
-use crate::api::validate;
+use super::{request, submit, Context};
 use crate::discord::error::CommandError;
 
 /// Run a shell command on your Mac
@@ -21,14 +19,6 @@ pub async fn run(
     worker_name: Option<String>,
     #[description = "Working directory"] cwd: Option<String>,
 ) -> Result<(), CommandError> {
-    let limits = ctx.data().state.limits();
-    checked(validate::non_blank(
-        "command",
-        &command,
-        limits.max_command_bytes,
-    ))?;
-    let cwd = checked(validate::optional_path("cwd", cwd, limits.max_path_bytes))?;
-    let timeout = timeout(ctx, timeout_secs, DEFAULT_COMMAND_TIMEOUT_MS)?;
-    let worker = worker(worker_name)?;
-    submit(ctx, TaskSpec::Command { command, cwd }, timeout, worker).await
+    let spec = TaskSpec::Command { command, cwd };
+    submit(ctx, request(spec, timeout_secs, worker_name)).await
 }

@@ -11,7 +11,7 @@ use crate::queue::now_millis;
 /// Show your workers and the queue
 #[poise::command(slash_command)]
 pub async fn status(ctx: Context<'_>) -> Result<(), CommandError> {
-    let stats = ctx.data().state.queue().stats().await?;
+    let stats = ctx.data().queue.stats().await?;
     let reply = CreateReply::default()
         .content(lists::status(&stats, now_millis()))
         .allowed_mentions(CreateAllowedMentions::new());

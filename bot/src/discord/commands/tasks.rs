@@ -13,7 +13,7 @@ const LISTED: usize = 15;
 /// List recent tasks
 #[poise::command(slash_command)]
 pub async fn tasks(ctx: Context<'_>) -> Result<(), CommandError> {
-    let tasks = ctx.data().state.queue().list(None, LISTED).await?;
+    let tasks = ctx.data().queue.list(None, LISTED).await?;
     let reply = CreateReply::default()
         .content(lists::tasks(&tasks))
         .allowed_mentions(CreateAllowedMentions::new());

@@ -1,15 +1,11 @@
 //! `/write`: a file on the Mac, from text or from an attached file (exact bytes).
 
-use std::time::Duration;
-
 use base64::engine::general_purpose::STANDARD;
 use base64::Engine;
-use openclaw_shared::client::DEFAULT_COMMAND_TIMEOUT_MS;
 use openclaw_shared::{ContentEncoding, TaskSpec};
 use poise::serenity_prelude::Attachment;
 
-use super::{acknowledge, checked, queue_task, worker, Context};
-use crate::api::validate;
+use super::{acknowledge, checked_task, enqueue, request, Context};
 use crate::discord::error::CommandError;
 use crate::discord::render::text::size;
 
@@ -24,18 +20,24 @@ pub async fn write(
     #[rename = "worker"]
     worker_name: Option<String>,
 ) -> Result<(), CommandError> {
-    let limits = ctx.data().state.limits();
-    let max_bytes = limits.max_content_bytes;
-    checked(validate::non_blank("path", &path, limits.max_path_bytes))?;
-    let worker = worker(worker_name)?;
-    let timeout = Duration::from_millis(DEFAULT_COMMAND_TIMEOUT_MS);
-    let (content, encoding) = match (content, file) {
+    let max_bytes = ctx.data().limits.max_content_bytes;
+    let write = |content, encoding| {
+        let spec = TaskSpec::FileWrite {
+            path: path.clone(),
+            content,
+            encoding,
+        };
+        request(spec, None, worker_name.clone())
+    };
+    let new_task = match (content, file) {
         (Some(text), None) => {
-            checked(validate::within("content", &text, max_bytes))?;
+            let new_task = checked_task(ctx, write(text, ContentEncoding::Utf8))?;
             acknowledge(ctx).await?;
-            (text, ContentEncoding::Utf8)
+            new_task
         }
         (None, Some(file)) => {
+            // Path and worker are refused before anything is downloaded.
+            checked_task(ctx, write(String::new(), ContentEncoding::Utf8))?;
             if u64::from(file.size) > max_bytes as u64 {
                 return Err(CommandError::user(format!(
                     "⚠️ {} is {}; the limit is {}",
@@ -55,7 +57,8 @@ pub async fn write(
                     "⚠️ The attached file is over the size limit.",
                 ));
             }
-            encode(bytes)
+            let (content, encoding) = encode(bytes);
+            checked_task(ctx, write(content, encoding))?
         }
         _ => {
             return Err(CommandError::user(
@@ -63,12 +66,7 @@ pub async fn write(
             ))
         }
     };
-    let spec = TaskSpec::FileWrite {
-        path,
-        content,
-        encoding,
-    };
-    queue_task(ctx, spec, timeout, worker).await
+    enqueue(ctx, new_task).await
 }
 
 /// Text stays text; anything else travels as base64, so the Mac writes the exact bytes.

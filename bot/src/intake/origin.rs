@@ -1,7 +1,9 @@
-//! Where a task came from in Discord, stored in the task's opaque `origin` so the answer can
-//! find its way back after a bot restart: the interaction to edit, or a channel to post in.
+//! Where a task's result goes in Discord, stored in the task's opaque `origin` so the answer
+//! can find its way back after a bot restart: the interaction to edit, or a channel to post
+//! in. Built by [`super::check`] (both adapters' requests) and read by Discord delivery.
 
 use std::fmt;
+use std::num::NonZeroU64;
 use std::time::Duration;
 
 use openclaw_shared::EpochMillis;
@@ -11,7 +13,7 @@ use serde_json::Value;
 
 /// The key under which a slash command's interaction is stored in a task's origin.
 const INTERACTION_KEY: &str = "discord_interaction";
-/// The key the HTTP API uses for "post the result in this channel" (see `api::tasks`).
+/// The key under which "post the result in this channel" is stored.
 const CHANNEL_KEY: &str = "discord_channel_id";
 
 /// Where a task's result goes in Discord.
@@ -25,6 +27,27 @@ pub enum Origin {
 }
 
 impl Origin {
+    /// Post the result in this channel (a task from the API that named one).
+    pub fn channel(id: NonZeroU64) -> Origin {
+        Origin::Channel(ChannelId::from(id))
+    }
+
+    /// The origin as a task stores it: `{"discord_interaction": {…}}` or
+    /// `{"discord_channel_id": "<id>"}`, snowflakes as strings.
+    pub fn to_value(&self) -> Value {
+        let (key, inner) = match self {
+            // Serializing ids, strings and a number cannot fail.
+            Origin::Interaction(interaction) => (
+                INTERACTION_KEY,
+                serde_json::to_value(interaction).unwrap_or(Value::Null),
+            ),
+            Origin::Channel(channel) => (CHANNEL_KEY, Value::String(channel.to_string())),
+        };
+        let mut origin = serde_json::Map::new();
+        origin.insert(key.to_owned(), inner);
+        Value::Object(origin)
+    }
+
     /// Reads a task's origin. `None` when the origin is absent, is not Discord's, or does
     /// not parse (a malformed channel id from an old row must not stop delivery of others).
     pub fn from_value(value: &Value) -> Option<Origin> {
@@ -73,15 +96,6 @@ pub struct InteractionOrigin {
 }
 
 impl InteractionOrigin {
-    /// The origin as a task stores it.
-    pub fn to_value(&self) -> Value {
-        let mut origin = serde_json::Map::new();
-        // Serializing ids, strings and a number cannot fail.
-        let inner = serde_json::to_value(self).unwrap_or(Value::Null);
-        origin.insert(INTERACTION_KEY.to_owned(), inner);
-        Value::Object(origin)
-    }
-
     /// Whether the interaction token is still young enough to edit the original response.
     /// Discord kills tokens after 15 minutes; `ttl` is configured a little shorter so an edit
     /// never races the deadline.
@@ -129,7 +143,7 @@ mod tests {
     fn an_interaction_origin_round_trips_with_string_snowflakes() {
         let origin = interaction();
 
-        let value = origin.to_value();
+        let value = Origin::Interaction(origin.clone()).to_value();
 
         assert_eq!(value["discord_interaction"]["channel_id"], json!("33"));
         assert_eq!(
@@ -149,6 +163,16 @@ mod tests {
             Origin::Channel(ChannelId::new(123_456_789_012_345_678))
         );
         assert_eq!(origin.channel_id().get(), 123_456_789_012_345_678);
+    }
+
+    #[test]
+    fn a_channel_origin_is_stored_as_the_api_always_stored_it() {
+        let origin = Origin::channel(NonZeroU64::new(123_456_789_012_345_678).unwrap());
+
+        let value = origin.to_value();
+
+        assert_eq!(value, json!({"discord_channel_id": "123456789012345678"}));
+        assert_eq!(Origin::from_value(&value), Some(origin));
     }
 
     #[test]

@@ -1,6 +1,6 @@
-//! Field checks for client requests: pure functions that name the field in their error.
+//! Field checks shared by every adapter: pure functions that name the field in their error.
 
-use std::time::Duration;
+use std::num::NonZeroU64;
 
 use base64::alphabet::STANDARD as STANDARD_ALPHABET;
 use base64::engine::general_purpose::{GeneralPurpose, GeneralPurposeConfig, STANDARD};
@@ -8,7 +8,7 @@ use base64::engine::DecodePaddingMode;
 use base64::Engine;
 use openclaw_shared::worker::is_valid_worker_name;
 
-use super::error::ApiError;
+use super::{IntakeError, Problem};
 
 /// Longest Claude session id accepted (they are UUIDs in practice).
 const MAX_SESSION_ID_LEN: usize = 128;
@@ -22,9 +22,9 @@ const LENIENT_BASE64: GeneralPurpose = GeneralPurpose::new(
 
 /// `value` must hold something other than whitespace, fit in `limit` bytes, and carry no
 /// NUL (it becomes an argv element or a path).
-pub fn non_blank(field: &'static str, value: &str, limit: usize) -> Result<(), ApiError> {
+pub fn non_blank(field: &'static str, value: &str, limit: usize) -> Result<(), IntakeError> {
     if value.trim().is_empty() {
-        return Err(ApiError::InvalidField(format!("{field} is required")));
+        return Err(IntakeError::new(field, Problem::Required));
     }
     no_nul(field, value)?;
     within(field, value, limit)
@@ -32,26 +32,24 @@ pub fn non_blank(field: &'static str, value: &str, limit: usize) -> Result<(), A
 
 /// `value` must not be empty and must fit in `limit` bytes (whitespace is meaningful here,
 /// e.g. in an edit's `old_string`).
-pub fn non_empty(field: &'static str, value: &str, limit: usize) -> Result<(), ApiError> {
+pub fn non_empty(field: &'static str, value: &str, limit: usize) -> Result<(), IntakeError> {
     if value.is_empty() {
-        return Err(ApiError::InvalidField(format!("{field} must not be empty")));
+        return Err(IntakeError::new(field, Problem::Empty));
     }
     within(field, value, limit)
 }
 
 /// `value` must fit in `limit` bytes.
-pub fn within(field: &'static str, value: &str, limit: usize) -> Result<(), ApiError> {
+pub fn within(field: &'static str, value: &str, limit: usize) -> Result<(), IntakeError> {
     if value.len() > limit {
-        return Err(ApiError::FieldTooLong { field, limit });
+        return Err(IntakeError::new(field, Problem::TooLong { limit }));
     }
     Ok(())
 }
 
-fn no_nul(field: &'static str, value: &str) -> Result<(), ApiError> {
+fn no_nul(field: &'static str, value: &str) -> Result<(), IntakeError> {
     if value.contains('\0') {
-        return Err(ApiError::InvalidField(format!(
-            "{field} must not contain NUL characters"
-        )));
+        return Err(IntakeError::new(field, Problem::ContainsNul));
     }
     Ok(())
 }
@@ -61,7 +59,7 @@ pub fn optional_path(
     field: &'static str,
     value: Option<String>,
     limit: usize,
-) -> Result<Option<String>, ApiError> {
+) -> Result<Option<String>, IntakeError> {
     match value {
         Some(value) if !value.is_empty() => {
             non_blank(field, &value, limit)?;
@@ -71,19 +69,11 @@ pub fn optional_path(
     }
 }
 
-/// A task timeout in milliseconds: `default_ms` when absent, otherwise 1..=`max_ms`.
-pub fn timeout(value: Option<u64>, default_ms: u64, max_ms: u64) -> Result<Duration, ApiError> {
-    let ms = value.unwrap_or(default_ms);
-    if ms == 0 || ms > max_ms {
-        return Err(ApiError::InvalidField(format!(
-            "timeout must be between 1 and {max_ms} ms, got {ms}"
-        )));
-    }
-    Ok(Duration::from_millis(ms))
-}
-
 /// A worker name, as `shared` defines it; empty means "any worker".
-pub fn worker_name(field: &'static str, value: Option<String>) -> Result<Option<String>, ApiError> {
+pub fn worker_name(
+    field: &'static str,
+    value: Option<String>,
+) -> Result<Option<String>, IntakeError> {
     match value {
         Some(name) if name.is_empty() => Ok(None),
         Some(name) if is_valid_worker_name(&name) => Ok(Some(name)),
@@ -93,7 +83,7 @@ pub fn worker_name(field: &'static str, value: Option<String>) -> Result<Option<
 }
 
 /// A worker naming itself (claims, heartbeats, results): required.
-pub fn own_worker_name(name: &str) -> Result<(), ApiError> {
+pub fn own_worker_name(name: &str) -> Result<(), IntakeError> {
     if is_valid_worker_name(name) {
         Ok(())
     } else {
@@ -101,10 +91,8 @@ pub fn own_worker_name(name: &str) -> Result<(), ApiError> {
     }
 }
 
-fn invalid_worker_name(field: &'static str) -> ApiError {
-    ApiError::InvalidField(format!(
-        "{field} must be 1-64 characters of A-Z a-z 0-9 . _ -"
-    ))
+fn invalid_worker_name(field: &'static str) -> IntakeError {
+    IntakeError::invalid(field, "must be 1-64 characters of A-Z a-z 0-9 . _ -")
 }
 
 /// Longest Discord snowflake: a u64 has at most 20 decimal digits.
@@ -112,22 +100,22 @@ const MAX_SNOWFLAKE_DIGITS: usize = 20;
 
 /// A Discord channel id (`discordChannelId`, or the original's `callbackChannel`): a
 /// plausible snowflake, i.e. 1-20 decimal digits of a non-zero u64 (Discord never issues 0,
-/// and serenity cannot represent it). Returned in canonical form (no leading zeros), so the
-/// stored origin names the channel exactly once. Empty means absent.
-pub fn discord_channel(value: Option<String>) -> Result<Option<String>, ApiError> {
+/// and serenity cannot represent it). Returned as a number, so `0042` and `42` name the same
+/// channel once stored. Empty means absent.
+pub fn discord_channel(value: Option<String>) -> Result<Option<NonZeroU64>, IntakeError> {
     let Some(id) = value.filter(|id| !id.is_empty()) else {
         return Ok(None);
     };
     let digits_only = id.len() <= MAX_SNOWFLAKE_DIGITS && id.bytes().all(|b| b.is_ascii_digit());
     // `parse` alone would take a leading `+`; the digit check keeps the wire form strict.
     let snowflake = digits_only
-        .then(|| id.parse::<u64>().ok().filter(|n| *n != 0))
+        .then(|| id.parse::<u64>().ok().and_then(NonZeroU64::new))
         .flatten();
     match snowflake {
-        Some(n) => Ok(Some(n.to_string())),
-        None => Err(ApiError::InvalidField(
-            "discordChannelId (callbackChannel) must be a Discord channel id: 1-20 digits, not 0"
-                .into(),
+        Some(n) => Ok(Some(n)),
+        None => Err(IntakeError::invalid(
+            "discordChannelId (callbackChannel)",
+            "must be a Discord channel id: 1-20 digits, not 0",
         )),
     }
 }
@@ -135,13 +123,14 @@ pub fn discord_channel(value: Option<String>) -> Result<Option<String>, ApiError
 /// A TOTP code as the owner typed it: authenticator apps show `123 456`, so whitespace is
 /// dropped; what is left must be exactly 6 digits. The server cannot check more: only the
 /// Mac holds the secret.
-pub fn approval_code(raw: &str) -> Result<String, ApiError> {
+pub fn approval_code(raw: &str) -> Result<String, IntakeError> {
     let code: String = raw.chars().filter(|c| !c.is_whitespace()).collect();
     if code.len() == 6 && code.bytes().all(|b| b.is_ascii_digit()) {
         Ok(code)
     } else {
-        Err(ApiError::InvalidField(
-            "code must be the 6-digit code from your authenticator app".into(),
+        Err(IntakeError::invalid(
+            "code",
+            "must be the 6-digit code from your authenticator app",
         ))
     }
 }
@@ -149,7 +138,7 @@ pub fn approval_code(raw: &str) -> Result<String, ApiError> {
 /// An approval fingerprint: the short base32 code the worker showed. Owners type it on a
 /// phone, so case, spaces and dashes are forgiven; the result is the canonical upper-case
 /// form the worker reported (4-32 letters and digits).
-pub fn fingerprint(raw: &str) -> Result<String, ApiError> {
+pub fn fingerprint(raw: &str) -> Result<String, IntakeError> {
     let fingerprint: String = raw
         .chars()
         .filter(|c| !c.is_whitespace() && *c != '-')
@@ -160,15 +149,16 @@ pub fn fingerprint(raw: &str) -> Result<String, ApiError> {
     {
         Ok(fingerprint)
     } else {
-        Err(ApiError::InvalidField(
-            "fingerprint must be the short code the worker showed (letters and digits)".into(),
+        Err(IntakeError::invalid(
+            "fingerprint",
+            "must be the short code the worker showed (letters and digits)",
         ))
     }
 }
 
 /// A Claude session id: plain characters only and not starting with `-`, because it ends up
 /// as a command-line argument of the `claude` CLI on the Mac. Empty means absent.
-pub fn session_id(value: Option<String>) -> Result<Option<String>, ApiError> {
+pub fn session_id(value: Option<String>) -> Result<Option<String>, IntakeError> {
     match value {
         Some(id) if id.is_empty() => Ok(None),
         Some(id)
@@ -180,36 +170,33 @@ pub fn session_id(value: Option<String>) -> Result<Option<String>, ApiError> {
         {
             Ok(Some(id))
         }
-        Some(_) => Err(ApiError::InvalidField(format!(
-            "sessionId must be 1-{MAX_SESSION_ID_LEN} characters of A-Z a-z 0-9 - _ . \
-             and not start with -"
-        ))),
+        Some(_) => Err(IntakeError::invalid(
+            "sessionId",
+            format!(
+                "must be 1-{MAX_SESSION_ID_LEN} characters of A-Z a-z 0-9 - _ . \
+                 and not start with -"
+            ),
+        )),
         None => Ok(None),
     }
 }
 
 /// Checks base64 `content` and its DECODED size against `limit`, and returns it in canonical
 /// form (padded, no whitespace: `base64` wraps lines at 76 by default).
-pub fn base64_content(content: &str, limit: usize) -> Result<String, ApiError> {
+pub fn base64_content(content: &str, limit: usize) -> Result<String, IntakeError> {
     let compact: String = content
         .chars()
         .filter(|c| !c.is_ascii_whitespace())
         .collect();
     // Refuse obviously oversized content before allocating its decoded form.
     if compact.len() > limit.div_ceil(3).saturating_mul(4) {
-        return Err(ApiError::FieldTooLong {
-            field: "content",
-            limit,
-        });
+        return Err(IntakeError::new("content", Problem::TooLong { limit }));
     }
     let bytes = LENIENT_BASE64
         .decode(compact.as_bytes())
-        .map_err(|err| ApiError::InvalidField(format!("content is not valid base64: {err}")))?;
+        .map_err(|err| IntakeError::invalid("content", format!("is not valid base64: {err}")))?;
     if bytes.len() > limit {
-        return Err(ApiError::FieldTooLong {
-            field: "content",
-            limit,
-        });
+        return Err(IntakeError::new("content", Problem::TooLong { limit }));
     }
     Ok(STANDARD.encode(bytes))
 }
@@ -229,42 +216,20 @@ mod tests {
     fn too_long_names_field_and_limit() {
         let err = non_blank("path", "abcdef", 5).unwrap_err();
 
-        assert!(matches!(
-            err,
-            ApiError::FieldTooLong {
-                field: "path",
-                limit: 5
-            }
-        ));
-    }
-
-    #[test]
-    fn timeouts_are_defaulted_and_bounded() {
-        assert_eq!(
-            timeout(None, 30_000, 60_000).unwrap(),
-            Duration::from_secs(30)
-        );
-        assert!(timeout(Some(0), 30_000, 60_000).is_err());
-        assert!(timeout(Some(60_001), 30_000, 60_000).is_err());
-        assert_eq!(
-            timeout(Some(60_000), 30_000, 60_000).unwrap(),
-            Duration::from_secs(60)
-        );
+        assert_eq!(err.field, "path");
+        assert_eq!(err.problem, Problem::TooLong { limit: 5 });
     }
 
     #[test]
     fn base64_is_checked_on_decoded_size_and_made_canonical() {
         assert_eq!(base64_content("aGk\n", 2).unwrap(), "aGk=");
+        assert_eq!(
+            base64_content("aGkh", 2).unwrap_err().problem,
+            Problem::TooLong { limit: 2 }
+        );
         assert!(matches!(
-            base64_content("aGkh", 2),
-            Err(ApiError::FieldTooLong {
-                field: "content",
-                ..
-            })
-        ));
-        assert!(matches!(
-            base64_content("@@@@", 10),
-            Err(ApiError::InvalidField(_))
+            base64_content("@@@@", 10).unwrap_err().problem,
+            Problem::Invalid(_)
         ));
     }
 
@@ -280,15 +245,15 @@ mod tests {
     fn channel_ids_are_non_zero_snowflakes_in_canonical_form() {
         assert_eq!(
             discord_channel(Some("123456789012345678".into())).unwrap(),
-            Some("123456789012345678".into())
+            NonZeroU64::new(123_456_789_012_345_678)
         );
         assert_eq!(
             discord_channel(Some("0042".into())).unwrap(),
-            Some("42".into())
+            NonZeroU64::new(42)
         );
         assert_eq!(
             discord_channel(Some(u64::MAX.to_string())).unwrap(),
-            Some(u64::MAX.to_string())
+            NonZeroU64::new(u64::MAX)
         );
         assert_eq!(discord_channel(Some(String::new())).unwrap(), None);
         for bad in [

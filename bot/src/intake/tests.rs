@@ -1,0 +1,194 @@
+//! `check`: one rule per field whichever adapter asked.
+
+use std::time::Duration;
+
+use openclaw_shared::client::{DEFAULT_CLAUDE_TIMEOUT_MS, DEFAULT_COMMAND_TIMEOUT_MS};
+use serde_json::json;
+
+use super::*;
+
+fn limits() -> LimitsConfig {
+    LimitsConfig {
+        max_timeout_ms: 60_000,
+        ..LimitsConfig::default()
+    }
+}
+
+fn command(command: &str) -> TaskRequest {
+    TaskRequest::new(TaskSpec::Command {
+        command: command.into(),
+        cwd: None,
+    })
+}
+
+#[test]
+fn timeouts_default_per_kind() {
+    let run = check(command("ls"), &limits()).unwrap();
+    let claude = check(
+        TaskRequest::new(TaskSpec::Claude {
+            prompt: "hi".into(),
+            session_id: None,
+            cwd: None,
+        }),
+        &LimitsConfig::default(),
+    )
+    .unwrap();
+
+    assert_eq!(
+        run.timeout,
+        Duration::from_millis(DEFAULT_COMMAND_TIMEOUT_MS)
+    );
+    assert_eq!(
+        claude.timeout,
+        Duration::from_millis(DEFAULT_CLAUDE_TIMEOUT_MS)
+    );
+}
+
+#[test]
+fn one_timeout_rule_worded_in_the_unit_the_user_typed() {
+    let with = |timeout| TaskRequest {
+        timeout: Some(timeout),
+        ..command("ls")
+    };
+
+    assert_eq!(
+        check(with(RequestedTimeout::Millis(60_000)), &limits())
+            .unwrap()
+            .timeout,
+        Duration::from_secs(60)
+    );
+    assert_eq!(
+        check(with(RequestedTimeout::Seconds(60)), &limits())
+            .unwrap()
+            .timeout,
+        Duration::from_secs(60)
+    );
+    let millis = check(with(RequestedTimeout::Millis(60_001)), &limits()).unwrap_err();
+    let seconds = check(with(RequestedTimeout::Seconds(61)), &limits()).unwrap_err();
+    let zero = check(with(RequestedTimeout::Seconds(0)), &limits()).unwrap_err();
+    let huge = check(with(RequestedTimeout::Seconds(u64::MAX)), &limits()).unwrap_err();
+
+    assert_eq!(
+        millis.to_string(),
+        "timeout must be between 1 and 60000 ms, got 60001"
+    );
+    assert_eq!(
+        seconds.to_string(),
+        "timeout must be between 1 and 60 seconds"
+    );
+    assert_eq!(zero.field, "timeout");
+    assert_eq!(huge.field, "timeout");
+}
+
+#[test]
+fn file_tasks_always_get_the_command_default() {
+    let request = TaskRequest {
+        timeout: Some(RequestedTimeout::Millis(1)),
+        ..TaskRequest::new(TaskSpec::FileRead {
+            path: "/tmp/x".into(),
+        })
+    };
+
+    let task = check(request, &limits()).unwrap();
+
+    assert_eq!(
+        task.timeout,
+        Duration::from_millis(DEFAULT_COMMAND_TIMEOUT_MS)
+    );
+}
+
+#[test]
+fn empty_optional_fields_become_absent() {
+    let request = TaskRequest {
+        worker: Some(String::new()),
+        ..TaskRequest::new(TaskSpec::Claude {
+            prompt: "hi".into(),
+            session_id: Some(String::new()),
+            cwd: Some(String::new()),
+        })
+    };
+
+    let task = check(request, &LimitsConfig::default()).unwrap();
+
+    assert_eq!(task.target_worker, None);
+    assert_eq!(
+        task.spec,
+        TaskSpec::Claude {
+            prompt: "hi".into(),
+            session_id: None,
+            cwd: None
+        }
+    );
+}
+
+#[test]
+fn each_refusal_names_its_field() {
+    let limits = LimitsConfig {
+        max_command_bytes: 4,
+        ..limits()
+    };
+    let cases = [
+        (command(" "), "command", Problem::Required),
+        (command("hello"), "command", Problem::TooLong { limit: 4 }),
+        (command("a\0b"), "command", Problem::ContainsNul),
+        (
+            TaskRequest::new(TaskSpec::FileEdit {
+                path: "/x".into(),
+                old_string: String::new(),
+                new_string: "y".into(),
+                replace_all: false,
+            }),
+            "old_string",
+            Problem::Empty,
+        ),
+    ];
+    for (request, field, problem) in cases {
+        let err = check(request, &limits).unwrap_err();
+
+        assert_eq!((err.field, err.problem), (field, problem));
+    }
+    let bad_worker = TaskRequest {
+        worker: Some("mac book".into()),
+        ..command("ls")
+    };
+    assert_eq!(check(bad_worker, &limits).unwrap_err().field, "worker");
+}
+
+#[test]
+fn base64_content_is_made_canonical() {
+    let request = TaskRequest::new(TaskSpec::FileWrite {
+        path: "/x".into(),
+        content: "aGk\n".into(),
+        encoding: ContentEncoding::Base64,
+    });
+
+    let task = check(request, &limits()).unwrap();
+
+    assert!(matches!(task.spec, TaskSpec::FileWrite { content, .. } if content == "aGk="));
+}
+
+#[test]
+fn a_named_channel_becomes_a_typed_channel_origin() {
+    let request = TaskRequest {
+        reply_to: ReplyTo::DiscordChannel("0042".into()),
+        ..command("ls")
+    };
+
+    let task = check(request, &limits()).unwrap();
+
+    assert_eq!(task.origin, Some(json!({"discord_channel_id": "42"})));
+}
+
+#[test]
+fn a_malformed_channel_is_refused_and_an_empty_one_ignored() {
+    let named = |raw: &str| TaskRequest {
+        reply_to: ReplyTo::DiscordChannel(raw.into()),
+        ..command("ls")
+    };
+
+    let err = check(named("#general"), &limits()).unwrap_err();
+    let empty = check(named(""), &limits()).unwrap();
+
+    assert_eq!(err.field, "discordChannelId (callbackChannel)");
+    assert_eq!(empty.origin, None);
+}
