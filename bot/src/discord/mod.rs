@@ -9,7 +9,8 @@
 //!   `/approve`, `/deny`.
 //! - [`auth`]: the allowed-users check in front of every command.
 //! - [`error`]: errors shown to users, kept apart from the internal ones that are logged.
-//! - [`deliver`], [`progress`], [`send`]: events → progress edits → the result, with retries.
+//! - [`deliver`], [`progress`], [`send`]: events → progress edits (`progress::follow` returns
+//!   how it ended) → the result, decided and sent by `deliver`, with retries.
 //! - [`render`]: pure formatting of progress, results and listings.
 
 pub mod auth;

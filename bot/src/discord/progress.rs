@@ -2,14 +2,13 @@
 //! (queued → running on `<worker>` → result), at most once per edit interval per message,
 //! always with the newest state (intermediate states that were overtaken are skipped).
 
-use std::sync::Arc;
 use std::time::Duration;
 
 use openclaw_shared::TaskId;
 use tokio::sync::watch;
 use tokio::time::Instant;
 
-use super::deliver::Delivery;
+use super::deliver::Courier;
 use super::render::{self, Rendered};
 use super::send::{self, SendError};
 use crate::intake::InteractionOrigin;
@@ -79,15 +78,29 @@ impl Throttle {
     }
 }
 
-/// Follows one slash command's task until its result is delivered: waits for stage changes,
-/// edits the progress line when the throttle allows, then hands over to the final delivery.
+/// How following a task's progress ended.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Followed {
+    /// The task finished and its result is due now; `token_alive` says whether the
+    /// interaction token still takes edits (as far as the last edit showed).
+    Finished {
+        /// The interaction token still worked at the last edit.
+        token_alive: bool,
+    },
+    /// The app is stopping (or the stages ended): deliver nothing now; the result stays
+    /// undelivered and is picked up by the next run.
+    Stopped,
+}
+
+/// Follows one slash command's task until it finishes: waits for stage changes and edits the
+/// progress line when the throttle allows. The final delivery is the caller's.
 pub(super) async fn follow(
-    delivery: Arc<Delivery>,
+    courier: &Courier,
     id: TaskId,
-    origin: InteractionOrigin,
+    origin: &InteractionOrigin,
     mut stages: watch::Receiver<Stage>,
-) {
-    let settings = delivery.settings();
+) -> Followed {
+    let settings = &courier.settings;
     let mut throttle = Throttle::new(settings.edit_interval, Instant::now());
     let mut token_alive = origin.token_is_fresh(now_millis(), settings.interaction_ttl);
     let mut shown: Option<Stage> = None;
@@ -97,8 +110,8 @@ pub(super) async fn follow(
         // Nothing new to show, or nowhere to show progress: wait for the next stage.
         if shown.as_ref() == Some(&stage) || (!is_final && !token_alive) {
             tokio::select! {
-                changed = stages.changed() => if changed.is_err() { return },
-                () = delivery.stop().cancelled() => return,
+                changed = stages.changed() => if changed.is_err() { return Followed::Stopped },
+                () = courier.stop.cancelled() => return Followed::Stopped,
             }
             continue;
         }
@@ -106,16 +119,15 @@ pub(super) async fn follow(
             () = tokio::time::sleep_until(throttle.due(is_final)) => {}
             // A newer stage may change what is due (a result overtakes a progress line).
             changed = stages.changed() => {
-                if changed.is_err() { return }
+                if changed.is_err() { return Followed::Stopped }
                 continue;
             }
-            () = delivery.stop().cancelled() => return,
+            () = courier.stop.cancelled() => return Followed::Stopped,
         }
         if is_final {
-            delivery.deliver_final(id, token_alive).await;
-            return;
+            return Followed::Finished { token_alive };
         }
-        let task = match delivery.queue().get(id).await {
+        let task = match courier.queue.get(id).await {
             Ok(task) => task,
             Err(error) => {
                 tracing::warn!(task_id = %id, error = %crate::telemetry::error_chain(&error), "cannot read the task for its progress line");
@@ -136,7 +148,7 @@ pub(super) async fn follow(
             content: render::progress(&task, rejection),
             files: Vec::new(),
         };
-        let sent = send::edit_original(delivery.http(), &origin, &message).await;
+        let sent = send::edit_original(&courier.http, origin, &message).await;
         throttle.edited(Instant::now());
         shown = Some(stage);
         match sent {
