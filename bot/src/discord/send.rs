@@ -129,7 +129,7 @@ pub async fn post(
 /// How transient failures are retried.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct RetryPolicy {
-    /// The first wait; each further wait doubles, up to [`RETRY_CAP`].
+    /// The first wait; each further wait doubles, up to `RETRY_CAP` (60 s).
     pub base: Duration,
     /// Tries in all, the first included.
     pub attempts: u32,
