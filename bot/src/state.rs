@@ -1,6 +1,6 @@
 //! The state the running app shares: the queue, tokens and configuration behind one cheap
 //! handle for the HTTP API, and the Discord front end's connection status. Built by
-//! [`crate::app`]; adapters receive it (or only the parts they use), never the app itself.
+//! the wiring (`app`); adapters receive it (or only the parts they use), never the app itself.
 
 use std::sync::{Arc, Mutex, PoisonError};
 use std::time::{Duration, Instant};

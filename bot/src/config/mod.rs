@@ -14,12 +14,14 @@ use serde::Deserialize;
 
 mod discord;
 mod security;
+mod token_strength;
 
 pub use discord::DiscordConfig;
 pub use security::{AuthConfig, RateLimitConfig, WorkerTokenConfig};
 
 use crate::queue::QueueSettings;
 use security::WorkersEnv;
+pub use token_strength::{weakness, MIN_TOKEN_LEN};
 
 /// Prefix of the env vars that override config keys: `OPENCLAW_<SECTION>__<KEY>`.
 pub const ENV_PREFIX: &str = "OPENCLAW_";

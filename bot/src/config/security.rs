@@ -11,12 +11,12 @@ use openclaw_shared::worker::is_valid_worker_name;
 use secrecy::{ExposeSecret, SecretString};
 use serde::Deserialize;
 
+use super::token_strength::weakness;
 use super::{ConfigError, WORKERS_ENV};
-use crate::tokens;
 
 /// `[auth]`: one token per role, and optionally one per named worker. Unset role tokens are
 /// generated on first start and kept in `<data_dir>/tokens.toml`. A configured token must
-/// pass [`tokens::weakness`] (32+ characters, no default or placeholder).
+/// pass [`weakness`] (32+ characters, no default or placeholder).
 #[derive(Debug, Clone, Default, Deserialize)]
 #[serde(default, deny_unknown_fields)]
 pub struct AuthConfig {
@@ -146,10 +146,7 @@ impl AuthConfig {
             ("auth.admin_token", &self.admin_token),
         ];
         for (key, token) in tokens {
-            if let Some(reason) = token
-                .as_ref()
-                .and_then(|t| tokens::weakness(t.expose_secret()))
-            {
+            if let Some(reason) = token.as_ref().and_then(|t| weakness(t.expose_secret())) {
                 return invalid(key, reason);
             }
         }
@@ -169,7 +166,7 @@ impl AuthConfig {
                     format!("name {:?} is listed twice", worker.name),
                 );
             }
-            if let Some(reason) = tokens::weakness(worker.token.expose_secret()) {
+            if let Some(reason) = weakness(worker.token.expose_secret()) {
                 return invalid(
                     "auth.workers",
                     format!("token of worker {:?} {reason}", worker.name),

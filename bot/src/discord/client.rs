@@ -12,7 +12,8 @@ use tokio::time::Instant;
 use tokio_util::sync::CancellationToken;
 
 use super::commands::{self, Data};
-use super::error::{on_error, CommandError};
+use super::error::CommandError;
+use super::on_error::on_error;
 use super::{auth, http_client};
 use crate::state::{DiscordState, DiscordStatus};
 use crate::telemetry::error_chain;

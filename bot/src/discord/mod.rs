@@ -8,7 +8,8 @@
 //! - [`commands`]: `/run`, `/read`, `/write`, `/claude`, `/status`, `/tasks`, `/cancel`,
 //!   `/approve`, `/deny`.
 //! - [`auth`]: the allowed-users check in front of every command.
-//! - [`error`]: errors shown to users, kept apart from the internal ones that are logged.
+//! - [`error`]: errors shown to users, kept apart from the internal ones that are logged;
+//!   [`on_error`] answers and logs them.
 //! - [`deliver`], [`progress`], [`send`]: events → progress edits (`progress::follow` returns
 //!   how it ended) → the result, decided and sent by `deliver`, with retries.
 //! - [`render`]: pure formatting of progress, results and listings.
@@ -16,8 +17,10 @@
 pub mod auth;
 pub mod client;
 pub mod commands;
+pub mod courier;
 pub mod deliver;
 pub mod error;
+pub mod on_error;
 pub mod progress;
 pub mod render;
 pub mod send;

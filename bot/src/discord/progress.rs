@@ -8,7 +8,7 @@ use openclaw_shared::TaskId;
 use tokio::sync::watch;
 use tokio::time::Instant;
 
-use super::deliver::Courier;
+use super::courier::Courier;
 use super::render::{self, Rendered};
 use super::send::{self, SendError};
 use crate::intake::InteractionOrigin;

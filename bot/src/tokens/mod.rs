@@ -3,11 +3,9 @@
 //! token is compared with every known one in constant time.
 //!
 //! # Layout
-//! - `strength`: refuses short, default and placeholder tokens at startup.
 //! - `store`: the generated-tokens file.
 
 mod store;
-mod strength;
 
 use std::fmt;
 use std::io;
@@ -21,7 +19,7 @@ use secrecy::{ExposeSecret, SecretString};
 use sha2::{Digest, Sha256};
 use subtle::{ConditionallySelectable, ConstantTimeEq};
 
-pub use strength::{weakness, MIN_TOKEN_LEN};
+pub use crate::config::{weakness, MIN_TOKEN_LEN};
 
 use crate::config::AuthConfig;
 

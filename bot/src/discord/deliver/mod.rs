@@ -16,6 +16,7 @@ use tokio::time::MissedTickBehavior;
 use tokio_util::sync::CancellationToken;
 use tokio_util::task::TaskTracker;
 
+use super::courier::Courier;
 use super::progress::{self, Followed, Stage};
 use super::Settings;
 use crate::intake::Origin;
@@ -24,20 +25,6 @@ use crate::telemetry::error_chain;
 
 /// Most undelivered results picked up by one redelivery pass.
 const REDELIVER_BATCH: usize = 100;
-
-/// What every delivery step needs: the queue, Discord's REST client, the settings and the
-/// app's stop signal. Cheap to clone; passed down, never called back.
-#[derive(Clone)]
-pub struct Courier {
-    /// The queue the tasks live in.
-    pub queue: Queue,
-    /// The REST client deliveries use.
-    pub http: Arc<Http>,
-    /// The Discord settings.
-    pub settings: Arc<Settings>,
-    /// Cancelled when the app stops.
-    pub stop: CancellationToken,
-}
 
 /// The delivery service: which tasks are being followed, and their followers.
 pub struct Delivery {

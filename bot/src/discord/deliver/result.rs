@@ -7,7 +7,7 @@ use std::sync::Arc;
 use openclaw_shared::{TaskId, TaskStatus};
 use poise::serenity_prelude::{ChannelId, UserId};
 
-use super::Courier;
+use crate::discord::courier::Courier;
 use crate::discord::render::{self, FileOut, Rendered, ResultOptions, MESSAGE_LIMIT};
 use crate::discord::send::{self, SendError};
 use crate::intake::{InteractionOrigin, Origin};
