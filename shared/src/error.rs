@@ -19,7 +19,8 @@ pub enum ErrorCode {
     Forbidden,
     /// No such task, or no such route (404).
     NotFound,
-    /// The result or heartbeat names a lease that is not the task's current lease (409).
+    /// A result, approval update or attachment upload names a lease that is not the task's
+    /// current lease (409). A heartbeat answers such a lease `gone` instead.
     LeaseMismatch,
     /// The request conflicts with the task's state, e.g. cancelling a finished task (409).
     Conflict,

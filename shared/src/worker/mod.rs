@@ -13,7 +13,7 @@ pub const WORKER_API_PREFIX: &str = "/v1/worker";
 pub const MAX_CLAIM_WAIT_MS: u64 = 30_000;
 /// Most tasks handed out by one claim.
 pub const MAX_CLAIM_SLOTS: u32 = 64;
-/// Longest worker name.
+/// Longest worker name, in bytes.
 pub const MAX_WORKER_NAME_LEN: usize = 64;
 
 /// Largest attachment (a screenshot) a worker may upload: Discord's per-file limit.
@@ -72,7 +72,9 @@ pub struct SandboxReport {
     /// Whether tasks are confined by the kernel. When not, the worker runs nothing that
     /// starts a process without the owner's approval.
     pub enforced: bool,
-    /// E.g. `landlock (ABI 7) + seccomp`, `seatbelt (sandbox-exec)`,
+    /// What confines the tasks, in words for the operator: at most
+    /// [`MAX_SANDBOX_DETAIL_LEN`] bytes without control characters, e.g.
+    /// `landlock (ABI 7) + seccomp`, `seatbelt (sandbox-exec)`,
     /// `unavailable: Landlock is not enabled in this kernel`.
     pub detail: String,
 }
@@ -89,8 +91,13 @@ impl SandboxReport {
 /// tasks, waiting up to `wait_ms` for one to arrive."
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct ClaimRequest {
+    /// The claiming worker's name ([`is_valid_worker_name`]); a per-worker token may
+    /// claim only under its own name. Tasks targeted at another worker are never offered.
     pub worker: String,
+    /// How many tasks the worker can start now: 1 to [`MAX_CLAIM_SLOTS`], else a 400.
     pub slots: u32,
+    /// How long the server may hold the request open for a task to be queued, in
+    /// milliseconds, capped at [`MAX_CLAIM_WAIT_MS`]; 0 (the default) answers at once.
     #[serde(default)]
     pub wait_ms: u64,
     /// The worker's sandbox (absent from workers older than the sandbox).
@@ -106,17 +113,25 @@ pub struct ClaimRequest {
 /// running it without acceptance could run it twice.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct ClaimedTask {
+    /// The task's id, for its routes under `/v1/worker/tasks/:id/`.
     pub id: TaskId,
+    /// This claim's lease: it goes with every heartbeat, approval update, result and
+    /// attachment upload for the task. A superseded lease heartbeats as `gone`, and its
+    /// results and updates are refused (409 `lease_mismatch`).
     pub lease: LeaseId,
+    /// What to do, as the client asked; the worker's own policy checks it before anything
+    /// runs.
     pub spec: TaskSpec,
-    /// How long the task may run before the worker kills it.
+    /// How long the task may run before the worker kills it, in milliseconds: the client's
+    /// timeout or its kind's default (the worker also applies its own cap).
     pub timeout_ms: u64,
-    /// How long the lease lasts without a heartbeat, once accepted.
+    /// How long the lease lasts without a heartbeat once accepted, in milliseconds.
     pub lease_ttl_ms: u64,
-    /// How long the offer stands before a heartbeat accepts it (0 from a server older than
-    /// offers: accept at once all the same).
+    /// How long the offer stands before a heartbeat accepts it, in milliseconds (0 from a
+    /// server older than offers: accept at once all the same).
     #[serde(default)]
     pub offer_ttl_ms: u64,
+    /// When a client created the task, in epoch milliseconds.
     pub created_at: EpochMillis,
 }
 
@@ -124,13 +139,17 @@ pub struct ClaimedTask {
 /// heartbeat before running (see [`ClaimedTask`]).
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct ClaimResponse {
+    /// The offered tasks, oldest first, at most the claim's `slots`; empty when the wait ran
+    /// out or the server is shutting down.
     pub tasks: Vec<ClaimedTask>,
 }
 
 /// One lease a worker holds.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 pub struct HeldLease {
+    /// The task the lease is on.
     pub task_id: TaskId,
+    /// The lease from the task's [`ClaimedTask`].
     pub lease: LeaseId,
 }
 
@@ -138,7 +157,10 @@ pub struct HeldLease {
 /// the worker is alive even when it holds none.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct HeartbeatRequest {
+    /// The worker's name, as in [`ClaimRequest::worker`].
     pub worker: String,
+    /// Every lease the worker holds, offers it is accepting included; empty (the default)
+    /// is a plain sign of life. The server takes at most 1024.
     #[serde(default)]
     pub leases: Vec<HeldLease>,
     /// The worker's sandbox, as in [`ClaimRequest::sandbox`].
@@ -162,7 +184,9 @@ pub enum LeaseState {
 /// One entry of a heartbeat answer.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct LeaseReport {
+    /// The task, as in the [`HeldLease`] this entry answers.
     pub task_id: TaskId,
+    /// Whether to keep running the task, stop it for a cancel, or drop it.
     pub state: LeaseState,
     /// The owner's answer to this task's approval request, relayed once. The server cannot
     /// verify it (the TOTP secret lives only on the Mac): the worker does.
@@ -174,8 +198,15 @@ pub struct LeaseReport {
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(tag = "decision", rename_all = "snake_case")]
 pub enum ApprovalDecision {
-    /// Run it: `code` is the current TOTP code, `fingerprint` the one the owner typed.
-    Approve { fingerprint: String, code: String },
+    /// Run it, if the code and fingerprint check out on the worker.
+    Approve {
+        /// The fingerprint the owner approved, upper-case without spaces or dashes; the
+        /// task's own when the client gave none, so the worker checks it all the same.
+        fingerprint: String,
+        /// The owner's 6-digit TOTP code, spaces removed. The server checked only its
+        /// shape; the worker verifies it and refuses a replay.
+        code: String,
+    },
     /// Do not run it.
     Deny,
 }
@@ -184,8 +215,11 @@ pub enum ApprovalDecision {
 /// stands with respect to approval.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct ApprovalUpdate {
+    /// The worker's name, as in [`ClaimRequest::worker`].
     pub worker: String,
+    /// The worker's current lease on the task.
     pub lease: LeaseId,
+    /// Where the approval stands; JSON tagged by `state`.
     pub state: ApprovalState,
 }
 
@@ -195,33 +229,44 @@ pub struct ApprovalUpdate {
 pub enum ApprovalState {
     /// The policy wants the owner's approval: the task waits as `awaiting_approval`.
     Requested {
-        /// Short code of the exact task the worker will run (shown to the owner).
+        /// Short code of the exact task the worker will run, shown to the owner: 8
+        /// characters of `A-Z 2-7` from this worker (the server takes 4-32 letters and digits).
         fingerprint: String,
-        /// What will run, as the worker sees it (the command or path), for display.
+        /// What will run, as the worker sees it (the command or path), for display; at most
+        /// 4096 bytes.
         summary: String,
-        /// When the request lapses (the worker then reports the task `denied`).
+        /// When the request lapses, in epoch milliseconds (the worker then reports the task
+        /// `denied`).
         expires_at: EpochMillis,
     },
     /// The worker verified an approval: the task runs (back to `running`).
     Approved,
     /// The worker refused a relayed approval (wrong or replayed code, other fingerprint);
-    /// the task keeps waiting. `reason` is shown to the owner.
-    Rejected { reason: String },
+    /// the task keeps waiting.
+    Rejected {
+        /// Why, in words shown to the owner; at most 1024 bytes.
+        reason: String,
+    },
 }
 
 /// The answer to a heartbeat, one entry per lease sent, in the same order.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct HeartbeatResponse {
+    /// One report per [`HeldLease`] sent, in the same order.
     pub leases: Vec<LeaseReport>,
-    /// How long each `active` lease now lasts.
+    /// How long each `active` lease now lasts without another heartbeat, in milliseconds.
     pub lease_ttl_ms: u64,
 }
 
-/// `POST /v1/worker/tasks/:id/result`.
+/// `POST /v1/worker/tasks/:id/result`: the worker reports how a task it holds ended.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct ResultRequest {
+    /// The worker's name, as in [`ClaimRequest::worker`].
     pub worker: String,
+    /// The worker's current lease on the task; an unknown task is a 404, another worker's
+    /// a 403, a superseded lease a 409, and none of them stores anything.
     pub lease: LeaseId,
+    /// How the task ended.
     pub outcome: TaskOutcome,
 }
 
@@ -229,6 +274,8 @@ pub struct ResultRequest {
 /// `duplicate: true`, so a worker can retry until it hears back.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 pub struct ResultAck {
+    /// `true` when this same result was already stored under this lease, so nothing
+    /// changed; `false` when this request stored it.
     pub duplicate: bool,
 }
 

@@ -22,7 +22,7 @@ pub const MAX_WAIT_MS: u64 = 60_000;
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "camelCase")]
 pub struct DiscordTarget {
-    /// The channel id (a Discord snowflake, as a string).
+    /// The channel's id (JSON `channelId`): a Discord snowflake as a decimal string.
     pub channel_id: String,
 }
 
@@ -30,10 +30,12 @@ pub struct DiscordTarget {
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "camelCase")]
 pub struct CommonFields {
-    /// Run on the worker with this name; any worker when absent.
+    /// Run only on the worker with this name (1-64 of `A-Z a-z 0-9 . _ -`); any worker when
+    /// absent or empty.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub worker: Option<String>,
-    /// Post the result to this Discord channel (the original's `callbackChannel`).
+    /// Post the result to this Discord channel as well (JSON `discordChannelId`, or the
+    /// original's `callbackChannel`): a snowflake of 1-20 digits, not 0; ignored when empty.
     #[serde(
         default,
         alias = "callbackChannel",
@@ -46,61 +48,89 @@ pub struct CommonFields {
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "camelCase")]
 pub struct CreateCommandRequest {
+    /// The command line to run on the Mac; required and not blank (see
+    /// [`TaskSpec::Command`](crate::TaskSpec::Command) for how the worker runs it).
     pub command: String,
-    /// Milliseconds; [`DEFAULT_COMMAND_TIMEOUT_MS`] when absent.
+    /// How long it may run, in milliseconds (JSON `timeout`, or `timeout_ms`); from 1 to the
+    /// bot's `limits.max_timeout_ms`, [`DEFAULT_COMMAND_TIMEOUT_MS`] when absent.
     #[serde(default, alias = "timeout_ms", skip_serializing_if = "Option::is_none")]
     pub timeout: Option<u64>,
+    /// Working directory on the Mac (absolute, `~/…`, or relative to the worker's
+    /// `default_cwd`); the worker's `default_cwd` when absent or empty.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub cwd: Option<String>,
+    /// `worker` and `discordChannelId`, at the top level of the same JSON object.
     #[serde(flatten)]
     pub common: CommonFields,
 }
 
-/// `POST /files/read`.
+/// `POST /files/read`: read a file on the Mac; its content comes back as `stdout`.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "camelCase")]
 pub struct FileReadRequest {
+    /// The file on the Mac: absolute, `~/…`, or relative to the worker's `default_cwd`.
     pub path: String,
+    /// `worker` and `discordChannelId`, at the top level of the same JSON object.
     #[serde(flatten)]
     pub common: CommonFields,
 }
 
-/// `POST /files/write`. `content` may be empty.
+/// `POST /files/write`: write a file on the Mac, exactly and atomically.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "camelCase")]
 pub struct FileWriteRequest {
+    /// The file on the Mac, resolved as [`FileReadRequest::path`]; replaced if it exists.
     pub path: String,
+    /// The new content, as `encoding` says; may be empty. Base64 may lack padding or wrap
+    /// lines; its decoded size counts against the bot's `limits.max_content_bytes`.
     pub content: String,
+    /// How `content` is encoded: `utf8` (the default; `utf-8` is accepted) or `base64`.
     #[serde(default)]
     pub encoding: ContentEncoding,
+    /// `worker` and `discordChannelId`, at the top level of the same JSON object.
     #[serde(flatten)]
     pub common: CommonFields,
 }
 
-/// `POST /files/edit` (field names as in the original's later revision).
+/// `POST /files/edit`: replace exact text in a file on the Mac (field names in snake_case,
+/// as in the original's later revision).
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct FileEditRequest {
+    /// The UTF-8 text file on the Mac, resolved as [`FileReadRequest::path`].
     pub path: String,
+    /// The exact text to find; must not be empty. Without `replace_all` it must occur
+    /// exactly once, else the task fails with `old_string not found` / `not unique`.
     pub old_string: String,
+    /// The text that replaces it; may be empty.
     pub new_string: String,
+    /// Replace every occurrence instead of requiring exactly one; `false` when absent.
     #[serde(default)]
     pub replace_all: bool,
+    /// `worker` and `discordChannelId` (camelCase even here), at the top level.
     #[serde(flatten)]
     pub common: CommonFields,
 }
 
-/// `POST /claude`.
+/// `POST /claude`: run the Claude Code CLI on the Mac with a prompt.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "camelCase")]
 pub struct ClaudeRequest {
+    /// The prompt; required and not blank. It reaches the CLI as one argument, never
+    /// through a shell.
     pub prompt: String,
-    /// Milliseconds; [`DEFAULT_CLAUDE_TIMEOUT_MS`] when absent.
+    /// How long it may run, in milliseconds (JSON `timeout`, or `timeout_ms`); from 1 to the
+    /// bot's `limits.max_timeout_ms`, [`DEFAULT_CLAUDE_TIMEOUT_MS`] when absent.
     #[serde(default, alias = "timeout_ms", skip_serializing_if = "Option::is_none")]
     pub timeout: Option<u64>,
+    /// A Claude CLI session to resume (JSON `sessionId`, or `session_id`); a new session
+    /// when absent or empty. Plain characters only, never starting with `-`.
     #[serde(default, alias = "session_id", skip_serializing_if = "Option::is_none")]
     pub session_id: Option<String>,
+    /// Working directory on the Mac, as [`CreateCommandRequest::cwd`]; when absent, the
+    /// worker policy's Claude directory or its `default_cwd`.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub cwd: Option<String>,
+    /// `worker` and `discordChannelId`, at the top level of the same JSON object.
     #[serde(flatten)]
     pub common: CommonFields,
 }
@@ -109,12 +139,13 @@ pub struct ClaudeRequest {
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "camelCase")]
 pub struct TaskCreated {
+    /// The new task's id (JSON `taskId`), to poll with `GET /tasks/:id?wait=<ms>`.
     pub task_id: TaskId,
     /// Always `pending` on creation (the original's word for queued).
     pub status: String,
     /// The original's message, e.g. "Task created, waiting for worker".
     pub message: String,
-    /// Echoed for `/claude` requests that named a session.
+    /// The session asked for (JSON `sessionId`), echoed by `/claude`; absent otherwise.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub session_id: Option<String>,
 }
@@ -132,42 +163,63 @@ pub fn client_status(status: TaskStatus) -> &'static str {
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(rename_all = "camelCase")]
 pub struct TaskView {
+    /// The task's id (JSON `taskId`).
     pub task_id: TaskId,
-    /// See [`client_status`].
+    /// Where the task stands, as [`client_status`] spells it (`pending` for queued).
     pub status: String,
+    /// What kind of task it is.
     pub kind: TaskKind,
+    /// While live, `Result not ready yet`, or what awaits the owner's approval; absent once
+    /// finished.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub message: Option<String>,
     /// The worker that claimed it (or the one it targets, while queued).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub worker: Option<String>,
+    /// When a client created it, in epoch milliseconds (JSON `createdAt`).
     pub created_at: EpochMillis,
+    /// When a worker last claimed it, in epoch milliseconds (JSON `startedAt`); absent
+    /// while queued.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub started_at: Option<EpochMillis>,
-    /// Present (possibly empty) once finished; absent while live.
+    /// Standard output, or a read file's content; present (possibly empty) once finished,
+    /// absent while live.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub stdout: Option<String>,
+    /// Standard error; present (possibly empty) once finished, absent while live.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub stderr: Option<String>,
-    /// `null` when the task finished without a process exit (expired, lost, cancelled early).
+    /// The exit code (JSON `exitCode`), as in
+    /// [`TaskOutcome::exit_code`](crate::TaskOutcome::exit_code); `null` when the task
+    /// finished without a process exit (expired, lost, cancelled early).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub exit_code: Option<Option<i32>>,
+    /// The number of the signal that ended the process, if one did; absent otherwise.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub signal: Option<i32>,
-    /// `null` on success, as in the original.
+    /// Why it failed, in words; `null` on success, as in the original. Absent while live.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub error: Option<Option<String>>,
+    /// When it became final, in epoch milliseconds (JSON `completedAt`); absent while live.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub completed_at: Option<EpochMillis>,
+    /// The worker's free-form facts ([`TaskOutcome::metadata`](crate::TaskOutcome::metadata));
+    /// present once finished.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub metadata: Option<serde_json::Map<String, serde_json::Value>>,
-    /// How `stdout` is encoded (base64 for a binary file read).
+    /// How `stdout` is encoded (base64 for a binary file read); present once finished.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub encoding: Option<ContentEncoding>,
+    /// Whether `stdout` was cut at the worker's output cap (JSON `stdoutTruncated`);
+    /// present once finished.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub stdout_truncated: Option<bool>,
+    /// Whether `stderr` was cut at the worker's output cap (JSON `stderrTruncated`);
+    /// present once finished.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub stderr_truncated: Option<bool>,
+    /// Wall-clock run time on the worker, in milliseconds (JSON `durationMs`); present once
+    /// finished, 0 when nothing ran.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub duration_ms: Option<u64>,
     /// While `awaiting_approval`: the fingerprint the owner approves.
@@ -183,9 +235,13 @@ pub struct TaskView {
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "camelCase")]
 pub struct AttachmentInfo {
+    /// The file name the worker gave it, as in its URL: 1-128 of `A-Z a-z 0-9 . _ -`, not
+    /// starting with a dot ([`crate::worker::is_valid_attachment_name`]).
     pub name: String,
-    /// Sniffed from the content (images only).
+    /// The image's MIME type (JSON `contentType`), sniffed from the content: `image/png`,
+    /// `image/jpeg`, `image/gif` or `image/webp`.
     pub content_type: String,
+    /// The file's size in bytes, at most [`crate::worker::MAX_ATTACHMENT_BYTES`].
     pub size: u64,
 }
 
@@ -194,7 +250,11 @@ pub struct AttachmentInfo {
 /// own notification); the worker checks both again.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct ApproveRequest {
+    /// The 6-digit code from the owner's authenticator app; spaces are forgiven
+    /// (`123 456`). The bot checks only its shape: the worker verifies it.
     pub code: String,
+    /// The fingerprint the owner read (case, spaces and dashes forgiven); when absent,
+    /// whatever the task awaits is approved.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub fingerprint: Option<String>,
 }
@@ -203,122 +263,44 @@ pub struct ApproveRequest {
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "camelCase")]
 pub struct TaskSummary {
+    /// The task's id (JSON `taskId`).
     pub task_id: TaskId,
+    /// Where the task stands, as [`client_status`] spells it (`pending` for queued).
     pub status: String,
+    /// What kind of task it is.
     pub kind: TaskKind,
     /// The command or path, cut to a readable length. Never file content.
     pub summary: String,
+    /// The worker that claimed it, or the one it targets while queued; absent when neither.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub worker: Option<String>,
+    /// When a client created it, in epoch milliseconds (JSON `createdAt`).
     pub created_at: EpochMillis,
+    /// When it became final, in epoch milliseconds (JSON `completedAt`); absent while live.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub completed_at: Option<EpochMillis>,
+    /// The process exit code (JSON `exitCode`); absent while live or when no process
+    /// exited.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub exit_code: Option<i32>,
 }
 
-/// `GET /tasks`.
+/// `GET /tasks?status=&limit=`: the most recently created tasks.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct TaskList {
+    /// Newest first; only those in the `status` asked for, if any (`pending` names queued
+    /// tasks); at most `limit` of them (the bot defaults and caps it).
     pub tasks: Vec<TaskSummary>,
 }
 
 /// `GET /health`: minimal and unauthenticated, for load balancers and Docker.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Health {
+    /// Always `ok`: any answer at all means the bot is up.
     pub status: String,
+    /// The bot's release version, e.g. `0.1.0`.
     pub version: String,
 }
 
 #[cfg(test)]
-mod tests {
-    use super::*;
-    use serde_json::json;
-
-    #[test]
-    fn original_command_request_parses() {
-        let req: CreateCommandRequest =
-            serde_json::from_value(json!({"command": "ls -la", "timeout": 30000})).unwrap();
-        assert_eq!(req.command, "ls -la");
-        assert_eq!(req.timeout, Some(30000));
-        assert_eq!(req.common, CommonFields::default());
-    }
-
-    #[test]
-    fn claude_request_takes_session_id_in_both_spellings() {
-        for body in [
-            json!({"prompt": "hi", "sessionId": "s1"}),
-            json!({"prompt": "hi", "session_id": "s1"}),
-        ] {
-            let req: ClaudeRequest = serde_json::from_value(body).unwrap();
-            assert_eq!(req.session_id.as_deref(), Some("s1"));
-        }
-    }
-
-    #[test]
-    fn unfinished_view_has_only_the_original_fields_and_ours() {
-        let view = TaskView {
-            task_id: "6f1c1a8e-7a51-4c3e-9f67-1d2f0a6b8c11".parse().unwrap(),
-            status: client_status(TaskStatus::Queued).into(),
-            kind: TaskKind::Command,
-            message: Some("Result not ready yet".into()),
-            worker: None,
-            created_at: 1,
-            started_at: None,
-            stdout: None,
-            stderr: None,
-            exit_code: None,
-            signal: None,
-            error: None,
-            completed_at: None,
-            metadata: None,
-            encoding: None,
-            stdout_truncated: None,
-            stderr_truncated: None,
-            duration_ms: None,
-            fingerprint: None,
-            attachments: None,
-        };
-        assert_eq!(
-            serde_json::to_value(&view).unwrap(),
-            json!({
-                "taskId": "6f1c1a8e-7a51-4c3e-9f67-1d2f0a6b8c11",
-                "status": "pending",
-                "kind": "command",
-                "message": "Result not ready yet",
-                "createdAt": 1
-            })
-        );
-    }
-
-    #[test]
-    fn finished_view_keeps_null_error_and_exit_code() {
-        let view = TaskView {
-            task_id: TaskId::new(),
-            status: "succeeded".into(),
-            kind: TaskKind::Command,
-            message: None,
-            worker: Some("mac".into()),
-            created_at: 1,
-            started_at: Some(2),
-            stdout: Some("hi\n".into()),
-            stderr: Some(String::new()),
-            exit_code: Some(Some(0)),
-            signal: None,
-            error: Some(None),
-            completed_at: Some(3),
-            metadata: Some(serde_json::Map::new()),
-            encoding: Some(ContentEncoding::Utf8),
-            stdout_truncated: Some(false),
-            stderr_truncated: Some(false),
-            duration_ms: Some(1),
-            fingerprint: None,
-            attachments: None,
-        };
-        let value = serde_json::to_value(&view).unwrap();
-        assert_eq!(value["error"], serde_json::Value::Null);
-        assert_eq!(value["exitCode"], json!(0));
-        assert_eq!(value["completedAt"], json!(3));
-        assert_eq!(value["encoding"], json!("utf8"));
-    }
-}
+mod tests;

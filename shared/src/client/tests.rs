@@ -1,0 +1,91 @@
+//! JSON shapes of the client API: the original's requests parse, and views keep its fields.
+
+use super::*;
+use serde_json::json;
+
+#[test]
+fn original_command_request_parses() {
+    let req: CreateCommandRequest =
+        serde_json::from_value(json!({"command": "ls -la", "timeout": 30000})).unwrap();
+    assert_eq!(req.command, "ls -la");
+    assert_eq!(req.timeout, Some(30000));
+    assert_eq!(req.common, CommonFields::default());
+}
+
+#[test]
+fn claude_request_takes_session_id_in_both_spellings() {
+    for body in [
+        json!({"prompt": "hi", "sessionId": "s1"}),
+        json!({"prompt": "hi", "session_id": "s1"}),
+    ] {
+        let req: ClaudeRequest = serde_json::from_value(body).unwrap();
+        assert_eq!(req.session_id.as_deref(), Some("s1"));
+    }
+}
+
+#[test]
+fn unfinished_view_has_only_the_original_fields_and_ours() {
+    let view = TaskView {
+        task_id: "6f1c1a8e-7a51-4c3e-9f67-1d2f0a6b8c11".parse().unwrap(),
+        status: client_status(TaskStatus::Queued).into(),
+        kind: TaskKind::Command,
+        message: Some("Result not ready yet".into()),
+        worker: None,
+        created_at: 1,
+        started_at: None,
+        stdout: None,
+        stderr: None,
+        exit_code: None,
+        signal: None,
+        error: None,
+        completed_at: None,
+        metadata: None,
+        encoding: None,
+        stdout_truncated: None,
+        stderr_truncated: None,
+        duration_ms: None,
+        fingerprint: None,
+        attachments: None,
+    };
+    assert_eq!(
+        serde_json::to_value(&view).unwrap(),
+        json!({
+            "taskId": "6f1c1a8e-7a51-4c3e-9f67-1d2f0a6b8c11",
+            "status": "pending",
+            "kind": "command",
+            "message": "Result not ready yet",
+            "createdAt": 1
+        })
+    );
+}
+
+#[test]
+fn finished_view_keeps_null_error_and_exit_code() {
+    let view = TaskView {
+        task_id: TaskId::new(),
+        status: "succeeded".into(),
+        kind: TaskKind::Command,
+        message: None,
+        worker: Some("mac".into()),
+        created_at: 1,
+        started_at: Some(2),
+        stdout: Some("hi\n".into()),
+        stderr: Some(String::new()),
+        exit_code: Some(Some(0)),
+        signal: None,
+        error: Some(None),
+        completed_at: Some(3),
+        metadata: Some(serde_json::Map::new()),
+        encoding: Some(ContentEncoding::Utf8),
+        stdout_truncated: Some(false),
+        stderr_truncated: Some(false),
+        duration_ms: Some(1),
+        fingerprint: None,
+        attachments: None,
+    };
+    let value = serde_json::to_value(&view).unwrap();
+    assert_eq!(value["error"], serde_json::Value::Null);
+    assert_eq!(value["exitCode"], json!(0));
+    assert_eq!(value["completedAt"], json!(3));
+    assert_eq!(value["encoding"], json!("utf8"));
+}
