@@ -15,6 +15,7 @@ use tokio_util::task::TaskTracker;
 
 use crate::api;
 use crate::config::Config;
+use crate::os_limits;
 use crate::queue::{now_millis, Queue, SweepReport};
 use crate::state::AppState;
 use crate::telemetry::error_chain;
@@ -33,6 +34,8 @@ impl App {
     /// opens the queue and binds the listener (port 0 picks a free one).
     pub async fn build(config: Config) -> anyhow::Result<App> {
         config.validate()?;
+        let open_files = os_limits::raise_open_files();
+        tracing::debug!(?open_files, "open-files limit");
         tracing::debug!(config = ?config, "effective configuration (secrets redacted)");
         let data_dir = &config.storage.data_dir;
         // 0700: the database holds commands, file contents and results.
@@ -93,14 +96,25 @@ impl App {
         let tracker = TaskTracker::new();
         let router = api::router(state.clone());
         let serve_stop = stopping.clone();
-        let mut http: JoinHandle<std::io::Result<()>> = tracker.spawn(async move {
-            axum::serve(
-                listener,
-                router.into_make_service_with_connect_info::<SocketAddr>(),
-            )
-            .with_graceful_shutdown(serve_stop.cancelled_owned())
-            .await
-        });
+        let http_config = &state.config().http;
+        let policy = api::ConnectionPolicy {
+            header_read_timeout: Duration::from_secs(http_config.header_read_timeout_secs),
+            max_connections: os_limits::connection_cap(
+                http_config.max_connections,
+                os_limits::open_files(),
+            ),
+            max_connections_per_ip: http_config.max_connections_per_ip,
+            uncapped: state.config().rate_limit.trusted_proxies.clone(),
+        };
+        if policy.max_connections < http_config.max_connections {
+            tracing::warn!(
+                configured = http_config.max_connections,
+                effective = policy.max_connections,
+                "http.max_connections lowered to fit the open-files limit (raise it: ulimit -n)"
+            );
+        }
+        let mut http: JoinHandle<std::io::Result<()>> =
+            tracker.spawn(api::serve(listener, router, policy, serve_stop));
         let mut sweeper = tracker.spawn(sweep_periodically(
             state.queue().clone(),
             state.queue().settings().sweep_interval,

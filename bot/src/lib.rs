@@ -11,6 +11,7 @@
 //! - [`state`]: what the running app shares (queue, tokens, config, Discord status).
 //! - [`app`]: wiring, a leaf: `App::build` → `local_addr` → `run(shutdown)`.
 //! - [`telemetry`]: logging setup and the one `error_chain`.
+//! - [`os_limits`]: the open-files limit, raised at start.
 //!
 //! Adapters depend on the core (`intake`, `queue`, `config`, `state`), never on each other.
 
@@ -19,6 +20,7 @@ pub mod app;
 pub mod config;
 pub mod discord;
 pub mod intake;
+pub mod os_limits;
 pub mod queue;
 pub mod state;
 pub mod telemetry;

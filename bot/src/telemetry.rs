@@ -2,6 +2,8 @@
 //! the one way errors are written into log lines.
 
 use std::io::IsTerminal;
+use std::sync::{Mutex, PoisonError};
+use std::time::{Duration, Instant};
 
 use tracing_subscriber::EnvFilter;
 
@@ -31,4 +33,54 @@ pub fn error_chain(err: &dyn std::error::Error) -> String {
         source = cause.source();
     }
     text
+}
+
+/// A log line that may repeat without limit (a refusal an attacker can trigger at will):
+/// written at most once per interval, with how many times it happened since the last one.
+#[derive(Debug)]
+pub struct Throttled {
+    interval: Duration,
+    /// When the line was last written, and the hits since. A std mutex: held for two
+    /// field updates, never across an `.await`.
+    state: Mutex<(Option<Instant>, u64)>,
+}
+
+impl Throttled {
+    /// At most one line per `interval`.
+    pub fn new(interval: Duration) -> Throttled {
+        Throttled {
+            interval,
+            state: Mutex::new((None, 0)),
+        }
+    }
+
+    /// Counts one occurrence. `Some(count)` when the line is due now — `count` occurrences
+    /// (this one included) since the last line; `None` when it is to be kept quiet.
+    pub fn hit(&self) -> Option<u64> {
+        let mut state = self.state.lock().unwrap_or_else(PoisonError::into_inner);
+        let (last, count) = &mut *state;
+        *count += 1;
+        let now = Instant::now();
+        if last.is_some_and(|at| now.duration_since(at) < self.interval) {
+            return None;
+        }
+        *last = Some(now);
+        Some(std::mem::take(count))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_repeated_line_is_written_once_per_interval_with_its_count() {
+        let throttled = Throttled::new(Duration::from_millis(50));
+
+        assert_eq!(throttled.hit(), Some(1));
+        assert_eq!(throttled.hit(), None);
+        assert_eq!(throttled.hit(), None);
+        std::thread::sleep(Duration::from_millis(60));
+        assert_eq!(throttled.hit(), Some(3));
+    }
 }

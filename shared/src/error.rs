@@ -34,6 +34,9 @@ pub enum ErrorCode {
     Internal,
     /// The server is shutting down or its store is unavailable (503).
     Unavailable,
+    /// The server holds as many connections as it takes (in total or from this address);
+    /// retry after the `Retry-After` header, or reuse an open connection (503).
+    TooManyConnections,
 }
 
 impl ErrorCode {
@@ -53,6 +56,7 @@ impl ErrorCode {
             ErrorCode::MethodNotAllowed => "method_not_allowed",
             ErrorCode::Internal => "internal",
             ErrorCode::Unavailable => "unavailable",
+            ErrorCode::TooManyConnections => "too_many_connections",
         }
     }
 }
@@ -106,6 +110,7 @@ mod tests {
             ErrorCode::MethodNotAllowed,
             ErrorCode::Internal,
             ErrorCode::Unavailable,
+            ErrorCode::TooManyConnections,
         ] {
             let json = serde_json::to_value(code).unwrap();
             assert_eq!(json, serde_json::Value::String(code.as_str().to_owned()));

@@ -16,6 +16,7 @@ pub mod error;
 pub mod extract;
 mod health;
 pub mod ratelimit;
+mod serve;
 mod tasks;
 mod view;
 mod worker;
@@ -35,6 +36,7 @@ use tower_http::catch_panic::CatchPanicLayer;
 use tower_http::trace::TraceLayer;
 
 pub use error::ApiError;
+pub use serve::{serve, ConnectionPolicy};
 
 use crate::state::AppState;
 use ratelimit::RateLimits;

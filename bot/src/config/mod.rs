@@ -102,6 +102,14 @@ pub struct HttpConfig {
     pub body_limit_bytes: usize,
     /// Longest a request may take; above the longest long-poll (60 s) so waits finish first.
     pub request_timeout_secs: u64,
+    /// A request's headers must arrive within this many seconds of the connection waiting
+    /// for them; it is also how long a kept-alive connection may sit idle.
+    pub header_read_timeout_secs: u64,
+    /// Most HTTP connections open at once (lowered at start to fit the open-files limit).
+    pub max_connections: usize,
+    /// Most HTTP connections open at once from one client address; addresses in
+    /// `rate_limit.trusted_proxies` are exempt (they carry every client).
+    pub max_connections_per_ip: usize,
 }
 
 impl Default for HttpConfig {
@@ -110,6 +118,9 @@ impl Default for HttpConfig {
             bind: SocketAddr::from(([127, 0, 0, 1], 3456)),
             body_limit_bytes: 32 * 1024 * 1024,
             request_timeout_secs: 90,
+            header_read_timeout_secs: 10,
+            max_connections: 1024,
+            max_connections_per_ip: 64,
         }
     }
 }
@@ -300,7 +311,22 @@ impl Config {
                 format!("must be above {longest_wait_secs} (the longest long-poll)"),
             );
         }
-        let positive: [(&'static str, u64); 10] = [
+        if self.http.max_connections_per_ip > self.http.max_connections {
+            return invalid(
+                "http.max_connections_per_ip",
+                "must not be above http.max_connections".into(),
+            );
+        }
+        let positive: [(&'static str, u64); 13] = [
+            (
+                "http.header_read_timeout_secs",
+                self.http.header_read_timeout_secs,
+            ),
+            ("http.max_connections", self.http.max_connections as u64),
+            (
+                "http.max_connections_per_ip",
+                self.http.max_connections_per_ip as u64,
+            ),
             ("queue.task_ttl_secs", self.queue.task_ttl_secs),
             ("queue.retention_secs", self.queue.retention_secs),
             ("queue.lease_ttl_secs", self.queue.lease_ttl_secs),
