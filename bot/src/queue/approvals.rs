@@ -6,7 +6,7 @@ use openclaw_shared::worker::ApprovalDecision;
 use openclaw_shared::{EpochMillis, LeaseId, TaskId, TaskStatus};
 use rusqlite::params;
 
-use super::store::{held_status, row_to_task, to_i64, Refusal, Store, StoreError, TASK_COLUMNS};
+use super::sqlite::{held_status, row_to_task, to_i64, Refusal, Store, StoreError, TASK_COLUMNS};
 use super::{refused, Queue, QueueError, Task, TaskEvent};
 
 /// What the worker says about an approval, as the queue records it.

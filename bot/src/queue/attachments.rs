@@ -6,7 +6,7 @@ use openclaw_shared::client::AttachmentInfo;
 use openclaw_shared::{EpochMillis, LeaseId, TaskId};
 use rusqlite::{params, OptionalExtension};
 
-use super::store::{
+use super::sqlite::{
     from_i64, held_status, row_to_task, to_i64, Refusal, Store, StoreError, TASK_COLUMNS,
 };
 use super::{now_millis, refused, Queue, QueueError, Task};

@@ -7,7 +7,7 @@
 mod approvals;
 mod attachments;
 mod events;
-mod store;
+mod sqlite;
 
 use std::collections::HashMap;
 use std::path::Path;
@@ -21,8 +21,8 @@ use openclaw_shared::{EpochMillis, LeaseId, TaskId, TaskOutcome, TaskSpec, TaskS
 
 pub use approvals::ApprovalProgress;
 pub use events::TaskEvent;
-pub use store::StoreError;
-use store::{Refusal, Store};
+pub use sqlite::StoreError;
+use sqlite::{Refusal, Store};
 
 /// Timing rules of the queue. All are fields (not constants) so tests can shrink them.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -173,7 +173,7 @@ pub enum QueueError {
     #[error("fingerprint does not match the approval task {0} is waiting for")]
     FingerprintMismatch(TaskId),
     #[error("task store failed")]
-    Store(#[from] store::StoreError),
+    Store(#[from] sqlite::StoreError),
 }
 
 /// How many events a slow subscriber may fall behind before it sees `Lagged`.
