@@ -3,26 +3,14 @@
 //! task run — the worker decides, and reports back.
 
 use openclaw_shared::worker::ApprovalDecision;
-use openclaw_shared::{EpochMillis, LeaseId, TaskId, TaskStatus};
+use openclaw_shared::{LeaseId, TaskId, TaskStatus};
 use rusqlite::params;
 
+use super::error::{refused, QueueError};
+use super::events::TaskEvent;
+use super::handle::Queue;
 use super::sqlite::{held_status, row_to_task, to_i64, Refusal, Store, StoreError, TASK_COLUMNS};
-use super::{refused, Queue, QueueError, Task, TaskEvent};
-
-/// What the worker says about an approval, as the queue records it.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub enum ApprovalProgress {
-    /// The task now waits for the owner.
-    Requested {
-        fingerprint: String,
-        summary: String,
-        expires_at: EpochMillis,
-    },
-    /// The worker verified an approval; the task runs.
-    Approved,
-    /// The worker refused the relayed answer; the task keeps waiting.
-    Rejected { reason: String },
-}
+use super::task::{ApprovalProgress, Task};
 
 impl Queue {
     /// Records the worker's approval progress on a task it holds under `lease`.

@@ -1,15 +1,14 @@
-//! What happens to a result after it is stored: screenshots uploaded with it, and
-//! delivery back to where the task came from (an adapter marks it delivered, so a restart or
-//! a failed delivery can pick it up again).
+//! Attachments: files a worker uploads with a live task it holds (screenshots), kept with
+//! the task and pruned with it.
 
 use openclaw_shared::client::AttachmentInfo;
 use openclaw_shared::{EpochMillis, LeaseId, TaskId};
 use rusqlite::{params, OptionalExtension};
 
-use super::sqlite::{
-    from_i64, held_status, row_to_task, to_i64, Refusal, Store, StoreError, TASK_COLUMNS,
-};
-use super::{now_millis, refused, Queue, QueueError, Task};
+use super::clock::now_millis;
+use super::error::{refused, QueueError};
+use super::handle::Queue;
+use super::sqlite::{from_i64, held_status, to_i64, Refusal, Store, StoreError};
 
 impl Queue {
     /// Stores an image the worker uploads with a live task it holds (a screenshot), replacing
@@ -47,21 +46,6 @@ impl Queue {
         name: &str,
     ) -> Result<Option<(AttachmentInfo, Vec<u8>)>, QueueError> {
         Ok(self.inner.store.attachment(id, name)?)
-    }
-
-    /// Finished tasks that carry an origin and whose result no adapter has marked delivered
-    /// yet, oldest first: what to (re)deliver after a restart or a failed delivery.
-    pub async fn undelivered(&self, limit: usize) -> Result<Vec<Task>, QueueError> {
-        Ok(self.inner.store.undelivered(limit)?)
-    }
-
-    /// Records that the task's result reached where the task came from.
-    pub async fn mark_delivered(&self, id: TaskId) -> Result<(), QueueError> {
-        if self.inner.store.mark_delivered(id, now_millis())? {
-            Ok(())
-        } else {
-            Err(QueueError::NotFound(id))
-        }
     }
 }
 
@@ -141,26 +125,5 @@ impl Store {
                 ))
             })
             .optional()?)
-    }
-
-    /// Finished tasks with an origin whose result is not yet marked delivered, oldest first.
-    pub fn undelivered(&self, limit: usize) -> Result<Vec<Task>, StoreError> {
-        let conn = self.conn();
-        let limit = i64::try_from(limit).unwrap_or(i64::MAX);
-        let mut stmt = conn.prepare_cached(&format!(
-            "SELECT {TASK_COLUMNS} FROM tasks WHERE origin IS NOT NULL \
-             AND completed_at IS NOT NULL AND delivered_at IS NULL ORDER BY seq LIMIT ?1"
-        ))?;
-        let rows = stmt.query_map(params![limit], row_to_task)?;
-        rows.map(|row| row?).collect()
-    }
-
-    /// Marks a task's result delivered. Returns whether the task exists.
-    pub fn mark_delivered(&self, id: TaskId, now: EpochMillis) -> Result<bool, StoreError> {
-        let changed = self.conn().execute(
-            "UPDATE tasks SET delivered_at = ?2 WHERE id = ?1",
-            params![id.to_string(), to_i64(now)],
-        )?;
-        Ok(changed > 0)
     }
 }

@@ -15,7 +15,7 @@ use openclaw_shared::{
 use rusqlite::{params, Connection, OptionalExtension, Row};
 use uuid::Uuid;
 
-use super::{NewTask, PendingApproval, Task};
+use super::task::{NewTask, PendingApproval, Task};
 
 /// Schema migrations, applied in order at open. Index `i` brings the schema to version
 /// `i + 1` (kept in `PRAGMA user_version`). Never edit a shipped migration: add one.

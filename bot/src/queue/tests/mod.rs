@@ -4,8 +4,11 @@ use std::time::Duration;
 
 use openclaw_shared::client::AttachmentInfo;
 use openclaw_shared::worker::{HeldLease, LeaseState};
-use openclaw_shared::{OutcomeStatus, TaskOutcome, TaskSpec, TaskStatus};
+use openclaw_shared::{
+    EpochMillis, LeaseId, OutcomeStatus, TaskId, TaskOutcome, TaskSpec, TaskStatus,
+};
 
+use super::clock::duration_millis;
 use super::*;
 
 /// Fails the test instead of hanging when a wake-up never comes.
