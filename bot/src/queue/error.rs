@@ -3,7 +3,7 @@
 
 use openclaw_shared::{TaskId, TaskStatus};
 
-use super::sqlite::{Refusal, StoreError};
+use super::store::{Refusal, StoreError};
 
 /// Why a queue operation failed. Each variant maps to one HTTP status in the API layer.
 #[derive(Debug, thiserror::Error)]

@@ -16,7 +16,8 @@ use super::clock::{duration_millis, now_millis};
 use super::error::QueueError;
 use super::events::TaskEvent;
 use super::settings::QueueSettings;
-use super::sqlite::Store;
+use super::sqlite::SqliteStore;
+use super::store::Store;
 use super::task::{NewTask, Task};
 use super::workers::{by_status, QueueStats, Sightings};
 
@@ -32,8 +33,8 @@ pub struct Queue {
 
 /// What every clone of a [`Queue`] shares.
 pub(super) struct Inner {
-    /// Where tasks live.
-    pub(super) store: Store,
+    /// Where tasks live: any backend, behind the store interface.
+    pub(super) store: Box<dyn Store>,
     /// The timing rules.
     pub(super) settings: QueueSettings,
     /// Where [`TaskEvent`]s go out to the adapters.
@@ -48,17 +49,23 @@ impl Queue {
     /// Opens (creating if needed) the SQLite database at `path`, applies pending migrations
     /// and returns a handle. Tasks and results from a previous run are kept.
     pub fn open(path: &Path, settings: QueueSettings) -> Result<Queue, QueueError> {
-        let store = Store::open(path)?;
+        Ok(Queue::with_store(SqliteStore::open(path)?, settings))
+    }
+
+    /// Runs the queue on `store`: the seam for a database other than SQLite. Everything the
+    /// queue keeps goes through it; what the queue keeps in memory (events, waiting claims,
+    /// the workers seen) starts empty.
+    pub fn with_store(store: impl Store + 'static, settings: QueueSettings) -> Queue {
         let (events, _) = broadcast::channel(EVENT_CAPACITY);
-        Ok(Queue {
+        Queue {
             inner: Arc::new(Inner {
-                store,
+                store: Box::new(store),
                 settings,
                 events,
                 task_queued: Notify::new(),
                 workers: Sightings::default(),
             }),
-        })
+        }
     }
 
     /// The settings the queue runs with.

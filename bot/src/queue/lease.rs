@@ -11,7 +11,6 @@ use super::clock::{duration_millis, now_millis};
 use super::error::{refused, QueueError};
 use super::events::TaskEvent;
 use super::handle::Queue;
-use super::sqlite::StoreError;
 use super::task::{Completion, Task};
 
 /// A task offered to a worker, with its lease. The worker must accept it (heartbeat the
@@ -99,24 +98,10 @@ impl Queue {
         self.saw_worker(worker);
         let now = now_millis();
         let expires_at = now.saturating_add(duration_millis(self.inner.settings.lease_ttl));
-        let states = self
+        Ok(self
             .inner
             .store
-            .heartbeat(worker, leases, now, expires_at)?;
-        leases
-            .iter()
-            .zip(states)
-            .map(|(held, (state, decision))| {
-                Ok(LeaseReport {
-                    task_id: held.task_id,
-                    state,
-                    approval: decision
-                        .map(|json| serde_json::from_str(&json))
-                        .transpose()
-                        .map_err(StoreError::from)?,
-                })
-            })
-            .collect()
+            .heartbeat(worker, leases, now, expires_at)?)
     }
 
     /// Stores the result of a task. Only the worker holding the current lease may do so.
@@ -137,12 +122,12 @@ impl Queue {
             .store
             .complete(id, worker, lease, &outcome, now_millis())?
         {
-            Ok(true) => {
+            Ok(Completion::Stored) => {
                 tracing::info!(%status, exit_code = ?outcome.exit_code, "task finished");
                 self.publish(TaskEvent::Finished { id, status });
                 Ok(Completion::Stored)
             }
-            Ok(false) => Ok(Completion::Duplicate),
+            Ok(Completion::Duplicate) => Ok(Completion::Duplicate),
             Err(refusal) => Err(refused(id, refusal)),
         }
     }

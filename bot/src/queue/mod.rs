@@ -12,7 +12,10 @@
 //! - `approvals`, `attachments`, `delivery`: what happens around a result.
 //!
 //! The data they work with: `task` (what is stored about a task), `settings`, `events`,
-//! `error`, `workers` (who polled), `clock`; and `sqlite`, the database behind it all.
+//! `error`, `workers` (who polled), `clock`.
+//!
+//! Storage sits behind [`Store`] (`store`): a few small traits, one per noun, in the queue's
+//! own types. `sqlite` implements them; no SQL or rusqlite type is seen outside it.
 
 mod approvals;
 mod attachments;
@@ -24,6 +27,7 @@ mod handle;
 mod lease;
 mod settings;
 mod sqlite;
+mod store;
 mod sweep;
 mod task;
 mod workers;
@@ -34,7 +38,10 @@ pub use events::TaskEvent;
 pub use handle::Queue;
 pub use lease::Claim;
 pub use settings::QueueSettings;
-pub use sqlite::StoreError;
+pub use store::{
+    ApprovalStore, AttachmentStore, DeliveryStore, LapsedOffers, LeaseStore, Refusal, Store,
+    StoreError, SweepStore, TaskStore,
+};
 pub use sweep::SweepReport;
 pub use task::{ApprovalProgress, Completion, NewTask, PendingApproval, Task};
 pub use workers::{QueueStats, WorkerInfo};

@@ -8,6 +8,7 @@ use super::clock::duration_millis;
 use super::error::QueueError;
 use super::events::TaskEvent;
 use super::handle::Queue;
+use super::store::LapsedOffers;
 
 /// What a sweep changed.
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
@@ -37,7 +38,10 @@ impl Queue {
         let store = &self.inner.store;
         // First, so an offer that lapsed together with its task's TTL expires below, and
         // so the `lost` pass only sees accepted leases.
-        let (requeued, cancelled) = store.requeue_unaccepted(now)?;
+        let LapsedOffers {
+            requeued,
+            cancelled,
+        } = store.requeue_unaccepted(now)?;
         for &id in &requeued {
             tracing::warn!(task_id = %id, "offer not accepted in time; task back on the queue");
             self.publish(TaskEvent::Queued { id });
@@ -52,20 +56,8 @@ impl Queue {
                 status: TaskStatus::Cancelled,
             });
         }
-        let expired = store.end_overdue(
-            &[TaskStatus::Queued],
-            "expires_at",
-            TaskStatus::Expired,
-            EXPIRED_WHY,
-            now,
-        )?;
-        let lost = store.end_overdue(
-            &[TaskStatus::Running, TaskStatus::AwaitingApproval],
-            "lease_expires_at",
-            TaskStatus::Lost,
-            LOST_WHY,
-            now,
-        )?;
+        let expired = store.expire_queued(now, EXPIRED_WHY)?;
+        let lost = store.lose_lapsed(now, LOST_WHY)?;
         let cutoff = now.saturating_sub(duration_millis(self.inner.settings.retention));
         let pruned = store.prune(cutoff)?;
         for (ids, status) in [(&expired, TaskStatus::Expired), (&lost, TaskStatus::Lost)] {
