@@ -117,18 +117,15 @@ impl Queue {
     ) -> Result<Completion, QueueError> {
         self.saw_worker(worker);
         let status = TaskStatus::from(outcome.status);
-        match self
+        let completion = self
             .inner
             .store
             .complete(id, worker, lease, &outcome, now_millis())?
-        {
-            Ok(Completion::Stored) => {
-                tracing::info!(%status, exit_code = ?outcome.exit_code, "task finished");
-                self.publish(TaskEvent::Finished { id, status });
-                Ok(Completion::Stored)
-            }
-            Ok(Completion::Duplicate) => Ok(Completion::Duplicate),
-            Err(refusal) => Err(refused(id, refusal)),
+            .map_err(|refusal| refused(id, refusal))?;
+        if completion == Completion::Stored {
+            tracing::info!(%status, exit_code = ?outcome.exit_code, "task finished");
+            self.publish(TaskEvent::Finished { id, status });
         }
+        Ok(completion)
     }
 }
