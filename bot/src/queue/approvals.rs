@@ -3,26 +3,12 @@
 //! task run — the worker decides, and reports back.
 
 use openclaw_shared::worker::ApprovalDecision;
-use openclaw_shared::{EpochMillis, LeaseId, TaskId, TaskStatus};
-use rusqlite::params;
+use openclaw_shared::{LeaseId, TaskId, TaskStatus};
 
-use super::store::{held_status, row_to_task, to_i64, Refusal, Store, StoreError, TASK_COLUMNS};
-use super::{refused, Queue, QueueError, Task, TaskEvent};
-
-/// What the worker says about an approval, as the queue records it.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub enum ApprovalProgress {
-    /// The task now waits for the owner.
-    Requested {
-        fingerprint: String,
-        summary: String,
-        expires_at: EpochMillis,
-    },
-    /// The worker verified an approval; the task runs.
-    Approved,
-    /// The worker refused the relayed answer; the task keeps waiting.
-    Rejected { reason: String },
-}
+use super::error::{refused, QueueError};
+use super::events::TaskEvent;
+use super::handle::Queue;
+use super::task::{ApprovalProgress, Task};
 
 impl Queue {
     /// Records the worker's approval progress on a task it holds under `lease`.
@@ -81,8 +67,7 @@ impl Queue {
         if fingerprint.is_some_and(|given| Some(given) != awaited) {
             return Err(QueueError::FingerprintMismatch(id));
         }
-        let json = serde_json::to_string(&decision).map_err(StoreError::from)?;
-        if !self.inner.store.set_decision(id, &json)? {
+        if !self.inner.store.set_decision(id, &decision)? {
             // It stopped waiting between the read and the write.
             let now = self.get(id).await?;
             return Err(QueueError::Conflict {
@@ -100,79 +85,6 @@ impl Queue {
     /// guess which one the owner meant.
     pub async fn find_awaiting_approval(&self, fingerprint: &str) -> Result<Vec<Task>, QueueError> {
         Ok(self.inner.store.awaiting_fingerprint(fingerprint)?)
-    }
-}
-
-impl Store {
-    /// Applies the worker's approval progress if it holds the live task under `lease`.
-    pub fn update_approval(
-        &self,
-        id: TaskId,
-        worker: &str,
-        lease: LeaseId,
-        progress: &ApprovalProgress,
-    ) -> Result<Result<(), Refusal>, StoreError> {
-        let mut conn = self.conn();
-        let tx = conn.transaction()?;
-        let status = match held_status(&tx, id, worker, lease)? {
-            Ok(status) => status,
-            Err(refusal) => return Ok(Err(refusal)),
-        };
-        let allowed = match progress {
-            ApprovalProgress::Requested { .. } => {
-                matches!(status, TaskStatus::Running | TaskStatus::AwaitingApproval)
-            }
-            ApprovalProgress::Approved | ApprovalProgress::Rejected { .. } => {
-                status == TaskStatus::AwaitingApproval
-            }
-        };
-        if !allowed {
-            return Ok(Err(Refusal::Conflict(status)));
-        }
-        let id = id.to_string();
-        match progress {
-            ApprovalProgress::Requested {
-                fingerprint,
-                summary,
-                expires_at,
-            } => tx.execute(
-                "UPDATE tasks SET status = 'awaiting_approval', fingerprint = ?2, \
-                 approval_summary = ?3, approval_expires_at = ?4, approval_decision = NULL \
-                 WHERE id = ?1",
-                params![id, fingerprint, summary, to_i64(*expires_at)],
-            )?,
-            ApprovalProgress::Approved => tx.execute(
-                "UPDATE tasks SET status = 'running', approval_decision = NULL WHERE id = ?1",
-                params![id],
-            )?,
-            ApprovalProgress::Rejected { .. } => tx.execute(
-                "UPDATE tasks SET approval_decision = NULL WHERE id = ?1",
-                params![id],
-            )?,
-        };
-        tx.commit()?;
-        Ok(Ok(()))
-    }
-
-    /// Tasks awaiting approval under `fingerprint`, oldest first.
-    pub fn awaiting_fingerprint(&self, fingerprint: &str) -> Result<Vec<Task>, StoreError> {
-        let conn = self.conn();
-        let mut stmt = conn.prepare_cached(&format!(
-            "SELECT {TASK_COLUMNS} FROM tasks WHERE status = 'awaiting_approval' \
-             AND fingerprint = ?1 ORDER BY seq"
-        ))?;
-        let rows = stmt.query_map(params![fingerprint], row_to_task)?;
-        rows.map(|row| row?).collect()
-    }
-
-    /// Stores the owner's answer on a task still awaiting approval; false if it is not.
-    pub fn set_decision(&self, id: TaskId, decision_json: &str) -> Result<bool, StoreError> {
-        let changed = self.conn().execute(
-            "UPDATE tasks SET approval_decision = ?2 WHERE id = ?1 \
-             AND status = 'awaiting_approval'",
-            params![id.to_string(), decision_json],
-        )?;
-        Ok(changed > 0)
     }
 }
 

@@ -1,15 +1,12 @@
-//! What happens to a result after it is stored: screenshots uploaded with it, and
-//! delivery back to where the task came from (an adapter marks it delivered, so a restart or
-//! a failed delivery can pick it up again).
+//! Attachments: files a worker uploads with a live task it holds (screenshots), kept with
+//! the task and pruned with it.
 
 use openclaw_shared::client::AttachmentInfo;
-use openclaw_shared::{EpochMillis, LeaseId, TaskId};
-use rusqlite::{params, OptionalExtension};
+use openclaw_shared::{LeaseId, TaskId};
 
-use super::store::{
-    from_i64, held_status, row_to_task, to_i64, Refusal, Store, StoreError, TASK_COLUMNS,
-};
-use super::{now_millis, refused, Queue, QueueError, Task};
+use super::clock::now_millis;
+use super::error::{refused, QueueError};
+use super::handle::Queue;
 
 impl Queue {
     /// Stores an image the worker uploads with a live task it holds (a screenshot), replacing
@@ -47,120 +44,5 @@ impl Queue {
         name: &str,
     ) -> Result<Option<(AttachmentInfo, Vec<u8>)>, QueueError> {
         Ok(self.inner.store.attachment(id, name)?)
-    }
-
-    /// Finished tasks that carry an origin and whose result no adapter has marked delivered
-    /// yet, oldest first: what to (re)deliver after a restart or a failed delivery.
-    pub async fn undelivered(&self, limit: usize) -> Result<Vec<Task>, QueueError> {
-        Ok(self.inner.store.undelivered(limit)?)
-    }
-
-    /// Records that the task's result reached where the task came from.
-    pub async fn mark_delivered(&self, id: TaskId) -> Result<(), QueueError> {
-        if self.inner.store.mark_delivered(id, now_millis())? {
-            Ok(())
-        } else {
-            Err(QueueError::NotFound(id))
-        }
-    }
-}
-
-impl Store {
-    /// Stores (or replaces) an attachment of a live task held by `worker` under `lease`.
-    pub fn put_attachment(
-        &self,
-        id: TaskId,
-        worker: &str,
-        lease: LeaseId,
-        attachment: &AttachmentInfo,
-        data: &[u8],
-        now: EpochMillis,
-    ) -> Result<Result<(), Refusal>, StoreError> {
-        let mut conn = self.conn();
-        let tx = conn.transaction()?;
-        let status = match held_status(&tx, id, worker, lease)? {
-            Ok(status) => status,
-            Err(refusal) => return Ok(Err(refusal)),
-        };
-        if status.is_terminal() {
-            return Ok(Err(Refusal::Conflict(status)));
-        }
-        tx.execute(
-            "INSERT INTO task_attachments (task_id, name, content_type, data, created_at) \
-             VALUES (?1, ?2, ?3, ?4, ?5) ON CONFLICT (task_id, name) DO UPDATE SET \
-             content_type = excluded.content_type, data = excluded.data",
-            params![
-                id.to_string(),
-                attachment.name,
-                attachment.content_type,
-                data,
-                to_i64(now)
-            ],
-        )?;
-        tx.commit()?;
-        Ok(Ok(()))
-    }
-
-    /// The attachments of a task, without their bytes, by name.
-    pub fn attachments(&self, id: TaskId) -> Result<Vec<AttachmentInfo>, StoreError> {
-        let conn = self.conn();
-        let mut stmt = conn.prepare_cached(
-            "SELECT name, content_type, length(data) FROM task_attachments \
-             WHERE task_id = ?1 ORDER BY name",
-        )?;
-        let rows = stmt.query_map(params![id.to_string()], |row| {
-            Ok(AttachmentInfo {
-                name: row.get(0)?,
-                content_type: row.get(1)?,
-                size: from_i64(row.get(2)?),
-            })
-        })?;
-        Ok(rows.collect::<Result<_, _>>()?)
-    }
-
-    /// One attachment with its bytes.
-    pub fn attachment(
-        &self,
-        id: TaskId,
-        name: &str,
-    ) -> Result<Option<(AttachmentInfo, Vec<u8>)>, StoreError> {
-        let conn = self.conn();
-        let mut stmt = conn.prepare_cached(
-            "SELECT content_type, data FROM task_attachments WHERE task_id = ?1 AND name = ?2",
-        )?;
-        Ok(stmt
-            .query_row(params![id.to_string(), name], |row| {
-                let data: Vec<u8> = row.get(1)?;
-                Ok((
-                    AttachmentInfo {
-                        name: name.to_owned(),
-                        content_type: row.get(0)?,
-                        size: data.len() as u64,
-                    },
-                    data,
-                ))
-            })
-            .optional()?)
-    }
-
-    /// Finished tasks with an origin whose result is not yet marked delivered, oldest first.
-    pub fn undelivered(&self, limit: usize) -> Result<Vec<Task>, StoreError> {
-        let conn = self.conn();
-        let limit = i64::try_from(limit).unwrap_or(i64::MAX);
-        let mut stmt = conn.prepare_cached(&format!(
-            "SELECT {TASK_COLUMNS} FROM tasks WHERE origin IS NOT NULL \
-             AND completed_at IS NOT NULL AND delivered_at IS NULL ORDER BY seq LIMIT ?1"
-        ))?;
-        let rows = stmt.query_map(params![limit], row_to_task)?;
-        rows.map(|row| row?).collect()
-    }
-
-    /// Marks a task's result delivered. Returns whether the task exists.
-    pub fn mark_delivered(&self, id: TaskId, now: EpochMillis) -> Result<bool, StoreError> {
-        let changed = self.conn().execute(
-            "UPDATE tasks SET delivered_at = ?2 WHERE id = ?1",
-            params![id.to_string(), to_i64(now)],
-        )?;
-        Ok(changed > 0)
     }
 }

@@ -7,15 +7,36 @@ use openclaw_shared::{TaskId, TaskStatus};
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum TaskEvent {
     /// A task was put on the queue (new, or back after an offer no worker accepted).
-    Queued { id: TaskId },
+    Queued {
+        /// The task.
+        id: TaskId,
+    },
     /// A worker claimed it and it is running.
-    Claimed { id: TaskId, worker: String },
+    Claimed {
+        /// The task.
+        id: TaskId,
+        /// The worker running it.
+        worker: String,
+    },
     /// Its worker wants the owner's approval before running it.
-    AwaitingApproval { id: TaskId },
+    AwaitingApproval {
+        /// The task.
+        id: TaskId,
+    },
     /// The worker refused a relayed approval (e.g. a wrong code); the task keeps waiting.
-    ApprovalRejected { id: TaskId, reason: String },
+    ApprovalRejected {
+        /// The task.
+        id: TaskId,
+        /// Why, in the worker's words.
+        reason: String,
+    },
     /// It reached a final status.
-    Finished { id: TaskId, status: TaskStatus },
+    Finished {
+        /// The task.
+        id: TaskId,
+        /// The final status.
+        status: TaskStatus,
+    },
 }
 
 impl TaskEvent {

@@ -1,7 +1,12 @@
 //! Claim offers: a claimed task the worker never accepts goes back to the queue; an
 //! accepted one whose lease lapses is lost; a stale lease is refused either way.
 
+use openclaw_shared::worker::LeaseState;
+use openclaw_shared::{EpochMillis, TaskStatus};
+
 use super::*;
+use crate::queue::clock::duration_millis;
+use crate::queue::{Completion, QueueError, SweepReport, TaskEvent};
 
 /// When the offer of `claim` runs out.
 fn offer_end(claim: &Claim) -> EpochMillis {

@@ -1,0 +1,131 @@
+//! Leases: a claim offers queued tasks to a worker, each under a fresh lease; the worker's
+//! heartbeats accept and extend its leases; the holder of a task's current lease stores its
+//! result.
+
+use std::time::Duration;
+
+use openclaw_shared::worker::{HeldLease, LeaseReport};
+use openclaw_shared::{LeaseId, TaskId, TaskOutcome, TaskStatus};
+
+use super::clock::{duration_millis, now_millis};
+use super::error::{refused, QueueError};
+use super::events::TaskEvent;
+use super::handle::Queue;
+use super::task::{Completion, Task};
+
+/// A task offered to a worker, with its lease. The worker must accept it (heartbeat the
+/// lease) within `offer_ttl` before running it, or the task goes back to the queue.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Claim {
+    /// The task, as it is now: `running`, held by the claiming worker.
+    pub task: Task,
+    /// The lease the worker heartbeats and reports under.
+    pub lease: LeaseId,
+    /// How long an accepted lease lasts after each heartbeat.
+    pub lease_ttl: Duration,
+    /// How long the offer stands before the worker accepts it.
+    pub offer_ttl: Duration,
+}
+
+impl Queue {
+    /// Claims up to `slots` queued tasks for `worker` (untargeted ones, or those targeting
+    /// it), oldest first, each with a fresh lease. When none is queued, waits up to `wait`
+    /// and is woken the moment one arrives. Returns an empty list when the wait runs out.
+    ///
+    /// Each task is only offered: the long poll may have died unseen (a Mac asleep), so
+    /// the task returns to the queue unless the worker accepts it within `offer_ttl`.
+    pub async fn claim(
+        &self,
+        worker: &str,
+        slots: u32,
+        wait: Duration,
+    ) -> Result<Vec<Claim>, QueueError> {
+        let deadline = tokio::time::Instant::now() + wait;
+        loop {
+            self.saw_worker(worker);
+            // Register for the wake-up before looking, so an enqueue in between wakes us.
+            let queued = self.inner.task_queued.notified();
+            tokio::pin!(queued);
+            queued.as_mut().enable();
+
+            let claims = self.try_claim(worker, slots)?;
+            if !claims.is_empty() {
+                return Ok(claims);
+            }
+            if tokio::time::timeout_at(deadline, queued).await.is_err() {
+                return Ok(Vec::new());
+            }
+        }
+    }
+
+    fn try_claim(&self, worker: &str, slots: u32) -> Result<Vec<Claim>, QueueError> {
+        let lease_ttl = self.inner.settings.lease_ttl;
+        let offer_ttl = self.inner.settings.offer_ttl;
+        let now = now_millis();
+        let claimed = self.inner.store.claim(
+            worker,
+            slots,
+            now,
+            now.saturating_add(duration_millis(offer_ttl)),
+        )?;
+        Ok(claimed
+            .into_iter()
+            .map(|(task, lease)| {
+                tracing::info!(task_id = %task.id, worker, "task claimed");
+                self.publish(TaskEvent::Claimed {
+                    id: task.id,
+                    worker: worker.to_owned(),
+                });
+                Claim {
+                    task,
+                    lease,
+                    lease_ttl,
+                    offer_ttl,
+                }
+            })
+            .collect())
+    }
+
+    /// Extends the leases `worker` holds and records that it is alive. Each lease gets an
+    /// answer: active, cancel requested, or gone (lost, requeued, finished or not this
+    /// worker's). The first heartbeat for an offered lease accepts it: from then on it
+    /// lasts `lease_ttl` per heartbeat and, if it lapses, the task is `lost`.
+    pub async fn heartbeat(
+        &self,
+        worker: &str,
+        leases: &[HeldLease],
+    ) -> Result<Vec<LeaseReport>, QueueError> {
+        self.saw_worker(worker);
+        let now = now_millis();
+        let expires_at = now.saturating_add(duration_millis(self.inner.settings.lease_ttl));
+        Ok(self
+            .inner
+            .store
+            .heartbeat(worker, leases, now, expires_at)?)
+    }
+
+    /// Stores the result of a task. Only the worker holding the current lease may do so.
+    /// Idempotent: the same result again under the same lease is `Duplicate`. Emits
+    /// [`TaskEvent::Finished`].
+    #[tracing::instrument(skip_all, fields(task_id = %id, worker))]
+    pub async fn complete(
+        &self,
+        id: TaskId,
+        worker: &str,
+        lease: LeaseId,
+        outcome: TaskOutcome,
+    ) -> Result<Completion, QueueError> {
+        self.saw_worker(worker);
+        let status = TaskStatus::from(outcome.status);
+        let completion = self
+            .inner
+            .store
+            .complete(id, worker, lease, &outcome, now_millis())?
+            .map_err(|refusal| refused(id, refusal))?;
+        if completion == Completion::Stored {
+            tracing::info!(%status, exit_code = ?outcome.exit_code, "task finished");
+            self.publish(TaskEvent::Finished { id, status });
+        }
+        Ok(completion)
+    }
+}

@@ -1,0 +1,87 @@
+//! [`AttachmentStore`] on SQLite: uploaded files in `task_attachments`, deleted with their
+//! task by a foreign key.
+
+use openclaw_shared::client::AttachmentInfo;
+use openclaw_shared::{EpochMillis, LeaseId, TaskId};
+use rusqlite::{params, OptionalExtension};
+
+use super::leases::held_status;
+use super::rows::{from_i64, to_i64};
+use super::SqliteStore;
+use crate::queue::store::{AttachmentStore, Refusal, StoreError};
+
+impl AttachmentStore for SqliteStore {
+    fn put_attachment(
+        &self,
+        id: TaskId,
+        worker: &str,
+        lease: LeaseId,
+        attachment: &AttachmentInfo,
+        data: &[u8],
+        now: EpochMillis,
+    ) -> Result<Result<(), Refusal>, StoreError> {
+        let mut conn = self.conn();
+        let tx = conn.transaction()?;
+        let status = match held_status(&tx, id, worker, lease)? {
+            Ok(status) => status,
+            Err(refusal) => return Ok(Err(refusal)),
+        };
+        if status.is_terminal() {
+            return Ok(Err(Refusal::Conflict(status)));
+        }
+        tx.execute(
+            "INSERT INTO task_attachments (task_id, name, content_type, data, created_at) \
+             VALUES (?1, ?2, ?3, ?4, ?5) ON CONFLICT (task_id, name) DO UPDATE SET \
+             content_type = excluded.content_type, data = excluded.data",
+            params![
+                id.to_string(),
+                attachment.name,
+                attachment.content_type,
+                data,
+                to_i64(now)
+            ],
+        )?;
+        tx.commit()?;
+        Ok(Ok(()))
+    }
+
+    fn attachments(&self, id: TaskId) -> Result<Vec<AttachmentInfo>, StoreError> {
+        let conn = self.conn();
+        let mut stmt = conn.prepare_cached(
+            "SELECT name, content_type, length(data) FROM task_attachments \
+             WHERE task_id = ?1 ORDER BY name",
+        )?;
+        let rows = stmt.query_map(params![id.to_string()], |row| {
+            Ok(AttachmentInfo {
+                name: row.get(0)?,
+                content_type: row.get(1)?,
+                size: from_i64(row.get(2)?),
+            })
+        })?;
+        Ok(rows.collect::<Result<_, _>>()?)
+    }
+
+    fn attachment(
+        &self,
+        id: TaskId,
+        name: &str,
+    ) -> Result<Option<(AttachmentInfo, Vec<u8>)>, StoreError> {
+        let conn = self.conn();
+        let mut stmt = conn.prepare_cached(
+            "SELECT content_type, data FROM task_attachments WHERE task_id = ?1 AND name = ?2",
+        )?;
+        Ok(stmt
+            .query_row(params![id.to_string(), name], |row| {
+                let data: Vec<u8> = row.get(1)?;
+                Ok((
+                    AttachmentInfo {
+                        name: name.to_owned(),
+                        content_type: row.get(0)?,
+                        size: data.len() as u64,
+                    },
+                    data,
+                ))
+            })
+            .optional()?)
+    }
+}

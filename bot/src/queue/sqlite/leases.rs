@@ -1,0 +1,177 @@
+//! [`LeaseStore`] on SQLite: offering tasks under fresh leases, heartbeats, results, and the
+//! one check every worker write goes through ([`held_status`]).
+
+use openclaw_shared::worker::{HeldLease, LeaseReport, LeaseState};
+use openclaw_shared::{EpochMillis, LeaseId, TaskId, TaskOutcome, TaskStatus};
+use rusqlite::{params, Connection, OptionalExtension};
+
+use super::rows::{get_task, parse_id, parse_status, to_i64, write_outcome};
+use super::SqliteStore;
+use crate::queue::store::{LeaseStore, Refusal, StoreError};
+use crate::queue::task::{Completion, Task};
+
+impl LeaseStore for SqliteStore {
+    fn claim(
+        &self,
+        worker: &str,
+        slots: u32,
+        now: EpochMillis,
+        offer_expires_at: EpochMillis,
+    ) -> Result<Vec<(Task, LeaseId)>, StoreError> {
+        let mut conn = self.conn();
+        let tx = conn.transaction()?;
+        let ids: Vec<String> = {
+            let mut stmt = tx.prepare_cached(
+                "SELECT id FROM tasks WHERE status = 'queued' AND expires_at > ?1 \
+                 AND (target_worker IS NULL OR target_worker = ?2) ORDER BY seq LIMIT ?3",
+            )?;
+            let rows = stmt.query_map(params![to_i64(now), worker, slots], |row| row.get(0))?;
+            rows.collect::<Result<_, _>>()?
+        };
+        let mut claimed = Vec::with_capacity(ids.len());
+        for id in ids {
+            let lease = LeaseId::new();
+            tx.execute(
+                "UPDATE tasks SET status = 'running', worker = ?2, lease_id = ?3, \
+                 lease_expires_at = ?4, started_at = ?5, accepted_at = NULL WHERE id = ?1",
+                params![
+                    id,
+                    worker,
+                    lease.to_string(),
+                    to_i64(offer_expires_at),
+                    to_i64(now)
+                ],
+            )?;
+            let task_id = parse_id(&id)?;
+            if let Some(task) = get_task(&tx, task_id)? {
+                claimed.push((task, lease));
+            }
+        }
+        tx.commit()?;
+        Ok(claimed)
+    }
+
+    fn heartbeat(
+        &self,
+        worker: &str,
+        leases: &[HeldLease],
+        now: EpochMillis,
+        lease_expires_at: EpochMillis,
+    ) -> Result<Vec<LeaseReport>, StoreError> {
+        let conn = self.conn();
+        let mut read = conn.prepare_cached(
+            "SELECT cancel_requested, approval_decision FROM tasks WHERE id = ?1 \
+             AND worker = ?2 AND lease_id = ?3 AND status IN ('running', 'awaiting_approval')",
+        )?;
+        let mut extend = conn.prepare_cached(
+            "UPDATE tasks SET lease_expires_at = ?2, approval_decision = NULL, \
+             accepted_at = COALESCE(accepted_at, ?3) WHERE id = ?1",
+        )?;
+        let answers: Vec<(LeaseState, Option<String>)> = leases
+            .iter()
+            .map(|held| {
+                let id = held.task_id.to_string();
+                let found: Option<(bool, Option<String>)> = read
+                    .query_row(params![id, worker, held.lease.to_string()], |row| {
+                        Ok((row.get(0)?, row.get(1)?))
+                    })
+                    .optional()?;
+                let Some((cancel, decision)) = found else {
+                    return Ok((LeaseState::Gone, None));
+                };
+                // Same connection, same lock: nothing changes between the read and this.
+                extend.execute(params![id, to_i64(lease_expires_at), to_i64(now)])?;
+                let state = if cancel {
+                    LeaseState::CancelRequested
+                } else {
+                    LeaseState::Active
+                };
+                Ok((state, decision))
+            })
+            .collect::<Result<_, StoreError>>()?;
+        // Decoded only once every lease is extended: a corrupt decision fails the heartbeat
+        // but must not leave the leases after it to lapse.
+        leases
+            .iter()
+            .zip(answers)
+            .map(|(held, (state, decision))| {
+                Ok(LeaseReport {
+                    task_id: held.task_id,
+                    state,
+                    approval: decision.as_deref().map(serde_json::from_str).transpose()?,
+                })
+            })
+            .collect()
+    }
+
+    fn complete(
+        &self,
+        id: TaskId,
+        worker: &str,
+        lease: LeaseId,
+        outcome: &TaskOutcome,
+        now: EpochMillis,
+    ) -> Result<Result<Completion, Refusal>, StoreError> {
+        let mut conn = self.conn();
+        let tx = conn.transaction()?;
+        if let Err(refusal) = held_status(&tx, id, worker, lease)? {
+            return Ok(Err(refusal));
+        }
+        let Some(task) = get_task(&tx, id)? else {
+            return Ok(Err(Refusal::NotFound));
+        };
+        if task.status.is_terminal() {
+            return Ok(if task.outcome.as_ref() == Some(outcome) {
+                Ok(Completion::Duplicate)
+            } else {
+                Err(Refusal::Conflict(task.status))
+            });
+        }
+        write_outcome(&tx, id, TaskStatus::from(outcome.status), outcome, now)?;
+        tx.commit()?;
+        Ok(Ok(Completion::Stored))
+    }
+
+    fn running_by_worker(&self) -> Result<Vec<(String, usize)>, StoreError> {
+        let conn = self.conn();
+        let mut stmt = conn.prepare_cached(
+            "SELECT worker, COUNT(*) FROM tasks WHERE status IN ('running', 'awaiting_approval') \
+             AND worker IS NOT NULL GROUP BY worker",
+        )?;
+        let rows = stmt.query_map([], |row| {
+            Ok((row.get::<_, String>(0)?, row.get::<_, i64>(1)?))
+        })?;
+        rows.map(|row| {
+            let (worker, count) = row?;
+            Ok((worker, usize::try_from(count).unwrap_or(0)))
+        })
+        .collect()
+    }
+}
+
+/// The status of task `id` if `worker` holds it under `lease`; otherwise why not. Every
+/// worker write (result, attachment, approval progress) goes through this one check.
+pub(super) fn held_status(
+    conn: &Connection,
+    id: TaskId,
+    worker: &str,
+    lease: LeaseId,
+) -> Result<Result<TaskStatus, Refusal>, StoreError> {
+    let held: Option<(String, Option<String>, Option<String>)> = conn
+        .query_row(
+            "SELECT status, worker, lease_id FROM tasks WHERE id = ?1",
+            params![id.to_string()],
+            |row| Ok((row.get(0)?, row.get(1)?, row.get(2)?)),
+        )
+        .optional()?;
+    let Some((status, holder, current_lease)) = held else {
+        return Ok(Err(Refusal::NotFound));
+    };
+    if holder.as_deref() != Some(worker) {
+        return Ok(Err(Refusal::NotHolder));
+    }
+    if current_lease.as_deref() != Some(lease.to_string().as_str()) {
+        return Ok(Err(Refusal::LeaseMismatch));
+    }
+    Ok(Ok(parse_status(&status)?))
+}

@@ -1,0 +1,98 @@
+//! [`TaskStore`] on SQLite: inserting, reading, listing, cancelling and counting tasks.
+
+use openclaw_shared::{EpochMillis, OutcomeStatus, TaskId, TaskOutcome, TaskStatus};
+use rusqlite::params;
+
+use super::rows::{
+    get_task, millis_i64, parse_status, row_to_task, to_i64, write_outcome, TASK_COLUMNS,
+};
+use super::SqliteStore;
+use crate::queue::store::{StoreError, TaskStore};
+use crate::queue::task::{NewTask, Task};
+
+impl TaskStore for SqliteStore {
+    fn insert(
+        &self,
+        id: TaskId,
+        task: &NewTask,
+        now: EpochMillis,
+        expires_at: EpochMillis,
+    ) -> Result<(), StoreError> {
+        let spec = serde_json::to_string(&task.spec)?;
+        let origin = task
+            .origin
+            .as_ref()
+            .map(serde_json::to_string)
+            .transpose()?;
+        self.conn().execute(
+            "INSERT INTO tasks (id, kind, spec, status, timeout_ms, target_worker, origin, \
+             created_at, expires_at) VALUES (?1, ?2, ?3, 'queued', ?4, ?5, ?6, ?7, ?8)",
+            params![
+                id.to_string(),
+                task.spec.kind().as_str(),
+                spec,
+                millis_i64(task.timeout.as_millis()),
+                task.target_worker,
+                origin,
+                to_i64(now),
+                to_i64(expires_at),
+            ],
+        )?;
+        Ok(())
+    }
+
+    fn get(&self, id: TaskId) -> Result<Option<Task>, StoreError> {
+        let conn = self.conn();
+        get_task(&conn, id)
+    }
+
+    fn list(&self, status: Option<TaskStatus>, limit: usize) -> Result<Vec<Task>, StoreError> {
+        let conn = self.conn();
+        let limit = i64::try_from(limit).unwrap_or(i64::MAX);
+        let mut stmt = conn.prepare_cached(&format!(
+            "SELECT {TASK_COLUMNS} FROM tasks WHERE ?1 IS NULL OR status = ?1 \
+             ORDER BY seq DESC LIMIT ?2"
+        ))?;
+        let rows = stmt.query_map(params![status.map(|s| s.as_str()), limit], row_to_task)?;
+        rows.map(|row| row?).collect()
+    }
+
+    fn cancel(&self, id: TaskId, now: EpochMillis) -> Result<Option<TaskStatus>, StoreError> {
+        let mut conn = self.conn();
+        let tx = conn.transaction()?;
+        let Some(task) = get_task(&tx, id)? else {
+            return Ok(None);
+        };
+        match task.status {
+            TaskStatus::Queued => {
+                let outcome = TaskOutcome {
+                    error: Some("cancelled before a worker claimed it".into()),
+                    ..TaskOutcome::new(OutcomeStatus::Cancelled)
+                };
+                write_outcome(&tx, id, TaskStatus::Cancelled, &outcome, now)?;
+            }
+            TaskStatus::Running | TaskStatus::AwaitingApproval => {
+                tx.execute(
+                    "UPDATE tasks SET cancel_requested = 1 WHERE id = ?1",
+                    params![id.to_string()],
+                )?;
+            }
+            _ => {}
+        }
+        tx.commit()?;
+        Ok(Some(task.status))
+    }
+
+    fn count_by_status(&self) -> Result<Vec<(TaskStatus, u64)>, StoreError> {
+        let conn = self.conn();
+        let mut stmt = conn.prepare_cached("SELECT status, COUNT(*) FROM tasks GROUP BY status")?;
+        let rows = stmt.query_map([], |row| {
+            Ok((row.get::<_, String>(0)?, row.get::<_, i64>(1)?))
+        })?;
+        rows.map(|row| {
+            let (status, count) = row?;
+            Ok((parse_status(&status)?, u64::try_from(count).unwrap_or(0)))
+        })
+        .collect()
+    }
+}

@@ -1,0 +1,96 @@
+//! Task types: what an adapter puts on the queue, what the queue stores about it, and what
+//! the worker reports on the way (approval progress, a result stored or repeated).
+//!
+//! Plain data with no behaviour, so both the [`Queue`](super::Queue) and any store backend
+//! can use them without depending on each other.
+
+use std::time::Duration;
+
+use openclaw_shared::{EpochMillis, TaskId, TaskOutcome, TaskSpec, TaskStatus};
+
+/// A task to put on the queue.
+#[derive(Debug, Clone, PartialEq)]
+pub struct NewTask {
+    /// What to run.
+    pub spec: TaskSpec,
+    /// How long the worker lets it run.
+    pub timeout: Duration,
+    /// Only this worker may claim it; any worker when `None`.
+    pub target_worker: Option<String>,
+    /// Opaque data for the adapter that created the task (e.g. the Discord interaction to
+    /// answer). The queue stores and returns it, never interprets it.
+    pub origin: Option<serde_json::Value>,
+}
+
+/// A task as stored.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Task {
+    /// Its id, given at enqueue.
+    pub id: TaskId,
+    /// What to run.
+    pub spec: TaskSpec,
+    /// Where it is in its life.
+    pub status: TaskStatus,
+    /// How long the worker lets it run.
+    pub timeout: Duration,
+    /// Only this worker may claim it; any worker when `None`.
+    pub target_worker: Option<String>,
+    /// The worker that claimed it.
+    pub worker: Option<String>,
+    /// The adapter's opaque data, as given at enqueue.
+    pub origin: Option<serde_json::Value>,
+    /// A client asked to cancel it while it ran; the worker hears it on its next heartbeat.
+    pub cancel_requested: bool,
+    /// When it was enqueued.
+    pub created_at: EpochMillis,
+    /// When a worker last claimed it (cleared if the offer went unaccepted).
+    pub started_at: Option<EpochMillis>,
+    /// When it reached a final status.
+    pub completed_at: Option<EpochMillis>,
+    /// The result, once finished. Tasks that end without a worker report (expired, lost,
+    /// cancelled while queued) carry an outcome with `error` saying why.
+    pub outcome: Option<TaskOutcome>,
+    /// The worker's approval request, once it made one (kept after the answer, as a record).
+    pub approval: Option<PendingApproval>,
+}
+
+/// What a worker asked the owner to approve.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct PendingApproval {
+    /// Short code of the exact task the worker will run.
+    pub fingerprint: String,
+    /// The command or path, as the worker will run it.
+    pub summary: String,
+    /// When the request lapses on the worker.
+    pub expires_at: EpochMillis,
+}
+
+/// What the worker says about an approval, as the queue records it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum ApprovalProgress {
+    /// The task now waits for the owner.
+    Requested {
+        /// Short code of the exact task the worker will run.
+        fingerprint: String,
+        /// The command or path, as the worker will run it.
+        summary: String,
+        /// When the request lapses on the worker.
+        expires_at: EpochMillis,
+    },
+    /// The worker verified an approval; the task runs.
+    Approved,
+    /// The worker refused the relayed answer; the task keeps waiting.
+    Rejected {
+        /// Why, in the worker's words.
+        reason: String,
+    },
+}
+
+/// What storing a worker's result did.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Completion {
+    /// The result was stored and the task is now final.
+    Stored,
+    /// The same result was already stored under this lease: nothing changed.
+    Duplicate,
+}

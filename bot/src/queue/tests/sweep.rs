@@ -1,0 +1,85 @@
+//! The sweep: unclaimed tasks expire, lapsed accepted leases are lost, old results are
+//! pruned. (Offers that lapse unaccepted are in `offers`.)
+
+use openclaw_shared::worker::LeaseState;
+use openclaw_shared::TaskStatus;
+
+use super::*;
+use crate::queue::clock::duration_millis;
+use crate::queue::{now_millis, QueueError, TaskEvent};
+
+#[tokio::test]
+async fn unclaimed_task_expires_after_its_ttl() {
+    let fx = open();
+    let task = fx.queue.enqueue(command("true")).await.unwrap();
+    let ttl = duration_millis(fx.queue.settings().task_ttl);
+
+    let early = fx.queue.sweep(task.created_at + ttl - 1).await.unwrap();
+    let late = fx.queue.sweep(task.created_at + ttl).await.unwrap();
+
+    assert_eq!(early.expired, 0);
+    assert_eq!(late.expired, 1);
+    let expired = fx.queue.get(task.id).await.unwrap();
+    assert_eq!(expired.status, TaskStatus::Expired);
+    assert!(expired.outcome.unwrap().error.unwrap().contains("expired"));
+}
+
+#[tokio::test]
+async fn lapsed_lease_marks_the_task_lost_and_refuses_its_late_result() {
+    let fx = open();
+    let task = fx.queue.enqueue(command("sleep 100")).await.unwrap();
+    let claim = claim_one(&fx.queue, "mac").await;
+    let accepted = fx.queue.heartbeat("mac", &[held(&claim)]).await.unwrap();
+    // The heartbeat set the lease to end `lease_ttl` after it, so no later than this.
+    let lease_end = now_millis() + duration_millis(claim.lease_ttl);
+    let mut events = fx.queue.subscribe();
+
+    let report = fx.queue.sweep(lease_end).await.unwrap();
+    let late = fx
+        .queue
+        .complete(task.id, "mac", claim.lease, succeeded("late"))
+        .await;
+    let reclaim = fx.queue.claim("other", 1, Duration::ZERO).await.unwrap();
+
+    assert_eq!(accepted[0].state, LeaseState::Active);
+    assert_eq!(report.lost, 1);
+    assert_eq!(report.requeued, 0, "an accepted task is never requeued");
+    assert_eq!(
+        fx.queue.get(task.id).await.unwrap().status,
+        TaskStatus::Lost
+    );
+    assert!(matches!(
+        late,
+        Err(QueueError::Conflict {
+            status: TaskStatus::Lost,
+            ..
+        })
+    ));
+    assert!(reclaim.is_empty(), "a lost task is never handed out again");
+    assert_eq!(
+        events.recv().await.unwrap(),
+        TaskEvent::Finished {
+            id: task.id,
+            status: TaskStatus::Lost
+        }
+    );
+}
+
+#[tokio::test]
+async fn finished_tasks_are_pruned_after_retention() {
+    let fx = open();
+    let task = fx.queue.enqueue(command("true")).await.unwrap();
+    fx.queue.cancel(task.id).await.unwrap();
+    let completed = fx.queue.get(task.id).await.unwrap().completed_at.unwrap();
+    let retention = duration_millis(fx.queue.settings().retention);
+
+    let kept = fx.queue.sweep(completed + retention - 1).await.unwrap();
+    let pruned = fx.queue.sweep(completed + retention).await.unwrap();
+
+    assert_eq!(kept.pruned, 0);
+    assert_eq!(pruned.pruned, 1);
+    assert!(matches!(
+        fx.queue.get(task.id).await,
+        Err(QueueError::NotFound(_))
+    ));
+}
