@@ -12,6 +12,7 @@ use openclaw_shared::{EpochMillis, TaskStatus};
 use serde::Serialize;
 
 use super::auth::AdminAuth;
+use crate::os_limits;
 use crate::state::{AppState, DiscordState};
 use crate::telemetry::error_chain;
 
@@ -36,6 +37,19 @@ pub struct AdminHealth {
     /// Tasks per status, every status present (0 when none).
     queue_depth: BTreeMap<&'static str, u64>,
     workers: Vec<WorkerHealth>,
+    /// The connection limits in force, so an operator sees when the process is the limit.
+    connections: ConnectionLimits,
+}
+
+/// The listener's limits: the process's open-files limit and the connection caps under it.
+#[derive(Debug, Serialize)]
+pub struct ConnectionLimits {
+    /// The soft open-files limit (`null` when unlimited), raised to the hard limit at start.
+    open_files_limit: Option<u64>,
+    /// Most connections open at once (`http.max_connections`, fitted under the limit above).
+    max_connections: usize,
+    /// Most connections from one address (`http.max_connections_per_ip`).
+    max_connections_per_ip: usize,
 }
 
 /// A worker the queue has heard from.
@@ -93,6 +107,14 @@ pub async fn admin(_: AdminAuth, State(state): State<AppState>) -> (StatusCode, 
         discord_state: state.discord_status().get(),
         queue_depth,
         workers,
+        connections: ConnectionLimits {
+            open_files_limit: os_limits::open_files(),
+            max_connections: os_limits::connection_cap(
+                state.config().http.max_connections,
+                os_limits::open_files(),
+            ),
+            max_connections_per_ip: state.config().http.max_connections_per_ip,
+        },
     };
     (status, Json(body))
 }

@@ -31,7 +31,7 @@ use axum::middleware::{self, Next};
 use axum::response::{IntoResponse, Response};
 use axum::routing::{get, post, put};
 use axum::Router;
-use openclaw_shared::worker::WORKER_API_PREFIX;
+use openclaw_shared::worker::{MAX_ATTACHMENT_BYTES, WORKER_API_PREFIX};
 use tower_http::catch_panic::CatchPanicLayer;
 use tower_http::trace::TraceLayer;
 
@@ -41,6 +41,10 @@ pub use serve::{serve, ConnectionPolicy};
 use crate::state::AppState;
 use ratelimit::RateLimits;
 
+/// Body limit of routes whose requests are small by nature (claims, heartbeats, approvals,
+/// cancels), and the room left for JSON around the big field of the others.
+const SMALL_BODY_BYTES: usize = 64 * 1024;
+
 /// The whole API as a router, for `App::run` and for tests that drive it directly. Rate
 /// limits need the peer address: serve it with `into_make_service_with_connect_info`.
 pub fn router(state: AppState) -> Router {
@@ -48,24 +52,44 @@ pub fn router(state: AppState) -> Router {
     let request_timeout = Duration::from_secs(state.config().http.request_timeout_secs);
     let limits = RateLimits::from_config(&state.config().rate_limit).map(Arc::new);
     let worker = |path: &str| format!("{WORKER_API_PREFIX}{path}");
+    // Each route takes the body its largest valid request needs, not the global limit: a
+    // heartbeat never needs 32 MiB, and a flood of large bodies is refused after headers.
+    let small = DefaultBodyLimit::max(SMALL_BODY_BYTES);
+    let fields = &state.config().limits;
+    let command_body =
+        DefaultBodyLimit::max(fields.max_command_bytes + fields.max_path_bytes + SMALL_BODY_BYTES);
+    let prompt_body =
+        DefaultBodyLimit::max(fields.max_prompt_bytes + fields.max_path_bytes + SMALL_BODY_BYTES);
+    let upload_body = DefaultBodyLimit::max(MAX_ATTACHMENT_BYTES + SMALL_BODY_BYTES);
     let routes = Router::new()
-        .route("/tasks", post(tasks::create_command).get(tasks::list))
+        .route(
+            "/tasks",
+            post(tasks::create_command)
+                .layer(command_body)
+                .get(tasks::list),
+        )
         .route("/tasks/{id}", get(tasks::get))
-        .route("/tasks/{id}/cancel", post(tasks::cancel))
+        .route("/tasks/{id}/cancel", post(tasks::cancel).layer(small))
         .route("/tasks/{id}/attachments/{name}", get(attachments::download))
-        .route("/tasks/{id}/approve", post(approvals::approve))
-        .route("/tasks/{id}/deny", post(approvals::deny))
-        .route("/files/read", post(tasks::create_file_read))
+        .route("/tasks/{id}/approve", post(approvals::approve).layer(small))
+        .route("/tasks/{id}/deny", post(approvals::deny).layer(small))
+        .route(
+            "/files/read",
+            post(tasks::create_file_read).layer(command_body),
+        )
         .route("/files/write", post(tasks::create_file_write))
         .route("/files/edit", post(tasks::create_file_edit))
-        .route("/claude", post(tasks::create_claude))
-        .route(&worker("/claim"), post(worker::claim))
-        .route(&worker("/heartbeat"), post(worker::heartbeat))
+        .route("/claude", post(tasks::create_claude).layer(prompt_body))
+        .route(&worker("/claim"), post(worker::claim).layer(small))
+        .route(&worker("/heartbeat"), post(worker::heartbeat).layer(small))
         .route(&worker("/tasks/{id}/result"), post(worker::report))
-        .route(&worker("/tasks/{id}/approval"), post(approvals::update))
+        .route(
+            &worker("/tasks/{id}/approval"),
+            post(approvals::update).layer(small),
+        )
         .route(
             &worker("/tasks/{id}/attachments/{name}"),
-            put(attachments::upload),
+            put(attachments::upload).layer(upload_body),
         )
         .route("/health", get(health::public))
         .route("/admin/health", get(health::admin))

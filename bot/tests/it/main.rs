@@ -12,6 +12,7 @@ mod attachments;
 mod attacks;
 mod auth;
 mod config;
+mod connections;
 mod discord_approvals;
 mod discord_commands;
 mod discord_delivery;
