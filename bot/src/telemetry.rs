@@ -24,6 +24,7 @@ pub fn init(default_filter: &str) {
 }
 
 /// An error and all its sources, `: `-separated, for logs (the wire never sees this).
+/// Secrets in Discord URLs are scrubbed (see [`scrub_url_secrets`]).
 pub fn error_chain(err: &dyn std::error::Error) -> String {
     let mut text = err.to_string();
     let mut source = err.source();
@@ -32,7 +33,44 @@ pub fn error_chain(err: &dyn std::error::Error) -> String {
         text.push_str(&cause.to_string());
         source = cause.source();
     }
-    text
+    scrub_url_secrets(&text)
+}
+
+/// Path segments after which Discord URLs carry a secret: an interaction or webhook token
+/// (`/webhooks/<application id>/<token>/…`, `/interactions/<id>/<token>/…`) authorizes
+/// answering as the bot for 15 minutes, so it never reaches a log line.
+const SECRET_AFTER: [&str; 2] = ["/webhooks/", "/interactions/"];
+
+/// `text` with the token segment of every Discord webhook or interaction URL replaced by
+/// `[redacted]`. HTTP client errors quote the URL they failed on.
+pub fn scrub_url_secrets(text: &str) -> String {
+    let mut out = String::with_capacity(text.len());
+    let mut rest = text;
+    while let Some((at, marker)) = SECRET_AFTER
+        .iter()
+        .filter_map(|marker| rest.find(marker).map(|at| (at, *marker)))
+        .min_by_key(|(at, _)| *at)
+    {
+        let after_marker = at + marker.len();
+        out.push_str(&rest[..after_marker]);
+        rest = &rest[after_marker..];
+        // The id segment stays (it is no secret); the token segment after it goes.
+        let id_len = rest.bytes().take_while(u8::is_ascii_digit).count();
+        if id_len == 0 || !rest[id_len..].starts_with('/') {
+            continue;
+        }
+        out.push_str(&rest[..=id_len]);
+        rest = &rest[id_len + 1..];
+        let token_len = rest
+            .find(|c: char| matches!(c, '/' | '?' | ')' | '"' | '\'') || c.is_whitespace())
+            .unwrap_or(rest.len());
+        if token_len > 0 {
+            out.push_str("[redacted]");
+        }
+        rest = &rest[token_len..];
+    }
+    out.push_str(rest);
+    out
 }
 
 /// A log line that may repeat without limit (a refusal an attacker can trigger at will):
@@ -72,6 +110,21 @@ impl Throttled {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn interaction_and_webhook_tokens_are_scrubbed_from_urls() {
+        let text = "error sending request for url (https://discord.com/api/v10/webhooks/11/aW50ZXJhY3Rpb24.tok-en_x/messages/@original): timed out; \
+                    POST /api/v10/interactions/22/SECRET/callback";
+
+        let scrubbed = scrub_url_secrets(text);
+
+        assert!(!scrubbed.contains("aW50ZXJhY3Rpb24"), "{scrubbed}");
+        assert!(!scrubbed.contains("SECRET"), "{scrubbed}");
+        assert!(scrubbed.contains("/webhooks/11/[redacted]/messages/@original): timed out"));
+        assert!(scrubbed.contains("/interactions/22/[redacted]/callback"));
+        assert_eq!(scrub_url_secrets("no urls here"), "no urls here");
+        assert_eq!(scrub_url_secrets("/webhooks/abc"), "/webhooks/abc");
+    }
 
     #[test]
     fn a_repeated_line_is_written_once_per_interval_with_its_count() {

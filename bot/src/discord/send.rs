@@ -14,6 +14,7 @@ use tokio_util::sync::CancellationToken;
 
 use super::render::Rendered;
 use crate::intake::InteractionOrigin;
+use crate::telemetry::error_chain;
 
 /// Longest wait between two delivery attempts.
 const RETRY_CAP: Duration = Duration::from_secs(60);
@@ -57,11 +58,12 @@ impl SendError {
                 answer.error.code,
                 &answer.error.message,
             ),
+            // reqwest quotes the URL, which holds the interaction token: scrubbed.
             serenity::Error::Http(HttpError::Request(err)) => {
-                SendError::Transient(format!("request failed: {err}"))
+                SendError::Transient(format!("request failed: {}", error_chain(err)))
             }
             serenity::Error::Io(err) => SendError::Transient(format!("I/O: {err}")),
-            other => SendError::Rejected(other.to_string()),
+            other => SendError::Rejected(error_chain(other)),
         }
     }
 
@@ -208,6 +210,33 @@ mod tests {
         assert!(matches!(answer(502, 0), SendError::Transient(_)));
         assert!(matches!(answer(403, 50_001), SendError::Rejected(_)));
         assert!(matches!(answer(404, 10_003), SendError::Rejected(_)));
+    }
+
+    #[tokio::test]
+    async fn a_network_failure_never_quotes_the_interaction_token() {
+        // Nothing listens on port 1: the request fails with reqwest's error, URL included.
+        let http = crate::discord::http_client("bot-token", Some("http://127.0.0.1:1"));
+        let origin = InteractionOrigin {
+            application_id: serenity::ApplicationId::new(11),
+            interaction_id: serenity::InteractionId::new(22),
+            token: "SECRET-interaction-token".into(),
+            channel_id: ChannelId::new(33),
+            guild_id: None,
+            user_id: UserId::new(44),
+            command: "run".into(),
+            received_at: 0,
+        };
+        let message = Rendered {
+            content: "hi".into(),
+            files: Vec::new(),
+        };
+
+        let error = edit_original(&http, &origin, &message).await.unwrap_err();
+
+        let text = format!("{error} {error:?}");
+        assert!(matches!(error, SendError::Transient(_)), "{text}");
+        assert!(!text.contains("SECRET"), "{text}");
+        assert!(text.contains("[redacted]"), "{text}");
     }
 
     #[test]
