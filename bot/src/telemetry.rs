@@ -85,7 +85,7 @@ pub struct Throttled {
 
 impl Throttled {
     /// At most one line per `interval`.
-    pub fn new(interval: Duration) -> Throttled {
+    pub const fn new(interval: Duration) -> Throttled {
         Throttled {
             interval,
             state: Mutex::new((None, 0)),

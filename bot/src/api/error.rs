@@ -1,6 +1,8 @@
 //! `ApiError`: every way a request can fail, mapped in one place to a status, a stable
 //! [`ErrorCode`], a message safe to show, and a log level.
 
+use std::time::Duration;
+
 use axum::http::{header, HeaderValue, StatusCode};
 use axum::response::{IntoResponse, Response};
 use axum::Json;
@@ -8,7 +10,7 @@ use openclaw_shared::{ErrorBody, ErrorCode};
 
 use crate::intake::{IntakeError, Problem};
 use crate::queue::QueueError;
-use crate::telemetry::error_chain;
+use crate::telemetry::{error_chain, Throttled};
 
 /// A failed request. Client mistakes carry a message for the client; server failures
 /// carry their cause for the log and show only a generic message on the wire.
@@ -85,6 +87,13 @@ impl From<IntakeError> for ApiError {
         }
     }
 }
+
+/// Refusals worth a warning (a forbidden role, a worker token used for another worker).
+static REFUSALS_LOG: Throttled = Throttled::new(LOG_INTERVAL);
+/// Server failures (a storage outage fails every request alike).
+static FAILURES_LOG: Throttled = Throttled::new(LOG_INTERVAL);
+/// Least time between two log lines of one kind of repeated failure.
+const LOG_INTERVAL: Duration = Duration::from_secs(10);
 
 /// How loudly a failure is logged: client mistakes are routine, server failures are not.
 enum Log {
@@ -240,11 +249,17 @@ impl IntoResponse for ApiError {
             Log::Debug => {
                 tracing::debug!(status = status.as_u16(), code = code.as_str(), error = %self, "request refused")
             }
+            // A refusal anyone holding a token can repeat at will: one line per interval,
+            // with the count, so the log is not the flood's second victim.
             Log::Warn => {
-                tracing::warn!(status = status.as_u16(), code = code.as_str(), error = %self, "request refused")
+                if let Some(count) = REFUSALS_LOG.hit() {
+                    tracing::warn!(status = status.as_u16(), code = code.as_str(), error = %self, count, "request refused (count: refusals logged at warn since the last such line)")
+                }
             }
             Log::Error => {
-                tracing::error!(status = status.as_u16(), code = code.as_str(), error = %error_chain(&self), "request failed")
+                if let Some(count) = FAILURES_LOG.hit() {
+                    tracing::error!(status = status.as_u16(), code = code.as_str(), error = %error_chain(&self), count, "request failed (count: failures since the last such line)")
+                }
             }
         }
         let mut response = (status, Json(ErrorBody::new(code, message))).into_response();

@@ -21,4 +21,5 @@ mod discord_support;
 mod errors;
 mod helpers;
 mod lifecycle;
+mod log_flood;
 mod rate_limits;
