@@ -3,7 +3,6 @@
 //! caller-supplied shutdown).
 
 use std::net::SocketAddr;
-use std::os::unix::fs::DirBuilderExt;
 use std::time::Duration;
 
 use anyhow::Context;
@@ -15,6 +14,7 @@ use tokio_util::task::TaskTracker;
 
 use crate::api;
 use crate::config::Config;
+use crate::data_dir;
 use crate::os_limits;
 use crate::queue::{now_millis, Queue, SweepReport};
 use crate::state::AppState;
@@ -38,14 +38,10 @@ impl App {
         tracing::debug!(?open_files, "open-files limit");
         tracing::debug!(config = ?config, "effective configuration (secrets redacted)");
         let data_dir = &config.storage.data_dir;
-        // 0700: the database holds commands, file contents and results.
-        std::fs::DirBuilder::new()
-            .recursive(true)
-            .mode(0o700)
-            .create(data_dir)
-            .with_context(|| format!("creating data directory {}", data_dir.display()))?;
-        let tokens = tokens::resolve(&config.auth, data_dir).context("resolving API tokens")?;
         let db_path = config.storage.database_path();
+        data_dir::prepare(data_dir, &db_path)
+            .with_context(|| format!("preparing the data directory {}", data_dir.display()))?;
+        let tokens = tokens::resolve(&config.auth, data_dir).context("resolving API tokens")?;
         let queue = Queue::open(&db_path, config.queue.settings())
             .with_context(|| format!("opening task database at {}", db_path.display()))?;
         let bind = config.http.bind;

@@ -12,12 +12,14 @@
 //! - [`app`]: wiring, a leaf: `App::build` → `local_addr` → `run(shutdown)`.
 //! - [`telemetry`]: logging setup and the one `error_chain`.
 //! - [`os_limits`]: the open-files limit, raised at start.
+//! - [`data_dir`]: the data directory and database files, private (0700/0600) at every start.
 //!
 //! Adapters depend on the core (`intake`, `queue`, `config`, `state`), never on each other.
 
 pub mod api;
 pub mod app;
 pub mod config;
+pub mod data_dir;
 pub mod discord;
 pub mod intake;
 pub mod os_limits;
