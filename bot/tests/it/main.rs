@@ -13,8 +13,6 @@ mod attacks;
 mod auth;
 mod config;
 mod discord_approvals;
-mod discord_commands;
-mod discord_delivery;
 mod discord_resilience;
 mod discord_support;
 mod errors;
