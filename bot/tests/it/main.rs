@@ -6,6 +6,7 @@
 #![allow(clippy::unwrap_used)]
 
 mod api_tasks;
+mod api_validation;
 mod api_worker;
 mod approvals;
 mod attachments;
@@ -19,3 +20,4 @@ mod errors;
 mod helpers;
 mod lifecycle;
 mod rate_limits;
+mod startup;
