@@ -3,14 +3,14 @@
 
 use std::io::{BufRead, BufReader};
 use std::path::Path;
-use std::process::{Child, Command, Stdio};
+use std::process::{Command, Stdio};
 
 use figment::providers::{Format, Toml};
 use figment::Figment;
 use openclaw_bot::config::ConfigError;
 use openclaw_bot::Config;
 
-use crate::helpers::within;
+use crate::helpers::{bot_binary, within, KillOnDrop};
 
 fn load_toml(text: &str) -> Result<Config, ConfigError> {
     Config::from_figment(Figment::from(Toml::string(text)))
@@ -100,31 +100,11 @@ fn the_bot_section_of_config_example_toml_is_valid_and_shows_the_defaults() {
     assert_eq!(format!("{example:?}"), format!("{defaults:?}"));
 }
 
-/// The bot binary in a fresh temp dir with only `env` set.
-fn bot(dir: &Path, args: &[&str], env: &[(&str, &str)]) -> Command {
-    let mut cmd = Command::new(env!("CARGO_BIN_EXE_openclaw-bot"));
-    cmd.current_dir(dir)
-        .args(args)
-        .env_clear()
-        .envs(env.iter().copied());
-    cmd
-}
-
-/// Kills the child if the test fails before it exits (after `wait`, the kill is a no-op).
-struct KillOnDrop(Child);
-
-impl Drop for KillOnDrop {
-    fn drop(&mut self) {
-        let _ = self.0.kill();
-        let _ = self.0.wait();
-    }
-}
-
 #[test]
 fn the_binary_refuses_a_bad_env_value_and_names_the_variable() {
     let dir = tempfile::tempdir().unwrap();
 
-    let out = bot(
+    let out = bot_binary(
         dir.path(),
         &[],
         &[("OPENCLAW_QUEUE__LEASE_TTL_SECS", "soon")],
@@ -153,10 +133,10 @@ fn the_binary_refuses_a_missing_or_invalid_config_file() {
     )
     .unwrap();
 
-    let missing = bot(dir.path(), &["--config", "nope.toml"], &[])
+    let missing = bot_binary(dir.path(), &["--config", "nope.toml"], &[])
         .output()
         .unwrap();
-    let invalid = bot(dir.path(), &[], &[("OPENCLAW_CONFIG", "bad.toml")])
+    let invalid = bot_binary(dir.path(), &[], &[("OPENCLAW_CONFIG", "bad.toml")])
         .output()
         .unwrap();
 
@@ -177,7 +157,7 @@ async fn the_binary_starts_with_zero_config_prints_its_tokens_and_stops_on_sigte
         let dir = tempfile::tempdir().unwrap();
         // Port 0 is the only change from zero config: tests may run side by side.
         let mut child = KillOnDrop(
-            bot(dir.path(), &[], &[("OPENCLAW_HTTP__BIND", "127.0.0.1:0")])
+            bot_binary(dir.path(), &[], &[("OPENCLAW_HTTP__BIND", "127.0.0.1:0")])
                 .stdout(Stdio::null())
                 .stderr(Stdio::piped())
                 .spawn()

@@ -1,8 +1,10 @@
 //! `TestApp`: a real bot on 127.0.0.1:0 with a fresh SQLite in a temp dir, explicit tokens,
-//! and typed helpers for the client and worker protocols (zero2prod's `spawn_app`).
+//! and typed helpers for the client and worker protocols (zero2prod's `spawn_app`); and the
+//! real bot binary, for tests of what only `main` does.
 
 use std::future::Future;
 use std::path::Path;
+use std::process::{Child, Command};
 use std::sync::LazyLock;
 use std::time::Duration;
 
@@ -222,4 +224,24 @@ pub fn assert_error(answer: &(StatusCode, Value), status: StatusCode, code: &str
     assert_eq!(body["code"], code, "{body}");
     let message = body["error"].as_str().unwrap();
     assert!(message.contains(fragment), "{message:?} lacks {fragment:?}");
+}
+
+/// The bot binary in `dir` with `args` and only `env` set (nothing inherited).
+pub fn bot_binary(dir: &Path, args: &[&str], env: &[(&str, &str)]) -> Command {
+    let mut cmd = Command::new(env!("CARGO_BIN_EXE_openclaw-bot"));
+    cmd.current_dir(dir)
+        .args(args)
+        .env_clear()
+        .envs(env.iter().copied());
+    cmd
+}
+
+/// Kills the child if the test fails before it exits (after `wait`, the kill is a no-op).
+pub struct KillOnDrop(pub Child);
+
+impl Drop for KillOnDrop {
+    fn drop(&mut self) {
+        let _ = self.0.kill();
+        let _ = self.0.wait();
+    }
 }

@@ -6,6 +6,7 @@
 #![allow(clippy::unwrap_used)]
 
 mod api_tasks;
+mod api_validation;
 mod api_worker;
 mod approvals;
 mod attachments;
@@ -14,8 +15,6 @@ mod auth;
 mod config;
 mod connections;
 mod discord_approvals;
-mod discord_commands;
-mod discord_delivery;
 mod discord_resilience;
 mod discord_support;
 mod errors;
@@ -23,3 +22,4 @@ mod helpers;
 mod lifecycle;
 mod log_flood;
 mod rate_limits;
+mod startup;

@@ -1,14 +1,13 @@
-//! The worker's integration tests, one binary (zero2prod): real child processes, real
-//! files, and end to end the real bot over loopback HTTP with the real worker binary.
+//! The worker's integration tests, one binary (zero2prod): the executors with real child
+//! processes and real files, and the real worker binary against a scripted fake server or
+//! none. Tests that also run the real bot are in the `openclaw-e2e` crate.
 
 // Tests may unwrap freely; clippy.toml's `allow-unwrap-in-tests` covers `#[test]` functions
 // but not the helpers they share.
 #![allow(clippy::unwrap_used)]
 
-mod approval_flow;
-mod attacks;
 mod claims;
-mod end_to_end;
 mod exec;
 mod files;
 mod helpers;
+mod startup;

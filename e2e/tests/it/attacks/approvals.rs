@@ -6,8 +6,7 @@
 use reqwest::StatusCode;
 use serde_json::json;
 
-use super::Lab;
-use crate::helpers::{wait_for, within_limit, WorkerProcess};
+use crate::helpers::{wait_for, within_limit, Lab, WorkerProcess};
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_replayed_code_approves_nothing() {

@@ -6,8 +6,7 @@ use discord_fake::{FailMode, Route, SlashCommand};
 use serde_json::json;
 use std::time::Duration;
 
-use crate::discord_support::{is_result, within_discord, DiscordTest};
-use crate::helpers::CLIENT;
+use crate::helpers::{is_result, within_discord, DiscordTest};
 
 /// A script that blocks until the test creates `go` in the worker's directory.
 const GATE_SCRIPT: &str = "#!/bin/sh\nwhile [ ! -e go ]; do sleep 0.05; done\necho released\n";
@@ -165,9 +164,9 @@ async fn a_task_from_the_http_api_that_names_a_channel_is_answered_there() {
         let t = DiscordTest::start().await;
         let channel = t.discord.channel_id();
 
-        let (id, _) = t
-            .app()
-            .create(
+        let id = t
+            .bot()
+            .submit(
                 "/tasks",
                 json!({"command": "echo from the api", "discordChannelId": channel.to_string()}),
             )
@@ -187,8 +186,8 @@ async fn a_task_from_the_http_api_that_names_a_channel_is_answered_there() {
             posted.content
         );
         assert!(posted.mentions(None).users.is_empty());
-        let (_, view) = t.app().get(&format!("/tasks/{id}"), Some(CLIENT)).await;
-        assert_eq!(view["stdout"], "from the api\n");
+        let view = t.bot().task(id, 0).await;
+        assert_eq!(view.stdout.as_deref(), Some("from the api\n"));
     })
     .await;
 }

@@ -1,28 +1,6 @@
-//! The worker side of the attack suite (issue 4). Each test plays an attacker who controls
-//! what reaches the Mac — a prompt-injected agent, a stolen client token, or the bot process
-//! and its database — against the real bot and the real worker binary, and asserts that the
-//! attack fails AND that nothing ran or changed on disk: the whole fake home (its files,
-//! contents and mtimes) is compared before and after. The server side (forged results,
-//! tokens, oversized bodies) is in the bot's own `attacks.rs`.
-//!
-//! # Layout
-//! - [`paths`]: `..`, symlinks, deny paths spelled differently.
-//! - [`commands`]: shell syntax and inline evaluation smuggled past allow rules.
-//! - [`approvals`]: replayed codes, codes for another fingerprint, expiry.
-//! - [`egress`]: redaction, the child environment, screenshots, canaries, the audit log.
-//! - [`git`]: the two criticals of issue 7 — a planted repository and `git diff --no-index`.
-//! - [`sandbox`]: allowed and approved programs that misbehave, stopped by the kernel.
-//! - [`races`]: a sandboxed program swapping directories under the worker's own file I/O.
-//! - [`privileges`]: a worker run as root hands its tasks no capability.
-
-mod approvals;
-mod commands;
-mod egress;
-mod git;
-mod paths;
-mod privileges;
-mod races;
-mod sandbox;
+//! The attack lab: the real bot and the real worker binary under the attacked policy, in
+//! a fake home with secrets in it, and a snapshot of that home (its files, contents and
+//! mtimes) to show an attack changed nothing on disk.
 
 use std::collections::BTreeMap;
 use std::os::unix::fs::MetadataExt;
@@ -32,12 +10,12 @@ use openclaw_shared::client::TaskView;
 use openclaw_shared::TaskId;
 use serde_json::Value;
 
-use crate::helpers::{start_stack, E2eDirs, TestBot, WorkerProcess};
+use super::{start_stack, E2eDirs, TestBot, WorkerProcess};
 
 /// The policy under attack: a few allowed programs (one of them a shell, to show that
 /// allowing it does not let inline code through), one read root, one write root, a
 /// canary, and the default verdict `approve`.
-pub const POLICY: &str = r#"
+pub const LAB_POLICY: &str = r#"
 default = "approve"
 
 [commands]
@@ -58,11 +36,12 @@ tier = "allow"
 "#;
 
 /// Stands for "keep `openclaw-worker init`'s starter policy" in [`Lab::with_policy`].
-pub const STARTER: &str = "";
+pub const LAB_STARTER: &str = "";
 
-/// The fake home's `~/.ssh/config` and `~/.aws/credentials`: text the redactor does not
-/// recognise, so only the sandbox and the policy stand between them and the output.
+/// The fake home's `~/.ssh/config`: text the redactor does not recognise, so only the
+/// sandbox and the policy stand between it and the output.
 pub const SSH_CONFIG: &str = "Host leak-marker-ssh\n  User owner\n";
+/// The fake home's `~/.aws/credentials`, unrecognisable to the redactor like [`SSH_CONFIG`].
 pub const AWS_CREDENTIALS: &str = "[default]\nregion = leak-marker-aws\n";
 
 /// The key material of the fake home's `~/.ssh/id_rsa`.
@@ -76,18 +55,18 @@ pub struct Lab {
 }
 
 impl Lab {
-    /// A lab under [`POLICY`] plus `extra_policy` (more TOML sections), with `env` added to
+    /// A lab under [`LAB_POLICY`] plus `extra_policy` (more TOML sections), with `env` added to
     /// the worker's environment.
     pub async fn start(extra_policy: &str, env: &[(&str, &str)]) -> Self {
-        Self::with_policy(&format!("{POLICY}\n{extra_policy}"), env).await
+        Self::with_policy(&format!("{LAB_POLICY}\n{extra_policy}"), env).await
     }
 
     /// A lab under the starter policy exactly as `openclaw-worker init` writes it.
     pub async fn starter() -> Self {
-        Self::with_policy(STARTER, &[]).await
+        Self::with_policy(LAB_STARTER, &[]).await
     }
 
-    /// A lab under `policy` (the whole file; [`STARTER`] keeps init's own), with `env`
+    /// A lab under `policy` (the whole file; [`LAB_STARTER`] keeps init's own), with `env`
     /// added to the worker's environment.
     pub async fn with_policy(policy: &str, env: &[(&str, &str)]) -> Self {
         let (dirs, bot) = start_stack(policy).await;

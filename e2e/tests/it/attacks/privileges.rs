@@ -7,8 +7,7 @@
 use serde_json::json;
 
 use super::sandbox::PROBE_POLICY;
-use super::Lab;
-use crate::helpers::{within_limit, write_script, WORKER_TOKEN};
+use crate::helpers::{within_limit, write_script, Lab, WORKER_TOKEN};
 
 /// `$1` is the worker's process id. Prints the worker's environment base64-encoded (so
 /// the redactor cannot recognise the token) if it can read it, and its own capabilities.

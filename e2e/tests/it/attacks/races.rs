@@ -5,8 +5,7 @@
 
 use serde_json::json;
 
-use super::Lab;
-use crate::helpers::{wait_for, within_limit, write_script};
+use crate::helpers::{wait_for, within_limit, write_script, Lab};
 
 /// Swaps `~/shared/inbox/race/sub` between a real directory and a link to the worker's
 /// state directory as fast as it can, until `race/stop` appears or `$1` seconds pass

@@ -6,6 +6,7 @@ use std::net::SocketAddr;
 use std::path::{Path, PathBuf};
 use std::time::Duration;
 
+use openclaw_bot::AppState;
 use openclaw_shared::client::{TaskCreated, TaskList, TaskView};
 use openclaw_shared::worker::ClaimResponse;
 use openclaw_shared::TaskId;
@@ -15,18 +16,17 @@ use serde_json::{json, Value};
 use tokio::task::JoinHandle;
 use tokio_util::sync::CancellationToken;
 
-use super::{init_logs, within_limit};
+use super::{init_logs, within_limit, ADMIN_TOKEN, CLIENT_TOKEN, WORKER_TOKEN};
 
-/// The tokens the test bot is configured with (32+ characters, distinct per role).
-pub const CLIENT_TOKEN: &str = "oc_client_e2e_0123456789abcdefghijklmnop";
-pub const WORKER_TOKEN: &str = "oc_worker_e2e_0123456789abcdefghijklmnop";
-pub const ADMIN_TOKEN: &str = "oc_admin_e2e_0123456789abcdefghijklmnopq";
-
-/// The real bot on loopback, with typed helpers over its client API.
+/// The real bot on loopback, with typed helpers over its client API. Cancelled on drop; a
+/// test fails if the bot stopped on its own before it ended (bors).
 pub struct TestBot {
+    /// Where it listens.
     pub addr: SocketAddr,
     /// The bot's SQLite database.
     pub db_path: PathBuf,
+    /// The bot's shared state, for what no API shows (the queue's own view).
+    pub state: AppState,
     shutdown: CancellationToken,
     running: Option<JoinHandle<anyhow::Result<()>>>,
     http: reqwest::Client,
@@ -55,11 +55,13 @@ impl TestBot {
         let db_path = config.storage.database_path();
         let app = openclaw_bot::App::build(config).await.unwrap();
         let addr = app.local_addr();
+        let state = app.state().clone();
         let shutdown = CancellationToken::new();
         let running = tokio::spawn(app.run(shutdown.clone()));
         Self {
             addr,
             db_path,
+            state,
             shutdown,
             running: Some(running),
             http: reqwest::Client::new(),
@@ -271,6 +273,12 @@ impl TestBot {
 
 impl Drop for TestBot {
     fn drop(&mut self) {
+        if let Some(running) = &self.running {
+            // bors' rule: a test passes only if the bot was still up when it ended.
+            if running.is_finished() && !std::thread::panicking() {
+                panic!("the bot stopped before the test ended");
+            }
+        }
         self.shutdown.cancel();
     }
 }

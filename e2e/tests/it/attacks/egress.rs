@@ -6,8 +6,9 @@
 use openclaw_worker::audit::{line_hash, Head};
 use serde_json::json;
 
-use super::{Lab, KEY_MATERIAL};
-use crate::helpers::{screenshot_claude, within_limit, write_script, WORKER_TOKEN};
+use crate::helpers::{
+    screenshot_claude, within_limit, write_script, Lab, KEY_MATERIAL, WORKER_TOKEN,
+};
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn planted_secrets_in_output_are_redacted() {

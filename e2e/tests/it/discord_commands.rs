@@ -5,7 +5,7 @@ use discord_fake::{CallbackKind, SlashCommand};
 use openclaw_shared::TaskStatus;
 use serde_json::json;
 
-use crate::discord_support::{within_discord, DiscordTest};
+use crate::helpers::{within_discord, DiscordTest};
 
 #[tokio::test]
 async fn every_command_is_registered_in_the_guild_with_a_description() {
@@ -67,7 +67,7 @@ async fn run_is_acknowledged_in_time_and_answers_in_the_same_message() {
         assert_eq!(allowed["parse"], json!([]));
         assert!(result.mentions(None).users.is_empty());
         assert!(t.discord.followups(&ix).is_empty());
-        let tasks = t.app().state.queue().list(None, 10).await.unwrap();
+        let tasks = t.bot().state.queue().list(None, 10).await.unwrap();
         assert_eq!(tasks.len(), 1);
         assert_eq!(tasks[0].status, TaskStatus::Succeeded);
     })
@@ -97,7 +97,7 @@ async fn a_user_not_on_the_allow_list_is_refused_and_nothing_is_queued() {
         assert!(status_callback.is_ephemeral());
         assert!(status_callback.content().unwrap().contains("not allowed"));
         assert!(t
-            .app()
+            .bot()
             .state
             .queue()
             .list(None, 10)
@@ -211,7 +211,7 @@ async fn write_without_content_or_file_is_explained_and_queues_nothing() {
         assert!(callback.is_ephemeral());
         assert!(callback.content().unwrap().contains("`content` or `file`"));
         assert!(t
-            .app()
+            .bot()
             .state
             .queue()
             .list(None, 10)
@@ -305,7 +305,7 @@ async fn cancel_by_short_id_cancels_a_queued_task_and_its_message_says_so() {
             .wait_for_original(&queued, |m| m.content.contains("waiting for `elsewhere`"))
             .await
             .unwrap();
-        let id = t.app().state.queue().list(None, 1).await.unwrap()[0].id;
+        let id = t.bot().state.queue().list(None, 1).await.unwrap()[0].id;
         let short: String = id.to_string().chars().take(8).collect();
 
         let ix = t
@@ -323,7 +323,7 @@ async fn cancel_by_short_id_cancels_a_queued_task_and_its_message_says_so() {
             "{}",
             original.content
         );
-        let task = t.app().state.queue().get(id).await.unwrap();
+        let task = t.bot().state.queue().get(id).await.unwrap();
         assert_eq!(task.status, TaskStatus::Cancelled);
     })
     .await;
@@ -358,7 +358,7 @@ async fn options_out_of_range_are_explained_and_queue_nothing() {
         );
         assert!(worker_answer.content().unwrap().contains("worker must be"));
         assert!(t
-            .app()
+            .bot()
             .state
             .queue()
             .list(None, 10)

@@ -4,8 +4,7 @@
 
 use serde_json::json;
 
-use super::{Lab, AWS_CREDENTIALS, SSH_CONFIG};
-use crate::helpers::within_limit;
+use crate::helpers::{within_limit, Lab, AWS_CREDENTIALS, SSH_CONFIG};
 
 /// What the planted git config runs: appends to `~/.zshrc` (a deny-write path) and leaves a
 /// marker, through the shell git starts for `core.fsmonitor`.

@@ -4,8 +4,7 @@
 
 use serde_json::json;
 
-use super::Lab;
-use crate::helpers::within_limit;
+use crate::helpers::{within_limit, Lab};
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn shell_syntax_smuggled_into_allowed_arguments_waits_and_runs_nothing() {

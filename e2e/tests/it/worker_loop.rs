@@ -1,10 +1,10 @@
-//! End to end: the real bot (in-process, loopback HTTP, SQLite in a temp dir) and the real
-//! `openclaw-worker` binary, driven through the client API as a user's tools would. The
+//! The worker's loop against the real bot (in-process, loopback HTTP, SQLite in a temp dir),
+//! driven through the client API as a user's tools would: every task kind, timeouts and
+//! cancels, concurrency, a bot restart, a lost claim, shutdown, a rejected token. The
 //! worker runs under [`OPEN_POLICY`], so the tests' commands are simple commands (scripts
 //! with arguments): shell syntax would wait for an approval.
 
 use std::fs;
-use std::net::SocketAddr;
 
 use base64::engine::general_purpose::STANDARD as BASE64;
 use base64::Engine as _;
@@ -12,13 +12,9 @@ use openclaw_shared::ContentEncoding;
 use serde_json::json;
 
 use crate::helpers::{
-    process_running, start_open_stack, unique_sleep, wait_for, within_limit, write_script, E2eDirs,
-    TestBot, WorkerProcess, OPEN_POLICY, WORKER_TOKEN,
+    any_port, process_running, start_open_stack, unique_sleep, wait_for, within_limit,
+    write_script, E2eDirs, TestBot, WorkerProcess, OPEN_POLICY, WORKER_TOKEN,
 };
-
-fn any_port() -> SocketAddr {
-    "127.0.0.1:0".parse().unwrap()
-}
 
 /// A command that records its start, waits for `gate` to exist, then records its end; both
 /// files live in `~/run`. (Not in `~` itself: a sandboxed task cannot create files directly

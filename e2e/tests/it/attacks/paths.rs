@@ -3,8 +3,7 @@
 
 use serde_json::json;
 
-use super::{Lab, KEY_MATERIAL};
-use crate::helpers::within_limit;
+use crate::helpers::{within_limit, Lab, KEY_MATERIAL};
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn dot_dot_traversal_out_of_a_root_is_refused() {
