@@ -57,6 +57,16 @@ pub fn free_port() -> anyhow::Result<u16> {
 
 /// Starts the bot on `port` with its data in `data_dir`, and waits until `/health` answers.
 pub async fn start_bot(bin: &Path, data_dir: &Path, port: u16) -> anyhow::Result<Child> {
+    start_bot_with(bin, data_dir, port, &[]).await
+}
+
+/// [`start_bot`] with extra `OPENCLAW_…` settings in `env` (a scenario's limits).
+pub async fn start_bot_with(
+    bin: &Path,
+    data_dir: &Path,
+    port: u16,
+    env: &[(&str, String)],
+) -> anyhow::Result<Child> {
     let log = std::fs::File::create(data_dir.join("bot.log"))?;
     let child = Command::new(bin)
         .env_clear()
@@ -67,6 +77,7 @@ pub async fn start_bot(bin: &Path, data_dir: &Path, port: u16) -> anyhow::Result
         .env("OPENCLAW_AUTH__CLIENT_TOKEN", CLIENT_TOKEN)
         .env("OPENCLAW_AUTH__WORKER_TOKEN", WORKER_TOKEN)
         .env("OPENCLAW_AUTH__ADMIN_TOKEN", ADMIN_TOKEN)
+        .envs(env.iter().map(|(key, value)| (*key, value.as_str())))
         .current_dir(data_dir)
         .stdout(Stdio::null())
         .stderr(log)

@@ -1,6 +1,7 @@
 //! The benchmark runs, in order: idle bot, idle worker (through the counting proxy),
 //! sequential latency, concurrent throughput, and the bot with a deep queue.
 
+use std::path::{Path, PathBuf};
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::Arc;
 use std::time::{Duration, Instant};
@@ -107,19 +108,37 @@ impl Report {
     }
 }
 
+/// Where a run keeps its data and logs: deleted on drop unless `--keep` said otherwise.
+pub struct ScratchDir {
+    path: PathBuf,
+    _temp: Option<tempfile::TempDir>,
+}
+
+impl ScratchDir {
+    /// The directory.
+    pub fn path(&self) -> &Path {
+        &self.path
+    }
+}
+
+/// A fresh scratch directory; kept (and its path printed) when `keep`.
+pub fn scratch_dir(keep: bool) -> anyhow::Result<ScratchDir> {
+    let temp = tempfile::tempdir().context("creating a temp dir")?;
+    if keep {
+        let path = temp.keep();
+        eprintln!("data and logs kept in {}", path.display());
+        return Ok(ScratchDir { path, _temp: None });
+    }
+    Ok(ScratchDir {
+        path: temp.path().to_owned(),
+        _temp: Some(temp),
+    })
+}
+
 /// Runs every scenario against freshly started processes.
 pub async fn run_all(binaries: &Binaries, args: &Args) -> anyhow::Result<Report> {
-    let temp = tempfile::tempdir().context("creating a temp dir")?;
-    let mut _cleanup = None;
-    let root = if args.keep {
-        let kept = temp.keep();
-        eprintln!("data and logs kept in {}", kept.display());
-        kept
-    } else {
-        let path = temp.path().to_owned();
-        _cleanup = Some(temp);
-        path
-    };
+    let scratch = scratch_dir(args.keep)?;
+    let root = scratch.path().to_owned();
     let port = procs::free_port()?;
     let base = format!("http://127.0.0.1:{port}");
     let client = reqwest::Client::builder()
