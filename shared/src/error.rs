@@ -37,6 +37,10 @@ pub enum ErrorCode {
     /// The server holds as many connections as it takes (in total or from this address);
     /// retry after the `Retry-After` header, or reuse an open connection (503).
     TooManyConnections,
+    /// Storing this would pass one of the bot's quotas; the message names which and its
+    /// limit. Too many live tasks or open claims: 429 with `Retry-After`; too many or too
+    /// large attachments for one task: 413; the bot's storage budget is full: 507.
+    QuotaExceeded,
 }
 
 impl ErrorCode {
@@ -57,6 +61,7 @@ impl ErrorCode {
             ErrorCode::Internal => "internal",
             ErrorCode::Unavailable => "unavailable",
             ErrorCode::TooManyConnections => "too_many_connections",
+            ErrorCode::QuotaExceeded => "quota_exceeded",
         }
     }
 }
@@ -95,6 +100,13 @@ mod tests {
     }
 
     #[test]
+    fn quota_exceeded_is_spelled_for_good() {
+        let json = serde_json::to_string(&ErrorCode::QuotaExceeded).unwrap();
+
+        assert_eq!(json, r#""quota_exceeded""#);
+    }
+
+    #[test]
     fn as_str_matches_serde_spelling() {
         for code in [
             ErrorCode::InvalidJson,
@@ -111,6 +123,7 @@ mod tests {
             ErrorCode::Internal,
             ErrorCode::Unavailable,
             ErrorCode::TooManyConnections,
+            ErrorCode::QuotaExceeded,
         ] {
             let json = serde_json::to_value(code).unwrap();
             assert_eq!(json, serde_json::Value::String(code.as_str().to_owned()));
