@@ -9,7 +9,7 @@ use axum::Json;
 use openclaw_shared::{ErrorBody, ErrorCode};
 
 use crate::intake::{IntakeError, Problem};
-use crate::queue::QueueError;
+use crate::queue::{QueueError, Quota};
 use crate::telemetry::{error_chain, Throttled};
 
 /// A failed request. Client mistakes carry a message for the client; server failures
@@ -231,6 +231,18 @@ impl ApiError {
                     err.to_string(),
                     Log::Warn,
                 ),
+                QueueError::QuotaExceeded(quota) => (
+                    quota_status(*quota),
+                    ErrorCode::QuotaExceeded,
+                    err.to_string(),
+                    Log::Warn,
+                ),
+                QueueError::TooManyClaims { .. } => (
+                    StatusCode::TOO_MANY_REQUESTS,
+                    ErrorCode::QuotaExceeded,
+                    err.to_string(),
+                    Log::Warn,
+                ),
                 QueueError::Store(_) => (
                     StatusCode::INTERNAL_SERVER_ERROR,
                     ErrorCode::Internal,
@@ -239,6 +251,38 @@ impl ApiError {
                 ),
             },
         }
+    }
+}
+
+impl ApiError {
+    /// When a retry can succeed, for the `Retry-After` header of a refusal that passes.
+    fn retry_after_secs(&self) -> Option<u64> {
+        match self {
+            ApiError::RateLimited { retry_after_secs } => Some(*retry_after_secs),
+            // A worker's other claim ends within one long poll (30 s at most); most end
+            // sooner, and the worker backs off from there.
+            ApiError::Queue(QueueError::TooManyClaims { .. }) => Some(1),
+            ApiError::Queue(QueueError::QuotaExceeded(Quota::LiveTasks(_))) => {
+                Some(LIVE_TASKS_RETRY_SECS)
+            }
+            _ => None,
+        }
+    }
+}
+
+/// How long a client refused for too many live tasks is told to wait: about how long a
+/// few tasks take to run.
+const LIVE_TASKS_RETRY_SECS: u64 = 5;
+
+/// The status of a refusal for `quota`: too many tasks is a rate to slow down to (429), a
+/// task's own attachments are too large a request (413), a full store is 507.
+fn quota_status(quota: Quota) -> StatusCode {
+    match quota {
+        Quota::LiveTasks(_) => StatusCode::TOO_MANY_REQUESTS,
+        Quota::AttachmentsPerTask(_) | Quota::AttachmentBytesPerTask(_) => {
+            StatusCode::PAYLOAD_TOO_LARGE
+        }
+        Quota::StoredBytes(_) => StatusCode::INSUFFICIENT_STORAGE,
     }
 }
 
@@ -263,7 +307,7 @@ impl IntoResponse for ApiError {
             }
         }
         let mut response = (status, Json(ErrorBody::new(code, message))).into_response();
-        if let ApiError::RateLimited { retry_after_secs } = self {
+        if let Some(retry_after_secs) = self.retry_after_secs() {
             response
                 .headers_mut()
                 .insert(header::RETRY_AFTER, HeaderValue::from(retry_after_secs));

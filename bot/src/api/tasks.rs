@@ -1,9 +1,12 @@
 //! Client routes, compatible with the original OpenClaw Worker: create tasks, wait for and
-//! read their results, list and cancel them. Client token only.
+//! read their results, list and cancel them. Client token only; creations also within the
+//! token's creation rate.
 
+use std::sync::Arc;
 use std::time::Duration;
 
-use axum::extract::State;
+use axum::extract::{FromRequestParts, State};
+use axum::http::request::Parts;
 use axum::Json;
 use openclaw_shared::client::{
     ClaudeRequest, CommonFields, CreateCommandRequest, FileEditRequest, FileReadRequest,
@@ -15,6 +18,7 @@ use serde::Deserialize;
 use super::auth::ClientAuth;
 use super::error::ApiError;
 use super::extract::{AppJson, AppQuery, TaskIdPath};
+use super::ratelimit::RateLimits;
 use super::view::{task_summary, task_view};
 use crate::intake::{self, ReplyTo, RequestedTimeout, TaskRequest};
 use crate::queue::Task;
@@ -27,7 +31,7 @@ const MAX_LIST_LIMIT: usize = 200;
 
 /// `POST /tasks`: run a shell command.
 pub async fn create_command(
-    _: ClientAuth,
+    _: Creator,
     State(state): State<AppState>,
     AppJson(req): AppJson<CreateCommandRequest>,
 ) -> Result<Json<TaskCreated>, ApiError> {
@@ -41,7 +45,7 @@ pub async fn create_command(
 
 /// `POST /files/read`.
 pub async fn create_file_read(
-    _: ClientAuth,
+    _: Creator,
     State(state): State<AppState>,
     AppJson(req): AppJson<FileReadRequest>,
 ) -> Result<Json<TaskCreated>, ApiError> {
@@ -52,7 +56,7 @@ pub async fn create_file_read(
 
 /// `POST /files/write`: `content` may be empty; base64 content is checked on its decoded size.
 pub async fn create_file_write(
-    _: ClientAuth,
+    _: Creator,
     State(state): State<AppState>,
     AppJson(req): AppJson<FileWriteRequest>,
 ) -> Result<Json<TaskCreated>, ApiError> {
@@ -67,7 +71,7 @@ pub async fn create_file_write(
 
 /// `POST /files/edit`: exact-match replace; `old_string` must not be empty.
 pub async fn create_file_edit(
-    _: ClientAuth,
+    _: Creator,
     State(state): State<AppState>,
     AppJson(req): AppJson<FileEditRequest>,
 ) -> Result<Json<TaskCreated>, ApiError> {
@@ -83,7 +87,7 @@ pub async fn create_file_edit(
 
 /// `POST /claude`: run the Claude CLI with `prompt`; echoes `sessionId`.
 pub async fn create_claude(
-    _: ClientAuth,
+    _: Creator,
     State(state): State<AppState>,
     AppJson(req): AppJson<ClaudeRequest>,
 ) -> Result<Json<TaskCreated>, ApiError> {
@@ -98,6 +102,24 @@ pub async fn create_claude(
         _ => None,
     };
     Ok(answer(task, "Claude CLI task created", session_id))
+}
+
+/// A client allowed to create a task now: the client token, within its creation rate
+/// (`rate_limit.creates_per_sec`). Checked before the body is read, so a refused create
+/// costs no parsing.
+pub struct Creator;
+
+impl FromRequestParts<AppState> for Creator {
+    type Rejection = ApiError;
+
+    async fn from_request_parts(parts: &mut Parts, state: &AppState) -> Result<Self, ApiError> {
+        let auth = ClientAuth::from_request_parts(parts, state).await?;
+        // There whenever `api::router` built the app with rate limits enabled.
+        if let Some(limits) = parts.extensions.get::<Arc<RateLimits>>() {
+            limits.admit_create(auth.holder())?;
+        }
+        Ok(Creator)
+    }
 }
 
 /// The original's answer to a create.

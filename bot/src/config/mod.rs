@@ -13,10 +13,12 @@ use secrecy::ExposeSecret;
 use serde::Deserialize;
 
 mod discord;
+mod quota;
 mod security;
 mod token_strength;
 
 pub use discord::DiscordConfig;
+pub use quota::QuotaConfig;
 pub use security::{AuthConfig, RateLimitConfig, WorkerTokenConfig};
 
 use crate::queue::QueueSettings;
@@ -83,6 +85,8 @@ pub struct Config {
     pub queue: QueueConfig,
     /// Limits on what a client may submit.
     pub limits: LimitsConfig,
+    /// What the bot keeps, and for how long.
+    pub quota: QuotaConfig,
     /// API tokens per role and per worker.
     pub auth: AuthConfig,
     /// Request rates per client IP and per token.
@@ -178,7 +182,8 @@ impl Default for QueueConfig {
 }
 
 impl QueueConfig {
-    /// The queue core's settings.
+    /// The queue core's timing settings, with the default quota ([`Config::queue_settings`]
+    /// has the configured one).
     pub fn settings(&self) -> QueueSettings {
         QueueSettings {
             task_ttl: Duration::from_secs(self.task_ttl_secs),
@@ -186,6 +191,7 @@ impl QueueConfig {
             lease_ttl: Duration::from_secs(self.lease_ttl_secs),
             offer_ttl: Duration::from_secs(self.offer_ttl_secs),
             sweep_interval: Duration::from_millis(self.sweep_interval_ms),
+            ..QueueSettings::default()
         }
     }
 }
@@ -219,6 +225,13 @@ impl Default for LimitsConfig {
 }
 
 impl Config {
+    /// The queue core's settings: `[queue]`'s timing and `[quota]`'s limits.
+    pub fn queue_settings(&self) -> QueueSettings {
+        let mut settings = self.queue.settings();
+        self.quota.apply(&mut settings);
+        settings
+    }
+
     /// Loads the configuration: defaults, then the TOML `file` (`--config`, or
     /// `$OPENCLAW_CONFIG`, resolved by `main`), then `OPENCLAW_<SECTION>__<KEY>` env vars,
     /// `DISCORD_TOKEN` and `DISCORD_API_BASE`; then validates it. A named file that does not
@@ -341,6 +354,7 @@ impl Config {
         if let Some((key, _)) = positive.iter().find(|(_, value)| *value == 0) {
             return invalid(key, "must be greater than 0".into());
         }
+        self.quota.validate()?;
         self.auth.validate()?;
         self.rate_limit.validate()?;
         self.discord.validate()?;

@@ -58,6 +58,10 @@ pub struct RateLimitConfig {
     pub per_token_per_sec: u32,
     /// Requests one token may send at once above the sustained rate.
     pub per_token_burst: u32,
+    /// Sustained task creations per second one token may make (on top of its request rate).
+    pub creates_per_sec: u32,
+    /// Task creations one token may make at once above the sustained rate.
+    pub creates_burst: u32,
     /// Sustained requests per second from one client IP (IPv6: one /64), any route.
     pub per_ip_per_sec: u32,
     /// Requests one client IP may send at once above the sustained rate.
@@ -80,6 +84,8 @@ impl Default for RateLimitConfig {
             enabled: true,
             per_token_per_sec: 10_000,
             per_token_burst: 20_000,
+            creates_per_sec: 1_000,
+            creates_burst: 10_000,
             per_ip_per_sec: 20_000,
             per_ip_burst: 40_000,
             failed_auth_per_min: 30,
@@ -97,6 +103,8 @@ impl RateLimitConfig {
         let positive = [
             ("rate_limit.per_token_per_sec", self.per_token_per_sec),
             ("rate_limit.per_token_burst", self.per_token_burst),
+            ("rate_limit.creates_per_sec", self.creates_per_sec),
+            ("rate_limit.creates_burst", self.creates_burst),
             ("rate_limit.per_ip_per_sec", self.per_ip_per_sec),
             ("rate_limit.per_ip_burst", self.per_ip_burst),
             ("rate_limit.failed_auth_per_min", self.failed_auth_per_min),

@@ -62,6 +62,10 @@ impl From<IntakeError> for CommandError {
 
 impl From<QueueError> for CommandError {
     fn from(error: QueueError) -> Self {
-        CommandError::internal("using the task queue", error)
+        match error {
+            // A full queue or store is the user's to wait out, not the bot failing.
+            QueueError::QuotaExceeded(quota) => CommandError::User(format!("⚠️ {quota}")),
+            error => CommandError::internal("using the task queue", error),
+        }
     }
 }

@@ -10,7 +10,9 @@ use super::handle::Queue;
 
 impl Queue {
     /// Stores an image the worker uploads with a live task it holds (a screenshot), replacing
-    /// one of the same name. The same lease rules as [`Queue::complete`] apply.
+    /// one of the same name. The same lease rules as [`Queue::complete`] apply. Past the
+    /// quota (attachments per task, their bytes, bytes stored in total) it is refused with
+    /// [`QueueError::QuotaExceeded`] and nothing is stored.
     pub async fn add_attachment(
         &self,
         id: TaskId,
@@ -19,11 +21,15 @@ impl Queue {
         attachment: AttachmentInfo,
         data: &[u8],
     ) -> Result<(), QueueError> {
-        match self
-            .inner
-            .store
-            .put_attachment(id, worker, lease, &attachment, data, now_millis())?
-        {
+        match self.inner.store.put_attachment(
+            id,
+            worker,
+            lease,
+            &attachment,
+            data,
+            now_millis(),
+            &self.inner.settings.quota,
+        )? {
             Ok(()) => {
                 tracing::debug!(task_id = %id, name = %attachment.name, size = data.len(), "attachment stored");
                 Ok(())

@@ -3,6 +3,7 @@
 
 use openclaw_shared::{TaskId, TaskStatus};
 
+use super::quota::Quota;
 use super::store::{Refusal, StoreError};
 
 /// Why a queue operation failed. Each variant maps to one HTTP status in the API layer.
@@ -29,6 +30,19 @@ pub enum QueueError {
     /// An approval named a fingerprint that is not the one the task awaits (409).
     #[error("fingerprint does not match the approval task {0} is waiting for")]
     FingerprintMismatch(TaskId),
+    /// Storing this would pass a quota (tasks live at once, bytes stored, a task's
+    /// attachments); nothing was stored. The quota says which, with its limit.
+    #[error("quota exceeded: {0}")]
+    QuotaExceeded(Quota),
+    /// The worker already has as many claims in progress as it may (429): a worker needs
+    /// one long poll at a time.
+    #[error("worker {worker:?} already has {limit} claims waiting (quota.max_waiting_claims_per_worker); retry when one ends")]
+    TooManyClaims {
+        /// The worker named by the claim.
+        worker: String,
+        /// How many claims it may have at once.
+        limit: usize,
+    },
     /// The store failed (500): not the caller's fault.
     #[error("task store failed")]
     Store(#[from] StoreError),
@@ -41,5 +55,6 @@ pub(super) fn refused(id: TaskId, refusal: Refusal) -> QueueError {
         Refusal::NotHolder => QueueError::NotHolder(id),
         Refusal::LeaseMismatch => QueueError::LeaseMismatch(id),
         Refusal::Conflict(status) => QueueError::Conflict { id, status },
+        Refusal::OverQuota(quota) => QueueError::QuotaExceeded(quota),
     }
 }

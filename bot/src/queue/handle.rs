@@ -7,18 +7,19 @@ use std::path::Path;
 use std::sync::Arc;
 use std::time::Duration;
 
-use tokio::sync::{broadcast, Notify};
+use tokio::sync::broadcast;
 
 use openclaw_shared::worker::SandboxReport;
 use openclaw_shared::{TaskId, TaskStatus};
 
 use super::clock::{duration_millis, now_millis};
-use super::error::QueueError;
+use super::error::{refused, QueueError};
 use super::events::TaskEvent;
 use super::settings::QueueSettings;
 use super::sqlite::SqliteStore;
-use super::store::Store;
+use super::store::{Store, Usage};
 use super::task::{NewTask, Task};
+use super::waiters::{Waiters, Wake};
 use super::workers::{by_status, QueueStats, Sightings};
 
 /// How many events a slow subscriber may fall behind before it sees `Lagged`.
@@ -39,8 +40,8 @@ pub(super) struct Inner {
     pub(super) settings: QueueSettings,
     /// Where [`TaskEvent`]s go out to the adapters.
     events: broadcast::Sender<TaskEvent>,
-    /// Woken on every enqueue (and requeue); waiting claims then look at the store again.
-    pub(super) task_queued: Notify,
+    /// The claims waiting for a task; each enqueue (and requeue) wakes one that can take it.
+    pub(super) waiters: Waiters,
     /// The workers that claimed or heartbeated since the queue opened.
     workers: Sightings,
 }
@@ -60,9 +61,9 @@ impl Queue {
         Queue {
             inner: Arc::new(Inner {
                 store: Box::new(store),
+                waiters: Waiters::new(settings.max_waiting_claims_per_worker),
                 settings,
                 events,
-                task_queued: Notify::new(),
                 workers: Sightings::default(),
             }),
         }
@@ -73,15 +74,22 @@ impl Queue {
         &self.inner.settings
     }
 
-    /// Puts a task on the queue and wakes waiting claims. Emits [`TaskEvent::Queued`].
+    /// Puts a task on the queue and wakes one waiting claim that can take it. Emits
+    /// [`TaskEvent::Queued`]. Past the quota (tasks live at once, bytes stored) the task is
+    /// refused with [`QueueError::QuotaExceeded`] and nothing is stored.
     #[tracing::instrument(skip_all, fields(kind = task.spec.kind().as_str()))]
     pub async fn enqueue(&self, task: NewTask) -> Result<Task, QueueError> {
         let id = TaskId::new();
         let now = now_millis();
         let expires_at = now.saturating_add(duration_millis(self.inner.settings.task_ttl));
-        self.inner.store.insert(id, &task, now, expires_at)?;
+        self.inner
+            .store
+            .insert(id, &task, now, expires_at, &self.inner.settings.quota)?
+            .map_err(|refusal| refused(id, refusal))?;
         tracing::debug!(task_id = %id, "task queued");
-        self.inner.task_queued.notify_waiters();
+        self.inner
+            .waiters
+            .wake(Wake::for_target(task.target_worker.as_deref()));
         self.publish(TaskEvent::Queued { id });
         self.get(id).await
     }
@@ -170,6 +178,16 @@ impl Queue {
     /// `/status`); the worker enforces it whatever we do with this.
     pub fn note_sandbox(&self, worker: &str, sandbox: SandboxReport) {
         self.inner.workers.note_sandbox(worker, sandbox);
+    }
+
+    /// How many claims (long polls) are waiting for a task now.
+    pub fn waiting_claims(&self) -> usize {
+        self.inner.waiters.waiting()
+    }
+
+    /// What the kept tasks hold (bytes, live tasks), as the quota counts it.
+    pub async fn usage(&self) -> Result<Usage, QueueError> {
+        Ok(self.inner.store.usage()?)
     }
 
     /// Whether the database answers (for health checks).

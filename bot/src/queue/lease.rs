@@ -11,7 +11,9 @@ use super::clock::{duration_millis, now_millis};
 use super::error::{refused, QueueError};
 use super::events::TaskEvent;
 use super::handle::Queue;
+use super::quota::{fit_result, TRUNCATION_NOTE};
 use super::task::{Completion, Task};
+use super::waiters::Ticket;
 
 /// A task offered to a worker, with its lease. The worker must accept it (heartbeat the
 /// lease) within `offer_ttl` before running it, or the task goes back to the queue.
@@ -34,6 +36,10 @@ impl Queue {
     ///
     /// Each task is only offered: the long poll may have died unseen (a Mac asleep), so
     /// the task returns to the queue unless the worker accepts it within `offer_ttl`.
+    ///
+    /// A waiting claim costs nothing while it waits: a new task wakes one claim that can take
+    /// it (see `waiters`). A worker name may have `max_waiting_claims_per_worker` claims in
+    /// progress at once; one more is refused with [`QueueError::TooManyClaims`].
     pub async fn claim(
         &self,
         worker: &str,
@@ -41,20 +47,40 @@ impl Queue {
         wait: Duration,
     ) -> Result<Vec<Claim>, QueueError> {
         let deadline = tokio::time::Instant::now() + wait;
+        let presence =
+            self.inner
+                .waiters
+                .enter(worker)
+                .map_err(|limit| QueueError::TooManyClaims {
+                    worker: worker.to_owned(),
+                    limit,
+                })?;
+        // The wake-up that ended the last wait, until a look at the store answers it.
+        let mut woken: Option<Ticket<'_>> = None;
         loop {
             self.saw_worker(worker);
             // Register for the wake-up before looking, so an enqueue in between wakes us.
-            let queued = self.inner.task_queued.notified();
-            tokio::pin!(queued);
-            queued.as_mut().enable();
+            let mut ticket = presence.register();
 
             let claims = self.try_claim(worker, slots)?;
+            if let Some(previous) = woken.take() {
+                // Fewer tasks than slots: every task this worker may take is taken now, the
+                // one we were woken for too. With every slot filled there may be more, so
+                // the old ticket is dropped unanswered and passes its wake-up on.
+                if claims.len() < usize::try_from(slots).unwrap_or(usize::MAX) {
+                    previous.answered();
+                }
+            }
             if !claims.is_empty() {
                 return Ok(claims);
             }
-            if tokio::time::timeout_at(deadline, queued).await.is_err() {
+            if tokio::time::timeout_at(deadline, ticket.woken())
+                .await
+                .is_err()
+            {
                 return Ok(Vec::new());
             }
+            woken = Some(ticket);
         }
     }
 
@@ -106,17 +132,22 @@ impl Queue {
 
     /// Stores the result of a task. Only the worker holding the current lease may do so.
     /// Idempotent: the same result again under the same lease is `Duplicate`. Emits
-    /// [`TaskEvent::Finished`].
+    /// [`TaskEvent::Finished`]. A result larger than the quota is stored cut to fit, with a
+    /// note, never refused: the task keeps the status the worker reported.
     #[tracing::instrument(skip_all, fields(task_id = %id, worker))]
     pub async fn complete(
         &self,
         id: TaskId,
         worker: &str,
         lease: LeaseId,
-        outcome: TaskOutcome,
+        mut outcome: TaskOutcome,
     ) -> Result<Completion, QueueError> {
         self.saw_worker(worker);
         let status = TaskStatus::from(outcome.status);
+        fit_result(&mut outcome, self.inner.settings.quota.max_result_bytes);
+        if outcome.metadata.contains_key(TRUNCATION_NOTE) {
+            tracing::debug!("result larger than the quota; stored cut to fit");
+        }
         let completion = self
             .inner
             .store

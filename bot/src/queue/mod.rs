@@ -11,8 +11,9 @@
 //! - `sweep`: requeued offers, expiry, lost leases, pruning.
 //! - `approvals`, `attachments`, `delivery`: what happens around a result.
 //!
-//! The data they work with: `task` (what is stored about a task), `settings`, `events`,
-//! `error`, `workers` (who polled), `clock`.
+//! The data they work with: `task` (what is stored about a task), `settings`, `quota`
+//! (what may be stored), `events`, `error`, `workers` (who polled), `waiters` (who waits
+//! for a task, and whom a new task wakes), `clock`.
 //!
 //! Storage sits behind [`Store`] (`store`): a few small traits, one per noun, in the queue's
 //! own types. `sqlite` implements them; no SQL or rusqlite type is seen outside it.
@@ -25,11 +26,13 @@ mod error;
 mod events;
 mod handle;
 mod lease;
+mod quota;
 mod settings;
 mod sqlite;
 mod store;
 mod sweep;
 mod task;
+mod waiters;
 mod workers;
 
 pub use clock::now_millis;
@@ -37,10 +40,11 @@ pub use error::QueueError;
 pub use events::TaskEvent;
 pub use handle::Queue;
 pub use lease::Claim;
+pub use quota::{Quota, QuotaSettings, TRUNCATION_NOTE};
 pub use settings::QueueSettings;
 pub use store::{
     ApprovalStore, AttachmentStore, DeliveryStore, LapsedOffers, LeaseStore, Refusal, Store,
-    StoreError, SweepStore, TaskStore,
+    StoreError, SweepStore, TaskStore, Usage,
 };
 pub use sweep::SweepReport;
 pub use task::{ApprovalProgress, Completion, NewTask, PendingApproval, Task};

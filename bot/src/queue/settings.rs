@@ -1,8 +1,11 @@
-//! The queue's timing rules, set from config and shrunk by tests.
+//! The queue's timing rules and limits, set from config and shrunk by tests.
 
 use std::time::Duration;
 
-/// Timing rules of the queue. All are fields (not constants) so tests can shrink them.
+use super::quota::QuotaSettings;
+
+/// Timing rules and limits of the queue. All are fields (not constants) so tests can shrink
+/// them.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct QueueSettings {
     /// How long a queued task waits for a worker before it becomes `expired`.
@@ -17,6 +20,14 @@ pub struct QueueSettings {
     pub offer_ttl: Duration,
     /// How often the sweeper looks for expired tasks, lost leases and old results.
     pub sweep_interval: Duration,
+    /// How long cancelled and expired tasks are kept (with whatever bytes they hold) before
+    /// they are pruned; `retention` if that is shorter.
+    pub abandoned_retention: Duration,
+    /// Most claims one worker name may have in progress (mostly: waiting) at once.
+    pub max_waiting_claims_per_worker: usize,
+    /// What may be stored: tasks live at once, bytes in total, per result and per task's
+    /// attachments.
+    pub quota: QuotaSettings,
 }
 
 impl Default for QueueSettings {
@@ -27,6 +38,9 @@ impl Default for QueueSettings {
             lease_ttl: Duration::from_secs(60),
             offer_ttl: Duration::from_secs(10),
             sweep_interval: Duration::from_secs(1),
+            abandoned_retention: Duration::from_secs(60 * 60),
+            max_waiting_claims_per_worker: 8,
+            quota: QuotaSettings::default(),
         }
     }
 }

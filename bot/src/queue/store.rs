@@ -22,6 +22,7 @@ use openclaw_shared::client::AttachmentInfo;
 use openclaw_shared::worker::{ApprovalDecision, HeldLease, LeaseReport};
 use openclaw_shared::{EpochMillis, LeaseId, TaskId, TaskOutcome, TaskStatus};
 
+use super::quota::{Quota, QuotaSettings};
 use super::task::{ApprovalProgress, Completion, NewTask, Task};
 
 /// A failure of the database itself (not of the caller's request).
@@ -71,6 +72,8 @@ pub enum Refusal {
     LeaseMismatch,
     /// The task's status does not allow the change.
     Conflict(TaskStatus),
+    /// The change would pass this quota.
+    OverQuota(Quota),
 }
 
 /// What a sweep did with offers whose deadline passed before the worker accepted them.
@@ -94,13 +97,16 @@ pub trait Store:
 /// Tasks as records: what was asked, where each stands, and how many there are.
 pub trait TaskStore {
     /// Inserts a new task, `queued`, created at `now`; unclaimed, it expires at `expires_at`.
+    /// Refused, storing nothing, if it would make more live tasks than
+    /// `quota.max_live_tasks` or more stored bytes than `quota.max_stored_bytes`.
     fn insert(
         &self,
         id: TaskId,
         task: &NewTask,
         now: EpochMillis,
         expires_at: EpochMillis,
-    ) -> Result<(), StoreError>;
+        quota: &QuotaSettings,
+    ) -> Result<Result<(), Refusal>, StoreError>;
 
     /// The task with this id, if stored.
     fn get(&self, id: TaskId) -> Result<Option<Task>, StoreError>;
@@ -116,6 +122,18 @@ pub trait TaskStore {
 
     /// How many tasks have each status (statuses without tasks may be left out).
     fn count_by_status(&self) -> Result<Vec<(TaskStatus, u64)>, StoreError>;
+
+    /// What the kept tasks hold now: bytes (specs, results, attachments) and live tasks.
+    fn usage(&self) -> Result<Usage, StoreError>;
+}
+
+/// What the kept tasks hold, as the quota counts it.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct Usage {
+    /// Bytes of every kept task's spec, result (output, error, metadata) and attachments.
+    pub stored_bytes: u64,
+    /// Tasks queued, running or awaiting approval.
+    pub live_tasks: u64,
 }
 
 /// Leases: which worker holds which task, under which lease, until when.
@@ -182,6 +200,10 @@ pub trait SweepStore {
     /// Deletes tasks finished at or before `cutoff`, with their attachments. Returns how
     /// many.
     fn prune(&self, cutoff: EpochMillis) -> Result<usize, StoreError>;
+
+    /// Deletes `cancelled` and `expired` tasks finished at or before `cutoff`, with their
+    /// attachments, unless their result still waits to be delivered. Returns how many.
+    fn prune_abandoned(&self, cutoff: EpochMillis) -> Result<usize, StoreError>;
 }
 
 /// Approvals: the worker's request and progress, and the owner's answer to relay.
@@ -209,7 +231,13 @@ pub trait ApprovalStore {
 /// Attachments: files uploaded with a task, kept with it and deleted with it.
 pub trait AttachmentStore {
     /// Stores (or replaces, by name) an attachment of a live task `worker` holds under
-    /// `lease`, received at `now`.
+    /// `lease`, received at `now`. Refused, storing nothing, past the quota: more
+    /// attachments or attachment bytes for the task than it allows, or more bytes stored
+    /// in total.
+    #[allow(
+        clippy::too_many_arguments,
+        reason = "one atomic change; each is a column or a rule"
+    )]
     fn put_attachment(
         &self,
         id: TaskId,
@@ -218,6 +246,7 @@ pub trait AttachmentStore {
         attachment: &AttachmentInfo,
         data: &[u8],
         now: EpochMillis,
+        quota: &QuotaSettings,
     ) -> Result<Result<(), Refusal>, StoreError>;
 
     /// The attachments of a task, without their bytes, by name.

@@ -1,14 +1,15 @@
 //! The sweep: the queue's periodic clean-up. Offers nobody accepted go back on the queue,
 //! tasks nobody claimed in time expire, accepted tasks whose worker went quiet are lost,
-//! and old results are pruned.
+//! and old results are pruned (cancelled and expired ones sooner).
 
-use openclaw_shared::{EpochMillis, TaskStatus};
+use openclaw_shared::{EpochMillis, TaskId, TaskStatus};
 
 use super::clock::duration_millis;
 use super::error::QueueError;
 use super::events::TaskEvent;
 use super::handle::Queue;
 use super::store::LapsedOffers;
+use super::waiters::Wake;
 
 /// What a sweep changed.
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
@@ -19,7 +20,8 @@ pub struct SweepReport {
     pub expired: usize,
     /// Accepted, but their lease lapsed: now `lost`.
     pub lost: usize,
-    /// Finished longer ago than the retention: deleted.
+    /// Finished longer ago than the retention (cancelled and expired ones: than the
+    /// shorter `abandoned_retention`): deleted.
     pub pruned: usize,
 }
 
@@ -45,9 +47,7 @@ impl Queue {
         for &id in &requeued {
             tracing::warn!(task_id = %id, "offer not accepted in time; task back on the queue");
             self.publish(TaskEvent::Queued { id });
-        }
-        if !requeued.is_empty() {
-            self.inner.task_queued.notify_waiters();
+            self.wake_for(id).await;
         }
         for &id in &cancelled {
             tracing::info!(task_id = %id, "offer not accepted and cancel requested; cancelled");
@@ -58,8 +58,13 @@ impl Queue {
         }
         let expired = store.expire_queued(now, EXPIRED_WHY)?;
         let lost = store.lose_lapsed(now, LOST_WHY)?;
-        let cutoff = now.saturating_sub(duration_millis(self.inner.settings.retention));
-        let pruned = store.prune(cutoff)?;
+        let settings = &self.inner.settings;
+        let cutoff = now.saturating_sub(duration_millis(settings.retention));
+        // Cancelled and expired tasks go sooner: nobody wants their bytes, and a flood of
+        // them must not hold the storage budget for the whole retention.
+        let abandoned = settings.abandoned_retention.min(settings.retention);
+        let abandoned_cutoff = now.saturating_sub(duration_millis(abandoned));
+        let pruned = store.prune(cutoff)? + store.prune_abandoned(abandoned_cutoff)?;
         for (ids, status) in [(&expired, TaskStatus::Expired), (&lost, TaskStatus::Lost)] {
             for &id in ids {
                 tracing::warn!(task_id = %id, %status, "task ended by the sweeper");
@@ -75,5 +80,20 @@ impl Queue {
             lost: lost.len(),
             pruned,
         })
+    }
+
+    /// Wakes one waiting claim that can take the requeued task `id`. The sweep learns only
+    /// ids, so the task's target is read back; requeues are rare (an offer nobody accepted).
+    async fn wake_for(&self, id: TaskId) {
+        let wake = match self.get(id).await {
+            Ok(task) => Wake::for_target(task.target_worker.as_deref()),
+            // Cannot tell whom it targets: wake any claim; the next claim of its worker
+            // finds it in the store either way.
+            Err(err) => {
+                tracing::debug!(task_id = %id, error = %err, "requeued task unreadable");
+                Wake::Any
+            }
+        };
+        self.inner.waiters.wake(wake);
     }
 }

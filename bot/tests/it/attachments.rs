@@ -6,9 +6,11 @@ use serde_json::Value;
 
 use crate::helpers::{assert_error, read, success, within, TestApp, CLIENT, WORKER};
 
-const PNG: &[u8] = b"\x89PNG\r\n\x1a\n\0\0\0\rIHDR fake but magic is right";
+/// Bytes that pass for a PNG (the magic is what the bot checks).
+pub const PNG: &[u8] = b"\x89PNG\r\n\x1a\n\0\0\0\rIHDR fake but magic is right";
 
-async fn upload(
+/// Uploads `body` as attachment `name` of `claimed`, as `worker` with the claim's lease.
+pub async fn upload(
     app: &TestApp,
     claimed: &ClaimedTask,
     worker: &str,

@@ -21,5 +21,8 @@ mod errors;
 mod helpers;
 mod lifecycle;
 mod log_flood;
+mod long_polls;
+mod quotas;
 mod rate_limits;
 mod startup;
+mod storage_flood;

@@ -3,11 +3,13 @@
 
 use openclaw_shared::client::AttachmentInfo;
 use openclaw_shared::{EpochMillis, LeaseId, TaskId};
-use rusqlite::{params, OptionalExtension};
+use rusqlite::{params, Connection, OptionalExtension};
 
 use super::leases::held_status;
 use super::rows::{from_i64, to_i64};
+use super::tasks::read_usage;
 use super::SqliteStore;
+use crate::queue::quota::{Quota, QuotaSettings};
 use crate::queue::store::{AttachmentStore, Refusal, StoreError};
 
 impl AttachmentStore for SqliteStore {
@@ -19,6 +21,7 @@ impl AttachmentStore for SqliteStore {
         attachment: &AttachmentInfo,
         data: &[u8],
         now: EpochMillis,
+        quota: &QuotaSettings,
     ) -> Result<Result<(), Refusal>, StoreError> {
         let mut conn = self.conn();
         let tx = conn.transaction()?;
@@ -28,6 +31,9 @@ impl AttachmentStore for SqliteStore {
         };
         if status.is_terminal() {
             return Ok(Err(Refusal::Conflict(status)));
+        }
+        if let Err(quota) = fits(&tx, id, &attachment.name, data.len() as u64, quota)? {
+            return Ok(Err(Refusal::OverQuota(quota)));
         }
         tx.execute(
             "INSERT INTO task_attachments (task_id, name, content_type, data, created_at) \
@@ -84,4 +90,42 @@ impl AttachmentStore for SqliteStore {
             })
             .optional()?)
     }
+}
+
+/// Whether an attachment of `size` bytes named `name` fits task `id`'s quota and the total,
+/// counting the attachment it would replace (same name) as gone.
+fn fits(
+    conn: &Connection,
+    id: TaskId,
+    name: &str,
+    size: u64,
+    quota: &QuotaSettings,
+) -> Result<Result<(), Quota>, StoreError> {
+    let (others, other_bytes, replaced): (i64, i64, i64) = conn
+        .prepare_cached(
+            "SELECT count(*) FILTER (WHERE name <> ?2), \
+             coalesce(sum(length(data)) FILTER (WHERE name <> ?2), 0), \
+             coalesce(sum(length(data)) FILTER (WHERE name = ?2), 0) \
+             FROM task_attachments WHERE task_id = ?1",
+        )?
+        .query_row(params![id.to_string(), name], |row| {
+            Ok((row.get(0)?, row.get(1)?, row.get(2)?))
+        })?;
+    if from_i64(others) >= quota.max_attachments_per_task {
+        return Ok(Err(Quota::AttachmentsPerTask(
+            quota.max_attachments_per_task,
+        )));
+    }
+    if from_i64(other_bytes).saturating_add(size) > quota.max_attachment_bytes_per_task {
+        return Ok(Err(Quota::AttachmentBytesPerTask(
+            quota.max_attachment_bytes_per_task,
+        )));
+    }
+    let stored = read_usage(conn)?
+        .stored_bytes
+        .saturating_sub(from_i64(replaced));
+    if stored.saturating_add(size) > quota.max_stored_bytes {
+        return Ok(Err(Quota::StoredBytes(quota.max_stored_bytes)));
+    }
+    Ok(Ok(()))
 }

@@ -74,6 +74,16 @@ impl SweepStore for SqliteStore {
             params![to_i64(cutoff)],
         )?)
     }
+
+    fn prune_abandoned(&self, cutoff: EpochMillis) -> Result<usize, StoreError> {
+        // Read through `tasks_by_status`: only the cancelled and expired tasks of the last
+        // `abandoned_retention` are left to look at, since older ones are gone.
+        Ok(self.conn().execute(
+            "DELETE FROM tasks WHERE status IN ('cancelled', 'expired') AND completed_at <= ?1 \
+             AND (origin IS NULL OR delivered_at IS NOT NULL)",
+            params![to_i64(cutoff)],
+        )?)
+    }
 }
 
 /// Ends every task still in one of `from` whose `deadline_column` is at or before `now`,

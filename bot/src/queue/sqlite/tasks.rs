@@ -1,13 +1,14 @@
 //! [`TaskStore`] on SQLite: inserting, reading, listing, cancelling and counting tasks.
 
 use openclaw_shared::{EpochMillis, OutcomeStatus, TaskId, TaskOutcome, TaskStatus};
-use rusqlite::params;
+use rusqlite::{params, Connection};
 
 use super::rows::{
-    get_task, millis_i64, parse_status, row_to_task, to_i64, write_outcome, TASK_COLUMNS,
+    from_i64, get_task, millis_i64, parse_status, row_to_task, to_i64, write_outcome, TASK_COLUMNS,
 };
 use super::SqliteStore;
-use crate::queue::store::{StoreError, TaskStore};
+use crate::queue::quota::{Quota, QuotaSettings};
+use crate::queue::store::{Refusal, StoreError, TaskStore, Usage};
 use crate::queue::task::{NewTask, Task};
 
 impl TaskStore for SqliteStore {
@@ -17,14 +18,30 @@ impl TaskStore for SqliteStore {
         task: &NewTask,
         now: EpochMillis,
         expires_at: EpochMillis,
-    ) -> Result<(), StoreError> {
+        quota: &QuotaSettings,
+    ) -> Result<Result<(), Refusal>, StoreError> {
         let spec = serde_json::to_string(&task.spec)?;
         let origin = task
             .origin
             .as_ref()
             .map(serde_json::to_string)
             .transpose()?;
-        self.conn().execute(
+        let mut conn = self.conn();
+        let tx = conn.transaction()?;
+        // Checked and inserted in one transaction, so concurrent creates cannot all pass
+        // a check made before any of them was stored.
+        let usage = read_usage(&tx)?;
+        if usage.live_tasks >= quota.max_live_tasks {
+            return Ok(Err(Refusal::OverQuota(Quota::LiveTasks(
+                quota.max_live_tasks,
+            ))));
+        }
+        if usage.stored_bytes.saturating_add(spec.len() as u64) > quota.max_stored_bytes {
+            return Ok(Err(Refusal::OverQuota(Quota::StoredBytes(
+                quota.max_stored_bytes,
+            ))));
+        }
+        tx.execute(
             "INSERT INTO tasks (id, kind, spec, status, timeout_ms, target_worker, origin, \
              created_at, expires_at) VALUES (?1, ?2, ?3, 'queued', ?4, ?5, ?6, ?7, ?8)",
             params![
@@ -38,7 +55,8 @@ impl TaskStore for SqliteStore {
                 to_i64(expires_at),
             ],
         )?;
-        Ok(())
+        tx.commit()?;
+        Ok(Ok(()))
     }
 
     fn get(&self, id: TaskId) -> Result<Option<Task>, StoreError> {
@@ -83,6 +101,10 @@ impl TaskStore for SqliteStore {
         Ok(Some(task.status))
     }
 
+    fn usage(&self) -> Result<Usage, StoreError> {
+        read_usage(&self.conn())
+    }
+
     fn count_by_status(&self) -> Result<Vec<(TaskStatus, u64)>, StoreError> {
         let conn = self.conn();
         let mut stmt = conn.prepare_cached("SELECT status, COUNT(*) FROM tasks GROUP BY status")?;
@@ -95,4 +117,15 @@ impl TaskStore for SqliteStore {
         })
         .collect()
     }
+}
+
+/// What the kept tasks hold, from the row the `usage_*` triggers keep current.
+pub(super) fn read_usage(conn: &Connection) -> Result<Usage, StoreError> {
+    let (bytes, live): (i64, i64) = conn
+        .prepare_cached("SELECT stored_bytes, live_tasks FROM usage WHERE id = 1")?
+        .query_row([], |row| Ok((row.get(0)?, row.get(1)?)))?;
+    Ok(Usage {
+        stored_bytes: from_i64(bytes),
+        live_tasks: from_i64(live),
+    })
 }

@@ -69,6 +69,8 @@ async fn within<T>(future: impl std::future::Future<Output = T>) -> T {
 
 mod leases;
 mod offers;
+mod quota;
 mod results;
 mod sweep;
 mod tasks;
+mod waiting;
