@@ -1,7 +1,9 @@
 //! Waiting claims: who is long-polling for a task, and the one wake-up each new task sends.
 //!
-//! A task put on the queue wakes one waiting claim that can take it: the longest-waiting
-//! claim of the worker it targets, or of any worker when it targets none. So a thousand idle
+//! A task put on the queue wakes one waiting claim that can take it: the most recent claim
+//! of the worker it targets, or of any worker when it targets none. The most recent, because
+//! it is the likeliest to be alive: a worker's long poll that died unseen (its Mac fell
+//! asleep) is always older than the poll the worker made since. So a thousand idle
 //! polls cost an enqueue one map lookup, not a thousand store transactions. A woken claim
 //! that does not answer its wake-up with a look at the store (it was dropped, timed out, or
 //! filled its slots with other tasks) passes the wake-up on to the next claim that can take
@@ -44,7 +46,8 @@ pub(super) struct Waiters {
 struct State {
     /// Source of registration ids; a later registration has a larger id.
     next_id: u64,
-    /// Every registered claim, oldest first, with its worker and where its wake-up goes.
+    /// Every registered claim, oldest first (woken newest first), with its worker and
+    /// where its wake-up goes.
     waiting: BTreeMap<u64, Waiting>,
     /// The same registrations by worker name, oldest first.
     by_worker: HashMap<Arc<str>, BTreeSet<u64>>,
@@ -85,7 +88,7 @@ impl Waiters {
         })
     }
 
-    /// Sends one wake-up: to the longest-waiting claim that can take a task `wake` stands
+    /// Sends one wake-up: to the most recent claim that can take a task `wake` stands
     /// for. Nobody waiting is fine: the next claim looks at the store before it waits.
     pub(super) fn wake(&self, wake: Wake) {
         self.lock().wake(wake);
@@ -105,14 +108,14 @@ impl Waiters {
 
 impl State {
     fn wake(&mut self, wake: Wake) {
-        let oldest = match &wake {
-            Wake::Any => self.waiting.keys().next().copied(),
+        let newest = match &wake {
+            Wake::Any => self.waiting.keys().next_back().copied(),
             Wake::For(worker) => self
                 .by_worker
                 .get(worker)
-                .and_then(|ids| ids.first().copied()),
+                .and_then(|ids| ids.last().copied()),
         };
-        let Some(id) = oldest else {
+        let Some(id) = newest else {
             return;
         };
         if let Some(waiting) = self.unregister(id) {
@@ -253,40 +256,43 @@ mod tests {
     }
 
     #[test]
-    fn a_targeted_wake_goes_to_that_workers_oldest_claim_only() {
+    fn a_targeted_wake_goes_to_that_workers_newest_claim_only() {
         let waiters = Waiters::new(8);
         let (mac, mini) = (
             waiters.enter("mac").unwrap(),
             waiters.enter("mini").unwrap(),
         );
+        let mut older = mac.register();
+        let mut newer = mac.register();
         let mut mini_ticket = mini.register();
-        let mut first = mac.register();
-        let mut second = mac.register();
 
         waiters.wake(Wake::for_target(Some("mac")));
 
-        assert!(woken(&mut first));
-        assert!(!woken(&mut second));
+        assert!(
+            woken(&mut newer),
+            "a newer poll is the likelier to be alive"
+        );
+        assert!(!woken(&mut older));
         assert!(
             !woken(&mut mini_ticket),
-            "mini was registered first but cannot take it"
+            "mini registered last but cannot take it"
         );
     }
 
     #[test]
-    fn an_untargeted_wake_goes_to_the_oldest_claim_of_any_worker() {
+    fn an_untargeted_wake_goes_to_the_newest_claim_of_any_worker() {
         let waiters = Waiters::new(8);
         let (mac, mini) = (
             waiters.enter("mac").unwrap(),
             waiters.enter("mini").unwrap(),
         );
-        let mut oldest = mini.register();
-        let mut newer = mac.register();
+        let mut older = mac.register();
+        let mut newest = mini.register();
 
         waiters.wake(Wake::Any);
 
-        assert!(woken(&mut oldest));
-        assert!(!woken(&mut newer));
+        assert!(woken(&mut newest));
+        assert!(!woken(&mut older));
     }
 
     #[test]
@@ -296,17 +302,17 @@ mod tests {
             waiters.enter("mac").unwrap(),
             waiters.enter("mini").unwrap(),
         );
-        let mut first = mac.register();
+        let mut older = mac.register();
+        let mut woken_first = mac.register();
         let mut other = mini.register();
-        let mut second = mac.register();
         waiters.wake(Wake::for_target(Some("mac")));
-        assert!(woken(&mut first));
+        assert!(woken(&mut woken_first));
 
-        drop(first);
+        drop(woken_first);
 
         assert!(
-            woken(&mut second),
-            "the wake-up passed on to mac's next claim"
+            woken(&mut older),
+            "the wake-up passed on to mac's other claim"
         );
         assert!(!woken(&mut other), "mini cannot take mac's task");
     }
@@ -315,27 +321,27 @@ mod tests {
     fn an_answered_wake_is_not_passed_on() {
         let waiters = Waiters::new(8);
         let mac = waiters.enter("mac").unwrap();
-        let mut first = mac.register();
-        let mut second = mac.register();
+        let mut older = mac.register();
+        let mut newer = mac.register();
         waiters.wake(Wake::Any);
-        assert!(woken(&mut first));
+        assert!(woken(&mut newer));
 
-        first.answered();
+        newer.answered();
 
-        assert!(!woken(&mut second));
+        assert!(!woken(&mut older));
     }
 
     #[test]
     fn a_registration_dropped_before_its_wake_is_simply_forgotten() {
         let waiters = Waiters::new(8);
         let mac = waiters.enter("mac").unwrap();
-        let first = mac.register();
-        let mut second = mac.register();
+        let mut older = mac.register();
+        let newer = mac.register();
 
-        drop(first);
+        drop(newer);
         waiters.wake(Wake::Any);
 
-        assert!(woken(&mut second));
+        assert!(woken(&mut older));
         assert!(waiters.lock().waiting.is_empty());
         assert!(waiters.lock().by_worker.is_empty());
     }

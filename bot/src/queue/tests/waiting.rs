@@ -29,11 +29,11 @@ async fn waiting_claim(
 }
 
 #[tokio::test]
-async fn a_task_for_one_worker_wakes_that_worker_not_an_older_claim_of_another() {
+async fn a_task_for_one_worker_wakes_that_worker_not_a_newer_claim_of_another() {
     within(async {
         let fx = open();
-        let mini = waiting_claim(&fx.queue, "mini").await;
         let mac = waiting_claim(&fx.queue, "mac").await;
+        let mini = waiting_claim(&fx.queue, "mini").await;
 
         let task = fx.queue.enqueue(for_worker("true", "mac")).await.unwrap();
 
@@ -50,14 +50,14 @@ async fn a_task_for_one_worker_wakes_that_worker_not_an_older_claim_of_another()
 async fn a_woken_claim_that_goes_away_passes_its_wake_up_on() {
     within(async {
         let fx = open();
-        let first = waiting_claim(&fx.queue, "mac").await;
-        let second = waiting_claim(&fx.queue, "mac").await;
+        let older = waiting_claim(&fx.queue, "mac").await;
+        let newer = waiting_claim(&fx.queue, "mac").await;
 
-        // The first claim is woken, but its long poll dies before it looks at the store.
+        // The newer claim is woken, but its long poll dies before it looks at the store.
         let task = fx.queue.enqueue(command("true")).await.unwrap();
-        first.abort();
+        newer.abort();
 
-        let claims = second.await.unwrap().unwrap();
+        let claims = older.await.unwrap().unwrap();
         assert_eq!(claims.len(), 1, "the task must not sit queued");
         assert_eq!(claims[0].task.id, task.id);
         assert_eq!(
@@ -116,10 +116,10 @@ async fn a_worker_past_its_open_claims_is_refused_and_others_are_not() {
         );
         assert!(other.unwrap().is_empty());
         let task = queue.enqueue(command("true")).await.unwrap();
-        let [first, second] = held;
-        let claimed = first.await.unwrap().unwrap();
+        let [older, newer] = held;
+        let claimed = newer.await.unwrap().unwrap();
         assert_eq!(claimed[0].task.id, task.id, "the held claims still work");
-        second.abort();
+        older.abort();
     })
     .await;
 }
