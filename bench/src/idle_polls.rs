@@ -43,7 +43,8 @@ pub struct Row {
 /// Every row, as a Markdown table.
 pub fn markdown(rows: &[Row]) -> String {
     let mut table = String::from(
-        "| idle polls | tasks created/s | tasks finished/s | heartbeat p50 · p99 · max |\n|---|---|---|---|\n",
+        "| idle polls | tasks created/s | tasks finished/s | heartbeat p50 · p99 · max |\n\
+         |---|---|---|---|\n",
     );
     for row in rows {
         table.push_str(&format!(

@@ -36,7 +36,10 @@ pub enum QueueError {
     QuotaExceeded(Quota),
     /// The worker already has as many claims in progress as it may (429): a worker needs
     /// one long poll at a time.
-    #[error("worker {worker:?} already has {limit} claims waiting (quota.max_waiting_claims_per_worker); retry when one ends")]
+    #[error(
+        "worker {worker:?} already has {limit} claims waiting \
+         (quota.max_waiting_claims_per_worker); retry when one ends"
+    )]
     TooManyClaims {
         /// The worker named by the claim.
         worker: String,

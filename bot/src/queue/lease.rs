@@ -38,8 +38,9 @@ impl Queue {
     /// the task returns to the queue unless the worker accepts it within `offer_ttl`.
     ///
     /// A waiting claim costs nothing while it waits: a new task wakes one claim that can take
-    /// it, the most recent (see `waiters`). A worker name may have `max_waiting_claims_per_worker` claims in
-    /// progress at once; one more is refused with [`QueueError::TooManyClaims`].
+    /// it, the most recent (see `waiters`). A worker name may have
+    /// `max_waiting_claims_per_worker` claims in progress at once; one more is refused with
+    /// [`QueueError::TooManyClaims`].
     pub async fn claim(
         &self,
         worker: &str,

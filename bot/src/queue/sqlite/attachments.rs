@@ -35,18 +35,18 @@ impl AttachmentStore for SqliteStore {
         if let Err(quota) = fits(&tx, id, &attachment.name, data.len() as u64, quota)? {
             return Ok(Err(Refusal::OverQuota(quota)));
         }
-        tx.execute(
+        tx.prepare_cached(
             "INSERT INTO task_attachments (task_id, name, content_type, data, created_at) \
              VALUES (?1, ?2, ?3, ?4, ?5) ON CONFLICT (task_id, name) DO UPDATE SET \
              content_type = excluded.content_type, data = excluded.data",
-            params![
-                id.to_string(),
-                attachment.name,
-                attachment.content_type,
-                data,
-                to_i64(now)
-            ],
-        )?;
+        )?
+        .execute(params![
+            id.to_string(),
+            attachment.name,
+            attachment.content_type,
+            data,
+            to_i64(now)
+        ])?;
         tx.commit()?;
         Ok(Ok(()))
     }

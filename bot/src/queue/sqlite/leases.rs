@@ -31,17 +31,18 @@ impl LeaseStore for SqliteStore {
         let mut claimed = Vec::with_capacity(ids.len());
         for id in ids {
             let lease = LeaseId::new();
-            tx.execute(
+            // Cached: the `usage` triggers are compiled into the statement, once.
+            tx.prepare_cached(
                 "UPDATE tasks SET status = 'running', worker = ?2, lease_id = ?3, \
                  lease_expires_at = ?4, started_at = ?5, accepted_at = NULL WHERE id = ?1",
-                params![
-                    id,
-                    worker,
-                    lease.to_string(),
-                    to_i64(offer_expires_at),
-                    to_i64(now)
-                ],
-            )?;
+            )?
+            .execute(params![
+                id,
+                worker,
+                lease.to_string(),
+                to_i64(offer_expires_at),
+                to_i64(now)
+            ])?;
             let task_id = parse_id(&id)?;
             if let Some(task) = get_task(&tx, task_id)? {
                 claimed.push((task, lease));

@@ -42,6 +42,9 @@ impl SqliteStore {
         conn.pragma_update(None, "busy_timeout", 5000)?;
         // Attachments go with their task when it is pruned.
         conn.pragma_update(None, "foreign_keys", "ON")?;
+        // Room for every statement the store caches (about 20): an evicted one is parsed
+        // again, with the `usage` triggers compiled into it.
+        conn.set_prepared_statement_cache_capacity(64);
         migrate::migrate(&mut conn)?;
         Ok(SqliteStore {
             conn: Mutex::new(conn),

@@ -36,27 +36,28 @@ pub(super) fn write_outcome(
     outcome: &TaskOutcome,
     now: EpochMillis,
 ) -> Result<(), StoreError> {
-    conn.execute(
+    // Cached: the `usage` triggers are compiled into the statement, once.
+    conn.prepare_cached(
         "UPDATE tasks SET status = ?2, completed_at = ?3, stdout = ?4, stdout_encoding = ?5, \
          stderr = ?6, exit_code = ?7, signal = ?8, error = ?9, stdout_truncated = ?10, \
          stderr_truncated = ?11, duration_ms = ?12, metadata = ?13, lease_expires_at = NULL \
          WHERE id = ?1",
-        params![
-            id.to_string(),
-            status.as_str(),
-            to_i64(now),
-            outcome.stdout,
-            encoding_str(outcome.stdout_encoding),
-            outcome.stderr,
-            outcome.exit_code,
-            outcome.signal,
-            outcome.error,
-            outcome.stdout_truncated,
-            outcome.stderr_truncated,
-            to_i64(outcome.duration_ms),
-            serde_json::to_string(&outcome.metadata)?,
-        ],
-    )?;
+    )?
+    .execute(params![
+        id.to_string(),
+        status.as_str(),
+        to_i64(now),
+        outcome.stdout,
+        encoding_str(outcome.stdout_encoding),
+        outcome.stderr,
+        outcome.exit_code,
+        outcome.signal,
+        outcome.error,
+        outcome.stdout_truncated,
+        outcome.stderr_truncated,
+        to_i64(outcome.duration_ms),
+        serde_json::to_string(&outcome.metadata)?,
+    ])?;
     Ok(())
 }
 

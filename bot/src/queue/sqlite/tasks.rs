@@ -41,20 +41,21 @@ impl TaskStore for SqliteStore {
                 quota.max_stored_bytes,
             ))));
         }
-        tx.execute(
+        // Cached: the `usage` trigger is compiled into the statement, once.
+        tx.prepare_cached(
             "INSERT INTO tasks (id, kind, spec, status, timeout_ms, target_worker, origin, \
              created_at, expires_at) VALUES (?1, ?2, ?3, 'queued', ?4, ?5, ?6, ?7, ?8)",
-            params![
-                id.to_string(),
-                task.spec.kind().as_str(),
-                spec,
-                millis_i64(task.timeout.as_millis()),
-                task.target_worker,
-                origin,
-                to_i64(now),
-                to_i64(expires_at),
-            ],
-        )?;
+        )?
+        .execute(params![
+            id.to_string(),
+            task.spec.kind().as_str(),
+            spec,
+            millis_i64(task.timeout.as_millis()),
+            task.target_worker,
+            origin,
+            to_i64(now),
+            to_i64(expires_at),
+        ])?;
         tx.commit()?;
         Ok(Ok(()))
     }
