@@ -1,8 +1,10 @@
 //! Idle polls vs enqueue rate: N long polls that never get a task sit on the bot (each under
 //! its own worker name, all with the one worker token, re-polling as each ends) while a
 //! client creates tasks as fast as it can for a real worker, which runs them. Measured per N:
-//! tasks created per second, tasks finished per second, and the latency of a worker's
-//! heartbeat (a probe that holds one lease and heartbeats it every 50 ms, as a worker would).
+//! tasks created per second, tasks finished per second, the bot's CPU time per task (its
+//! create, claim, acceptance, result and one read of it, and whatever the idle polls cost
+//! meanwhile), and the latency of a worker's heartbeat (a probe that holds one lease and
+//! heartbeats it every 50 ms, as a worker would).
 //!
 //! The tasks target the real worker, so an idle poll can never take one: whatever an idle
 //! poll costs the bot per enqueue is pure overhead.
@@ -37,22 +39,24 @@ pub struct Row {
     pub created: usize,
     pub created_per_sec: f64,
     pub finished_per_sec: f64,
+    pub bot_cpu_per_task: Duration,
     pub heartbeat: Percentiles,
 }
 
 /// Every row, as a Markdown table.
 pub fn markdown(rows: &[Row]) -> String {
     let mut table = String::from(
-        "| idle polls | tasks created/s | tasks finished/s | heartbeat p50 · p99 · max |\n\
-         |---|---|---|---|\n",
+        "| idle polls | tasks created/s | tasks finished/s | bot CPU per task | heartbeat p50 · p99 · max |\n\
+         |---|---|---|---|---|\n",
     );
     for row in rows {
         table.push_str(&format!(
-            "| {} | {:.0} ({} tasks) | {:.0} | {} · {} · {} (n={}) |\n",
+            "| {} | {:.0} ({} tasks) | {:.0} | {:.0} µs | {} · {} · {} (n={}) |\n",
             row.idle_polls,
             row.created_per_sec,
             row.created,
             row.finished_per_sec,
+            row.bot_cpu_per_task.as_secs_f64() * 1e6,
             ms(row.heartbeat.p50),
             ms(row.heartbeat.p99),
             ms(row.heartbeat.max),
@@ -131,6 +135,7 @@ async fn run_one(binaries: &Binaries, dir: &std::path::Path, idle: usize) -> any
     let worker = procs::start_worker(&binaries.worker, &home, &base, "bench", 8)?;
     let probe = Probe::start(&client, &base).await?;
 
+    let cpu_before = procs::cpu_time(&bot)?;
     let started = Instant::now();
     let started_at = epoch_millis();
     let ids = create_for_a_while(&client, &base).await?;
@@ -138,6 +143,7 @@ async fn run_one(binaries: &Binaries, dir: &std::path::Path, idle: usize) -> any
     let heartbeat = probe.stop().await?;
     let last_finished = last_completion(&client, &base, &ids).await?;
     let finished_in = Duration::from_millis(last_finished.saturating_sub(started_at).max(1));
+    let bot_cpu = procs::cpu_time(&bot)?.saturating_sub(cpu_before);
 
     stop.store(true, Ordering::Relaxed);
     drop(worker);
@@ -149,6 +155,7 @@ async fn run_one(binaries: &Binaries, dir: &std::path::Path, idle: usize) -> any
         created: ids.len(),
         created_per_sec: ids.len() as f64 / created_in.as_secs_f64(),
         finished_per_sec: ids.len() as f64 / finished_in.as_secs_f64(),
+        bot_cpu_per_task: bot_cpu / u32::try_from(ids.len().max(1)).unwrap_or(u32::MAX),
         heartbeat,
     })
 }

@@ -172,3 +172,24 @@ pub fn rss_kib(child: &Child) -> anyhow::Result<u64> {
         .and_then(|rest| rest.trim().trim_end_matches("kB").trim().parse().ok())
         .context("no VmRSS line in /proc/PID/status")
 }
+
+/// CPU time a process has used so far, user and system (Linux `/proc`, in the kernel's
+/// 100 Hz clock ticks).
+pub fn cpu_time(child: &Child) -> anyhow::Result<Duration> {
+    let pid = child.id().context("process already exited")?;
+    let stat = std::fs::read_to_string(format!("/proc/{pid}/stat"))
+        .context("reading /proc (the CPU figures need Linux)")?;
+    // Fields after the command name, which is in parentheses and may hold spaces.
+    let fields: Vec<&str> = stat
+        .rsplit_once(')')
+        .map(|(_, rest)| rest.split_whitespace().collect())
+        .unwrap_or_default();
+    let ticks = |index: usize| -> anyhow::Result<u64> {
+        fields
+            .get(index)
+            .and_then(|field| field.parse().ok())
+            .context("no CPU times in /proc/PID/stat")
+    };
+    // utime and stime are fields 14 and 15; 12 and 13 here, counted after the name.
+    Ok(Duration::from_millis((ticks(11)? + ticks(12)?) * 10))
+}
