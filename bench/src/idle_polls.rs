@@ -92,8 +92,10 @@ pub async fn run(
 async fn run_one(binaries: &Binaries, dir: &std::path::Path, idle: usize) -> anyhow::Result<Row> {
     let port = procs::free_port()?;
     let base = format!("http://127.0.0.1:{port}");
-    // Room for every idle poll on one address (the default caps are for the open internet).
-    let connections = (idle + 256).to_string();
+    // Room for every idle poll on one address (the default caps are for the open internet),
+    // twice: when their waits end together, the client opens new connections for the next
+    // round before the bot has closed the old ones.
+    let connections = (2 * idle + 256).to_string();
     let bot = procs::start_bot_with(
         &binaries.bot,
         dir,
