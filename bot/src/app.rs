@@ -42,7 +42,7 @@ impl App {
         data_dir::prepare(data_dir, &db_path)
             .with_context(|| format!("preparing the data directory {}", data_dir.display()))?;
         let tokens = tokens::resolve(&config.auth, data_dir).context("resolving API tokens")?;
-        let queue = Queue::open(&db_path, config.queue.settings())
+        let queue = Queue::open(&db_path, config.queue.settings(&config.storage))
             .with_context(|| format!("opening task database at {}", db_path.display()))?;
         let bind = config.http.bind;
         let listener = TcpListener::bind(bind)

@@ -19,7 +19,7 @@ mod token_strength;
 pub use discord::DiscordConfig;
 pub use security::{AuthConfig, RateLimitConfig, WorkerTokenConfig};
 
-use crate::queue::QueueSettings;
+use crate::queue::{QueueSettings, StorageSettings};
 use security::WorkersEnv;
 pub use token_strength::{weakness, MIN_TOKEN_LEN};
 
@@ -125,18 +125,24 @@ impl Default for HttpConfig {
     }
 }
 
-/// `[storage]`: the data directory (SQLite database and generated tokens).
+/// `[storage]`: the data directory (SQLite database and generated tokens) and how the
+/// database is used.
 #[derive(Debug, Clone, Deserialize)]
 #[serde(default, deny_unknown_fields)]
 pub struct StorageConfig {
     /// Created on start if missing.
     pub data_dir: PathBuf,
+    /// Longest a request waits for the database (its turn, then a lock another process
+    /// holds, e.g. a backup) before it is refused with 503 `storage_busy`.
+    pub busy_timeout_ms: u64,
 }
 
 impl Default for StorageConfig {
     fn default() -> Self {
+        let defaults = StorageSettings::default();
         Self {
             data_dir: PathBuf::from("./data"),
+            busy_timeout_ms: u64::try_from(defaults.busy_timeout.as_millis()).unwrap_or(1000),
         }
     }
 }
@@ -145,6 +151,14 @@ impl StorageConfig {
     /// The SQLite database file inside the data directory.
     pub fn database_path(&self) -> PathBuf {
         self.data_dir.join(DATABASE_FILE)
+    }
+
+    /// The queue store's settings.
+    pub fn settings(&self) -> StorageSettings {
+        StorageSettings {
+            busy_timeout: Duration::from_millis(self.busy_timeout_ms),
+            ..StorageSettings::default()
+        }
     }
 }
 
@@ -178,14 +192,15 @@ impl Default for QueueConfig {
 }
 
 impl QueueConfig {
-    /// The queue core's settings.
-    pub fn settings(&self) -> QueueSettings {
+    /// The queue core's settings, its store's from `storage`.
+    pub fn settings(&self, storage: &StorageConfig) -> QueueSettings {
         QueueSettings {
             task_ttl: Duration::from_secs(self.task_ttl_secs),
             retention: Duration::from_secs(self.retention_secs),
             lease_ttl: Duration::from_secs(self.lease_ttl_secs),
             offer_ttl: Duration::from_secs(self.offer_ttl_secs),
             sweep_interval: Duration::from_millis(self.sweep_interval_ms),
+            storage: storage.settings(),
         }
     }
 }
@@ -317,7 +332,8 @@ impl Config {
                 "must not be above http.max_connections".into(),
             );
         }
-        let positive: [(&'static str, u64); 13] = [
+        let positive: [(&'static str, u64); 14] = [
+            ("storage.busy_timeout_ms", self.storage.busy_timeout_ms),
             (
                 "http.header_read_timeout_secs",
                 self.http.header_read_timeout_secs,

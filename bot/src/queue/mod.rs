@@ -7,6 +7,8 @@
 //! # Layout
 //! The [`Queue`] handle's methods, by noun:
 //! - `handle`: the handle itself: open, enqueue, get, list, wait, cancel, events, stats.
+//! - `runner`: the store's own threads, which every store call goes through.
+//! - `health`: the store's recent failures and integrity, for health reports.
 //! - `lease`: claims (offers), heartbeats, results.
 //! - `sweep`: requeued offers, expiry, lost leases, pruning.
 //! - `approvals`, `attachments`, `delivery`: what happens around a result.
@@ -24,7 +26,9 @@ mod delivery;
 mod error;
 mod events;
 mod handle;
+mod health;
 mod lease;
+mod runner;
 mod settings;
 mod sqlite;
 mod store;
@@ -36,11 +40,12 @@ pub use clock::now_millis;
 pub use error::QueueError;
 pub use events::TaskEvent;
 pub use handle::Queue;
+pub use health::{IntegrityCheck, StorageFailure, StorageReport, RECENT_FAILURE};
 pub use lease::Claim;
-pub use settings::QueueSettings;
+pub use settings::{QueueSettings, StorageSettings, Synchronous};
 pub use store::{
     ApprovalStore, AttachmentStore, DeliveryStore, LapsedOffers, LeaseStore, Refusal, Store,
-    StoreError, SweepStore, TaskStore,
+    StoreError, StoreFault, SweepStore, TaskStore,
 };
 pub use sweep::SweepReport;
 pub use task::{ApprovalProgress, Completion, NewTask, PendingApproval, Task};

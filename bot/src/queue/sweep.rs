@@ -35,13 +35,14 @@ impl Queue {
     /// accepted tasks whose lease ran out `lost`, and prunes finished tasks older than the
     /// retention, as of `now`. Emits events and wakes waiting claims for requeued tasks.
     pub async fn sweep(&self, now: EpochMillis) -> Result<SweepReport, QueueError> {
-        let store = &self.inner.store;
         // First, so an offer that lapsed together with its task's TTL expires below, and
         // so the `lost` pass only sees accepted leases.
         let LapsedOffers {
             requeued,
             cancelled,
-        } = store.requeue_unaccepted(now)?;
+        } = self
+            .write(move |store| store.requeue_unaccepted(now))
+            .await?;
         for &id in &requeued {
             tracing::warn!(task_id = %id, "offer not accepted in time; task back on the queue");
             self.publish(TaskEvent::Queued { id });
@@ -56,10 +57,14 @@ impl Queue {
                 status: TaskStatus::Cancelled,
             });
         }
-        let expired = store.expire_queued(now, EXPIRED_WHY)?;
-        let lost = store.lose_lapsed(now, LOST_WHY)?;
+        let expired = self
+            .write(move |store| store.expire_queued(now, EXPIRED_WHY))
+            .await?;
+        let lost = self
+            .write(move |store| store.lose_lapsed(now, LOST_WHY))
+            .await?;
         let cutoff = now.saturating_sub(duration_millis(self.inner.settings.retention));
-        let pruned = store.prune(cutoff)?;
+        let pruned = self.write(move |store| store.prune(cutoff)).await?;
         for (ids, status) in [(&expired, TaskStatus::Expired), (&lost, TaskStatus::Lost)] {
             for &id in ids {
                 tracing::warn!(task_id = %id, %status, "task ended by the sweeper");

@@ -23,3 +23,4 @@ mod lifecycle;
 mod log_flood;
 mod rate_limits;
 mod startup;
+mod storage_busy;
