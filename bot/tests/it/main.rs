@@ -15,6 +15,7 @@ mod auth;
 mod config;
 mod connections;
 mod discord_approvals;
+mod discord_channels;
 mod discord_resilience;
 mod discord_support;
 mod errors;

@@ -198,7 +198,7 @@ async fn images(courier: &Courier, task: &Task) -> Vec<FileOut> {
         }
         if let Ok(Some((_, bytes))) = courier.queue.attachment(task.id, &info.name).await {
             images.push(FileOut {
-                name: info.name.clone(),
+                name: render::attachment_name(&info.name, &bytes),
                 bytes,
             });
         }
