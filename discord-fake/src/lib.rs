@@ -92,7 +92,7 @@
 //!   callbacks, original responses, follow-ups) and `channels.rs` (channel messages, CDN).
 //! - `gateway.rs`: the websocket (HELLO, IDENTIFY, READY, heartbeats, dispatches).
 //! - `route.rs`: request classification; `fault.rs`: fault injection; `body.rs`: JSON/multipart.
-//! - `model.rs`: JSON builders for Discord objects; `message.rs`: messages; `mentions.rs`: who
+//! - `model/`: JSON builders for Discord objects; `message.rs`: messages; `mentions.rs`: who
 //!   a message pings;
 //!   `interaction.rs`: slash commands and callbacks; `recorder.rs`: the state and waiting.
 

@@ -362,5 +362,4 @@ pub fn now_secs() -> u64 {
 }
 
 #[cfg(test)]
-#[path = "tests.rs"]
 mod tests;

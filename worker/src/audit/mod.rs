@@ -235,5 +235,4 @@ impl AuditLog {
 }
 
 #[cfg(test)]
-#[path = "tests.rs"]
 mod tests;

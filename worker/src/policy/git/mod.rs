@@ -387,5 +387,4 @@ fn check_paths(args: &[String], cwd: &Path, home: &Path, repo: &Repository) -> R
 }
 
 #[cfg(test)]
-#[path = "git_tests.rs"]
 mod tests;

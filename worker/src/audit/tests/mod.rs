@@ -375,5 +375,4 @@ fn log_and_head_files_are_private() {
     }
 }
 
-#[path = "kept_text_tests.rs"]
 mod kept_text;

@@ -408,5 +408,4 @@ fn is_assignment(word: &str) -> bool {
 }
 
 #[cfg(test)]
-#[path = "command_tests.rs"]
 mod tests;

@@ -217,5 +217,4 @@ impl<'k> SecretStore<'k> {
 }
 
 #[cfg(test)]
-#[path = "secret_store_tests.rs"]
 mod tests;

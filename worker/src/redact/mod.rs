@@ -355,5 +355,4 @@ fn replace(rule: &Rule, caps: &Captures<'_>, counts: &mut Redactions) -> Vec<u8>
 }
 
 #[cfg(test)]
-#[path = "redact_tests.rs"]
 mod tests;

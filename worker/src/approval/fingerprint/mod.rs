@@ -278,5 +278,4 @@ fn sandbox_fields(c: &mut Canonical, spec: &SandboxSpec) {
 }
 
 #[cfg(test)]
-#[path = "fingerprint_tests.rs"]
 mod tests;

@@ -482,5 +482,4 @@ pub fn check_private(path: &Path) -> Result<(), PolicyError> {
 }
 
 #[cfg(test)]
-#[path = "file_tests.rs"]
 mod tests;

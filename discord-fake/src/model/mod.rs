@@ -378,5 +378,4 @@ fn percent_encode(name: &str) -> String {
 }
 
 #[cfg(test)]
-#[path = "model_tests.rs"]
 mod tests;

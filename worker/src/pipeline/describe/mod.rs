@@ -246,5 +246,4 @@ pub fn quote(word: &str) -> String {
 }
 
 #[cfg(test)]
-#[path = "describe_tests.rs"]
 mod tests;

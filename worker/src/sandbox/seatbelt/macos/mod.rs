@@ -181,5 +181,4 @@ fn run(spec: &SandboxSpec, program: &Path, args: &[&OsStr]) -> Result<Ran, Strin
 }
 
 #[cfg(test)]
-#[path = "macos_tests.rs"]
 mod tests;

@@ -420,5 +420,4 @@ fn open_approvals_from(
 }
 
 #[cfg(test)]
-#[path = "guard_tests.rs"]
 mod tests;

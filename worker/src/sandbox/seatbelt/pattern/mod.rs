@@ -299,5 +299,4 @@ fn push_escaped(out: &mut String, ch: char) {
 }
 
 #[cfg(test)]
-#[path = "pattern_tests.rs"]
 mod tests;

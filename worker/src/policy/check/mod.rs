@@ -7,8 +7,9 @@
 //!
 //! # Layout
 //! - this file: the checker, the verdict helpers, Claude.
-//! - `check/command.rs`: command tasks.
-//! - `check/file.rs`: reads, writes and edits.
+//! - `command.rs`: command tasks.
+//! - `file.rs`: reads, writes and edits.
+//! - `tests/`: one test file per kind of task on a shared fake home (`tests/fixture.rs`).
 
 mod command;
 mod file;
@@ -256,17 +257,4 @@ impl Checker<'_> {
 }
 
 #[cfg(test)]
-#[path = "check_fixture.rs"]
-mod fixture;
-
-#[cfg(test)]
-#[path = "check_tests.rs"]
 mod tests;
-
-#[cfg(test)]
-#[path = "check_hardening_tests.rs"]
-mod hardening_tests;
-
-#[cfg(test)]
-#[path = "check_identity_tests.rs"]
-mod identity_tests;

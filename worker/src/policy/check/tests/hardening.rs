@@ -2,7 +2,7 @@
 //! starter policy: git only hardened and only in the owner's repositories, git's own files
 //! never written, path arguments of allowed programs read inside the roots, canaries
 //! tripped by naming a directory that holds them, and the write quota. Paths compared by
-//! identity and spelling are in `check_identity_tests.rs`.
+//! identity and spelling are in [`identity`](super::identity).
 
 use std::path::PathBuf;
 

@@ -309,5 +309,4 @@ pub fn runner_target<'a>(program: &str, args: &'a [String]) -> Option<&'a str> {
 }
 
 #[cfg(test)]
-#[path = "rules_tests.rs"]
 mod tests;

@@ -186,7 +186,7 @@ pub enum InitError {
 }
 
 /// The starter policy: the built-in defaults, written out with a comment on every key.
-pub const STARTER_POLICY: &str = include_str!("init_policy.toml");
+pub const STARTER_POLICY: &str = include_str!("policy.toml");
 
 /// Writes the starter files and the secret; returns the otpauth URI and its QR code.
 pub fn init(options: &InitOptions) -> Result<InitReport, InitError> {
@@ -321,5 +321,4 @@ fn write_new(path: &Path, text: &str) -> Result<(), InitError> {
 }
 
 #[cfg(test)]
-#[path = "init_tests.rs"]
 mod tests;

@@ -398,5 +398,4 @@ pub fn expand_tilde(path: &str, home: Option<PathBuf>) -> PathBuf {
 }
 
 #[cfg(test)]
-#[path = "config_tests.rs"]
 mod tests;

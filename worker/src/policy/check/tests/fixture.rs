@@ -6,7 +6,7 @@ use std::path::{Path, PathBuf};
 
 use openclaw_shared::{ContentEncoding, TaskSpec};
 
-use super::check;
+use crate::policy::check::check;
 use crate::policy::{CheckEnv, Decision, Policy, Verdict};
 
 /// A fake home (`.ssh`, `Projects/app`, `Downloads/openclaw`, `Other`), fake programs in

@@ -303,5 +303,4 @@ fn resolve_literal_prefix(pattern: &str) -> String {
 }
 
 #[cfg(test)]
-#[path = "paths_tests.rs"]
 mod tests;
