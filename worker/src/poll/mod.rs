@@ -231,7 +231,8 @@ impl Worker {
     async fn wait_unlocked(&self) {
         error!(
             reason = %self.rt.guard.lock_reason(),
-            "the worker is LOCKED and claims no tasks: a canary path was touched. Look into              it, then run `openclaw-worker unlock` on this Mac"
+            "the worker is LOCKED and claims no tasks: a canary path was touched. Look into \
+             it, then run `openclaw-worker unlock` on this Mac"
         );
         while self.rt.guard.is_locked() {
             sleep(LOCK_POLL_INTERVAL).await;
