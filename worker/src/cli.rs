@@ -13,7 +13,9 @@ use secrecy::SecretString;
 use crate::approval::secret_store::{platform_keychain, SecretLocation};
 use crate::audit::{self, Head, GENESIS};
 use crate::config::{self, Config, CONFIG_PATH_ENV};
-use crate::init::{self, InitOptions, StateFiles, WorkerFiles};
+use crate::files::{StateFiles, WorkerFiles};
+use crate::init::{self, InitOptions};
+use crate::policy::lock::WorkerLock;
 
 /// Runs tasks from an OpenClaw bot on this machine, under a local policy.
 #[derive(Debug, Parser)]
@@ -210,7 +212,7 @@ fn init_files(
 }
 
 fn unlock(config: &Config) -> Output {
-    let lock = StateFiles::new(&config.state_dir).lock();
+    let lock = WorkerLock::new(&config.state_dir);
     let info = lock.info();
     match lock.unlock() {
         Ok(true) => {

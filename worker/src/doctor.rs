@@ -11,8 +11,8 @@ use openclaw_shared::{TaskId, TaskSpec};
 
 use crate::cli::Output;
 use crate::config::Config;
+use crate::files::StateFiles;
 use crate::guard::Guard;
-use crate::init::StateFiles;
 use crate::policy::{rules, Decision, Plan, Verdict};
 use crate::sandbox::{self, Access, SandboxSpec, TaskTempDir};
 

@@ -18,6 +18,7 @@
 //! - [`approval`]: fingerprints, TOTP verification and the replay guard.
 //! - [`audit`]: the hash-chained audit log, its head file and verification.
 //! - [`init`]: `openclaw-worker init`: starter config and policy, TOTP secret, QR code.
+//! - [`files`]: where the worker's own files live, written private and atomically.
 
 pub mod approval;
 pub mod audit;
@@ -26,6 +27,7 @@ pub mod client;
 pub mod config;
 pub mod doctor;
 pub mod exec;
+pub mod files;
 pub mod guard;
 pub mod init;
 pub mod notify;

@@ -116,14 +116,14 @@ impl Default for Config {
 /// The worker's own directory by default (`~/.config/openclaw-worker`), where
 /// `openclaw-worker init` writes the config, the policy and the state directory.
 pub fn default_dir() -> PathBuf {
-    crate::init::WorkerFiles::default_dir(&home_dir().unwrap_or_else(|| PathBuf::from("/")))
+    crate::files::WorkerFiles::default_dir(&home_dir().unwrap_or_else(|| PathBuf::from("/")))
 }
 
 /// The config file to read: `explicit` when given, else `config.toml` in the default
 /// directory if `openclaw-worker init` wrote one there, else none (defaults + environment).
 pub fn locate(explicit: Option<PathBuf>) -> Option<PathBuf> {
     explicit.or_else(|| {
-        let file = crate::init::WorkerFiles::new(default_dir()).config();
+        let file = crate::files::WorkerFiles::new(default_dir()).config();
         file.is_file().then_some(file)
     })
 }

@@ -3,7 +3,6 @@
 //! refuses to start on anything that would weaken them: a missing or insecure policy, an
 //! insecure TOTP secret, a broken audit chain.
 
-use std::os::unix::fs::DirBuilderExt as _;
 use std::path::PathBuf;
 use std::sync::{Arc, Mutex, MutexGuard, PoisonError};
 use std::time::{Duration, Instant};
@@ -19,7 +18,7 @@ use crate::approval::totp::{TotpError, TotpVerifier};
 use crate::approval::{Approvals, ReplayError, ReplayGuard};
 use crate::audit::{AuditError, AuditLog, AuditRecord, Head};
 use crate::config::{home_dir, Config};
-use crate::init::{StateFiles, WorkerFiles};
+use crate::files::{create_private_dirs, StateFiles, WorkerFiles};
 use crate::notify::Notifier;
 use crate::policy::check::{check_compiled, Compiled};
 use crate::policy::file::SandboxMode;
@@ -136,14 +135,10 @@ impl Guard {
         }
         // Created first, so that a root that would hold it is refused even on the first start.
         let state = StateFiles::new(&config.state_dir);
-        std::fs::DirBuilder::new()
-            .recursive(true)
-            .mode(0o700)
-            .create(&state.dir)
-            .map_err(|source| GuardError::StateDir {
-                path: state.dir.clone(),
-                source,
-            })?;
+        create_private_dirs(&state.dir).map_err(|source| GuardError::StateDir {
+            path: state.dir.clone(),
+            source,
+        })?;
         // A root holding the worker's own files would make them a task's to read.
         policy.check_roots(&home)?;
         let check_env = CheckEnv::from_process(home, config.default_cwd.clone());
@@ -204,7 +199,7 @@ impl Guard {
             turn: Semaphore::new(1),
             audit: Mutex::new(audit),
             redactor,
-            lock: state.lock(),
+            lock: WorkerLock::new(&state.dir),
             notifier,
         })
     }
@@ -386,7 +381,7 @@ fn locked_decision(why: &str) -> Decision {
 /// stops the worker.
 fn open_approvals(state: &StateFiles, ttl: Duration) -> Result<Option<OpenedBook>, GuardError> {
     let keychain = platform_keychain(|name| std::env::var(name).ok());
-    open_approvals_from(&state.totp_store(keychain), state, ttl)
+    open_approvals_from(&SecretStore::for_state(state, keychain), state, ttl)
 }
 
 /// An opened approval book, with its secret as base32 text.

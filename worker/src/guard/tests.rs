@@ -208,7 +208,7 @@ fn approvals_open_with_a_secret_kept_in_the_keychain() {
         .unwrap();
 
     let approvals = open_approvals_from(
-        &state.totp_store(Some(&keychain)),
+        &SecretStore::for_state(&state, Some(&keychain)),
         &state,
         Duration::from_secs(60),
     );
@@ -225,7 +225,7 @@ fn a_keychain_that_refuses_the_secret_stops_the_worker() {
     let keychain = FakeKeychain::locked();
 
     let approvals = open_approvals_from(
-        &state.totp_store(Some(&keychain)),
+        &SecretStore::for_state(&state, Some(&keychain)),
         &state,
         Duration::from_secs(60),
     );

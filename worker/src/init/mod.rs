@@ -4,8 +4,6 @@
 //! code for the owner's authenticator app. Never overwrites anything: a second `init` must
 //! not silently replace a secret an authenticator already holds.
 
-use std::io::Write;
-use std::os::unix::fs::{DirBuilderExt, OpenOptionsExt, PermissionsExt};
 use std::path::{Path, PathBuf};
 
 use qrcode::render::unicode::Dense1x2;
@@ -17,115 +15,10 @@ use crate::approval::secret_store::{
     platform_keychain, Keychain, SecretLocation, SecretStore, Stored,
 };
 use crate::approval::totp::{TotpError, TotpSecret};
-use crate::policy::lock::WorkerLock;
+use crate::files::{make_private_dir, write_new_private, WorkerFiles};
 
 /// The issuer shown in authenticator apps.
 pub const ISSUER: &str = "OpenClaw";
-
-/// Where the worker keeps its files: one private directory, by default
-/// `~/.config/openclaw-worker`. Every path in it is protected by the policy.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct WorkerFiles {
-    /// The directory (0700).
-    pub dir: PathBuf,
-}
-
-impl WorkerFiles {
-    /// The layout under `dir`.
-    pub fn new(dir: impl Into<PathBuf>) -> Self {
-        Self { dir: dir.into() }
-    }
-
-    /// The default directory for a user whose home is `home`.
-    pub fn default_dir(home: &Path) -> PathBuf {
-        home.join(".config/openclaw-worker")
-    }
-
-    /// The worker config (holds the worker token).
-    pub fn config(&self) -> PathBuf {
-        self.dir.join("config.toml")
-    }
-
-    /// The policy file.
-    pub fn policy(&self) -> PathBuf {
-        self.dir.join("policy.toml")
-    }
-
-    /// State written while running (0700).
-    pub fn state_dir(&self) -> PathBuf {
-        self.dir.join("state")
-    }
-
-    /// The files in the state directory.
-    pub fn state(&self) -> StateFiles {
-        StateFiles::new(self.state_dir())
-    }
-
-    /// The TOTP secret (0600).
-    pub fn totp_secret(&self) -> PathBuf {
-        self.state().totp_secret()
-    }
-
-    /// The canary lock.
-    pub fn lock(&self) -> WorkerLock {
-        self.state().lock()
-    }
-
-    /// Everything a task must never touch: the whole directory.
-    pub fn protected(&self) -> Vec<PathBuf> {
-        vec![self.dir.clone()]
-    }
-}
-
-/// The files in a state directory (the config's `state_dir`, by default `state/` in
-/// [`WorkerFiles`]). Created 0700 by `init` or at the worker's first start.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct StateFiles {
-    /// The directory.
-    pub dir: PathBuf,
-}
-
-impl StateFiles {
-    /// The layout under `dir`.
-    pub fn new(dir: impl Into<PathBuf>) -> Self {
-        Self { dir: dir.into() }
-    }
-
-    /// The TOTP secret file (0600), where the secret is kept without a Keychain.
-    pub fn totp_secret(&self) -> PathBuf {
-        self.dir.join("totp.secret")
-    }
-
-    /// Where this state directory's TOTP secret is kept: the `keychain` item named after
-    /// the directory, or the secret file.
-    pub fn totp_store<'k>(&self, keychain: Option<&'k dyn Keychain>) -> SecretStore<'k> {
-        SecretStore::new(
-            self.totp_secret(),
-            self.dir.to_string_lossy().into_owned(),
-            keychain,
-        )
-    }
-
-    /// The highest TOTP step used.
-    pub fn replay_store(&self) -> PathBuf {
-        self.dir.join("totp.last_step")
-    }
-
-    /// The audit log.
-    pub fn audit_log(&self) -> PathBuf {
-        self.dir.join("audit.jsonl")
-    }
-
-    /// The audit log's head file.
-    pub fn audit_head(&self) -> PathBuf {
-        self.dir.join("audit.head")
-    }
-
-    /// The canary lock.
-    pub fn lock(&self) -> WorkerLock {
-        WorkerLock::new(&self.dir)
-    }
-}
 
 /// What `init` needs to know.
 #[derive(Debug, Clone)]
@@ -212,7 +105,7 @@ pub(crate) fn init_with(
             return Err(InitError::Exists(path));
         }
     }
-    let store = files.state().totp_store(keychain);
+    let store = SecretStore::for_state(&files.state(), keychain);
     match store.existing() {
         Some(SecretLocation::File(path)) => return Err(InitError::Exists(path)),
         Some(item @ SecretLocation::Keychain { .. }) => {
@@ -288,36 +181,21 @@ fn starter_config(options: &InitOptions) -> Result<String, InitError> {
 
 /// Creates `dir` (and parents) and makes it 0700.
 fn private_dir(dir: &Path) -> Result<(), InitError> {
-    let io_err = |source| InitError::Io {
+    make_private_dir(dir).map_err(|source| InitError::Io {
         path: dir.to_owned(),
         source,
-    };
-    std::fs::DirBuilder::new()
-        .recursive(true)
-        .mode(0o700)
-        .create(dir)
-        .map_err(io_err)?;
-    std::fs::set_permissions(dir, std::fs::Permissions::from_mode(0o700)).map_err(io_err)
+    })
 }
 
 /// Writes a new 0600 file; an existing one is an error.
 fn write_new(path: &Path, text: &str) -> Result<(), InitError> {
-    let io_err = |source| InitError::Io {
-        path: path.to_owned(),
-        source,
-    };
-    let mut file = std::fs::OpenOptions::new()
-        .write(true)
-        .create_new(true)
-        .mode(0o600)
-        .open(path)
-        .map_err(|err| match err.kind() {
-            std::io::ErrorKind::AlreadyExists => InitError::Exists(path.to_owned()),
-            _ => io_err(err),
-        })?;
-    file.write_all(text.as_bytes())
-        .and_then(|()| file.sync_all())
-        .map_err(io_err)
+    write_new_private(path, text.as_bytes()).map_err(|err| match err.kind() {
+        std::io::ErrorKind::AlreadyExists => InitError::Exists(path.to_owned()),
+        _ => InitError::Io {
+            path: path.to_owned(),
+            source: err,
+        },
+    })
 }
 
 #[cfg(test)]

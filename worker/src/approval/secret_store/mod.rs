@@ -12,6 +12,7 @@ use std::fmt;
 use std::path::PathBuf;
 
 use super::totp::{TotpError, TotpSecret};
+use crate::files::StateFiles;
 
 /// The Keychain item's service; its account is the state directory, so two workers on
 /// one Mac (or a test's temp state) keep separate secrets.
@@ -118,6 +119,16 @@ impl<'k> SecretStore<'k> {
             account,
             keychain,
         }
+    }
+
+    /// Where the TOTP secret of the state directory `state` is kept: the `keychain` item
+    /// named after the directory, or the directory's secret file.
+    pub fn for_state(state: &StateFiles, keychain: Option<&'k dyn Keychain>) -> Self {
+        Self::new(
+            state.totp_secret(),
+            state.dir.to_string_lossy().into_owned(),
+            keychain,
+        )
     }
 
     fn keychain_location(&self) -> SecretLocation {
