@@ -22,9 +22,10 @@ use tokio_util::sync::CancellationToken;
 use tokio_util::task::TaskTracker;
 use tracing::{debug, error, info, warn};
 
-use crate::client::{error_chain, Backoff, ClientError, FailureKind};
+use crate::client::{Backoff, ClientError, FailureKind};
 use crate::config::Config;
 use crate::pipeline::{self, TaskRuntime};
+use crate::telemetry::error_chain;
 
 mod accept;
 mod delivery;

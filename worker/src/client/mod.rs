@@ -1,7 +1,14 @@
 //! Typed client for the worker protocol (`/v1/worker/...`). It makes one attempt per call
 //! and classifies failures; the poll loop retries transient ones with [`Backoff`].
+//!
+//! # Layout
+//! - this file: [`ApiClient`], its calls and the caps on what it reads.
+//! - `error.rs`: [`ClientError`] and the [`FailureKind`] a caller acts on.
+//! - `backoff.rs`: [`Backoff`], capped and jittered retry delays.
 
-use std::error::Error as StdError;
+mod backoff;
+mod error;
+
 use std::time::Duration;
 
 use openclaw_shared::worker::{
@@ -9,12 +16,14 @@ use openclaw_shared::worker::{
     HeartbeatResponse, HeldLease, ResultAck, SandboxReport, LEASE_HEADER, WORKER_API_PREFIX,
     WORKER_HEADER,
 };
-use openclaw_shared::{ErrorBody, ErrorCode, LeaseId, TaskId, TaskOutcome};
+use openclaw_shared::{ErrorBody, LeaseId, TaskId, TaskOutcome};
 use reqwest::header::{HeaderValue, AUTHORIZATION, CONTENT_TYPE, RETRY_AFTER};
-use reqwest::StatusCode;
 use secrecy::{ExposeSecret, SecretString};
 use serde::de::DeserializeOwned;
 use serde::Serialize;
+
+pub use backoff::Backoff;
+pub use error::{ClientError, FailureKind};
 
 /// Timeout for requests that are not long polls.
 const REQUEST_TIMEOUT: Duration = Duration::from_secs(30);
@@ -35,86 +44,6 @@ pub const MAX_CLAIM_BYTES_PER_SLOT: usize = 64 * 1024 * 1024;
 const MAX_ANSWER_BYTES: usize = 1024 * 1024;
 /// Most bytes of an error answer read (only a short excerpt is kept).
 const MAX_ERROR_BYTES: usize = 64 * 1024;
-
-/// First retry delay after a transient failure; doubles per attempt.
-const BACKOFF_BASE: Duration = Duration::from_millis(500);
-/// Longest retry delay for transient failures.
-const BACKOFF_CAP: Duration = Duration::from_secs(30);
-
-/// How a failed request should be handled.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum FailureKind {
-    /// The server is unreachable, overloaded or restarting: retry with backoff.
-    Transient,
-    /// The token was not accepted (401): retry slowly, an operator must fix it.
-    Unauthorized,
-    /// The server understood and refused (4xx): retrying the same request cannot help.
-    Rejected,
-}
-
-/// Why a request failed.
-#[derive(Debug, thiserror::Error)]
-pub enum ClientError {
-    /// No answer: connection refused, reset, DNS, TLS or timeout.
-    #[error("could not reach the server")]
-    Network(#[source] reqwest::Error),
-    /// The server answered with an error status.
-    #[error("server answered {status}: {message}")]
-    Status {
-        status: StatusCode,
-        /// The stable code from the body, when the body was ours.
-        code: Option<ErrorCode>,
-        message: String,
-        /// The server's `Retry-After`, if it sent one.
-        retry_after: Option<Duration>,
-    },
-    /// A success status with a body that is not the expected JSON.
-    #[error("server sent an unreadable answer")]
-    Decode(#[source] serde_json::Error),
-    /// An answer larger than the worker ever reads; the rest was not read.
-    #[error("server sent an answer over {limit} bytes; refused unread")]
-    TooLarge {
-        /// The limit for this kind of answer, bytes.
-        limit: usize,
-    },
-}
-
-impl ClientError {
-    /// How this failure should be handled.
-    pub fn kind(&self) -> FailureKind {
-        match self {
-            // A garbled answer is most likely a proxy in the way or a restart in progress;
-            // an oversized one costs the server a retry, never the worker's memory.
-            ClientError::Network(_) | ClientError::Decode(_) | ClientError::TooLarge { .. } => {
-                FailureKind::Transient
-            }
-            ClientError::Status { status, .. } => match *status {
-                StatusCode::UNAUTHORIZED => FailureKind::Unauthorized,
-                StatusCode::REQUEST_TIMEOUT | StatusCode::TOO_MANY_REQUESTS => {
-                    FailureKind::Transient
-                }
-                s if s.is_server_error() => FailureKind::Transient,
-                _ => FailureKind::Rejected,
-            },
-        }
-    }
-
-    /// The HTTP status, when the server answered.
-    pub fn status(&self) -> Option<StatusCode> {
-        match self {
-            ClientError::Status { status, .. } => Some(*status),
-            _ => None,
-        }
-    }
-
-    /// The server's `Retry-After`, when it sent one.
-    pub fn retry_after(&self) -> Option<Duration> {
-        match self {
-            ClientError::Status { retry_after, .. } => *retry_after,
-            _ => None,
-        }
-    }
-}
 
 /// [`ResultRequest`] made of borrows: an outcome can be megabytes and may be sent many
 /// times, so it is serialized in place rather than cloned for each attempt.
@@ -342,92 +271,11 @@ async fn read_capped(
     Ok(bytes)
 }
 
-/// `err: cause: cause`, for logs: the top-level message alone hides why a request failed.
-pub fn error_chain(err: &dyn StdError) -> String {
-    let mut text = err.to_string();
-    let mut source = err.source();
-    while let Some(cause) = source {
-        text.push_str(": ");
-        text.push_str(&cause.to_string());
-        source = cause.source();
-    }
-    text
-}
-
-/// Capped exponential backoff with jitter: half the delay fixed, half random, so many
-/// workers restarting together do not retry in lockstep.
-#[derive(Debug, Default)]
-pub struct Backoff {
-    attempt: u32,
-}
-
-impl Backoff {
-    /// The delay before the next attempt; grows with each call up to the cap.
-    pub fn next_delay(&mut self) -> Duration {
-        let exp = BACKOFF_BASE.saturating_mul(1 << self.attempt.min(16));
-        self.attempt = self.attempt.saturating_add(1);
-        let ceiling = exp.min(BACKOFF_CAP);
-        let half = ceiling / 2;
-        let half_ms = u64::try_from(half.as_millis()).unwrap_or(u64::MAX);
-        half + Duration::from_millis(fastrand::u64(0..=half_ms))
-    }
-
-    /// Starts over after a success.
-    pub fn reset(&mut self) {
-        self.attempt = 0;
-    }
-}
-
 #[cfg(test)]
 mod tests {
-    use super::*;
     use openclaw_shared::worker::ResultRequest;
 
-    fn status_error(status: StatusCode) -> ClientError {
-        ClientError::Status {
-            status,
-            code: None,
-            message: String::new(),
-            retry_after: None,
-        }
-    }
-
-    #[test]
-    fn server_errors_and_rate_limits_are_transient() {
-        for status in [
-            StatusCode::INTERNAL_SERVER_ERROR,
-            StatusCode::BAD_GATEWAY,
-            StatusCode::SERVICE_UNAVAILABLE,
-            StatusCode::TOO_MANY_REQUESTS,
-        ] {
-            assert_eq!(
-                status_error(status).kind(),
-                FailureKind::Transient,
-                "{status}"
-            );
-        }
-    }
-
-    #[test]
-    fn client_errors_are_final_except_unauthorized() {
-        assert_eq!(
-            status_error(StatusCode::UNAUTHORIZED).kind(),
-            FailureKind::Unauthorized
-        );
-        for status in [
-            StatusCode::BAD_REQUEST,
-            StatusCode::FORBIDDEN,
-            StatusCode::NOT_FOUND,
-            StatusCode::CONFLICT,
-            StatusCode::PAYLOAD_TOO_LARGE,
-        ] {
-            assert_eq!(
-                status_error(status).kind(),
-                FailureKind::Rejected,
-                "{status}"
-            );
-        }
-    }
+    use super::*;
 
     #[test]
     fn borrowed_result_body_is_a_result_request() {
@@ -456,29 +304,5 @@ mod tests {
 
         assert!(!shown.contains("sekrit-token"));
         assert!(shown.contains("http://127.0.0.1:1/v1/worker"));
-    }
-
-    #[test]
-    fn backoff_grows_and_stays_under_the_cap() {
-        let mut backoff = Backoff::default();
-
-        let first = backoff.next_delay();
-        let delays: Vec<Duration> = (0..20).map(|_| backoff.next_delay()).collect();
-
-        assert!(first <= BACKOFF_BASE);
-        assert!(delays.iter().all(|d| *d <= BACKOFF_CAP));
-        assert!(delays.last().unwrap() >= &(BACKOFF_CAP / 2));
-    }
-
-    #[test]
-    fn backoff_reset_starts_over() {
-        let mut backoff = Backoff::default();
-        for _ in 0..10 {
-            backoff.next_delay();
-        }
-
-        backoff.reset();
-
-        assert!(backoff.next_delay() <= BACKOFF_BASE);
     }
 }
