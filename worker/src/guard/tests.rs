@@ -6,7 +6,11 @@ use std::os::unix::fs::PermissionsExt;
 use openclaw_shared::{ContentEncoding, OutcomeStatus, TaskId, TaskOutcome, TaskSpec};
 use secrecy::SecretString;
 
+use super::open::open_approvals_from;
 use super::*;
+use crate::approval::secret_store::SecretStore;
+use crate::config::Config;
+use crate::files::StateFiles;
 
 const TOKEN: &str = "oc_worker_guard_unit_0123456789abcdef";
 
