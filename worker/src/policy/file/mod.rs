@@ -1,24 +1,25 @@
 //! The policy file: TOML on the Mac, loaded only if neither it nor its directory can be
 //! changed by anyone but its owner. Nothing the server sends can change it.
+//!
+//! # Layout
+//! - this file: the whole [`Policy`], loading, validation and the permission check.
+//! - `sections.rs`: one type per TOML section (`[commands]`, `[paths]`, …) and defaults.
 
 use std::os::unix::fs::MetadataExt;
 use std::path::{Path, PathBuf};
 
 use serde::{Deserialize, Serialize};
 
-use super::defaults;
 use super::paths::PathPattern;
-use super::quota;
 use super::Verdict;
 
-/// Default for [`Limits::max_read_bytes`] (10 MiB, the worker config's default read cap).
-pub const DEFAULT_MAX_READ_BYTES: u64 = 10 * 1024 * 1024;
-/// Default for [`Limits::max_write_bytes`].
-pub const DEFAULT_MAX_WRITE_BYTES: u64 = 10 * 1024 * 1024;
-/// Default for [`Limits::max_command_bytes`].
-pub const DEFAULT_MAX_COMMAND_BYTES: usize = 16 * 1024;
-/// Default for [`ApprovalSettings::ttl_secs`]: pending approvals expire after 10 minutes.
-pub const DEFAULT_APPROVAL_TTL_SECS: u64 = 600;
+mod sections;
+
+pub use sections::{
+    ApprovalSettings, ApprovedProfile, ClaudePolicy, CommandPolicy, CommandRule, EnvPolicy, Limits,
+    PathPolicy, SandboxMode, SandboxPolicy, DEFAULT_APPROVAL_TTL_SECS, DEFAULT_MAX_COMMAND_BYTES,
+    DEFAULT_MAX_READ_BYTES, DEFAULT_MAX_WRITE_BYTES,
+};
 
 /// The whole policy. Every section is optional; a missing one takes its default, and an
 /// unknown key is an error (a typo must not silently loosen nothing and tighten nothing).
@@ -59,268 +60,6 @@ impl Default for Policy {
             approvals: ApprovalSettings::default(),
             sandbox: SandboxPolicy::default(),
             protected: Vec::new(),
-        }
-    }
-}
-
-/// One command rule: a program and argument patterns.
-///
-/// `args` are matched one to one against the first arguments; every further argument must
-/// match one of `options` (none may follow when `options` is empty). Patterns are globs in
-/// which `*` also matches `/`.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
-#[serde(deny_unknown_fields)]
-pub struct CommandRule {
-    /// An absolute path, or a name resolved through [`CommandPolicy::path`] at check time:
-    /// a rule for `ls` matches `/bin/ls`, never some other `ls`.
-    pub program: String,
-    /// Patterns for the leading arguments, one each.
-    #[serde(default)]
-    pub args: Vec<String>,
-    /// Patterns any further argument must match.
-    #[serde(default)]
-    pub options: Vec<String>,
-    /// Whether the program may use the network (TCP, UDP, any socket) when it runs
-    /// without approval. Off by default: an auto-allowed task has no network.
-    #[serde(default, skip_serializing_if = "is_false")]
-    pub network: bool,
-    /// `false` runs the program outside the kernel sandbox. The escape hatch for a program
-    /// the sandbox breaks: such a rule never allows, it only ever asks for approval.
-    #[serde(default = "yes", skip_serializing_if = "is_true")]
-    pub sandbox: bool,
-}
-
-impl CommandRule {
-    /// A rule for `program` with these argument patterns, sandboxed and without network.
-    pub fn new(program: &str, args: &[&str], options: &[&str]) -> Self {
-        let owned = |list: &[&str]| list.iter().map(|s| (*s).to_owned()).collect();
-        Self {
-            program: program.to_owned(),
-            args: owned(args),
-            options: owned(options),
-            network: false,
-            sandbox: true,
-        }
-    }
-}
-
-fn yes() -> bool {
-    true
-}
-
-#[allow(
-    clippy::trivially_copy_pass_by_ref,
-    reason = "serde's skip_serializing_if signature"
-)]
-fn is_true(value: &bool) -> bool {
-    *value
-}
-
-#[allow(
-    clippy::trivially_copy_pass_by_ref,
-    reason = "serde's skip_serializing_if signature"
-)]
-fn is_false(value: &bool) -> bool {
-    !*value
-}
-
-/// The `[commands]` section.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
-#[serde(default, deny_unknown_fields)]
-pub struct CommandPolicy {
-    /// Directories searched, in order, to resolve a program name; also the children's PATH.
-    /// Relative entries are ignored (never resolve through the working directory).
-    pub path: Vec<String>,
-    /// Programs allowed without approval. Replaces the built-in set when given.
-    pub allow: Vec<CommandRule>,
-    /// Programs denied outright, in addition to the built-in ones. A deny rule matches a
-    /// program by resolved path or by file name, and `args` as a prefix.
-    pub deny: Vec<CommandRule>,
-}
-
-impl Default for CommandPolicy {
-    fn default() -> Self {
-        Self {
-            path: defaults::SEARCH_PATH
-                .iter()
-                .map(|s| (*s).to_owned())
-                .collect(),
-            allow: defaults::allow_rules(),
-            deny: Vec::new(),
-        }
-    }
-}
-
-/// The `[paths]` section. The built-in deny lists always apply on top of these.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
-#[serde(default, deny_unknown_fields)]
-pub struct PathPolicy {
-    /// Reads below these run without approval.
-    pub read_roots: Vec<String>,
-    /// Writes and edits below these run without approval (and reads too).
-    pub write_roots: Vec<String>,
-    /// Patterns never read or written, in addition to the built-in list.
-    pub deny: Vec<String>,
-    /// Patterns never written, in addition to the built-in list.
-    pub deny_write: Vec<String>,
-    /// Tripwires: a task that touches one is denied and the worker locks itself.
-    pub canary: Vec<String>,
-    /// Most bytes the regular files below one write root may take: a write or edit that
-    /// would go over it is denied.
-    pub write_quota_bytes: u64,
-}
-
-impl Default for PathPolicy {
-    fn default() -> Self {
-        let owned = |list: &[&str]| list.iter().map(|s| (*s).to_owned()).collect();
-        Self {
-            read_roots: owned(defaults::READ_ROOTS),
-            write_roots: owned(defaults::WRITE_ROOTS),
-            deny: Vec::new(),
-            deny_write: Vec::new(),
-            canary: Vec::new(),
-            write_quota_bytes: quota::DEFAULT_WRITE_QUOTA_BYTES,
-        }
-    }
-}
-
-/// The `[limits]` section.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
-#[serde(default, deny_unknown_fields)]
-pub struct Limits {
-    /// Largest file a read (or an edit) may load.
-    pub max_read_bytes: u64,
-    /// Largest content a write may store, after base64 decoding.
-    pub max_write_bytes: u64,
-    /// Longest command string.
-    pub max_command_bytes: usize,
-}
-
-impl Default for Limits {
-    fn default() -> Self {
-        Self {
-            max_read_bytes: DEFAULT_MAX_READ_BYTES,
-            max_write_bytes: DEFAULT_MAX_WRITE_BYTES,
-            max_command_bytes: DEFAULT_MAX_COMMAND_BYTES,
-        }
-    }
-}
-
-/// The `[claude]` section.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
-#[serde(default, deny_unknown_fields)]
-pub struct ClaudePolicy {
-    /// The verdict for every Claude task. Raised to `approve` when
-    /// `dangerously_skip_permissions` is on: Claude without permission prompts is a shell.
-    pub tier: Verdict,
-    /// Working directory when the task names none (`~` allowed); the worker's default cwd
-    /// when absent.
-    pub cwd: Option<String>,
-    /// Passed as `--allowedTools`; empty means Claude's own defaults.
-    pub allowed_tools: Vec<String>,
-    /// Whether `--dangerously-skip-permissions` is passed. Off unless you mean it.
-    pub dangerously_skip_permissions: bool,
-    /// Whether Claude's sandbox has the network. On: the CLI talks to Anthropic's API.
-    pub network: bool,
-    /// Claude's own files, readable and writable inside its sandbox (its settings,
-    /// sessions and login), whatever the deny lists say about them for other tasks.
-    pub state: Vec<String>,
-}
-
-impl Default for ClaudePolicy {
-    fn default() -> Self {
-        Self {
-            tier: Verdict::Approve,
-            cwd: None,
-            allowed_tools: Vec::new(),
-            dangerously_skip_permissions: false,
-            network: true,
-            state: vec!["~/.claude".to_owned(), "~/.claude.json".to_owned()],
-        }
-    }
-}
-
-/// The `[env]` section.
-#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
-#[serde(default, deny_unknown_fields)]
-pub struct EnvPolicy {
-    /// Variables passed to children besides the base allowlist. The worker token never is.
-    pub extra: Vec<String>,
-    /// Variables whose values are redacted from every output before upload.
-    pub redact: Vec<String>,
-}
-
-/// The `[approvals]` section.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
-#[serde(default, deny_unknown_fields)]
-pub struct ApprovalSettings {
-    /// How long a task waits for approval before it is denied.
-    pub ttl_secs: u64,
-}
-
-impl Default for ApprovalSettings {
-    fn default() -> Self {
-        Self {
-            ttl_secs: DEFAULT_APPROVAL_TTL_SECS,
-        }
-    }
-}
-
-/// The `[sandbox]` section.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
-#[serde(default, deny_unknown_fields)]
-pub struct SandboxPolicy {
-    /// `enforce` (the default) or `off`. Off, or where the kernel offers no sandbox,
-    /// nothing runs without approval: every `allow` becomes `approve`.
-    pub mode: SandboxMode,
-    /// Trees every sandboxed task may read and run programs from, besides the system
-    /// directories and `commands.path` (e.g. a toolchain: `~/.cargo`, `~/.rustup`).
-    pub read: Vec<String>,
-    /// The wider profile approved tasks run in.
-    pub approved: ApprovedProfile,
-}
-
-impl Default for SandboxPolicy {
-    fn default() -> Self {
-        Self {
-            mode: SandboxMode::Enforce,
-            read: Vec::new(),
-            approved: ApprovedProfile::default(),
-        }
-    }
-}
-
-/// Whether tasks run in the kernel sandbox.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize, Deserialize)]
-#[serde(rename_all = "snake_case")]
-pub enum SandboxMode {
-    /// Every command and Claude run is confined (the default).
-    #[default]
-    Enforce,
-    /// No sandbox: every task needs approval (what also happens where the kernel offers
-    /// none). For a program the sandbox breaks, prefer a rule with `sandbox = false`.
-    Off,
-}
-
-/// `[sandbox.approved]`: what a task the owner approved may touch. The built-in deny
-/// lists, `paths.deny`, canaries and the worker's own files stay hidden in it.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
-#[serde(default, deny_unknown_fields)]
-pub struct ApprovedProfile {
-    /// Trees readable (and runnable). Default: the home directory.
-    pub read: Vec<String>,
-    /// Trees writable. Default: the home directory.
-    pub write: Vec<String>,
-    /// Whether approved tasks have the network. Default: yes.
-    pub network: bool,
-}
-
-impl Default for ApprovedProfile {
-    fn default() -> Self {
-        Self {
-            read: vec!["~".to_owned()],
-            write: vec!["~".to_owned()],
-            network: true,
         }
     }
 }
