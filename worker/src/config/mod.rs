@@ -1,44 +1,23 @@
 //! The worker's configuration: embedded defaults, then a TOML file, then the environment.
 //! Validated once at startup; an invalid value stops the worker with a message naming the key.
+//!
+//! # Layout
+//! - this file: [`Config`], its defaults, loading, and the home directory.
+//! - `env.rs`: the environment overrides ([`ENV_PREFIX`], [`ORIGINAL_ENV_NAMES`]).
+//! - `validate.rs`: [`Config::validate`], every value checked once.
 
 use std::path::{Path, PathBuf};
 
 use figment::providers::{Format, Serialized, Toml};
-use figment::value::{Dict, Value};
 use figment::Figment;
-use openclaw_shared::worker::{is_valid_worker_name, MAX_CLAIM_SLOTS, MAX_CLAIM_WAIT_MS};
-use secrecy::{ExposeSecret, SecretString};
+use secrecy::SecretString;
 use serde::Deserialize;
 
-/// Prefix of the environment variables that override any key (`OPENCLAW_WORKER_MAX_CONCURRENT`).
-pub const ENV_PREFIX: &str = "OPENCLAW_WORKER_";
-/// Environment variable naming the config file when `--config` is not given.
-pub const CONFIG_PATH_ENV: &str = "OPENCLAW_WORKER_CONFIG";
-/// The original OpenClaw Worker's environment names, and the key each one sets. They apply
-/// before the `OPENCLAW_WORKER_*` names, which win when both are set.
-pub const ORIGINAL_ENV_NAMES: [(&str, &str); 4] = [
-    ("WORKER_URL", "server_url"),
-    ("WORKER_TOKEN", "token"),
-    ("WORKER_NAME", "name"),
-    ("MAX_CONCURRENT", "max_concurrent"),
-];
-/// Keys whose environment values are always strings, even when they look like a number or
-/// a boolean (a numeric token or host name must not turn into an integer).
-const STRING_KEYS: [&str; 8] = [
-    "server_url",
-    "token",
-    "name",
-    "default_cwd",
-    "claude_bin",
-    "policy_path",
-    "state_dir",
-    "notify_webhook_url",
-];
+mod env;
+mod validate;
 
-/// Largest output cap per stream: two full streams must fit in the bot's default 32 MiB body.
-const MAX_OUTPUT_CAP: usize = 12 * 1024 * 1024;
-/// Largest file read: base64 grows content by 4/3, and the result must fit in 32 MiB.
-const MAX_READ_CAP: u64 = 20 * 1024 * 1024;
+use env::env_overrides;
+pub use env::{CONFIG_PATH_ENV, ENV_PREFIX, ORIGINAL_ENV_NAMES};
 
 /// Everything the worker can be configured with. Every key is documented, with its default,
 /// in the `# ---- openclaw-worker ----` section of `config.example.toml`.
@@ -131,16 +110,26 @@ pub fn locate(explicit: Option<PathBuf>) -> Option<PathBuf> {
 /// Why the configuration cannot be used. Each message names the file or key at fault.
 #[derive(Debug, thiserror::Error)]
 pub enum ConfigError {
+    /// The config file named cannot be read.
     #[error("cannot read config file {path}: {source}")]
     ReadFile {
+        /// The config file.
         path: PathBuf,
+        /// The underlying error.
         #[source]
         source: std::io::Error,
     },
+    /// The file or the environment is not valid TOML, or not the config's shape.
     #[error("invalid configuration: {0}")]
     Parse(Box<figment::Error>),
+    /// A value is out of range or malformed.
     #[error("invalid value for `{key}`: {reason}")]
-    Invalid { key: &'static str, reason: String },
+    Invalid {
+        /// The key at fault, e.g. `max_concurrent`.
+        key: &'static str,
+        /// Why.
+        reason: String,
+    },
 }
 
 fn invalid(key: &'static str, reason: impl Into<String>) -> ConfigError {
@@ -197,149 +186,6 @@ impl Config {
         }
         Ok(self)
     }
-
-    /// Checks every value and normalizes the paths (`~` expanded). Returns the config
-    /// ready to run, or the first invalid key.
-    pub fn validate(self) -> Result<Self, ConfigError> {
-        let mut this = self.normalize_paths()?;
-        this.validate_server_and_limits()?;
-        Ok(this)
-    }
-
-    fn validate_server_and_limits(&mut self) -> Result<(), ConfigError> {
-        let url = reqwest::Url::parse(&self.server_url)
-            .map_err(|err| invalid("server_url", format!("not a URL ({err})")))?;
-        if !matches!(url.scheme(), "http" | "https") || url.host_str().is_none() {
-            return Err(invalid("server_url", "must be an http:// or https:// URL"));
-        }
-        let token = self.token.expose_secret();
-        if token.is_empty() {
-            return Err(invalid(
-                "token",
-                "missing: set WORKER_TOKEN (or `token` in the config file) to the worker \
-                 token the bot printed on its first start",
-            ));
-        }
-        if !token.bytes().all(|b| b.is_ascii_graphic()) {
-            return Err(invalid(
-                "token",
-                "must be printable ASCII without spaces (check for a stray newline or quote)",
-            ));
-        }
-        if !is_valid_worker_name(&self.name) {
-            return Err(invalid(
-                "name",
-                "must be 1-64 characters of A-Z a-z 0-9 . _ -",
-            ));
-        }
-        if !(1..=MAX_CLAIM_SLOTS).contains(&self.max_concurrent) {
-            return Err(invalid(
-                "max_concurrent",
-                format!("must be between 1 and {MAX_CLAIM_SLOTS}"),
-            ));
-        }
-        let max_wait_secs = MAX_CLAIM_WAIT_MS / 1000;
-        if !(1..=max_wait_secs).contains(&self.poll_wait_secs) {
-            return Err(invalid(
-                "poll_wait_secs",
-                format!("must be between 1 and {max_wait_secs} (the server's cap)"),
-            ));
-        }
-        // A lease lasts about a minute without a heartbeat; beating less often than every
-        // 30 s risks losing running tasks on one slow request.
-        if !(1..=30).contains(&self.heartbeat_interval_secs) {
-            return Err(invalid(
-                "heartbeat_interval_secs",
-                "must be between 1 and 30",
-            ));
-        }
-        if self.shell.first().is_none_or(|program| program.is_empty()) {
-            return Err(invalid(
-                "shell",
-                "must name a program, e.g. [\"/bin/sh\", \"-c\"]",
-            ));
-        }
-        if self.kill_grace_secs > 300 {
-            return Err(invalid("kill_grace_secs", "must be at most 300"));
-        }
-        if self.shutdown_grace_secs > 3600 {
-            return Err(invalid("shutdown_grace_secs", "must be at most 3600"));
-        }
-        if !(1..=MAX_OUTPUT_CAP).contains(&self.max_output_bytes) {
-            return Err(invalid(
-                "max_output_bytes",
-                format!("must be between 1 and {MAX_OUTPUT_CAP}"),
-            ));
-        }
-        if !(1..=MAX_READ_CAP).contains(&self.max_read_bytes) {
-            return Err(invalid(
-                "max_read_bytes",
-                format!("must be between 1 and {MAX_READ_CAP}"),
-            ));
-        }
-        self.default_cwd = expand_tilde(&self.default_cwd.to_string_lossy(), home_dir());
-        if !self.default_cwd.is_absolute() {
-            return Err(invalid("default_cwd", "must be an absolute path"));
-        }
-        if !self.default_cwd.is_dir() {
-            return Err(invalid(
-                "default_cwd",
-                format!("{} is not a directory", self.default_cwd.display()),
-            ));
-        }
-        if self.claude_bin.is_empty() {
-            return Err(invalid("claude_bin", "must not be empty"));
-        }
-        if let Some(url) = &self.notify_webhook_url {
-            validate_webhook(url.expose_secret())?;
-        }
-        Ok(())
-    }
-}
-
-/// A webhook URL must be https (a plain-http URL would show the approval request, and the
-/// webhook's own secret, to the network), except to this machine (tests, local relays).
-fn validate_webhook(raw: &str) -> Result<(), ConfigError> {
-    let url = reqwest::Url::parse(raw).map_err(|_| {
-        // The URL holds the webhook's secret: never echo it back.
-        invalid("notify_webhook_url", "not a URL")
-    })?;
-    let loopback = crate::is_loopback_url(raw);
-    match url.scheme() {
-        "https" if url.host_str().is_some() => Ok(()),
-        "http" if loopback => Ok(()),
-        _ => Err(invalid(
-            "notify_webhook_url",
-            "must be an https:// URL (a Discord webhook URL)",
-        )),
-    }
-}
-
-/// Turns environment variables into config keys: the original's names first, then
-/// `OPENCLAW_WORKER_<KEY>`. Empty values are ignored, as `.env` templates leave them blank.
-fn env_overrides(env: impl IntoIterator<Item = (String, String)>) -> Dict {
-    let mut original = Dict::new();
-    let mut prefixed = Dict::new();
-    for (name, raw) in env {
-        if raw.is_empty() || name == CONFIG_PATH_ENV {
-            continue;
-        }
-        let (target, key) = if let Some(key) = name.strip_prefix(ENV_PREFIX) {
-            (&mut prefixed, key.to_ascii_lowercase())
-        } else if let Some((_, key)) = ORIGINAL_ENV_NAMES.iter().find(|(n, _)| *n == name) {
-            (&mut original, (*key).to_owned())
-        } else {
-            continue;
-        };
-        let value = if STRING_KEYS.contains(&key.as_str()) {
-            Value::from(raw)
-        } else {
-            raw.parse::<Value>().unwrap_or_else(|never| match never {})
-        };
-        target.insert(key, value);
-    }
-    original.extend(prefixed);
-    original
 }
 
 /// The default shell prefix: a login zsh on macOS (so the user's PATH from `~/.zprofile`

@@ -1,7 +1,11 @@
 //! Tests of loading and validating the worker configuration.
 
-use super::*;
 use std::io::Write;
+
+use openclaw_shared::worker::is_valid_worker_name;
+use secrecy::ExposeSecret;
+
+use super::*;
 
 fn env(pairs: &[(&str, &str)]) -> Vec<(String, String)> {
     pairs
