@@ -86,9 +86,9 @@
 //! not reach the caller through serenity's error type.
 //!
 //! # Layout
-//! - `fake.rs`: [`FakeDiscord`], the handle tests use (start, inject, wait, inspect, faults).
+//! - `fake/`: [`FakeDiscord`], the handle tests use (start, inject, wait, inspect, faults).
 //! - `config.rs`: [`FakeDiscordBuilder`], [`GuildSpec`] and Discord's limits.
-//! - `rest.rs`: the HTTP server: logging, faults, auth, dispatch; `webhooks.rs` (interaction
+//! - `rest/`: the HTTP server: logging, faults, auth, dispatch; `webhooks.rs` (interaction
 //!   callbacks, original responses, follow-ups) and `channels.rs` (channel messages, CDN).
 //! - `gateway.rs`: the websocket (HELLO, IDENTIFY, READY, heartbeats, dispatches).
 //! - `route.rs`: request classification; `fault.rs`: fault injection; `body.rs`: JSON/multipart.
