@@ -60,7 +60,7 @@ pub enum Command {
     },
 }
 
-/// `audit` subcommands.
+/// The `audit` subcommands.
 #[derive(Debug, Subcommand)]
 pub enum AuditCommand {
     /// Verify the hash chain and the head; on failure name the first bad line (exit 1).
@@ -131,7 +131,7 @@ pub fn run_local(command: Command, file: Option<PathBuf>, env: Vec<(String, Stri
     }
 }
 
-/// `openclaw-worker doctor` (async: its self-test runs confined children).
+/// Runs `openclaw-worker doctor` (async: its self-test runs confined children).
 pub async fn doctor(file: Option<PathBuf>, env: Vec<(String, String)>) -> Output {
     match Config::load_local(file.as_deref(), env) {
         Ok(config) => crate::doctor::doctor(&config).await,

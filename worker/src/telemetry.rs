@@ -19,7 +19,8 @@ pub fn init(default_filter: &str) {
         .try_init();
 }
 
-/// `err: cause: cause`, for logs: the top-level message alone hides why a request failed.
+/// Writes `err` and its causes as `err: cause: cause`, for logs: the top-level message
+/// alone hides why a request failed.
 pub fn error_chain(err: &dyn StdError) -> String {
     let mut text = err.to_string();
     let mut source = err.source();

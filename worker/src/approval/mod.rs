@@ -196,8 +196,8 @@ impl Approvals {
         self.approve_checked(None, fingerprint, code, now_secs)
     }
 
-    /// [`Approvals::approve`] for a decision relayed for one task (e.g. in its heartbeat
-    /// answer): the fingerprint must be that task's, or nothing is approved and no time
+    /// Approves as [`Approvals::approve`] does, for a decision relayed for one task (e.g. in
+    /// its heartbeat answer): the fingerprint must be that task's, or nothing is approved and no time
     /// step is used.
     pub fn approve_task(
         &mut self,

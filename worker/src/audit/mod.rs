@@ -36,7 +36,7 @@ pub use verify::{tail, verify, verify_files, VerifyError, VerifyReport};
 
 use crate::files::{private_file, replace_private, Durability};
 
-/// `prev` of the first entry.
+/// The `prev` of the first entry.
 pub const GENESIS: &str = "0000000000000000000000000000000000000000000000000000000000000000";
 
 /// The head of the chain: how many entries, and the hash of the last line.

@@ -25,9 +25,11 @@ pub enum ClientError {
     /// The server answered with an error status.
     #[error("server answered {status}: {message}")]
     Status {
+        /// The HTTP status.
         status: StatusCode,
         /// The stable code from the body, when the body was ours.
         code: Option<ErrorCode>,
+        /// The body's message, or a short excerpt of a body that was not ours.
         message: String,
         /// The server's `Retry-After`, if it sent one.
         retry_after: Option<Duration>,

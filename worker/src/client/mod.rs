@@ -45,7 +45,7 @@ const MAX_ANSWER_BYTES: usize = 1024 * 1024;
 /// Most bytes of an error answer read (only a short excerpt is kept).
 const MAX_ERROR_BYTES: usize = 64 * 1024;
 
-/// [`ResultRequest`] made of borrows: an outcome can be megabytes and may be sent many
+/// [`ResultRequest`](openclaw_shared::worker::ResultRequest) made of borrows: an outcome can be megabytes and may be sent many
 /// times, so it is serialized in place rather than cloned for each attempt.
 #[derive(Serialize)]
 struct ResultBody<'a> {

@@ -48,8 +48,8 @@ pub fn hides(c: char) -> bool {
     c != ' ' && (c.is_control() || c.is_whitespace() || INVISIBLE.iter().any(|r| r.contains(&c)))
 }
 
-/// `text` on one line with every hiding character spelled out, newlines included: for an
-/// argument, a path, a value.
+/// Puts `text` on one line with every hiding character spelled out, newlines included:
+/// for an argument, a path, a value.
 pub fn one_line(text: &str) -> String {
     let mut out = String::with_capacity(text.len());
     for c in text.chars() {
@@ -62,7 +62,7 @@ pub fn one_line(text: &str) -> String {
     out
 }
 
-/// `text` with every hiding character spelled out except the newline, and `⟨` left as it
+/// Spells out every hiding character in `text` except the newline, and leaves `⟨` as it
 /// is: for text already made visible line by line (the approval description), so running
 /// it again changes nothing, while anything else hiding in it is spelled out.
 pub fn keep_lines(text: &str) -> String {
@@ -77,7 +77,7 @@ pub fn keep_lines(text: &str) -> String {
     out
 }
 
-/// `text`'s lines, each made visible by [`one_line`] and numbered (`1│ …`), so every line
+/// Numbers `text`'s lines (`1│ …`), each made visible by [`one_line`], so every line
 /// the text brings is marked as its own and none can pass for a line of the message.
 pub fn numbered(text: &str) -> String {
     let count = line_count(text);
@@ -97,7 +97,7 @@ pub fn line_count(text: &str) -> usize {
     text.bytes().filter(|&b| b == b'\n').count() + 1
 }
 
-/// `1 line`, `3 lines`.
+/// Names a count of lines: `1 line`, `3 lines`.
 pub fn lines_label(count: usize) -> String {
     if count == 1 {
         "1 line".to_owned()

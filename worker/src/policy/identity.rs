@@ -63,7 +63,7 @@ pub fn fold_spelling(text: &str) -> String {
     decomposed.to_lowercase().nfc().collect()
 }
 
-/// `path` with the spelling of every component folded. A name that is not UTF-8 is read
+/// Returns `path` with the spelling of every component folded. A name that is not UTF-8 is read
 /// lossily, which can only make more names compare equal.
 pub fn folded(path: &Path) -> PathBuf {
     path.components()

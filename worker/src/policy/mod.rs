@@ -3,7 +3,7 @@
 //! matches gets the configured default (`approve` out of the box).
 //!
 //! # Layout
-//! - [`file`]: the TOML policy file, its defaults and its loading (permission check).
+//! - [`file`](mod@file): the TOML policy file, its defaults and its loading (permission check).
 //! - [`defaults`]: the built-in allow set and deny lists.
 //! - [`check`](mod@check): [`check()`], from a task to a [`Decision`].
 //! - [`command`]: shell-syntax analysis of command strings.
@@ -15,7 +15,7 @@
 //! - [`roots`]: the read and write roots, and [`Policy::check_roots`].
 //! - [`quota`]: the disk quota of a write root.
 //! - [`safe_fs`]: file reads and writes that never follow a planted symlink.
-//! - [`env`]: the allowlisted child environment.
+//! - [`env`](mod@env): the allowlisted child environment.
 //! - [`lock`]: the canary lock (`openclaw-worker unlock`).
 
 pub mod check;

@@ -1,5 +1,5 @@
 //! The worker loop: claim tasks for free slots (long poll), accept them (a claim is only
-//! an offer until a heartbeat accepts it), run each through the [`pipeline`] in its own
+//! an offer until a heartbeat accepts it), run each through the [`pipeline`](crate::pipeline) in its own
 //! tokio task, heartbeat held leases (relaying the owner's approval
 //! answers to the waiting task), and deliver results until the server acknowledges them.
 //! Retries with capped, jittered backoff and never exits on its own; claims nothing while

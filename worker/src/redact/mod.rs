@@ -307,7 +307,7 @@ fn skip_string(chars: &mut Chars<'_>) {
     }
 }
 
-/// [`redact`] for raw bytes (output that is not UTF-8). Nothing is stripped: these bytes
+/// Redacts raw bytes (output that is not UTF-8) as [`redact`] redacts text. Nothing is stripped: these bytes
 /// go out base64-encoded, exactly as read.
 pub fn redact_bytes(bytes: &[u8], redactor: &Redactor) -> (Vec<u8>, Redactions) {
     let mut counts = Redactions::default();

@@ -70,8 +70,8 @@ impl Compiled {
     }
 }
 
-/// [`check`] with the policy already compiled (by [`Compiled::new`] for the same policy and
-/// environment).
+/// Decides as [`check`] does, with the policy already compiled (by [`Compiled::new`] for
+/// the same policy and environment).
 pub fn check_compiled(
     policy: &Policy,
     compiled: &Compiled,

@@ -254,7 +254,7 @@ pub enum SandboxMode {
     Off,
 }
 
-/// `[sandbox.approved]`: what a task the owner approved may touch. The built-in deny
+/// The `[sandbox.approved]` section: what a task the owner approved may touch. The built-in deny
 /// lists, `paths.deny`, canaries and the worker's own files stay hidden in it.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(default, deny_unknown_fields)]

@@ -209,7 +209,7 @@ impl PathPattern {
         self.matches_folded(&FoldedPath::of(path))
     }
 
-    /// [`PathPattern::matches`] for a path folded once for many patterns.
+    /// Matches as [`PathPattern::matches`] does, for a path folded once for many patterns.
     pub fn matches_folded(&self, path: &FoldedPath) -> bool {
         path.named
             .ancestors()

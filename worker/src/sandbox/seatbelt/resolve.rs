@@ -15,7 +15,7 @@ use crate::policy::paths;
 /// How many entries of a hidden or read-only directory are looked at for symlinks.
 const MAX_SCANNED_ENTRIES: usize = 256;
 
-/// `spec` with its paths resolved on disk now (see the module doc). A path that does not
+/// Returns `spec` with its paths resolved on disk now (see the module doc). A path that does not
 /// exist is resolved as far as its parent chain exists. Besides, a hidden or read-only
 /// directory's own symlinks (`~/.ssh/config` → `~/dotfiles/ssh/config`) get their
 /// targets hidden or read-only as well: the kernel would check the target's path, which

@@ -1,3 +1,6 @@
+//! Tests of the deny regexes: paths and globs matched in either case and at the right
+//! depth, metacharacters kept literal, and only constructs AppleMatch and POSIX share.
+
 use super::*;
 
 /// Compiles a regex we emit with the `regex` crate: what we write must mean the same in
