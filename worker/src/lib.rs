@@ -11,6 +11,7 @@
 //! - [`guard`]: the security state opened at start (policy, approvals, audit, lock).
 //! - [`exec`]: the executors behind the single [`exec::execute`] seam.
 //! - [`notify`]: approval requests posted to the owner's own webhook.
+//! - [`visible`]: text shown to the owner made unambiguous (hidden characters spelled out).
 //! - [`telemetry`]: logging setup.
 //! - [`policy`]: the local policy: verdicts, path resolution, child environment, canary lock.
 //! - [`redact`]: secrets replaced by `[REDACTED:<kind>]` before output leaves the Mac.
@@ -37,6 +38,7 @@ pub mod poll;
 pub mod redact;
 pub mod sandbox;
 pub mod telemetry;
+pub mod visible;
 
 pub use config::Config;
 use tokio_util::sync::CancellationToken;

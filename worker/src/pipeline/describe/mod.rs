@@ -6,7 +6,7 @@
 //!
 //! The task's own text (command, prompt, edit strings) opens with its total size and line
 //! count, comes last, and is shown whole with every line numbered and every hiding
-//! character spelled out ([`visible`](super::visible)); a task whose text cannot be shown
+//! character spelled out ([`visible`](crate::visible)); a task whose text cannot be shown
 //! whole in one Discord message is [`Unshowable`] and cannot be approved from the phone.
 
 use std::path::Path;
@@ -17,12 +17,12 @@ use base64::Engine as _;
 use data_encoding::HEXLOWER;
 use openclaw_shared::{ContentEncoding, TaskSpec};
 
-use super::visible::{line_count, lines_label, numbered, one_line, shown_chars};
 use crate::approval::fingerprint::ApprovalSubject;
 use crate::exec::process::format_duration;
 use crate::exec::MAX_TIMEOUT_MS;
 use crate::notify::MAX_SUMMARY_CHARS;
 use crate::policy::Exec;
+use crate::visible::{line_count, lines_label, numbered, one_line, shown_chars};
 
 /// Longest task text (a command, a prompt, an edit's two strings together), in characters
 /// as shown, that an approval may carry. A Discord webhook message holds 2,000 characters;
