@@ -2,8 +2,8 @@
 //! for tasks, runs them, and reports results. The server never connects to the worker.
 //!
 //! # Layout
-//! - [`cli`]: the command line and the local commands (`init`, `unlock`, `audit`).
-//! - [`doctor`]: `openclaw-worker doctor`, a self-check including a live sandbox test.
+//! - [`cli`]: the command line and the local commands (`init`, `unlock`, `audit`, and
+//!   `doctor`, a self-check including a live sandbox test).
 //! - [`config`]: the one `Config`, from defaults, a TOML file and the environment.
 //! - [`client`]: typed client for the worker protocol, with failure classes.
 //! - [`poll`]: the loop: claims for free slots, heartbeats, result delivery, shutdown.
@@ -26,7 +26,6 @@ pub mod audit;
 pub mod cli;
 pub mod client;
 pub mod config;
-pub mod doctor;
 pub mod exec;
 pub mod files;
 pub mod guard;

@@ -1,7 +1,8 @@
 //! The command line: `run` (the default), `init`, `unlock`, `doctor`, `audit verify`,
 //! `audit tail`.
 //! The local commands return their text and exit code; `main` prints them. They need no
-//! server and no token: only the config's local paths.
+//! server and no token: only the config's local paths. `doctor`'s checks are in
+//! `doctor.rs`.
 
 use std::fmt::Write as _;
 use std::path::PathBuf;
@@ -16,6 +17,8 @@ use crate::config::{self, Config, CONFIG_PATH_ENV};
 use crate::files::{StateFiles, WorkerFiles};
 use crate::init::{self, InitOptions};
 use crate::policy::lock::WorkerLock;
+
+mod doctor;
 
 /// Runs tasks from an OpenClaw bot on this machine, under a local policy.
 #[derive(Debug, Parser)]
@@ -134,7 +137,7 @@ pub fn run_local(command: Command, file: Option<PathBuf>, env: Vec<(String, Stri
 /// Runs `openclaw-worker doctor` (async: its self-test runs confined children).
 pub async fn doctor(file: Option<PathBuf>, env: Vec<(String, String)>) -> Output {
     match Config::load_local(file.as_deref(), env) {
-        Ok(config) => crate::doctor::doctor(&config).await,
+        Ok(config) => doctor::run(&config).await,
         Err(err) => Output::failed(2, format!("openclaw-worker: {err}\n")),
     }
 }

@@ -9,7 +9,7 @@ use std::path::{Path, PathBuf};
 
 use openclaw_shared::{TaskId, TaskSpec};
 
-use crate::cli::Output;
+use super::Output;
 use crate::config::Config;
 use crate::files::StateFiles;
 use crate::guard::Guard;
@@ -18,7 +18,7 @@ use crate::sandbox::{self, Access, SandboxSpec, TaskTempDir};
 
 /// Runs the checks and returns the report; exit code 1 when tasks cannot be confined or a
 /// self-test failed, 2 when the worker would not even start.
-pub async fn doctor(config: &Config) -> Output {
+pub async fn run(config: &Config) -> Output {
     let guard = match Guard::open(config) {
         Ok(guard) => guard,
         Err(err) => {
