@@ -22,8 +22,6 @@ pub mod totp;
 
 #[cfg(test)]
 pub(crate) mod fake_keychain;
-#[cfg(target_os = "macos")]
-mod keychain_macos;
 
 use std::collections::BTreeMap;
 use std::time::Duration;

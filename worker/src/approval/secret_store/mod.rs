@@ -14,6 +14,9 @@ use std::path::PathBuf;
 use super::totp::{TotpError, TotpSecret};
 use crate::files::StateFiles;
 
+#[cfg(target_os = "macos")]
+mod keychain_macos;
+
 /// The Keychain item's service; its account is the state directory, so two workers on
 /// one Mac (or a test's temp state) keep separate secrets.
 pub const KEYCHAIN_SERVICE: &str = "openclaw-worker TOTP secret";
@@ -75,7 +78,7 @@ pub fn platform_keychain(env: impl Fn(&str) -> Option<String>) -> Option<&'stati
     }
     #[cfg(target_os = "macos")]
     {
-        Some(&super::keychain_macos::LoginKeychain)
+        Some(&keychain_macos::LoginKeychain)
     }
     #[cfg(not(target_os = "macos"))]
     {

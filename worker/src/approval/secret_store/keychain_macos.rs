@@ -10,7 +10,7 @@ use security_framework::passwords::{
     generic_password, set_generic_password_options, PasswordOptions,
 };
 
-use super::secret_store::{Keychain, KeychainError, KEYCHAIN_SERVICE};
+use super::{Keychain, KeychainError, KEYCHAIN_SERVICE};
 
 /// `errSecItemNotFound` (Security.framework's `SecBase.h`): no item matches.
 const ERR_SEC_ITEM_NOT_FOUND: i32 = -25300;
