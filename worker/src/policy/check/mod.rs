@@ -19,10 +19,10 @@ use std::path::{Path, PathBuf};
 use openclaw_shared::TaskSpec;
 
 use super::defaults;
-use super::file::CommandRule;
 use super::guarded::{Denial, Guarded};
 use super::paths::{self, ResolvedPath};
 use super::roots::Roots;
+use super::rules::CommandRule;
 use super::rules::RulePrograms;
 use super::{CheckEnv, Decision, Plan, Policy, Verdict};
 

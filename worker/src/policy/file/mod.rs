@@ -15,9 +15,10 @@ use super::Verdict;
 
 mod sections;
 
+pub use super::rules::CommandRule;
 pub use sections::{
-    ApprovalSettings, ApprovedProfile, ClaudePolicy, CommandPolicy, CommandRule, EnvPolicy, Limits,
-    PathPolicy, SandboxMode, SandboxPolicy, DEFAULT_APPROVAL_TTL_SECS, DEFAULT_MAX_COMMAND_BYTES,
+    ApprovalSettings, ApprovedProfile, ClaudePolicy, CommandPolicy, EnvPolicy, Limits, PathPolicy,
+    SandboxMode, SandboxPolicy, DEFAULT_APPROVAL_TTL_SECS, DEFAULT_MAX_COMMAND_BYTES,
     DEFAULT_MAX_READ_BYTES, DEFAULT_MAX_WRITE_BYTES,
 };
 

@@ -4,6 +4,7 @@ use serde::{Deserialize, Serialize};
 
 use crate::policy::defaults;
 use crate::policy::quota;
+use crate::policy::rules::CommandRule;
 use crate::policy::Verdict;
 
 /// Default for [`Limits::max_read_bytes`] (10 MiB, the worker config's default read cap).
@@ -14,67 +15,6 @@ pub const DEFAULT_MAX_WRITE_BYTES: u64 = 10 * 1024 * 1024;
 pub const DEFAULT_MAX_COMMAND_BYTES: usize = 16 * 1024;
 /// Default for [`ApprovalSettings::ttl_secs`]: pending approvals expire after 10 minutes.
 pub const DEFAULT_APPROVAL_TTL_SECS: u64 = 600;
-
-/// One command rule: a program and argument patterns.
-///
-/// `args` are matched one to one against the first arguments; every further argument must
-/// match one of `options` (none may follow when `options` is empty). Patterns are globs in
-/// which `*` also matches `/`.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
-#[serde(deny_unknown_fields)]
-pub struct CommandRule {
-    /// An absolute path, or a name resolved through [`CommandPolicy::path`] at check time:
-    /// a rule for `ls` matches `/bin/ls`, never some other `ls`.
-    pub program: String,
-    /// Patterns for the leading arguments, one each.
-    #[serde(default)]
-    pub args: Vec<String>,
-    /// Patterns any further argument must match.
-    #[serde(default)]
-    pub options: Vec<String>,
-    /// Whether the program may use the network (TCP, UDP, any socket) when it runs
-    /// without approval. Off by default: an auto-allowed task has no network.
-    #[serde(default, skip_serializing_if = "is_false")]
-    pub network: bool,
-    /// `false` runs the program outside the kernel sandbox. The escape hatch for a program
-    /// the sandbox breaks: such a rule never allows, it only ever asks for approval.
-    #[serde(default = "yes", skip_serializing_if = "is_true")]
-    pub sandbox: bool,
-}
-
-impl CommandRule {
-    /// A rule for `program` with these argument patterns, sandboxed and without network.
-    pub fn new(program: &str, args: &[&str], options: &[&str]) -> Self {
-        let owned = |list: &[&str]| list.iter().map(|s| (*s).to_owned()).collect();
-        Self {
-            program: program.to_owned(),
-            args: owned(args),
-            options: owned(options),
-            network: false,
-            sandbox: true,
-        }
-    }
-}
-
-fn yes() -> bool {
-    true
-}
-
-#[allow(
-    clippy::trivially_copy_pass_by_ref,
-    reason = "serde's skip_serializing_if signature"
-)]
-fn is_true(value: &bool) -> bool {
-    *value
-}
-
-#[allow(
-    clippy::trivially_copy_pass_by_ref,
-    reason = "serde's skip_serializing_if signature"
-)]
-fn is_false(value: &bool) -> bool {
-    !*value
-}
 
 /// The `[commands]` section.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]

@@ -1,13 +1,75 @@
-//! Command rules: resolving a program to the file that would run, matching allow and deny
-//! rules, and spotting programs that evaluate code given as text.
+//! Command rules: what one is ([`CommandRule`], as the policy file writes it), resolving a
+//! program to the file that would run, matching allow and deny rules, and spotting
+//! programs that evaluate code given as text.
 
 use std::os::unix::fs::PermissionsExt;
 use std::path::{Path, PathBuf};
 
 use glob::{MatchOptions, Pattern};
+use serde::{Deserialize, Serialize};
 
-use super::file::CommandRule;
 use super::paths;
+
+/// One command rule: a program and argument patterns.
+///
+/// `args` are matched one to one against the first arguments; every further argument must
+/// match one of `options` (none may follow when `options` is empty). Patterns are globs in
+/// which `*` also matches `/`.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct CommandRule {
+    /// An absolute path, or a name resolved through [`CommandPolicy::path`](crate::policy::file::CommandPolicy::path) at check time:
+    /// a rule for `ls` matches `/bin/ls`, never some other `ls`.
+    pub program: String,
+    /// Patterns for the leading arguments, one each.
+    #[serde(default)]
+    pub args: Vec<String>,
+    /// Patterns any further argument must match.
+    #[serde(default)]
+    pub options: Vec<String>,
+    /// Whether the program may use the network (TCP, UDP, any socket) when it runs
+    /// without approval. Off by default: an auto-allowed task has no network.
+    #[serde(default, skip_serializing_if = "is_false")]
+    pub network: bool,
+    /// `false` runs the program outside the kernel sandbox. The escape hatch for a program
+    /// the sandbox breaks: such a rule never allows, it only ever asks for approval.
+    #[serde(default = "yes", skip_serializing_if = "is_true")]
+    pub sandbox: bool,
+}
+
+impl CommandRule {
+    /// A rule for `program` with these argument patterns, sandboxed and without network.
+    pub fn new(program: &str, args: &[&str], options: &[&str]) -> Self {
+        let owned = |list: &[&str]| list.iter().map(|s| (*s).to_owned()).collect();
+        Self {
+            program: program.to_owned(),
+            args: owned(args),
+            options: owned(options),
+            network: false,
+            sandbox: true,
+        }
+    }
+}
+
+fn yes() -> bool {
+    true
+}
+
+#[allow(
+    clippy::trivially_copy_pass_by_ref,
+    reason = "serde's skip_serializing_if signature"
+)]
+fn is_true(value: &bool) -> bool {
+    *value
+}
+
+#[allow(
+    clippy::trivially_copy_pass_by_ref,
+    reason = "serde's skip_serializing_if signature"
+)]
+fn is_false(value: &bool) -> bool {
+    !*value
+}
 
 /// How argument patterns match: exactly, with `*` also crossing `/` (arguments are not
 /// paths to the matcher).
