@@ -1,0 +1,94 @@
+//! Discord-style error answers: the codes the fake uses, and [`RestError`], a status with a
+//! `{"message", "code"}` body.
+
+use axum::http::StatusCode;
+use axum::response::{IntoResponse, Response};
+use axum::Json;
+
+use crate::message::PayloadError;
+use crate::model;
+
+/// Discord error codes the fake answers with.
+pub(crate) mod code {
+    /// Generic error (used with "404: Not Found", "401: Unauthorized", …).
+    pub const GENERAL: u32 = 0;
+    /// Unknown Application.
+    pub const UNKNOWN_APPLICATION: u32 = 10002;
+    /// Unknown Channel.
+    pub const UNKNOWN_CHANNEL: u32 = 10003;
+    /// Unknown Message.
+    pub const UNKNOWN_MESSAGE: u32 = 10008;
+    /// Unknown Webhook.
+    pub const UNKNOWN_WEBHOOK: u32 = 10015;
+    /// Unknown interaction (late or unknown callback).
+    pub const UNKNOWN_INTERACTION: u32 = 10062;
+    /// Request entity too large.
+    pub const ENTITY_TOO_LARGE: u32 = 40005;
+    /// Interaction has already been acknowledged.
+    pub const ALREADY_ACKNOWLEDGED: u32 = 40060;
+    /// Missing Access.
+    pub const MISSING_ACCESS: u32 = 50001;
+    /// Cannot send an empty message.
+    pub const EMPTY_MESSAGE: u32 = 50006;
+    /// Invalid Webhook Token (also after an interaction token's 15 minutes).
+    pub const INVALID_WEBHOOK_TOKEN: u32 = 50027;
+    /// Invalid Form Body.
+    pub const INVALID_FORM_BODY: u32 = 50035;
+    /// The request body contains invalid JSON.
+    pub const INVALID_JSON: u32 = 50109;
+}
+
+/// A Discord-style error answer: a status and a `{"message", "code"}` body.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub(crate) struct RestError {
+    pub(crate) status: StatusCode,
+    pub(crate) code: u32,
+    pub(crate) message: String,
+}
+
+impl RestError {
+    /// Builds an error answer.
+    pub(crate) fn new(status: StatusCode, code: u32, message: impl Into<String>) -> Self {
+        Self {
+            status,
+            code,
+            message: message.into(),
+        }
+    }
+
+    /// Discord's answer to an unknown route or resource.
+    pub(crate) fn not_found() -> Self {
+        Self::new(StatusCode::NOT_FOUND, code::GENERAL, "404: Not Found")
+    }
+}
+
+impl IntoResponse for RestError {
+    fn into_response(self) -> Response {
+        (self.status, Json(model::error(self.code, &self.message))).into_response()
+    }
+}
+
+impl From<PayloadError> for RestError {
+    fn from(err: PayloadError) -> Self {
+        match err {
+            PayloadError::FileTooLarge { .. } => Self::new(
+                StatusCode::PAYLOAD_TOO_LARGE,
+                code::ENTITY_TOO_LARGE,
+                "Request entity too large",
+            ),
+            PayloadError::UnknownAttachment(_) => Self::new(
+                StatusCode::BAD_REQUEST,
+                code::INVALID_FORM_BODY,
+                "Invalid Form Body",
+            ),
+            PayloadError::Empty => Self::new(
+                StatusCode::BAD_REQUEST,
+                code::EMPTY_MESSAGE,
+                "Cannot send an empty message",
+            ),
+        }
+    }
+}
+
+/// What a route handler returns.
+pub(crate) type RestResult = Result<Response, RestError>;
