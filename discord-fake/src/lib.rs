@@ -109,6 +109,7 @@ mod mentions;
 mod message;
 mod model;
 mod recorder;
+mod reply;
 mod rest;
 mod route;
 mod webhooks;

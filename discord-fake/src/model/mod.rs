@@ -94,16 +94,9 @@ pub(crate) fn ready(
     })
 }
 
-/// The `GUILD_CREATE` dispatch payload: a small guild with text channels and the bot as member.
-pub(crate) fn guild_create(
-    guild_id: u64,
-    name: &str,
-    channel_ids: &[u64],
-    bot: &Value,
-    owner_id: u64,
-    joined: SystemTime,
-) -> Value {
-    let channels: Vec<Value> = channel_ids
+/// A guild's text channels, as `GET /guilds/{id}/channels` and `GUILD_CREATE` show them.
+pub(crate) fn guild_channels(guild_id: u64, channel_ids: &[u64]) -> Vec<Value> {
+    channel_ids
         .iter()
         .enumerate()
         .map(|(position, id)| {
@@ -121,7 +114,19 @@ pub(crate) fn guild_create(
                 "rate_limit_per_user": 0,
             })
         })
-        .collect();
+        .collect()
+}
+
+/// The `GUILD_CREATE` dispatch payload: a small guild with text channels and the bot as member.
+pub(crate) fn guild_create(
+    guild_id: u64,
+    name: &str,
+    channel_ids: &[u64],
+    bot: &Value,
+    owner_id: u64,
+    joined: SystemTime,
+) -> Value {
+    let channels = guild_channels(guild_id, channel_ids);
     let mut guild = json!({
         "id": guild_id.to_string(),
         "name": name,

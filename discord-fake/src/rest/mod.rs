@@ -2,19 +2,19 @@
 //! bot authentication, then dispatches on the classified route and answers like Discord.
 //!
 //! # Layout
-//! - this file: the router, the handler, dispatch, and the answer helpers the routes share.
-//! - `error.rs`: Discord's error codes and [`RestError`]; `faults.rs`: injected faults' answers.
+//! - this file: the router, the handler and dispatch.
+//! - `crate::reply`: Discord's error codes, [`RestError`] and the answer helpers every route
+//!   uses; `faults.rs`: injected faults' answers.
 //! - `commands.rs`: application commands (other routes: `webhooks.rs`, `channels.rs`).
 
 use std::sync::Arc;
 use std::time::Instant;
 
-use axum::body::{to_bytes, Body};
+use axum::body::to_bytes;
 use axum::extract::{Request, State};
-use axum::http::{header, HeaderMap, HeaderValue, StatusCode};
+use axum::http::{header, HeaderMap, StatusCode};
 use axum::response::{IntoResponse, Response};
-use axum::{Json, Router};
-use serde_json::Value;
+use axum::Router;
 
 use crate::fault::take_fault;
 use crate::message::Payload;
@@ -23,11 +23,10 @@ use crate::route::ParsedRoute;
 use crate::{body, channels, model, webhooks, Shared};
 
 mod commands;
-mod error;
 mod faults;
 
+pub(crate) use crate::reply::{check_application, code, ok, RestError, RestResult};
 use commands::{echo_commands, register_commands};
-pub(crate) use error::{code, RestError, RestResult};
 use faults::fault_response;
 
 /// The largest request body the fake reads: ten files at Discord's per-file limit, plus JSON.
@@ -155,43 +154,12 @@ async fn dispatch(shared: &Shared, route: ParsedRoute, payload: Payload) -> Rest
         ParsedRoute::CreateMessage { channel_id } => {
             channels::create_message(shared, channel_id, payload)
         }
+        ParsedRoute::GetGuildChannels { guild_id } => channels::guild_channels(shared, guild_id),
         ParsedRoute::DownloadAttachment { attachment_id } => {
             channels::download(shared, attachment_id)
         }
         ParsedRoute::Unknown => Err(RestError::not_found()),
     }
-}
-
-/// Fails unless the path names this fake's application.
-pub(crate) fn check_application(shared: &Shared, application_id: u64) -> Result<(), RestError> {
-    if application_id == shared.config.application_id {
-        Ok(())
-    } else {
-        Err(RestError::new(
-            StatusCode::NOT_FOUND,
-            code::UNKNOWN_APPLICATION,
-            "Unknown Application",
-        ))
-    }
-}
-
-/// A 200 with a JSON body.
-pub(crate) fn ok(value: Value) -> RestResult {
-    Ok(Json(value).into_response())
-}
-
-/// A 204 with no body.
-pub(crate) fn no_content() -> RestResult {
-    Ok(StatusCode::NO_CONTENT.into_response())
-}
-
-/// A response with raw bytes and a content type.
-pub(crate) fn bytes_response(content_type: &str, bytes: Vec<u8>) -> Response {
-    let mut response = Response::new(Body::from(bytes));
-    if let Ok(value) = HeaderValue::from_str(content_type) {
-        response.headers_mut().insert(header::CONTENT_TYPE, value);
-    }
-    response
 }
 
 /// Whether the request carries `Authorization: Bot <token>` for this fake's token.
@@ -208,6 +176,8 @@ fn header_str(headers: &HeaderMap, name: header::HeaderName) -> Option<&str> {
 
 #[cfg(test)]
 mod tests {
+    use axum::http::HeaderValue;
+
     use super::*;
 
     #[test]

@@ -1,12 +1,16 @@
-//! Discord-style error answers: the codes the fake uses, and [`RestError`], a status with a
-//! `{"message", "code"}` body.
+//! Discord-style answers every REST route shares: the error codes the fake uses, [`RestError`]
+//! (a status with a `{"message", "code"}` body), and the success helpers. A leaf: routes
+//! import it, and it imports no route.
 
-use axum::http::StatusCode;
+use axum::body::Body;
+use axum::http::{header, HeaderValue, StatusCode};
 use axum::response::{IntoResponse, Response};
 use axum::Json;
+use serde_json::Value;
 
 use crate::message::PayloadError;
 use crate::model;
+use crate::Shared;
 
 /// Discord error codes the fake answers with.
 pub(crate) mod code {
@@ -92,3 +96,35 @@ impl From<PayloadError> for RestError {
 
 /// What a route handler returns.
 pub(crate) type RestResult = Result<Response, RestError>;
+
+/// Fails unless the path names this fake's application.
+pub(crate) fn check_application(shared: &Shared, application_id: u64) -> Result<(), RestError> {
+    if application_id == shared.config.application_id {
+        Ok(())
+    } else {
+        Err(RestError::new(
+            StatusCode::NOT_FOUND,
+            code::UNKNOWN_APPLICATION,
+            "Unknown Application",
+        ))
+    }
+}
+
+/// A 200 with a JSON body.
+pub(crate) fn ok(value: Value) -> RestResult {
+    Ok(Json(value).into_response())
+}
+
+/// A 204 with no body.
+pub(crate) fn no_content() -> RestResult {
+    Ok(StatusCode::NO_CONTENT.into_response())
+}
+
+/// A response with raw bytes and a content type.
+pub(crate) fn bytes_response(content_type: &str, bytes: Vec<u8>) -> Response {
+    let mut response = Response::new(Body::from(bytes));
+    if let Ok(value) = HeaderValue::from_str(content_type) {
+        response.headers_mut().insert(header::CONTENT_TYPE, value);
+    }
+    response
+}
