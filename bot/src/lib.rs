@@ -7,6 +7,7 @@
 //! - [`queue`]: the core: SQLite-backed, lease-based, push-driven. No HTTP, no Discord.
 //! - [`api`]: the axum adapter: client routes, worker protocol v1, health.
 //! - [`discord`]: the poise adapter: slash commands, progress and results in Discord.
+//! - [`healthcheck`]: the `healthcheck` subcommand: `GET /health` as an exit status.
 //! - [`app`]: wiring: `App::build` → `local_addr` → `run(shutdown)`.
 //! - [`telemetry`]: logging setup for the binary.
 
@@ -14,6 +15,7 @@ pub mod api;
 pub mod app;
 pub mod config;
 pub mod discord;
+pub mod healthcheck;
 pub mod queue;
 pub mod telemetry;
 pub mod tokens;

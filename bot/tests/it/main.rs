@@ -18,6 +18,7 @@ mod discord_delivery;
 mod discord_resilience;
 mod discord_support;
 mod errors;
+mod healthcheck;
 mod helpers;
 mod lifecycle;
 mod rate_limits;
