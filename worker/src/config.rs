@@ -24,8 +24,9 @@ pub const ORIGINAL_ENV_NAMES: [(&str, &str); 4] = [
 ];
 /// Keys whose environment values are always strings, even when they look like a number or
 /// a boolean (a numeric token or host name must not turn into an integer).
-const STRING_KEYS: [&str; 8] = [
+const STRING_KEYS: [&str; 9] = [
     "server_url",
+    "server_ca_file",
     "token",
     "name",
     "default_cwd",
@@ -47,6 +48,9 @@ const MAX_READ_CAP: u64 = 20 * 1024 * 1024;
 pub struct Config {
     /// Base URL of the bot's HTTP API (a path prefix is kept, for reverse proxies).
     pub server_url: String,
+    /// Extra CA certificates (PEM) trusted for `server_url`, besides the built-in public
+    /// roots: for a bot behind a proxy with a private CA (e.g. Caddy's `tls internal`).
+    pub server_ca_file: Option<PathBuf>,
     /// The worker token the bot printed on its first start. Required.
     pub token: SecretString,
     /// This worker's name; tasks may target it. Defaults to the host name.
@@ -92,6 +96,7 @@ impl Default for Config {
     fn default() -> Self {
         Self {
             server_url: "http://127.0.0.1:3456".into(),
+            server_ca_file: None,
             token: SecretString::default(),
             name: default_name(),
             max_concurrent: 3,
@@ -191,9 +196,16 @@ impl Config {
         if !self.policy_path.is_absolute() {
             return Err(invalid("policy_path", "must be an absolute path"));
         }
-        self.state_dir = expand_tilde(&self.state_dir.to_string_lossy(), home);
+        self.state_dir = expand_tilde(&self.state_dir.to_string_lossy(), home.clone());
         if !self.state_dir.is_absolute() {
             return Err(invalid("state_dir", "must be an absolute path"));
+        }
+        if let Some(file) = &self.server_ca_file {
+            let file = expand_tilde(&file.to_string_lossy(), home);
+            if !file.is_absolute() {
+                return Err(invalid("server_ca_file", "must be an absolute path"));
+            }
+            self.server_ca_file = Some(file);
         }
         Ok(self)
     }

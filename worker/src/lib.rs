@@ -6,6 +6,7 @@
 //! - [`doctor`]: `openclaw-worker doctor`, a self-check including a live sandbox test.
 //! - [`config`]: the one `Config`, from defaults, a TOML file and the environment.
 //! - [`client`]: typed client for the worker protocol, with failure classes.
+//! - `tls`: extra CA certificates trusted for the server (`server_ca_file`).
 //! - [`poll`]: the loop: claims for free slots, heartbeats, result delivery, shutdown.
 //! - [`pipeline`]: every task's path: verdict, approval, execution, redaction, audit.
 //! - [`guard`]: the security state opened at start (policy, approvals, audit, lock).
@@ -35,6 +36,7 @@ pub mod poll;
 pub mod redact;
 pub mod sandbox;
 pub mod telemetry;
+mod tls;
 
 pub use config::Config;
 use tokio_util::sync::CancellationToken;
