@@ -45,14 +45,17 @@ COPY . .
 RUN set -eu; \
     find . -name '*.rs' -not -path './target/*' -exec touch {} +; \
     cargo build --release --locked -p openclaw-bot; \
-    install -D -m 0755 target/release/openclaw-bot /out/openclaw-bot; \
-    install -d -m 0700 /out/data
+    install -D -m 0755 target/release/openclaw-bot /out/bin/openclaw-bot; \
+    install -d -m 0700 /out/state/data
 
 FROM ${RUNTIME_IMAGE}
-COPY --from=builder /out/openclaw-bot /usr/local/bin/openclaw-bot
-# The state (SQLite database, generated tokens) belongs to the bot's user alone; a new
-# named volume takes this owner and mode from the image.
-COPY --from=builder --chown=65532:65532 --chmod=0700 /out/data /data
+COPY --from=builder /out/bin/openclaw-bot /usr/local/bin/openclaw-bot
+# The state (SQLite database, generated tokens) belongs to the bot's user alone, and a new
+# named volume takes this owner and mode from the image. /data is copied as an entry of its
+# parent, not as the copy's destination: engines give a destination directory default
+# permissions (BuildKit applies --chmod to it only since 2025, buildah 1.28 never) but keep
+# each copied entry's own mode. An existing destination, here /, is left as it is.
+COPY --from=builder --chown=65532:65532 /out/state/ /
 USER 65532:65532
 ENV OPENCLAW_HTTP__BIND=0.0.0.0:3456 \
     OPENCLAW_STORAGE__DATA_DIR=/data

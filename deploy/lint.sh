@@ -46,9 +46,10 @@ check(last("EXPOSE") == "3456", "Dockerfile: EXPOSE 3456")
 check("OPENCLAW_HTTP__BIND=0.0.0.0:3456" in last("ENV"), "Dockerfile: OPENCLAW_HTTP__BIND=0.0.0.0:3456")
 check(re.search(r'CMD \["[^"]*openclaw-bot", "healthcheck"\]', last("HEALTHCHECK")) is not None,
       "Dockerfile: HEALTHCHECK runs `openclaw-bot healthcheck` (exec form, no shell)")
-data_copy = [i for i in final if i.upper().startswith("COPY ") and i.rstrip().endswith(" /data")]
-check(any(f"--chown={user}:" in i and "--chmod=0700" in i for i in data_copy),
-      "Dockerfile: /data belongs to the USER, mode 0700")
+check(re.search(r"install -d -m 0700 (\S+)/data\b", text) is not None
+      and any(i.startswith(f"COPY --from=builder --chown={user}:") and i.endswith(" /")
+              for i in final),
+      "Dockerfile: /data is made 0700 and copied as an entry, owned by the USER")
 
 # compose.yaml
 compose = yaml.safe_load(open("deploy/compose.yaml"))
