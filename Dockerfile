@@ -11,7 +11,7 @@
 # (`--build-arg RUNTIME_IMAGE=gcr.io/distroless/cc-debian12:nonroot@sha256:…`), and
 # deploy/check.sh builds with local stand-ins because it cannot pull. The runtime needs
 # glibc and libgcc_s and nothing else (SQLite is bundled, TLS is rustls with built-in
-# roots), so `debian:bookworm-slim` works too, at about twice the size.
+# roots), so `debian:bookworm-slim` works too, at more than twice the size.
 ARG BUILDER_IMAGE=docker.io/library/rust:1-bookworm
 ARG RUNTIME_IMAGE=gcr.io/distroless/cc-debian12:nonroot
 
@@ -34,8 +34,8 @@ RUN set -eu; \
 
 FROM ${BUILDER_IMAGE} AS builder
 WORKDIR /src
-# No symbols either (the profile keeps them): a container has no debugger, and they are a
-# fifth of the binary, which is most of the image.
+# No symbol table either (the release profile keeps it): a container has no debugger, and
+# the binary is the larger part of the image.
 ENV CARGO_PROFILE_RELEASE_STRIP=symbols
 COPY --from=planner /stub/ ./
 RUN cargo build --release --locked -p openclaw-bot

@@ -124,7 +124,8 @@ else
   debootstrap --variant=minbase bookworm "$work/rootfs" "$mirror" >"$work/debootstrap.log" 2>&1 \
     || { tail -20 "$work/debootstrap.log"; fail "debootstrap"; }
   rm -f "$work"/rootfs/var/cache/apt/archives/*.deb
-  tar -C "$work/rootfs" -c . | podman import --change 'CMD ["/bin/bash"]' - "$debian_image" >/dev/null
+  tar -C "$work/rootfs" -c . | podman import --change 'CMD ["/bin/bash"]' - "$debian_image" \
+    >"$work/import.log" 2>&1 || { tail -20 "$work/import.log"; fail "podman import"; }
   rm -rf "$work/rootfs"
 fi
 if have_image "$builder_image"; then
