@@ -6,6 +6,7 @@
 //!   `doctor`, a self-check including a live sandbox test).
 //! - [`config`]: the one `Config`, from defaults, a TOML file and the environment.
 //! - [`client`]: typed client for the worker protocol, with failure classes.
+//! - `tls`: extra CA certificates trusted for the server (`server_ca_file`).
 //! - [`poll`]: the loop: claims for free slots, heartbeats, result delivery, shutdown.
 //! - [`pipeline`]: every task's path: verdict, approval, execution, redaction, audit.
 //! - [`guard`]: the security state opened at start (policy, approvals, audit, lock).
@@ -38,6 +39,7 @@ pub mod redact;
 pub mod sandbox;
 pub mod telemetry;
 pub mod visible;
+mod tls;
 
 pub use config::Config;
 use tokio_util::sync::CancellationToken;

@@ -19,6 +19,7 @@ mod discord_channels;
 mod discord_resilience;
 mod discord_support;
 mod errors;
+mod healthcheck;
 mod helpers;
 mod lifecycle;
 mod log_flood;

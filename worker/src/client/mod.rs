@@ -9,6 +9,7 @@
 mod backoff;
 mod error;
 
+use std::path::Path;
 use std::time::Duration;
 
 use openclaw_shared::worker::{
@@ -77,12 +78,28 @@ impl std::fmt::Debug for ApiClient {
 impl ApiClient {
     /// Builds a client for `server_url` authenticating with `token`.
     pub fn new(server_url: &str, token: &SecretString) -> anyhow::Result<Self> {
+        Self::with_ca_file(server_url, token, None)
+    }
+
+    /// Builds a client like [`ApiClient::new`] that also trusts the CA certificates in
+    /// `ca_file` (PEM, the `server_ca_file` key), besides the built-in public roots.
+    pub fn with_ca_file(
+        server_url: &str,
+        token: &SecretString,
+        ca_file: Option<&Path>,
+    ) -> anyhow::Result<Self> {
         let mut auth = HeaderValue::from_str(&format!("Bearer {}", token.expose_secret()))
             .map_err(|_| anyhow::anyhow!("the worker token is not a valid HTTP header value"))?;
         auth.set_sensitive(true);
-        let http = reqwest::Client::builder()
+        let mut builder = reqwest::Client::builder()
             .connect_timeout(CONNECT_TIMEOUT)
-            .user_agent(concat!("openclaw-worker/", env!("CARGO_PKG_VERSION")))
+            .user_agent(concat!("openclaw-worker/", env!("CARGO_PKG_VERSION")));
+        if let Some(path) = ca_file {
+            for certificate in crate::tls::read_ca_file(path)? {
+                builder = builder.add_root_certificate(certificate);
+            }
+        }
+        let http = builder
             .build()
             .map_err(|err| anyhow::anyhow!("building the HTTP client: {err}"))?;
         Ok(Self {

@@ -17,8 +17,9 @@ pub const ORIGINAL_ENV_NAMES: [(&str, &str); 4] = [
 ];
 /// Keys whose environment values are always strings, even when they look like a number or
 /// a boolean (a numeric token or host name must not turn into an integer).
-const STRING_KEYS: [&str; 8] = [
+const STRING_KEYS: [&str; 9] = [
     "server_url",
+    "server_ca_file",
     "token",
     "name",
     "default_cwd",

@@ -26,6 +26,9 @@ pub use env::{CONFIG_PATH_ENV, ENV_PREFIX, ORIGINAL_ENV_NAMES};
 pub struct Config {
     /// Base URL of the bot's HTTP API (a path prefix is kept, for reverse proxies).
     pub server_url: String,
+    /// Extra CA certificates (PEM) trusted for `server_url`, besides the built-in public
+    /// roots: for a bot behind a proxy with a private CA (e.g. Caddy's `tls internal`).
+    pub server_ca_file: Option<PathBuf>,
     /// The worker token the bot printed on its first start. Required.
     pub token: SecretString,
     /// This worker's name; tasks may target it. Defaults to the host name.
@@ -71,6 +74,7 @@ impl Default for Config {
     fn default() -> Self {
         Self {
             server_url: "http://127.0.0.1:3456".into(),
+            server_ca_file: None,
             token: SecretString::default(),
             name: default_name(),
             max_concurrent: 3,
@@ -180,9 +184,16 @@ impl Config {
         if !self.policy_path.is_absolute() {
             return Err(invalid("policy_path", "must be an absolute path"));
         }
-        self.state_dir = expand_tilde(&self.state_dir.to_string_lossy(), home);
+        self.state_dir = expand_tilde(&self.state_dir.to_string_lossy(), home.clone());
         if !self.state_dir.is_absolute() {
             return Err(invalid("state_dir", "must be an absolute path"));
+        }
+        if let Some(file) = &self.server_ca_file {
+            let file = expand_tilde(&file.to_string_lossy(), home);
+            if !file.is_absolute() {
+                return Err(invalid("server_ca_file", "must be an absolute path"));
+            }
+            self.server_ca_file = Some(file);
         }
         Ok(self)
     }

@@ -38,6 +38,8 @@ impl Guard {
         let mut own = default_files.protected();
         own.extend([config.policy_path.clone(), config.state_dir.clone()]);
         own.extend(config.file.clone());
+        // Whoever can change the trusted CAs can read the worker token on the wire.
+        own.extend(config.server_ca_file.clone());
         for path in own {
             policy.protect(path);
         }

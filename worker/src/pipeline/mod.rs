@@ -59,7 +59,12 @@ impl TaskRuntime {
         let sandbox = guard.sandbox().report();
         Ok(Self {
             name: config.name.clone(),
-            client: ApiClient::new(&config.server_url, &config.token)?.with_sandbox(sandbox),
+            client: ApiClient::with_ca_file(
+                &config.server_url,
+                &config.token,
+                config.server_ca_file.as_deref(),
+            )?
+            .with_sandbox(sandbox),
             exec,
             guard,
             stop_waiting: CancellationToken::new(),
