@@ -121,6 +121,7 @@ impl App {
         let discord = crate::discord::Handles {
             queue: state.queue().clone(),
             limits: state.limits().clone(),
+            channels: state.channels().clone(),
             config: state.config().discord.clone(),
             status: state.discord_status().clone(),
         };

@@ -9,6 +9,7 @@
 //! - [`api`]: the axum adapter: client routes, worker protocol v1, health.
 //! - [`discord`]: the poise adapter: slash commands, progress and results in Discord.
 //! - [`state`]: what the running app shares (queue, tokens, config, Discord status).
+//! - [`healthcheck`]: the `healthcheck` subcommand: `GET /health` as an exit status.
 //! - [`app`]: wiring, a leaf: `App::build` → `local_addr` → `run(shutdown)`.
 //! - [`telemetry`]: logging setup and the one `error_chain`.
 //! - [`os_limits`]: the open-files limit, raised at start.
@@ -21,6 +22,7 @@ pub mod app;
 pub mod config;
 pub mod data_dir;
 pub mod discord;
+pub mod healthcheck;
 pub mod intake;
 pub mod os_limits;
 pub mod queue;

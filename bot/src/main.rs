@@ -6,8 +6,8 @@ use std::path::PathBuf;
 use std::process::ExitCode;
 
 use anyhow::Context;
-use clap::Parser;
-use openclaw_bot::{telemetry, App, Config};
+use clap::{Parser, Subcommand};
+use openclaw_bot::{healthcheck, telemetry, App, Config};
 use tokio::signal::unix::{signal, SignalKind};
 use tokio_util::sync::CancellationToken;
 
@@ -16,8 +16,21 @@ use tokio_util::sync::CancellationToken;
 #[command(version, about)]
 struct Args {
     /// TOML config file (keys documented in config.example.toml).
-    #[arg(long, value_name = "PATH", env = "OPENCLAW_CONFIG")]
+    #[arg(long, value_name = "PATH", env = "OPENCLAW_CONFIG", global = true)]
     config: Option<PathBuf>,
+    #[command(subcommand)]
+    command: Option<Command>,
+}
+
+/// What to do instead of running the bot.
+#[derive(Debug, Subcommand)]
+enum Command {
+    /// Exits 0 when the configured bot answers `GET /health` with 200, 1 otherwise.
+    Healthcheck {
+        /// Check this http:// URL instead of `/health` on the configured `http.bind`.
+        #[arg(long, value_name = "URL")]
+        url: Option<String>,
+    },
 }
 
 #[tokio::main]
@@ -35,6 +48,9 @@ async fn try_main() -> anyhow::Result<()> {
     // Before parsing arguments, so `.env` may set OPENCLAW_CONFIG too.
     let dotenv = dotenvy::dotenv();
     let args = Args::parse();
+    if let Some(Command::Healthcheck { url }) = &args.command {
+        return healthcheck::run(args.config.as_deref(), url.as_deref()).await;
+    }
     telemetry::init(telemetry::DEFAULT_FILTER);
     match dotenv {
         Ok(path) => tracing::debug!(path = %path.display(), "loaded .env"),

@@ -9,6 +9,7 @@ use serde::Serialize;
 use tokio_util::sync::CancellationToken;
 
 use crate::config::{Config, LimitsConfig};
+use crate::intake::{CallbackChannels, Rules};
 use crate::queue::Queue;
 use crate::tokens::Tokens;
 
@@ -67,6 +68,8 @@ struct Shared {
     config: Config,
     started: Instant,
     discord: DiscordStatus,
+    /// The Discord channels API clients may have results posted in.
+    channels: CallbackChannels,
     /// Cancelled when the app stops, so long-polls return at once instead of holding up
     /// the graceful shutdown for their full wait.
     stopping: CancellationToken,
@@ -75,6 +78,10 @@ struct Shared {
 impl AppState {
     /// Builds the state from its parts. Discord starts `Disabled`.
     pub fn new(queue: Queue, tokens: Tokens, config: Config) -> AppState {
+        let channels = CallbackChannels::new(
+            &config.discord.callback_channel_ids,
+            config.discord.loads_guild_channels(),
+        );
         AppState {
             shared: Arc::new(Shared {
                 queue,
@@ -82,6 +89,7 @@ impl AppState {
                 config,
                 started: Instant::now(),
                 discord: DiscordStatus::default(),
+                channels,
                 stopping: CancellationToken::new(),
             }),
         }
@@ -115,6 +123,19 @@ impl AppState {
     /// Where the Discord front end stands (the handle the Discord adapter reports to).
     pub fn discord_status(&self) -> &DiscordStatus {
         &self.shared.discord
+    }
+
+    /// The callback-channel allow-list (the Discord adapter keeps it current).
+    pub fn channels(&self) -> &CallbackChannels {
+        &self.shared.channels
+    }
+
+    /// What intake checks requests against.
+    pub fn intake_rules(&self) -> Rules<'_> {
+        Rules {
+            limits: self.limits(),
+            channels: self.channels(),
+        }
     }
 
     /// Cancelled when the app is stopping; long-running handlers select on it.

@@ -125,7 +125,7 @@ async fn enqueue(
             .discord_channel_id
             .map_or(ReplyTo::Nowhere, ReplyTo::DiscordChannel),
     };
-    let new_task = intake::check(request, state.limits())?;
+    let new_task = intake::check(request, &state.intake_rules())?;
     let kind = new_task.spec.kind();
     let task = state.queue().enqueue(new_task).await?;
     tracing::info!(task_id = %task.id, kind = kind.as_str(), "task created");

@@ -35,6 +35,12 @@ pub struct DiscordConfig {
     pub delivery_attempts: u32,
     /// How often results left undelivered are tried again (they are also tried at start).
     pub redeliver_interval_secs: u64,
+    /// Channels (besides those of `guild_ids`) an API client may name for its result
+    /// (`discordChannelId`/`callbackChannel`). Any other Discord channel is refused at
+    /// creation, never called.
+    pub callback_channel_ids: Vec<u64>,
+    /// How often the channels of `guild_ids` are listed again from Discord.
+    pub channel_refresh_secs: u64,
 }
 
 impl Default for DiscordConfig {
@@ -51,17 +57,27 @@ impl Default for DiscordConfig {
             retry_base_ms: 1_000,
             delivery_attempts: 5,
             redeliver_interval_secs: 300,
+            callback_channel_ids: Vec::new(),
+            channel_refresh_secs: 300,
         }
     }
 }
 
 impl DiscordConfig {
+    /// Whether the channels of `guild_ids` will be loaded from Discord (a token and at
+    /// least one guild); until they are, API tasks naming other channels are accepted and
+    /// checked again before anything is posted.
+    pub fn loads_guild_channels(&self) -> bool {
+        self.token.is_some() && !self.guild_ids.is_empty()
+    }
+
     /// Checks ids, timings and the base URL; the error names the key.
     pub(super) fn validate(&self) -> Result<(), ConfigError> {
         let invalid = |key: &'static str, reason: String| Err(ConfigError::Invalid { key, reason });
         for (key, ids) in [
             ("discord.guild_ids", &self.guild_ids),
             ("discord.allowed_user_ids", &self.allowed_user_ids),
+            ("discord.callback_channel_ids", &self.callback_channel_ids),
         ] {
             if ids.contains(&0) {
                 return invalid(key, "must hold Discord ids (0 is not one)".into());
@@ -75,6 +91,7 @@ impl DiscordConfig {
                 "discord.delivery_attempts",
                 u64::from(self.delivery_attempts),
             ),
+            ("discord.channel_refresh_secs", self.channel_refresh_secs),
             (
                 "discord.redeliver_interval_secs",
                 self.redeliver_interval_secs,

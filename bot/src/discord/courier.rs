@@ -7,6 +7,7 @@ use poise::serenity_prelude::Http;
 use tokio_util::sync::CancellationToken;
 
 use super::Settings;
+use crate::intake::CallbackChannels;
 use crate::queue::Queue;
 
 /// What every delivery step needs: the queue, Discord's REST client, the settings and the
@@ -19,6 +20,8 @@ pub struct Courier {
     pub http: Arc<Http>,
     /// The Discord settings.
     pub settings: Arc<Settings>,
+    /// Where API clients may have results posted (checked again before every post).
+    pub channels: CallbackChannels,
     /// Cancelled when the app stops.
     pub stop: CancellationToken,
 }

@@ -8,6 +8,7 @@
 //! - [`commands`]: `/run`, `/read`, `/write`, `/claude`, `/status`, `/tasks`, `/cancel`,
 //!   `/approve`, `/deny`.
 //! - [`auth`]: the allowed-users check in front of every command.
+//! - [`channels`]: keeps the callback-channel allow-list current from the guilds' channels.
 //! - [`error`]: errors shown to users, kept apart from the internal ones that are logged;
 //!   [`on_error`] answers and logs them.
 //! - [`deliver`], [`progress`], [`send`]: events → progress edits (`progress::follow` returns
@@ -15,6 +16,7 @@
 //! - [`render`]: pure formatting of progress, results and listings.
 
 pub mod auth;
+pub mod channels;
 pub mod client;
 pub mod commands;
 pub mod courier;
@@ -34,6 +36,7 @@ use tokio_util::sync::CancellationToken;
 use tokio_util::task::TaskTracker;
 
 use crate::config::{DiscordConfig, LimitsConfig};
+use crate::intake::CallbackChannels;
 use crate::queue::Queue;
 use crate::state::{DiscordState, DiscordStatus};
 use deliver::Delivery;
@@ -103,6 +106,8 @@ pub struct Handles {
     pub queue: Queue,
     /// Field limits for the tasks commands create.
     pub limits: LimitsConfig,
+    /// The callback-channel allow-list: the adapter loads the guilds' channels into it.
+    pub channels: CallbackChannels,
     /// The `[discord]` configuration.
     pub config: DiscordConfig,
     /// Where the connection state is reported (shown by `/admin/health`).
@@ -125,16 +130,25 @@ pub fn spawn(handles: Handles, tracker: &TaskTracker, stop: &CancellationToken) 
     let http = Arc::new(http_client(&token, api_base.as_deref()));
     // Subscribe now, before any command can queue a task, so no event is missed.
     let events = handles.queue.subscribe();
+    tracker.spawn(channels::keep_loaded(
+        Arc::clone(&http),
+        settings.guild_ids.clone(),
+        handles.channels.clone(),
+        Duration::from_secs(handles.config.channel_refresh_secs),
+        stop.clone(),
+    ));
     let delivery = Delivery::new(
         handles.queue.clone(),
         http,
         Arc::clone(&settings),
+        handles.channels.clone(),
         stop.clone(),
     );
     tracker.spawn(delivery.run(events));
     let data = commands::Data {
         queue: handles.queue,
         limits: handles.limits,
+        channels: handles.channels,
         settings,
         status: handles.status,
     };

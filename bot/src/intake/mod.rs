@@ -4,6 +4,7 @@
 //! [`IntakeError`] into their own error (`From<IntakeError>` for `ApiError` and the Discord
 //! `CommandError`), so every rule is written once and names the field it refused.
 
+pub mod channels;
 pub mod fields;
 pub mod origin;
 
@@ -15,7 +16,10 @@ use openclaw_shared::{ContentEncoding, TaskSpec};
 
 use crate::config::LimitsConfig;
 use crate::queue::NewTask;
+pub use channels::{CallbackChannels, ChannelVerdict};
 pub use origin::{InteractionOrigin, Origin};
+
+use fields::ReplyChannel;
 
 /// A refused field: which one (as the client spells it) and what is wrong with it.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
@@ -79,14 +83,24 @@ pub enum RequestedTimeout {
     Seconds(u64),
 }
 
+/// What a request is checked against: the field limits and the Discord channels results may
+/// be posted in.
+#[derive(Debug, Clone, Copy)]
+pub struct Rules<'a> {
+    /// Field sizes and the timeout range (`[limits]`).
+    pub limits: &'a LimitsConfig,
+    /// The callback-channel allow-list.
+    pub channels: &'a CallbackChannels,
+}
+
 /// Where a task's result should be delivered besides the API, as the adapter received it.
 #[derive(Debug, Clone, PartialEq, Eq, Default)]
 pub enum ReplyTo {
     /// Only the API: the client polls for the result.
     #[default]
     Nowhere,
-    /// A Discord channel named by an API client (`discordChannelId` / `callbackChannel`),
-    /// still unchecked text.
+    /// A channel named by an API client (`discordChannelId` / `callbackChannel`), still
+    /// unchecked text: a Discord channel id, or another platform's channel key.
     DiscordChannel(String),
     /// The slash command this task answers (built by the Discord adapter from its interaction).
     Interaction(InteractionOrigin),
@@ -119,11 +133,12 @@ impl TaskRequest {
     }
 }
 
-/// Checks every field of `request` against `limits` and returns the task to queue: blank or
-/// oversized strings, NULs, a malformed worker name, session id or channel id, base64 that
-/// does not decode, and timeouts out of range are refused; empty optional fields become
-/// absent, and base64 content is made canonical.
-pub fn check(request: TaskRequest, limits: &LimitsConfig) -> Result<NewTask, IntakeError> {
+/// Checks every field of `request` against `rules` and returns the task to queue: blank or
+/// oversized strings, NULs, a malformed worker name, session id or channel id, a Discord
+/// channel outside the allow-list, base64 that does not decode, and timeouts out of range
+/// are refused; empty optional fields become absent, and base64 content is made canonical.
+pub fn check(request: TaskRequest, rules: &Rules<'_>) -> Result<NewTask, IntakeError> {
+    let limits = rules.limits;
     // Fields in the order the original checked them, so the first refusal is the same.
     let (takes_timeout, default_ms) = match request.spec {
         TaskSpec::Command { .. } => (true, DEFAULT_COMMAND_TIMEOUT_MS),
@@ -139,14 +154,27 @@ pub fn check(request: TaskRequest, limits: &LimitsConfig) -> Result<NewTask, Int
     let target_worker = fields::worker_name("worker", request.worker)?;
     let origin = match request.reply_to {
         ReplyTo::Nowhere => None,
-        ReplyTo::DiscordChannel(raw) => fields::discord_channel(Some(raw))?.map(Origin::channel),
-        ReplyTo::Interaction(interaction) => Some(Origin::Interaction(interaction)),
+        ReplyTo::DiscordChannel(raw) => match fields::reply_channel(Some(raw))? {
+            None => None,
+            Some(ReplyChannel::Key(key)) => Some(origin::channel_key_value(&key)),
+            Some(ReplyChannel::Discord(id)) => {
+                if rules.channels.verdict(id.get()) == ChannelVerdict::Refused {
+                    return Err(IntakeError::invalid(
+                        "discordChannelId (callbackChannel)",
+                        "names a Discord channel this bot does not post in (not a channel of \
+                         discord.guild_ids nor in discord.callback_channel_ids)",
+                    ));
+                }
+                Some(Origin::channel(id).to_value())
+            }
+        },
+        ReplyTo::Interaction(interaction) => Some(Origin::Interaction(interaction).to_value()),
     };
     Ok(NewTask {
         spec,
         timeout,
         target_worker,
-        origin: origin.map(|origin| origin.to_value()),
+        origin,
     })
 }
 

@@ -14,6 +14,18 @@ fn limits() -> LimitsConfig {
     }
 }
 
+/// Checks `request` with `limits` and an allow-list of channel 42 only.
+fn check(request: TaskRequest, limits: &LimitsConfig) -> Result<NewTask, IntakeError> {
+    let channels = CallbackChannels::new(&[42], false);
+    super::check(
+        request,
+        &Rules {
+            limits,
+            channels: &channels,
+        },
+    )
+}
+
 fn command(command: &str) -> TaskRequest {
     TaskRequest::new(TaskSpec::Command {
         command: command.into(),
@@ -186,9 +198,36 @@ fn a_malformed_channel_is_refused_and_an_empty_one_ignored() {
         ..command("ls")
     };
 
-    let err = check(named("#general"), &limits()).unwrap_err();
+    let err = check(named("0"), &limits()).unwrap_err();
     let empty = check(named(""), &limits()).unwrap();
 
     assert_eq!(err.field, "discordChannelId (callbackChannel)");
     assert_eq!(empty.origin, None);
+}
+
+#[test]
+fn a_discord_channel_outside_the_allow_list_is_refused() {
+    let request = TaskRequest {
+        reply_to: ReplyTo::DiscordChannel("43".into()),
+        ..command("ls")
+    };
+
+    let err = check(request, &limits()).unwrap_err();
+
+    assert!(err.to_string().contains("does not post in"), "{err}");
+}
+
+#[test]
+fn another_platforms_channel_key_is_stored_not_refused() {
+    let request = TaskRequest {
+        reply_to: ReplyTo::DiscordChannel("telegram:-100123".into()),
+        ..command("ls")
+    };
+
+    let task = check(request, &limits()).unwrap();
+
+    assert_eq!(
+        task.origin,
+        Some(json!({"channel_key": "telegram:-100123"}))
+    );
 }

@@ -21,6 +21,7 @@ const MAX_SESSION_ID_LEN: usize = 128;
 /// One Claude run.
 #[derive(Debug, Clone, Copy)]
 pub struct ClaudeRun<'a> {
+    /// The prompt, passed to the CLI as one argument.
     pub prompt: &'a str,
     /// Resume this CLI session (`--resume <id>`).
     pub session_id: Option<&'a str>,

@@ -9,14 +9,12 @@
 //! - [`approve`]: waiting for, and verifying, the owner's approval.
 //! - [`screenshot`]: `PLEASE_UPLOAD_TO_DISCORD:` files, checked and uploaded.
 //! - [`describe`](mod@describe): what a task will do, in words, for the owner.
-//! - [`visible`]: the owner's text made unambiguous (hidden characters spelled out).
 //! - [`output`]: redacted output cut back to the cap.
 
 pub mod approve;
 pub mod describe;
 pub mod output;
 pub mod screenshot;
-pub mod visible;
 
 use std::sync::Arc;
 
@@ -61,7 +59,12 @@ impl TaskRuntime {
         let sandbox = guard.sandbox().report();
         Ok(Self {
             name: config.name.clone(),
-            client: ApiClient::new(&config.server_url, &config.token)?.with_sandbox(sandbox),
+            client: ApiClient::with_ca_file(
+                &config.server_url,
+                &config.token,
+                config.server_ca_file.as_deref(),
+            )?
+            .with_sandbox(sandbox),
             exec,
             guard,
             stop_waiting: CancellationToken::new(),

@@ -11,7 +11,8 @@ use tokio_util::sync::CancellationToken;
 use tracing::{error, info, warn};
 
 use super::{Pending, State, StopReason, Worker, REJECTED_RETRY};
-use crate::client::{error_chain, Backoff, FailureKind};
+use crate::client::{Backoff, FailureKind};
+use crate::telemetry::error_chain;
 
 impl Worker {
     /// Delivers queued results, oldest first, until `done`: retries transient failures

@@ -21,7 +21,9 @@ use openclaw_shared::TaskSpec;
 use super::error::CommandError;
 use super::Settings;
 use crate::config::LimitsConfig;
-use crate::intake::{self, InteractionOrigin, ReplyTo, RequestedTimeout, TaskRequest};
+use crate::intake::{
+    self, CallbackChannels, InteractionOrigin, ReplyTo, RequestedTimeout, Rules, TaskRequest,
+};
 use crate::queue::{now_millis, NewTask, Queue};
 use crate::state::DiscordStatus;
 
@@ -32,6 +34,9 @@ pub struct Data {
     pub queue: Queue,
     /// Field limits for the tasks commands create.
     pub limits: LimitsConfig,
+    /// The callback-channel allow-list (commands answer in their own channel; kept for the
+    /// intake rules every adapter shares).
+    pub channels: CallbackChannels,
     /// The Discord settings (allowed users, …).
     pub settings: Arc<Settings>,
     /// Where the gateway connection state is reported.
@@ -82,7 +87,12 @@ fn checked_task(ctx: Context<'_>, mut request: TaskRequest) -> Result<NewTask, C
         command: ctx.command().qualified_name.to_string(),
         received_at: now_millis(),
     });
-    Ok(intake::check(request, &ctx.data().limits)?)
+    let data = ctx.data();
+    let rules = Rules {
+        limits: &data.limits,
+        channels: &data.channels,
+    };
+    Ok(intake::check(request, &rules)?)
 }
 
 /// Puts a checked task on the queue. Call [`acknowledge`] first.

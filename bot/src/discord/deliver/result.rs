@@ -10,7 +10,7 @@ use poise::serenity_prelude::{ChannelId, UserId};
 use crate::discord::courier::Courier;
 use crate::discord::render::{self, FileOut, Rendered, ResultOptions, MESSAGE_LIMIT};
 use crate::discord::send::{self, SendError};
-use crate::intake::{InteractionOrigin, Origin};
+use crate::intake::{ChannelVerdict, InteractionOrigin, Origin};
 use crate::queue::{now_millis, Queue, Task};
 use crate::telemetry::error_chain;
 
@@ -43,6 +43,14 @@ pub(super) async fn deliver(courier: &Courier, id: TaskId, token_alive: bool) {
     let delivered = match task.origin.as_ref().and_then(Origin::from_value) {
         Some(Origin::Interaction(origin)) => {
             answer_interaction(courier, &task, &origin, &images, token_alive).await
+        }
+        Some(Origin::Channel(channel))
+            if courier.channels.verdict(channel.get()) != ChannelVerdict::Allowed =>
+        {
+            // Named before the allow-list was loaded, or refused by Discord since: no call
+            // for a channel the bot does not post in.
+            tracing::warn!(task_id = %id, %channel, "the task's channel is not on the callback allow-list; not posting");
+            Delivered::Never
         }
         Some(Origin::Channel(channel)) => {
             let prefix = format!("-# task `{}` from the API", render::lists::short_id(id));
@@ -139,7 +147,8 @@ async fn post(
         Ok(()) => Delivered::Yes,
         Err(SendError::Transient(_) | SendError::Unauthorized) => Delivered::Later,
         Err(error) => {
-            tracing::warn!(task_id = %task.id, channel = %channel, %error, "Discord refused the result message");
+            tracing::warn!(task_id = %task.id, channel = %channel, %error, "Discord refused the result message; not posting in that channel again");
+            courier.channels.refused_by_discord(channel.get());
             Delivered::Never
         }
     }
@@ -198,7 +207,7 @@ async fn images(courier: &Courier, task: &Task) -> Vec<FileOut> {
         }
         if let Ok(Some((_, bytes))) = courier.queue.attachment(task.id, &info.name).await {
             images.push(FileOut {
-                name: info.name.clone(),
+                name: render::attachment_name(&info.name, &bytes),
                 bytes,
             });
         }

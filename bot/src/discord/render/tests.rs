@@ -307,12 +307,3 @@ fn an_approval_request_names_the_fingerprint_and_a_refusal_its_reason() {
         "{line}"
     );
 }
-
-#[test]
-fn file_names_are_the_last_component_and_never_empty() {
-    assert_eq!(file_name("/a/b/c.txt"), "c.txt");
-    assert_eq!(file_name("dir/"), "dir");
-    assert_eq!(file_name("/"), "file");
-    assert_eq!(file_name(".."), "file");
-    assert_eq!(file_name("a\nb"), "a_b");
-}
