@@ -39,8 +39,20 @@ impl App {
         tracing::debug!(config = ?config, "effective configuration (secrets redacted)");
         let data_dir = &config.storage.data_dir;
         let db_path = config.storage.database_path();
-        data_dir::prepare(data_dir, &db_path)
-            .with_context(|| format!("preparing the data directory {}", data_dir.display()))?;
+        data_dir::prepare(data_dir, &db_path).map_err(|err| {
+            // Said plainly: a read-only volume is a deployment mistake, not a bug.
+            let what = match err.kind() {
+                std::io::ErrorKind::ReadOnlyFilesystem | std::io::ErrorKind::PermissionDenied => {
+                    format!(
+                        "the data directory {} cannot be written (a read-only file system or \
+                         permissions); the bot needs to write its database and refuses to start",
+                        data_dir.display()
+                    )
+                }
+                _ => format!("preparing the data directory {}", data_dir.display()),
+            };
+            anyhow::Error::new(err).context(what)
+        })?;
         let tokens = tokens::resolve(&config.auth, data_dir).context("resolving API tokens")?;
         let queue = Queue::open(&db_path, config.queue.settings(&config.storage))
             .with_context(|| format!("opening task database at {}", db_path.display()))?;

@@ -15,7 +15,7 @@ use openclaw_shared::{TaskId, TaskStatus};
 use super::clock::{duration_millis, now_millis};
 use super::error::QueueError;
 use super::events::TaskEvent;
-use super::health::{IntegrityCheck, StorageHealth, StorageReport};
+use super::health::{Access, IntegrityCheck, StorageHealth, StorageReport};
 use super::runner::Runner;
 use super::settings::QueueSettings;
 use super::sqlite::SqliteStore;
@@ -55,12 +55,45 @@ pub(super) struct Inner {
 impl Queue {
     /// Opens (creating if needed) the SQLite database at `path`, applies pending migrations
     /// and returns a handle. Tasks and results from a previous run are kept.
+    ///
+    /// Checks the file first: damage found by `quick_check` is logged as an error and shown
+    /// in [`Queue::storage_health`] (the queue still serves what reads back); a database
+    /// that cannot be written is refused ([`StoreError::NotWritable`]); a failed test write
+    /// for another reason (a full disk) is logged and recorded, and the queue opens.
     pub fn open(path: &Path, settings: QueueSettings) -> Result<Queue, QueueError> {
-        let writer: Arc<dyn Store> = Arc::new(SqliteStore::open(path, &settings.storage)?);
+        let writer = SqliteStore::open(path, &settings.storage)?;
+        let integrity = writer.quick_check()?;
+        match &integrity {
+            IntegrityCheck::Corrupt { problems } => tracing::error!(
+                path = %path.display(),
+                ?problems,
+                "the task database is damaged: some tasks may not read back (503 \
+                 storage_failed). Stop the bot and restore a backup, or recover what reads: \
+                 sqlite3 openclaw.sqlite3 .recover | sqlite3 recovered.sqlite3"
+            ),
+            IntegrityCheck::Ok { duration_ms } => {
+                tracing::debug!(duration_ms, "the task database checked out whole");
+            }
+            IntegrityCheck::NotRun => {}
+        }
+        let probe = match writer.check_writable() {
+            Err(err @ StoreError::NotWritable(_)) => return Err(err.into()),
+            probe => probe,
+        };
+        let writer: Arc<dyn Store> = Arc::new(writer);
         let readers = (0..READERS)
             .map(|_| Ok(Arc::new(SqliteStore::open_reader(path)?) as Arc<dyn Store>))
             .collect::<Result<Vec<_>, StoreError>>()?;
-        Queue::start(writer, readers, IntegrityCheck::NotRun, settings)
+        let queue = Queue::start(writer, readers, integrity, settings)?;
+        if let Err(err) = probe {
+            tracing::error!(
+                error = %crate::telemetry::error_chain(&err),
+                fault = %err.fault(),
+                "the task database cannot be written now; requests that write get 503 until it can"
+            );
+            queue.inner.health.record_failure(Access::Write, &err);
+        }
+        Ok(queue)
     }
 
     /// Runs the queue on `store`: the seam for a database other than SQLite. Everything the

@@ -1,6 +1,6 @@
 //! The store's health as `/admin/health` shows it: the last failure of a write and of a
 //! read (when, what kind), and what the integrity check at open found. Kept in memory and
-//! written by the store's threads as calls fail.
+//! written by the store's threads as calls fail and succeed.
 
 use std::sync::{Mutex, PoisonError};
 use std::time::Duration;
@@ -12,9 +12,10 @@ use super::clock::{duration_millis, now_millis};
 use super::store::{StoreError, StoreFault};
 use crate::telemetry::error_chain;
 
-/// How long a failure keeps the store's condition from being `ok`. Long enough that an
-/// operator polling health sees an outage; short enough that a recovered store reads `ok`
-/// again soon without needing a write to prove it.
+/// How long a failure keeps the store's condition from being `ok` unless a call of its
+/// kind succeeds after it: long enough that an operator polling health sees an outage,
+/// short enough that an idle bot whose store recovered (no write came to prove it) reads
+/// `ok` again within a minute.
 pub const RECENT_FAILURE: Duration = Duration::from_secs(60);
 
 /// Which kind of call a lane runs.
@@ -75,22 +76,37 @@ pub struct StorageReport {
     pub last_write_failure: Option<StorageFailure>,
     /// The last read that failed since the queue opened.
     pub last_read_failure: Option<StorageFailure>,
+    /// When a write last changed something (a write that found nothing to change proves
+    /// nothing about a full disk).
+    #[serde(skip)]
+    pub last_write_ok: Option<EpochMillis>,
+    /// When a read last succeeded.
+    #[serde(skip)]
+    pub last_read_ok: Option<EpochMillis>,
 }
 
 impl StorageReport {
-    /// What is wrong with the store as of `now`, if anything: corrupt if the check at open
-    /// found damage, otherwise the kind of the latest failure within [`RECENT_FAILURE`].
+    /// What is wrong with the store as of `now`, if anything: `Corrupt` if the check at
+    /// open found damage; otherwise the kind of the latest failure within
+    /// [`RECENT_FAILURE`] that no call of its kind succeeded after (a corrupt read stays:
+    /// other rows reading fine does not mend the damaged ones).
     pub fn fault(&self, now: EpochMillis) -> Option<StoreFault> {
         if matches!(self.integrity, IntegrityCheck::Corrupt { .. }) {
             return Some(StoreFault::Corrupt);
         }
         let recent = now.saturating_sub(duration_millis(RECENT_FAILURE));
-        [&self.last_write_failure, &self.last_read_failure]
-            .into_iter()
-            .flatten()
-            .filter(|failure| failure.at >= recent)
-            .max_by_key(|failure| failure.at)
-            .map(|failure| failure.fault)
+        [
+            (&self.last_write_failure, self.last_write_ok),
+            (&self.last_read_failure, self.last_read_ok),
+        ]
+        .into_iter()
+        .filter_map(|(failure, ok)| failure.as_ref().map(|failure| (failure, ok)))
+        .filter(|(failure, ok)| {
+            failure.at >= recent
+                && (failure.fault == StoreFault::Corrupt || ok.is_none_or(|ok| ok <= failure.at))
+        })
+        .max_by_key(|(failure, _)| failure.at)
+        .map(|(failure, _)| failure.fault)
     }
 }
 
@@ -110,6 +126,8 @@ impl StorageHealth {
                 integrity,
                 last_write_failure: None,
                 last_read_failure: None,
+                last_write_ok: None,
+                last_read_ok: None,
             }),
         }
     }
@@ -128,11 +146,92 @@ impl StorageHealth {
         }
     }
 
+    /// Records that a call of kind `access` succeeded just now; for a write, only one that
+    /// `changed` something counts.
+    pub(super) fn record_success(&self, access: Access, changed: bool) {
+        let now = now_millis();
+        let mut report = self.report.lock().unwrap_or_else(PoisonError::into_inner);
+        match access {
+            Access::Write if changed => report.last_write_ok = Some(now),
+            Access::Write => {}
+            Access::Read => report.last_read_ok = Some(now),
+        }
+    }
+
     /// The health as it is now.
     pub(super) fn report(&self) -> StorageReport {
         self.report
             .lock()
             .unwrap_or_else(PoisonError::into_inner)
             .clone()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn failure(at: EpochMillis, fault: StoreFault) -> Option<StorageFailure> {
+        Some(StorageFailure {
+            at,
+            fault,
+            error: String::new(),
+        })
+    }
+
+    fn report() -> StorageReport {
+        StorageReport {
+            integrity: IntegrityCheck::Ok { duration_ms: 1 },
+            last_write_failure: None,
+            last_read_failure: None,
+            last_write_ok: None,
+            last_read_ok: None,
+        }
+    }
+
+    #[test]
+    fn a_failure_shows_until_a_call_of_its_kind_succeeds_or_a_minute_passes() {
+        let now = 1_000_000;
+        let minute = duration_millis(RECENT_FAILURE);
+        let failed = StorageReport {
+            last_write_failure: failure(now - 10, StoreFault::Full),
+            last_read_ok: Some(now),
+            ..report()
+        };
+        let mended = StorageReport {
+            last_write_ok: Some(now - 5),
+            ..failed.clone()
+        };
+        let old = StorageReport {
+            last_write_failure: failure(now - minute - 1, StoreFault::Full),
+            ..report()
+        };
+
+        assert_eq!(
+            failed.fault(now),
+            Some(StoreFault::Full),
+            "a read proves nothing"
+        );
+        assert_eq!(mended.fault(now), None);
+        assert_eq!(old.fault(now), None);
+    }
+
+    #[test]
+    fn damage_stays_whatever_succeeds_after_it() {
+        let now = 1_000_000;
+        let read_damage = StorageReport {
+            last_read_failure: failure(now - 10, StoreFault::Corrupt),
+            last_read_ok: Some(now),
+            ..report()
+        };
+        let found_at_open = StorageReport {
+            integrity: IntegrityCheck::Corrupt {
+                problems: vec!["page 3".into()],
+            },
+            ..report()
+        };
+
+        assert_eq!(read_damage.fault(now), Some(StoreFault::Corrupt));
+        assert_eq!(found_at_open.fault(now), Some(StoreFault::Corrupt));
     }
 }

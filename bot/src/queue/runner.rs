@@ -13,6 +13,7 @@
 use std::panic::{catch_unwind, AssertUnwindSafe};
 use std::sync::mpsc::{sync_channel, Receiver, SyncSender, TrySendError};
 use std::sync::{Arc, Mutex, PoisonError};
+use std::thread::JoinHandle;
 use std::time::{Duration, Instant};
 
 use tokio::sync::oneshot;
@@ -40,14 +41,17 @@ pub(super) struct Runner {
 
 /// One line of jobs and the threads that take them.
 struct Lane {
-    line: SyncSender<Job>,
+    /// `None` only while dropping: closing the line is what ends the threads.
+    line: Option<SyncSender<Job>>,
+    threads: Vec<JoinHandle<()>>,
     access: Access,
 }
 
 impl Runner {
     /// Starts one writer thread on `writer` and one reader thread per store in `readers`
-    /// (they share one line: whichever is free takes the next read). The threads end when
-    /// the runner is dropped, after the job they are running.
+    /// (they share one line: whichever is free takes the next read). Dropping the runner
+    /// closes the lines and waits for the threads to finish the job they are running, so
+    /// once the queue is gone its database is closed.
     pub(super) fn start(
         writer: Arc<dyn Store>,
         readers: Vec<Arc<dyn Store>>,
@@ -93,17 +97,22 @@ impl Runner {
         let access = lane.access;
         let job: Job = Box::new(move |store| {
             let waited = submitted.elapsed();
+            let changes = store.changes();
             let result = match allowance.checked_sub(waited).filter(|left| !left.is_zero()) {
                 Some(left) => store.wait_for_locks(left).and_then(|()| op(store)),
                 None => Err(StoreError::TimedOut { waited }),
             };
-            if let Err(err) = &result {
-                health.record_failure(access, err);
+            match &result {
+                Ok(_) => health.record_success(access, store.changes() != changes),
+                Err(err) => health.record_failure(access, err),
             }
             // The caller may have gone (its client hung up); the change stands either way.
             let _ = answer.send(result);
         });
-        match lane.line.try_send(job) {
+        let Some(line) = &lane.line else {
+            return Err(StoreError::Stopped);
+        };
+        match line.try_send(job) {
             Ok(()) => {}
             Err(TrySendError::Full(_)) => {
                 let err = StoreError::Overloaded {
@@ -126,17 +135,33 @@ impl Lane {
         // The threads log through the subscriber of whoever opened the queue (a test's
         // capture, or the global one).
         let dispatch = tracing::dispatcher::get_default(Clone::clone);
+        let mut lane = Lane {
+            line: Some(line),
+            threads: Vec::with_capacity(stores.len()),
+            access,
+        };
         for (n, store) in stores.into_iter().enumerate() {
             let jobs = Arc::clone(&jobs);
             let dispatch = dispatch.clone();
-            std::thread::Builder::new()
+            let thread = std::thread::Builder::new()
                 .name(format!("store-{}-{n}", access.as_str()))
                 .spawn(move || {
                     tracing::dispatcher::with_default(&dispatch, || serve(&*store, &jobs));
                 })
                 .map_err(StoreError::Spawn)?;
+            lane.threads.push(thread);
         }
-        Ok(Lane { line, access })
+        Ok(lane)
+    }
+}
+
+impl Drop for Lane {
+    fn drop(&mut self) {
+        self.line = None;
+        for thread in self.threads.drain(..) {
+            // A thread that panicked outside a job has nothing left to clean up.
+            let _ = thread.join();
+        }
     }
 }
 

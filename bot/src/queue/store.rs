@@ -55,6 +55,13 @@ pub enum StoreError {
     /// The store's thread is gone (the queue is shutting down, or a call panicked).
     #[error("the store's thread has stopped")]
     Stopped,
+    /// The database cannot be written (a read-only file, directory or file system): the
+    /// bot would accept no task and record no result, so it refuses to start.
+    #[error(
+        "the database cannot be written (a read-only file or file system, or permissions); \
+         the bot needs to write it and refuses to start"
+    )]
+    NotWritable(#[source] Box<StoreError>),
     /// A thread for the store could not be started.
     #[error("could not start a thread for the store")]
     Spawn(#[source] std::io::Error),
@@ -85,6 +92,7 @@ impl StoreError {
     pub fn fault(&self) -> StoreFault {
         match self {
             StoreError::Database { fault, .. } => *fault,
+            StoreError::NotWritable(_) => StoreFault::ReadOnly,
             StoreError::TimedOut { .. } | StoreError::Overloaded { .. } => StoreFault::Busy,
             StoreError::Json(_) | StoreError::Corrupt { .. } => StoreFault::Corrupt,
             StoreError::Stopped | StoreError::Spawn(_) | StoreError::SchemaTooNew { .. } => {
@@ -165,6 +173,10 @@ pub trait Store:
     /// Waits at most `limit` for a lock another connection holds before a call fails with
     /// [`StoreFault::Busy`]; set before each call from what is left of its allowance.
     fn wait_for_locks(&self, limit: std::time::Duration) -> Result<(), StoreError>;
+
+    /// How many rows this store's calls changed since it opened: a write that changed
+    /// none (a claim that found nothing) says nothing about whether writing works.
+    fn changes(&self) -> u64;
 }
 
 /// Tasks as records: what was asked, where each stands, and how many there are.

@@ -8,11 +8,13 @@
 //! is under way.
 //!
 //! One file per noun implements that noun's trait; `rows` maps the `tasks` table to
-//! [`Task`](super::Task)s and back, and `migrate` brings the schema up to date at open.
+//! [`Task`](super::Task)s and back, `migrate` brings the schema up to date at open, and
+//! `checks` tells at open whether the file is whole and can be written.
 //! Nothing here is visible outside: the queue sees only the [`Store`] traits.
 
 mod approvals;
 mod attachments;
+mod checks;
 mod deliveries;
 mod leases;
 mod migrate;
@@ -80,6 +82,10 @@ impl Store for SqliteStore {
 
     fn wait_for_locks(&self, limit: Duration) -> Result<(), StoreError> {
         Ok(self.conn().busy_timeout(limit)?)
+    }
+
+    fn changes(&self) -> u64 {
+        self.conn().total_changes()
     }
 }
 

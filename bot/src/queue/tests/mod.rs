@@ -70,5 +70,6 @@ async fn within<T>(future: impl std::future::Future<Output = T>) -> T {
 mod leases;
 mod offers;
 mod results;
+mod storage;
 mod sweep;
 mod tasks;
