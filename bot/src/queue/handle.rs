@@ -13,6 +13,7 @@ use openclaw_shared::worker::SandboxReport;
 use openclaw_shared::{TaskId, TaskStatus};
 
 use super::clock::{duration_millis, now_millis};
+use super::contact::Contacts;
 use super::error::QueueError;
 use super::events::TaskEvent;
 use super::health::{Access, IntegrityCheck, StorageHealth, StorageReport};
@@ -50,6 +51,8 @@ pub(super) struct Inner {
     pub(super) task_queued: Notify,
     /// The workers that claimed or heartbeated since the queue opened.
     workers: Sightings,
+    /// Leases heard of while the store could not record it, which the sweep spares.
+    pub(super) contacts: Contacts,
 }
 
 impl Queue {
@@ -134,6 +137,7 @@ impl Queue {
                 events,
                 task_queued: Notify::new(),
                 workers: Sightings::default(),
+                contacts: Contacts::new(now_millis()),
             }),
         })
     }

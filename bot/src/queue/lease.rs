@@ -97,10 +97,17 @@ impl Queue {
         self.saw_worker(worker);
         let now = now_millis();
         let expires_at = now.saturating_add(duration_millis(self.inner.settings.lease_ttl));
-        let (worker, leases) = (worker.to_owned(), leases.to_vec());
-        Ok(self
-            .write(move |store| store.heartbeat(&worker, &leases, now, expires_at))
-            .await?)
+        let (worker, held) = (worker.to_owned(), leases.to_vec());
+        let answered = self
+            .write(move |store| store.heartbeat(&worker, &held, now, expires_at))
+            .await;
+        if answered.is_err() {
+            // The worker is alive even if the store cannot say so: spare its leases.
+            self.inner
+                .contacts
+                .heard(leases.iter().map(|held| held.lease), now);
+        }
+        Ok(answered?)
     }
 
     /// Stores the result of a task. Only the worker holding the current lease may do so.
@@ -117,12 +124,17 @@ impl Queue {
         self.saw_worker(worker);
         let status = TaskStatus::from(outcome.status);
         let (holder, now) = (worker.to_owned(), now_millis());
-        let (completion, outcome) = self
+        let stored = self
             .write(move |store| {
                 let completion = store.complete(id, &holder, lease, &outcome, now)?;
                 Ok((completion, outcome))
             })
-            .await?;
+            .await;
+        if stored.is_err() {
+            // The worker will send it again: its lease must not lapse meanwhile.
+            self.inner.contacts.heard([lease], now);
+        }
+        let (completion, outcome) = stored?;
         let completion = completion.map_err(|refusal| refused(id, refusal))?;
         if completion == Completion::Stored {
             tracing::info!(%status, exit_code = ?outcome.exit_code, "task finished");

@@ -14,7 +14,8 @@
 //! - `approvals`, `attachments`, `delivery`: what happens around a result.
 //!
 //! The data they work with: `task` (what is stored about a task), `settings`, `events`,
-//! `error`, `workers` (who polled), `clock`.
+//! `error`, `workers` (who polled), `contact` (leases heard of while the store could not
+//! record it), `clock`.
 //!
 //! Storage sits behind [`Store`] (`store`): a few small traits, one per noun, in the queue's
 //! own types. `sqlite` implements them; no SQL or rusqlite type is seen outside it.
@@ -22,6 +23,7 @@
 mod approvals;
 mod attachments;
 mod clock;
+mod contact;
 mod delivery;
 mod error;
 mod events;

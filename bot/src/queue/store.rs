@@ -262,10 +262,16 @@ pub trait SweepStore {
     fn expire_queued(&self, now: EpochMillis, why: &str) -> Result<Vec<TaskId>, StoreError>;
 
     /// Ends every live task whose lease ran out at or before `now` as `lost`, with `why` as
-    /// its error. Returns the ids it ended. The sweep calls it after
+    /// its error, except those under one of the `spared` leases (heard of recently, though
+    /// the store could not record it). Returns the ids it ended. The sweep calls it after
     /// [`requeue_unaccepted`](SweepStore::requeue_unaccepted), so only accepted leases are
     /// left to run out.
-    fn lose_lapsed(&self, now: EpochMillis, why: &str) -> Result<Vec<TaskId>, StoreError>;
+    fn lose_lapsed(
+        &self,
+        now: EpochMillis,
+        why: &str,
+        spared: &[LeaseId],
+    ) -> Result<Vec<TaskId>, StoreError>;
 
     /// Deletes tasks finished at or before `cutoff`, with their attachments. Returns how
     /// many.

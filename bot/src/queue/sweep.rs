@@ -60,9 +60,17 @@ impl Queue {
         let expired = self
             .write(move |store| store.expire_queued(now, EXPIRED_WHY))
             .await?;
-        let lost = self
-            .write(move |store| store.lose_lapsed(now, LOST_WHY))
-            .await?;
+        let ttl = duration_millis(self.inner.settings.lease_ttl);
+        let contacts = &self.inner.contacts;
+        // Leases are measured from the last contact, not only from the last write: a
+        // worker heard from during a write outage keeps its tasks.
+        let lost = if contacts.in_grace(now, ttl) {
+            Vec::new()
+        } else {
+            let spared = contacts.spared(now, ttl);
+            self.write(move |store| store.lose_lapsed(now, LOST_WHY, &spared))
+                .await?
+        };
         let cutoff = now.saturating_sub(duration_millis(self.inner.settings.retention));
         let pruned = self.write(move |store| store.prune(cutoff)).await?;
         for (ids, status) in [(&expired, TaskStatus::Expired), (&lost, TaskStatus::Lost)] {

@@ -28,3 +28,4 @@ mod rate_limits;
 mod startup;
 mod storage_busy;
 mod storage_faults;
+mod storage_outage;

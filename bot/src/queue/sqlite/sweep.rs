@@ -1,6 +1,6 @@
 //! [`SweepStore`] on SQLite: requeuing lapsed offers, ending overdue tasks, pruning.
 
-use openclaw_shared::{EpochMillis, OutcomeStatus, TaskId, TaskOutcome, TaskStatus};
+use openclaw_shared::{EpochMillis, LeaseId, OutcomeStatus, TaskId, TaskOutcome, TaskStatus};
 use rusqlite::{params, Connection};
 
 use super::rows::{parse_id, to_i64, write_outcome};
@@ -54,10 +54,17 @@ impl SweepStore for SqliteStore {
             TaskStatus::Expired,
             why,
             now,
+            "[]",
         )
     }
 
-    fn lose_lapsed(&self, now: EpochMillis, why: &str) -> Result<Vec<TaskId>, StoreError> {
+    fn lose_lapsed(
+        &self,
+        now: EpochMillis,
+        why: &str,
+        spared: &[LeaseId],
+    ) -> Result<Vec<TaskId>, StoreError> {
+        let spared: Vec<String> = spared.iter().map(LeaseId::to_string).collect();
         end_overdue(
             &self.conn(),
             &[TaskStatus::Running, TaskStatus::AwaitingApproval],
@@ -65,6 +72,7 @@ impl SweepStore for SqliteStore {
             TaskStatus::Lost,
             why,
             now,
+            &serde_json::to_string(&spared)?,
         )
     }
 
@@ -77,7 +85,8 @@ impl SweepStore for SqliteStore {
 }
 
 /// Ends every task still in one of `from` whose `deadline_column` is at or before `now`,
-/// with `to` and an outcome saying `why`. Returns the ids it ended.
+/// with `to` and an outcome saying `why`, except those under a lease in `spared` (a JSON
+/// array of lease ids). Returns the ids it ended.
 fn end_overdue(
     conn: &Connection,
     from: &[TaskStatus],
@@ -85,6 +94,7 @@ fn end_overdue(
     to: TaskStatus,
     why: &str,
     now: EpochMillis,
+    spared: &str,
 ) -> Result<Vec<TaskId>, StoreError> {
     let statuses = from
         .iter()
@@ -95,9 +105,11 @@ fn end_overdue(
         "UPDATE tasks SET status = ?1, completed_at = ?2, error = ?3, stdout = '', \
          stderr = '', stdout_encoding = 'utf8', stdout_truncated = 0, \
          stderr_truncated = 0, duration_ms = 0, metadata = '{{}}', lease_expires_at = NULL \
-         WHERE status IN ({statuses}) AND {deadline_column} <= ?2 RETURNING id"
+         WHERE status IN ({statuses}) AND {deadline_column} <= ?2 \
+         AND (lease_id IS NULL OR lease_id NOT IN (SELECT value FROM json_each(?4))) \
+         RETURNING id"
     ))?;
-    let rows = stmt.query_map(params![to.as_str(), to_i64(now), why], |row| {
+    let rows = stmt.query_map(params![to.as_str(), to_i64(now), why, spared], |row| {
         row.get::<_, String>(0)
     })?;
     rows.map(|id| parse_id(&id?))
