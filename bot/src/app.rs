@@ -18,7 +18,7 @@ use crate::data_dir;
 use crate::os_limits;
 use crate::queue::{now_millis, Queue, SweepReport};
 use crate::state::AppState;
-use crate::telemetry::error_chain;
+use crate::telemetry::{error_chain, Throttled};
 use crate::tokens::{self, ResolvedTokens};
 
 /// The cloud process, built and bound but not yet running.
@@ -165,6 +165,9 @@ impl App {
     }
 }
 
+/// Failed sweeps, logged once per interval with a count.
+static SWEEP_FAILURES: Throttled = Throttled::new(Duration::from_secs(60));
+
 /// Runs [`Queue::sweep`] every `every` until `stop`. A sweep is a periodic job (expiry and
 /// lease deadlines are coarse), not a wake-up: long-polls never depend on it.
 async fn sweep_periodically(queue: Queue, every: Duration, stop: CancellationToken) {
@@ -177,6 +180,15 @@ async fn sweep_periodically(queue: Queue, every: Duration, stop: CancellationTok
         }
         match queue.sweep(now_millis()).await {
             Ok(report) if report == SweepReport::default() => {}
+            // One line per sweep, whatever it changed; a worker's tasks going back or being
+            // lost is worth a warning.
+            Ok(report) if report.requeued > 0 || report.lost > 0 => tracing::warn!(
+                requeued = report.requeued,
+                expired = report.expired,
+                lost = report.lost,
+                pruned = report.pruned,
+                "swept the queue"
+            ),
             Ok(report) => tracing::info!(
                 requeued = report.requeued,
                 expired = report.expired,
@@ -185,8 +197,13 @@ async fn sweep_periodically(queue: Queue, every: Duration, stop: CancellationTok
                 "swept the queue"
             ),
             // A failing store is reported and retried next tick; stopping the sweeper would
-            // leave leases unexpired for the rest of the run.
-            Err(err) => tracing::error!(error = %error_chain(&err), "queue sweep failed"),
+            // leave leases unexpired for the rest of the run. Once per interval: an outage
+            // fails every tick alike.
+            Err(err) => {
+                if let Some(count) = SWEEP_FAILURES.hit() {
+                    tracing::error!(error = %error_chain(&err), count, "queue sweep failed (count: failures since the last such line)");
+                }
+            }
         }
     }
 }

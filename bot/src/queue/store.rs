@@ -250,32 +250,44 @@ pub trait LeaseStore {
     fn running_by_worker(&self) -> Result<Vec<(String, usize)>, StoreError>;
 }
 
-/// The sweep's changes: each ends or frees what a deadline at or before `now` left behind.
+/// The sweep's changes: each ends or frees what a deadline at or before `now` left behind,
+/// at most `limit` rows per call (oldest first), so the sweep works through a backlog in
+/// batches and other requests get their turn between them.
 pub trait SweepStore {
-    /// Ends the offers never accepted whose deadline is at or before `now`: their worker
-    /// never started them (a dead long poll, a Mac that fell asleep). Each goes back on the
-    /// queue as if never claimed, or ends `cancelled` if it was flagged for cancel.
-    fn requeue_unaccepted(&self, now: EpochMillis) -> Result<LapsedOffers, StoreError>;
+    /// Ends up to `limit` offers never accepted whose deadline is at or before `now`: their
+    /// worker never started them (a dead long poll, a Mac that fell asleep). Each goes back
+    /// on the queue as if never claimed, or ends `cancelled` if it was flagged for cancel.
+    fn requeue_unaccepted(
+        &self,
+        now: EpochMillis,
+        limit: usize,
+    ) -> Result<LapsedOffers, StoreError>;
 
-    /// Ends every `queued` task whose expiry is at or before `now` as `expired`, with
-    /// `why` as its error. Returns the ids it ended.
-    fn expire_queued(&self, now: EpochMillis, why: &str) -> Result<Vec<TaskId>, StoreError>;
+    /// Ends up to `limit` `queued` tasks whose expiry is at or before `now` as `expired`,
+    /// with `why` as their error. Returns the ids it ended.
+    fn expire_queued(
+        &self,
+        now: EpochMillis,
+        why: &str,
+        limit: usize,
+    ) -> Result<Vec<TaskId>, StoreError>;
 
-    /// Ends every live task whose lease ran out at or before `now` as `lost`, with `why` as
-    /// its error, except those under one of the `spared` leases (heard of recently, though
-    /// the store could not record it). Returns the ids it ended. The sweep calls it after
-    /// [`requeue_unaccepted`](SweepStore::requeue_unaccepted), so only accepted leases are
-    /// left to run out.
+    /// Ends up to `limit` live tasks whose lease ran out at or before `now` as `lost`, with
+    /// `why` as their error, except those under one of the `spared` leases (heard of
+    /// recently, though the store could not record it). Returns the ids it ended. The
+    /// sweep calls it after [`requeue_unaccepted`](SweepStore::requeue_unaccepted), so only
+    /// accepted leases are left to run out.
     fn lose_lapsed(
         &self,
         now: EpochMillis,
         why: &str,
         spared: &[LeaseId],
+        limit: usize,
     ) -> Result<Vec<TaskId>, StoreError>;
 
-    /// Deletes tasks finished at or before `cutoff`, with their attachments. Returns how
-    /// many.
-    fn prune(&self, cutoff: EpochMillis) -> Result<usize, StoreError>;
+    /// Deletes up to `limit` tasks finished at or before `cutoff`, with their attachments.
+    /// Returns how many.
+    fn prune(&self, cutoff: EpochMillis, limit: usize) -> Result<usize, StoreError>;
 }
 
 /// Approvals: the worker's request and progress, and the owner's answer to relay.

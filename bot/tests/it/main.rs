@@ -29,3 +29,4 @@ mod startup;
 mod storage_busy;
 mod storage_faults;
 mod storage_outage;
+mod sweep_backlog;
