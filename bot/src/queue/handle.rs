@@ -21,7 +21,7 @@ use super::runner::Runner;
 use super::settings::QueueSettings;
 use super::sqlite::SqliteStore;
 use super::store::{Store, StoreError};
-use super::task::{NewTask, Task};
+use super::task::{NewTask, Task, TaskBrief};
 use super::workers::{by_status, QueueStats, Sightings};
 
 /// How many events a slow subscriber may fall behind before it sees `Lagged`.
@@ -200,12 +200,13 @@ impl Queue {
         self.get(id).await
     }
 
-    /// The most recent tasks first, optionally only those with `status`.
+    /// The most recent tasks first, optionally only those with `status`, as briefs (the
+    /// columns a list shows: no spec content, no output, however large those are).
     pub async fn list(
         &self,
         status: Option<TaskStatus>,
         limit: usize,
-    ) -> Result<Vec<Task>, QueueError> {
+    ) -> Result<Vec<TaskBrief>, QueueError> {
         Ok(self.read(move |store| store.list(status, limit)).await?)
     }
 

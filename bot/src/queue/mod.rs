@@ -50,7 +50,9 @@ pub use store::{
     StoreError, StoreFault, SweepStore, TaskStore,
 };
 pub use sweep::SweepReport;
-pub use task::{ApprovalProgress, Completion, NewTask, PendingApproval, Task};
+pub use task::{
+    ApprovalProgress, Completion, NewTask, PendingApproval, Task, TaskBrief, BRIEF_SUMMARY_CHARS,
+};
 pub use workers::{QueueStats, WorkerInfo};
 
 #[cfg(test)]

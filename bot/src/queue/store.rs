@@ -22,7 +22,7 @@ use openclaw_shared::client::AttachmentInfo;
 use openclaw_shared::worker::{ApprovalDecision, HeldLease, LeaseReport};
 use openclaw_shared::{EpochMillis, LeaseId, TaskId, TaskOutcome, TaskStatus};
 
-use super::task::{ApprovalProgress, Completion, NewTask, Task};
+use super::task::{ApprovalProgress, Completion, NewTask, Task, TaskBrief};
 
 /// A failure of the database itself (not of the caller's request).
 #[derive(Debug, thiserror::Error)]
@@ -193,8 +193,9 @@ pub trait TaskStore {
     /// The task with this id, if stored.
     fn get(&self, id: TaskId) -> Result<Option<Task>, StoreError>;
 
-    /// Up to `limit` tasks, most recently enqueued first, only those with `status` if given.
-    fn list(&self, status: Option<TaskStatus>, limit: usize) -> Result<Vec<Task>, StoreError>;
+    /// Up to `limit` tasks, most recently enqueued first, only those with `status` if given,
+    /// as briefs: read from the columns a list shows, never a spec's content or an output.
+    fn list(&self, status: Option<TaskStatus>, limit: usize) -> Result<Vec<TaskBrief>, StoreError>;
 
     /// Cancels a queued task at once (ends it `cancelled` at `now`, with an error saying
     /// so), or flags a running or awaiting one for its worker to hear on its next

@@ -23,6 +23,7 @@ mod errors;
 mod healthcheck;
 mod helpers;
 mod lifecycle;
+mod listing;
 mod log_flood;
 mod rate_limits;
 mod startup;
