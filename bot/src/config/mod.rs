@@ -19,7 +19,7 @@ mod token_strength;
 pub use discord::DiscordConfig;
 pub use security::{AuthConfig, RateLimitConfig, WorkerTokenConfig};
 
-use crate::queue::{QueueSettings, StorageSettings};
+use crate::queue::{QueueSettings, StorageSettings, Synchronous};
 use security::WorkersEnv;
 pub use token_strength::{weakness, MIN_TOKEN_LEN};
 
@@ -135,6 +135,9 @@ pub struct StorageConfig {
     /// Longest a request waits for the database (its turn, then a lock another process
     /// holds, e.g. a backup) before it is refused with 503 `storage_busy`.
     pub busy_timeout_ms: u64,
+    /// When a commit is on disk: `normal` survives the bot crashing, `full` survives a
+    /// power loss too, at an `fsync` per commit.
+    pub synchronous: Synchronous,
 }
 
 impl Default for StorageConfig {
@@ -143,6 +146,7 @@ impl Default for StorageConfig {
         Self {
             data_dir: PathBuf::from("./data"),
             busy_timeout_ms: u64::try_from(defaults.busy_timeout.as_millis()).unwrap_or(1000),
+            synchronous: defaults.synchronous,
         }
     }
 }
@@ -157,7 +161,7 @@ impl StorageConfig {
     pub fn settings(&self) -> StorageSettings {
         StorageSettings {
             busy_timeout: Duration::from_millis(self.busy_timeout_ms),
-            ..StorageSettings::default()
+            synchronous: self.synchronous,
         }
     }
 }
@@ -396,5 +400,17 @@ mod tests {
             Path::new("./data/openclaw.sqlite3")
         );
         assert!(config.discord.token.is_none());
+    }
+
+    #[test]
+    fn storage_synchronous_is_normal_or_full() {
+        let load = |text: &str| Config::from_figment(Figment::from(Toml::string(text)));
+
+        let full = load("[storage]\nsynchronous = \"full\"").unwrap();
+        let wrong = load("[storage]\nsynchronous = \"off\"").unwrap_err();
+
+        assert_eq!(full.storage.settings().synchronous, Synchronous::Full);
+        assert_eq!(Config::default().storage.synchronous, Synchronous::Normal);
+        assert!(wrong.to_string().contains("synchronous"), "{wrong}");
     }
 }
