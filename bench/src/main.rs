@@ -44,6 +44,10 @@ struct Args {
     /// while another process holds the database's write lock.
     #[arg(long)]
     storage: bool,
+    /// With `--storage`, only the outside-lock part (it also runs against a bot from before
+    /// `storage.synchronous` existed).
+    #[arg(long, requires = "storage")]
+    lock_only: bool,
 }
 
 #[tokio::main]

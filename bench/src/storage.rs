@@ -31,6 +31,27 @@ struct ModeFigures {
     tasks_per_sec: f64,
 }
 
+/// Calls `request` every `every` while the lock is held (from `locked_at`); returns how
+/// long each call took.
+async fn probe<F, Fut>(
+    locked_at: Instant,
+    every: Duration,
+    request: F,
+) -> anyhow::Result<Vec<Duration>>
+where
+    F: Fn() -> Fut,
+    Fut: std::future::Future<Output = anyhow::Result<()>>,
+{
+    let mut times = Vec::new();
+    while locked_at.elapsed() < LOCK_HOLD - Duration::from_millis(300) {
+        let at = Instant::now();
+        request().await?;
+        times.push(at.elapsed());
+        tokio::time::sleep(every).await;
+    }
+    Ok(times)
+}
+
 /// What clients saw while the lock was held.
 struct LockFigures {
     health: Percentiles,
@@ -112,8 +133,10 @@ pub async fn run(binaries: &Binaries, args: &Args) -> anyhow::Result<StorageRepo
         temp.path().to_owned()
     };
     let mut modes = Vec::new();
-    for mode in ["normal", "full"] {
-        modes.push(measure_mode(binaries, args, &root, mode).await?);
+    if !args.lock_only {
+        for mode in ["normal", "full"] {
+            modes.push(measure_mode(binaries, args, &root, mode).await?);
+        }
     }
     let lock = measure_lock(binaries, &root).await?;
     Ok(StorageReport {
@@ -225,6 +248,7 @@ async fn measure_lock(binaries: &Binaries, root: &Path) -> anyhow::Result<LockFi
     let fresh = reqwest::Client::builder()
         .pool_max_idle_per_host(0)
         .build()?;
+    let base_health = base.clone();
     create(&client, &base).await?;
 
     let database = dir.join("openclaw.sqlite3");
@@ -240,44 +264,69 @@ async fn measure_lock(binaries: &Binaries, root: &Path) -> anyhow::Result<LockFi
     tokio::task::spawn_blocking(move || is_locked.recv())
         .await?
         .context("the lock holder failed before taking the lock")?;
-    let started = Instant::now();
-    let (mut health, mut admin_health, mut creates) = (Vec::new(), Vec::new(), Vec::new());
-    let (mut busy, mut other) = (0, Vec::new());
-    let mut round = 0;
-    while started.elapsed() < LOCK_HOLD - Duration::from_millis(300) {
-        let at = Instant::now();
-        fresh
-            .get(format!("{base}/health"))
-            .send()
-            .await?
-            .error_for_status()?;
-        health.push(at.elapsed());
-        let at = Instant::now();
-        client
-            .get(format!("{base}/admin/health"))
-            .bearer_auth(ADMIN_TOKEN)
-            .send()
-            .await?;
-        admin_health.push(at.elapsed());
-        if round % 5 == 0 {
-            let at = Instant::now();
-            let response = client
-                .post(format!("{base}/tasks"))
-                .bearer_auth(CLIENT_TOKEN)
-                .json(&json!({"command": "true", "worker": "nobody"}))
+    let locked_at = Instant::now();
+    // Three probes side by side, so a slow answer to one never delays another's samples.
+    let health = tokio::spawn(probe(locked_at, Duration::from_millis(20), move || {
+        let (fresh, base) = (fresh.clone(), base_health.clone());
+        async move {
+            fresh
+                .get(format!("{base}/health"))
                 .send()
-                .await?;
-            creates.push(at.elapsed());
-            let status = response.status();
-            let body: serde_json::Value = response.json().await.unwrap_or_default();
-            if status == 503 && body["code"] == "storage_busy" {
-                busy += 1;
-            } else {
-                other.push(format!("{status} {}", body["code"]));
+                .await?
+                .error_for_status()?;
+            anyhow::Ok(())
+        }
+    }));
+    let admin = tokio::spawn(probe(locked_at, Duration::from_millis(20), {
+        let (client, base) = (client.clone(), base.clone());
+        move || {
+            let (client, base) = (client.clone(), base.clone());
+            async move {
+                client
+                    .get(format!("{base}/admin/health"))
+                    .bearer_auth(ADMIN_TOKEN)
+                    .send()
+                    .await?;
+                anyhow::Ok(())
             }
         }
-        round += 1;
-        tokio::time::sleep(Duration::from_millis(20)).await;
+    }));
+    // Four clients creating tasks: more writers than the bot's runtime has threads.
+    let mut creators = Vec::new();
+    for _ in 0..4 {
+        let (client, base) = (client.clone(), base.clone());
+        creators.push(tokio::spawn(async move {
+            let mut answers = Vec::new();
+            // Only creates that end while the lock is surely still held.
+            while locked_at.elapsed() < LOCK_HOLD - Duration::from_millis(1500) {
+                let at = Instant::now();
+                let response = client
+                    .post(format!("{base}/tasks"))
+                    .bearer_auth(CLIENT_TOKEN)
+                    .json(&json!({"command": "true", "worker": "nobody"}))
+                    .send()
+                    .await?;
+                let took = at.elapsed();
+                let status = response.status();
+                let body: serde_json::Value = response.json().await.unwrap_or_default();
+                answers.push((took, format!("{} {}", status.as_u16(), body["code"])));
+                tokio::time::sleep(Duration::from_millis(100)).await;
+            }
+            anyhow::Ok(answers)
+        }));
+    }
+    let health = health.await??;
+    let admin_health = admin.await??;
+    let (mut creates, mut busy, mut other) = (Vec::new(), 0, Vec::new());
+    for creator in creators {
+        for (took, answer) in creator.await?? {
+            creates.push(took);
+            if answer == "503 \"storage_busy\"" {
+                busy += 1;
+            } else {
+                other.push(answer);
+            }
+        }
     }
     tokio::task::spawn_blocking(move || holder.join())
         .await?

@@ -149,21 +149,16 @@ pub async fn get(
 ) -> Result<Json<TaskView>, ApiError> {
     let wait = parse_wait(query.wait.as_deref())?;
     let queue = state.queue();
-    let task = if wait.is_zero() {
-        queue.get(id).await?
-    } else {
-        tokio::select! {
-            res = queue.wait_finished(id, wait) => res?,
-            // Shutting down: answer with the task as it is rather than hold the exit.
-            () = state.stopping().cancelled() => queue.get(id).await?,
+    let (task, attachments) = tokio::select! {
+        res = queue.wait_finished_with_attachments(id, wait) => res?,
+        // Shutting down: answer with the task as it is rather than hold the exit.
+        () = state.stopping().cancelled() => {
+            queue.wait_finished_with_attachments(id, Duration::ZERO).await?
         }
     };
     let mut view = task_view(&task);
-    if task.status.is_terminal() {
-        let attachments = queue.attachments(id).await?;
-        if !attachments.is_empty() {
-            view.attachments = Some(attachments);
-        }
+    if !attachments.is_empty() {
+        view.attachments = Some(attachments);
     }
     Ok(Json(view))
 }

@@ -9,6 +9,7 @@ use std::time::Duration;
 
 use tokio::sync::{broadcast, Notify};
 
+use openclaw_shared::client::AttachmentInfo;
 use openclaw_shared::worker::SandboxReport;
 use openclaw_shared::{TaskId, TaskStatus};
 
@@ -176,11 +177,51 @@ impl Queue {
     /// Waits up to `wait` for the task to finish and returns it as it then is (finished or
     /// not). An unknown id fails at once with `NotFound`.
     pub async fn wait_finished(&self, id: TaskId, wait: Duration) -> Result<Task, QueueError> {
+        match self.wait_for_finish(id, wait).await? {
+            Some(task) => Ok(task),
+            None => self.get(id).await,
+        }
+    }
+
+    /// [`Queue::wait_finished`], with the task's attachments (none until it finished), read
+    /// together in one call to the store once the wait is over.
+    pub async fn wait_finished_with_attachments(
+        &self,
+        id: TaskId,
+        wait: Duration,
+    ) -> Result<(Task, Vec<AttachmentInfo>), QueueError> {
+        if !wait.is_zero() {
+            if let Some(task) = self.wait_for_finish(id, wait).await? {
+                if !task.status.is_terminal() {
+                    return Ok((task, Vec::new()));
+                }
+            }
+        }
+        let (task, attachments) = self
+            .read(move |store| {
+                let task = store.get(id)?;
+                let attachments = match &task {
+                    Some(task) if task.status.is_terminal() => store.attachments(id)?,
+                    _ => Vec::new(),
+                };
+                Ok((task, attachments))
+            })
+            .await?;
+        Ok((task.ok_or(QueueError::NotFound(id))?, attachments))
+    }
+
+    /// Waits up to `wait` for the task to finish. Returns the task when its first read
+    /// already answers (finished, or no wait), `None` when the caller should read it again.
+    async fn wait_for_finish(
+        &self,
+        id: TaskId,
+        wait: Duration,
+    ) -> Result<Option<Task>, QueueError> {
         // Subscribe before reading, so a finish between the read and the wait is not missed.
         let mut events = self.subscribe();
         let task = self.get(id).await?;
         if task.status.is_terminal() || wait.is_zero() {
-            return Ok(task);
+            return Ok(Some(task));
         }
         let deadline = tokio::time::Instant::now() + wait;
         loop {
@@ -197,7 +238,7 @@ impl Queue {
                 Ok(Err(broadcast::error::RecvError::Closed)) => break,
             }
         }
-        self.get(id).await
+        Ok(None)
     }
 
     /// The most recent tasks first, optionally only those with `status`, as briefs (the
