@@ -38,8 +38,8 @@ pub mod poll;
 pub mod redact;
 pub mod sandbox;
 pub mod telemetry;
-pub mod visible;
 mod tls;
+pub mod visible;
 
 pub use config::Config;
 use tokio_util::sync::CancellationToken;

@@ -97,6 +97,9 @@ pub struct Config {
 pub struct HttpConfig {
     /// Address to listen on; port 0 picks a free port (tests).
     pub bind: SocketAddr,
+    /// The URL clients and workers reach the bot at (e.g. `https://bot.example.com` behind a
+    /// proxy); used in the commands the bot prints. `http://<bind>` when unset.
+    pub public_url: Option<String>,
     /// Largest request body accepted. Must fit a worker result with 1 MiB stdout + stderr
     /// and a write of `limits.max_content_bytes` in base64.
     pub body_limit_bytes: usize,
@@ -116,6 +119,7 @@ impl Default for HttpConfig {
     fn default() -> Self {
         Self {
             bind: SocketAddr::from(([127, 0, 0, 1], 3456)),
+            public_url: None,
             body_limit_bytes: 32 * 1024 * 1024,
             request_timeout_secs: 90,
             header_read_timeout_secs: 10,
@@ -310,6 +314,18 @@ impl Config {
                 "http.request_timeout_secs",
                 format!("must be above {longest_wait_secs} (the longest long-poll)"),
             );
+        }
+        if let Some(url) = &self.http.public_url {
+            let scheme_ok = url.starts_with("https://") || url.starts_with("http://");
+            if !scheme_ok
+                || url.parse::<axum::http::Uri>().is_err()
+                || url.contains(char::is_whitespace)
+            {
+                return invalid(
+                    "http.public_url",
+                    format!("must be an http(s) URL such as https://bot.example.com, got {url:?}"),
+                );
+            }
         }
         if self.http.max_connections_per_ip > self.http.max_connections {
             return invalid(
