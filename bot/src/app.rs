@@ -152,8 +152,14 @@ impl App {
             channels: state.channels().clone(),
             config: state.config().discord.clone(),
             status: state.discord_status().clone(),
+            metrics: state.metrics().clone(),
         };
         crate::discord::spawn(discord, &tracker, &stopping);
+        tracker.spawn(state.metrics().clone().follow(
+            state.queue().clone(),
+            state.queue().subscribe(),
+            stopping.clone(),
+        ));
         tracker.close();
 
         let outcome = tokio::select! {

@@ -17,6 +17,7 @@ use super::error::ApiError;
 use super::extract::{AppJson, AppQuery, TaskIdPath};
 use super::view::{task_summary, task_view};
 use crate::intake::{self, ReplyTo, RequestedTimeout, TaskRequest};
+use crate::metrics::Source;
 use crate::queue::Task;
 use crate::state::AppState;
 
@@ -128,6 +129,7 @@ async fn enqueue(
     let new_task = intake::check(request, &state.intake_rules())?;
     let kind = new_task.spec.kind();
     let task = state.queue().enqueue(new_task).await?;
+    state.metrics().task_created(kind, Source::Api);
     tracing::info!(task_id = %task.id, kind = kind.as_str(), "task created");
     Ok(task)
 }

@@ -39,6 +39,7 @@ pub async fn claim(
         )));
     }
     let wait = Duration::from_millis(req.wait_ms.min(MAX_CLAIM_WAIT_MS));
+    let _held = (!wait.is_zero()).then(|| state.metrics().long_poll());
     let claims = tokio::select! {
         res = state.queue().claim(&req.worker, req.slots, wait) => res?,
         // Shutting down: an empty answer makes the worker poll again later.

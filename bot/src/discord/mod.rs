@@ -37,6 +37,7 @@ use tokio_util::task::TaskTracker;
 
 use crate::config::{DiscordConfig, LimitsConfig};
 use crate::intake::CallbackChannels;
+use crate::metrics::Metrics;
 use crate::queue::Queue;
 use crate::state::{DiscordState, DiscordStatus};
 use deliver::Delivery;
@@ -112,6 +113,8 @@ pub struct Handles {
     pub config: DiscordConfig,
     /// Where the connection state is reported (shown by `/admin/health`).
     pub status: DiscordStatus,
+    /// Counts tasks created and deliveries retried or failed.
+    pub metrics: Metrics,
 }
 
 /// Starts the Discord front end on `tracker` if a token is configured: the delivery service
@@ -142,6 +145,7 @@ pub fn spawn(handles: Handles, tracker: &TaskTracker, stop: &CancellationToken) 
         http,
         Arc::clone(&settings),
         handles.channels.clone(),
+        handles.metrics.clone(),
         stop.clone(),
     );
     tracker.spawn(delivery.run(events));
@@ -151,6 +155,7 @@ pub fn spawn(handles: Handles, tracker: &TaskTracker, stop: &CancellationToken) 
         channels: handles.channels,
         settings,
         status: handles.status,
+        metrics: handles.metrics,
     };
     tracker.spawn(client::run(data, token, api_base, stop.clone()));
 }

@@ -23,5 +23,6 @@ mod healthcheck;
 mod helpers;
 mod lifecycle;
 mod log_flood;
+mod metrics;
 mod rate_limits;
 mod startup;

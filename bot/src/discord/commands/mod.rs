@@ -24,6 +24,7 @@ use crate::config::LimitsConfig;
 use crate::intake::{
     self, CallbackChannels, InteractionOrigin, ReplyTo, RequestedTimeout, Rules, TaskRequest,
 };
+use crate::metrics::{Metrics, Source};
 use crate::queue::{now_millis, NewTask, Queue};
 use crate::state::DiscordStatus;
 
@@ -41,6 +42,8 @@ pub struct Data {
     pub settings: Arc<Settings>,
     /// Where the gateway connection state is reported.
     pub status: DiscordStatus,
+    /// Counts the tasks commands create.
+    pub metrics: Metrics,
 }
 
 /// The context commands get.
@@ -99,6 +102,7 @@ fn checked_task(ctx: Context<'_>, mut request: TaskRequest) -> Result<NewTask, C
 async fn enqueue(ctx: Context<'_>, new_task: NewTask) -> Result<(), CommandError> {
     let kind = new_task.spec.kind();
     let task = ctx.data().queue.enqueue(new_task).await?;
+    ctx.data().metrics.task_created(kind, Source::Discord);
     tracing::info!(task_id = %task.id, kind = kind.as_str(), user_id = %ctx.author().id, "task queued from Discord");
     Ok(())
 }
