@@ -52,10 +52,13 @@ pub struct ConnectionLimits {
     max_connections_per_ip: usize,
 }
 
-/// A worker the queue has heard from.
+/// A worker the queue has heard from and not yet forgotten (`queue.worker_expiry_secs`).
 #[derive(Debug, Serialize)]
 pub struct WorkerHealth {
     name: String,
+    /// Which token it used, by its config key (`auth.worker_token`, or `auth.workers (name
+    /// = "mac")` for its own): never the token itself.
+    token: Option<String>,
     last_seen: EpochMillis,
     running: usize,
     /// The kernel sandbox it says its tasks run in; `null` from a worker that never said.
@@ -82,6 +85,7 @@ pub async fn admin(_: AdminAuth, State(state): State<AppState>) -> (StatusCode, 
                 .into_iter()
                 .map(|w| WorkerHealth {
                     name: w.name,
+                    token: w.token,
                     last_seen: w.last_seen,
                     running: w.running,
                     sandbox: w.sandbox,

@@ -41,8 +41,8 @@ pub(super) struct Inner {
     events: broadcast::Sender<TaskEvent>,
     /// Woken on every enqueue (and requeue); waiting claims then look at the store again.
     pub(super) task_queued: Notify,
-    /// The workers that claimed or heartbeated since the queue opened.
-    workers: Sightings,
+    /// The worker registry: names admitted, when each was last heard from.
+    pub(super) workers: Sightings,
 }
 
 impl Queue {
@@ -57,13 +57,14 @@ impl Queue {
     /// the workers seen) starts empty.
     pub fn with_store(store: impl Store + 'static, settings: QueueSettings) -> Queue {
         let (events, _) = broadcast::channel(EVENT_CAPACITY);
+        let workers = Sightings::new(settings.worker_expiry);
         Queue {
             inner: Arc::new(Inner {
                 store: Box::new(store),
                 settings,
                 events,
                 task_queued: Notify::new(),
-                workers: Sightings::default(),
+                workers,
             }),
         }
     }

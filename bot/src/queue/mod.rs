@@ -12,7 +12,8 @@
 //! - `approvals`, `attachments`, `delivery`: what happens around a result.
 //!
 //! The data they work with: `task` (what is stored about a task), `settings`, `events`,
-//! `error`, `workers` (who polled), `clock`.
+//! `error`, `workers` (the worker registry: names admitted, who vouched, who polled),
+//! `clock`.
 //!
 //! Storage sits behind [`Store`] (`store`): a few small traits, one per noun, in the queue's
 //! own types. `sqlite` implements them; no SQL or rusqlite type is seen outside it.
@@ -44,7 +45,7 @@ pub use store::{
 };
 pub use sweep::SweepReport;
 pub use task::{ApprovalProgress, Completion, NewTask, PendingApproval, Task};
-pub use workers::{QueueStats, WorkerInfo};
+pub use workers::{QueueStats, TooManyWorkers, Voucher, WorkerInfo, WorkerVisit};
 
 #[cfg(test)]
 mod tests;

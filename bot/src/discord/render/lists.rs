@@ -39,8 +39,14 @@ pub fn status(stats: &QueueStats, now: EpochMillis) -> String {
             Some(report) if !report.enforced => " · ⚠️ no sandbox: everything needs approval",
             _ => "",
         };
+        // Which token a name came with tells the real worker from a guest of the shared one.
+        let token = match (&worker.token, worker.shared) {
+            (Some(_), false) => " · own token",
+            (Some(_), true) => " · shared token",
+            (None, _) => "",
+        };
         lines.push(format!(
-            "{dot} `{}` · {running} · seen {}{sandbox}",
+            "{dot} `{}` · {running} · seen {}{token}{sandbox}",
             worker.name,
             relative_time(worker.last_seen)
         ));
@@ -129,6 +135,8 @@ mod tests {
                     last_seen: 1_000_000,
                     running: 1,
                     sandbox: None,
+                    token: Some("auth.workers (name = \"mac\")".into()),
+                    shared: false,
                 },
                 WorkerInfo {
                     name: "old".into(),
@@ -138,6 +146,8 @@ mod tests {
                         enforced: false,
                         detail: "unavailable: no Landlock".into(),
                     }),
+                    token: Some("auth.worker_token".into()),
+                    shared: true,
                 },
             ],
         };
@@ -145,13 +155,11 @@ mod tests {
         let text = status(&stats, 1_000_500);
 
         assert!(
-            text.contains("🟢 `mac` · 1 running · seen <t:1000:R>"),
+            text.contains("🟢 `mac` · 1 running · seen <t:1000:R> · own token\n"),
             "{text}"
         );
-        assert!(text.contains("⚫ `old` · idle"), "{text}");
-        assert!(text.contains("⚠️ no sandbox"), "{text}");
         assert!(
-            !text.contains("`mac` · 1 running · seen <t:1000:R> ·"),
+            text.contains("⚫ `old` · idle · seen <t:0:R> · shared token · ⚠️ no sandbox"),
             "{text}"
         );
         assert!(

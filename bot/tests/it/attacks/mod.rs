@@ -7,11 +7,13 @@
 //! - [`results`]: forged results, missing and stale leases.
 //! - [`tokens`]: malformed, near-miss and wrong-role tokens.
 //! - [`workers`]: per-worker tokens acting as another worker; the shared token.
+//! - [`worker_names`]: thousands of made-up worker names from the shared token.
 //! - [`bodies`]: oversized bodies.
 
 mod bodies;
 mod results;
 mod tokens;
+mod worker_names;
 mod workers;
 
 use openclaw_shared::worker::{ClaimResponse, ClaimedTask};
