@@ -1,8 +1,9 @@
 //! Bearer-token authentication with one token per role (and optionally per worker).
 //! Handlers take an extractor naming the role they need ([`ClientAuth`], [`WorkerAuth`],
-//! [`AdminAuth`]), so a route cannot forget its check, and the check runs before the body is
-//! read. A per-worker token may act only as its own worker, and the shared one only as a
-//! capped number of names: see [`WorkerAuth::act_as`].
+//! [`AdminAuth`], or [`ReaderAuth`] for routes that only read tasks), so a route cannot
+//! forget its check, and the check runs before the body is read. A per-worker token may act
+//! only as its own worker, and the shared one only as a capped number of names: see
+//! [`WorkerAuth::act_as`]. Whose tasks a token sees: [`ReaderAuth::scope`].
 
 use std::marker::PhantomData;
 use std::sync::{Arc, OnceLock};
@@ -14,7 +15,8 @@ use axum::http::HeaderMap;
 
 use super::error::ApiError;
 use super::ratelimit::RateLimits;
-use crate::queue::{Queue, Voucher, WorkerVisit};
+use crate::intake::Requester;
+use crate::queue::{Queue, Scope, Voucher, WorkerVisit};
 use crate::state::AppState;
 use crate::tokens::{Role, TokenHolder};
 
@@ -33,6 +35,10 @@ pub enum WorkerRole {}
 /// Marker for `/admin/*`.
 #[derive(Debug)]
 pub enum AdminRole {}
+/// Marker for routes that only read tasks (list, get, attachments): the client token sees
+/// its own tasks, the admin token everyone's.
+#[derive(Debug)]
+pub enum ReaderRole {}
 
 impl RequiredRole for ClientRole {
     fn allows(role: Role) -> bool {
@@ -47,6 +53,11 @@ impl RequiredRole for WorkerRole {
 impl RequiredRole for AdminRole {
     fn allows(role: Role) -> bool {
         role == Role::Admin
+    }
+}
+impl RequiredRole for ReaderRole {
+    fn allows(role: Role) -> bool {
+        matches!(role, Role::Client | Role::Admin)
     }
 }
 
@@ -110,12 +121,25 @@ impl Authorized<WorkerRole> {
     }
 }
 
+impl Authorized<ReaderRole> {
+    /// Whose tasks this token sees: the admin token everyone's, the client token those it
+    /// created (not Discord users' tasks, nor those stored before tasks had owners).
+    pub fn scope(&self) -> Scope {
+        match self.holder.role() {
+            Role::Admin => Scope::All,
+            _ => Requester::ApiClient.own_tasks(),
+        }
+    }
+}
+
 /// The request carries the client token.
 pub type ClientAuth = Authorized<ClientRole>;
 /// The request carries the worker token.
 pub type WorkerAuth = Authorized<WorkerRole>;
 /// The request carries the admin token.
 pub type AdminAuth = Authorized<AdminRole>;
+/// The request carries the client or the admin token, to read tasks.
+pub type ReaderAuth = Authorized<ReaderRole>;
 
 impl<R: RequiredRole> FromRequestParts<AppState> for Authorized<R> {
     type Rejection = ApiError;

@@ -13,6 +13,7 @@ use serde::Serialize;
 
 use super::auth::AdminAuth;
 use crate::os_limits;
+use crate::queue::Scope;
 use crate::state::{AppState, DiscordState};
 use crate::telemetry::error_chain;
 
@@ -72,7 +73,7 @@ pub async fn admin(_: AdminAuth, State(state): State<AppState>) -> (StatusCode, 
         TaskStatus::ALL.iter().map(|s| (s.as_str(), 0)).collect();
     let mut workers = Vec::new();
     let stats = match queue.ping().await {
-        Ok(()) => queue.stats().await,
+        Ok(()) => queue.stats(&Scope::All).await,
         Err(err) => Err(err),
     };
     let database_ok = match stats {

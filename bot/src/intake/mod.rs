@@ -6,6 +6,7 @@
 
 pub mod fields;
 pub mod origin;
+pub mod owner;
 
 use std::fmt;
 use std::time::Duration;
@@ -16,6 +17,7 @@ use openclaw_shared::{ContentEncoding, TaskSpec};
 use crate::config::LimitsConfig;
 use crate::queue::NewTask;
 pub use origin::{InteractionOrigin, Origin};
+pub use owner::Requester;
 
 /// A refused field: which one (as the client spells it) and what is wrong with it.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
@@ -105,16 +107,19 @@ pub struct TaskRequest {
     pub worker: Option<String>,
     /// Where the result goes besides the API.
     pub reply_to: ReplyTo,
+    /// Who asks: the task becomes theirs.
+    pub requester: Requester,
 }
 
 impl TaskRequest {
-    /// A request for `spec` with every option at its default.
-    pub fn new(spec: TaskSpec) -> TaskRequest {
+    /// A request by `requester` for `spec`, with every option at its default.
+    pub fn new(spec: TaskSpec, requester: Requester) -> TaskRequest {
         TaskRequest {
             spec,
             timeout: None,
             worker: None,
             reply_to: ReplyTo::Nowhere,
+            requester,
         }
     }
 }
@@ -147,6 +152,7 @@ pub fn check(request: TaskRequest, limits: &LimitsConfig) -> Result<NewTask, Int
         timeout,
         target_worker,
         origin: origin.map(|origin| origin.to_value()),
+        owner: Some(request.requester.owner()),
     })
 }
 

@@ -18,7 +18,7 @@ use super::events::TaskEvent;
 use super::settings::QueueSettings;
 use super::sqlite::SqliteStore;
 use super::store::Store;
-use super::task::{NewTask, Task};
+use super::task::{NewTask, Scope, Task};
 use super::workers::{by_status, QueueStats, Sightings};
 
 /// How many events a slow subscriber may fall behind before it sees `Lagged`.
@@ -119,13 +119,14 @@ impl Queue {
         self.get(id).await
     }
 
-    /// The most recent tasks first, optionally only those with `status`.
+    /// The most recent tasks in `scope` first, optionally only those with `status`.
     pub async fn list(
         &self,
+        scope: &Scope,
         status: Option<TaskStatus>,
         limit: usize,
     ) -> Result<Vec<Task>, QueueError> {
-        Ok(self.inner.store.list(status, limit)?)
+        Ok(self.inner.store.list(scope, status, limit)?)
     }
 
     /// Cancels a task: a queued one becomes `cancelled` at once; a running one is flagged
@@ -157,9 +158,10 @@ impl Queue {
         self.inner.events.subscribe()
     }
 
-    /// Counts per status and the workers seen, for `/admin/health` and Discord's `/status`.
-    pub async fn stats(&self) -> Result<QueueStats, QueueError> {
-        let counts = self.inner.store.count_by_status()?;
+    /// Counts per status of the tasks in `scope`, and the workers seen (all of them), for
+    /// `/admin/health` and Discord's `/status`.
+    pub async fn stats(&self, scope: &Scope) -> Result<QueueStats, QueueError> {
+        let counts = self.inner.store.count_by_status(scope)?;
         let running = self.inner.store.running_by_worker()?;
         Ok(QueueStats {
             by_status: by_status(&counts),

@@ -44,7 +44,7 @@ pub use store::{
     StoreError, SweepStore, TaskStore,
 };
 pub use sweep::SweepReport;
-pub use task::{ApprovalProgress, Completion, NewTask, PendingApproval, Task};
+pub use task::{ApprovalProgress, Completion, NewTask, PendingApproval, Scope, Task};
 pub use workers::{QueueStats, TooManyWorkers, Voucher, WorkerInfo, WorkerVisit};
 
 #[cfg(test)]

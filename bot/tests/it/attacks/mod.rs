@@ -16,6 +16,8 @@ mod tokens;
 mod worker_names;
 mod workers;
 
+pub(crate) use worker_names::flood_claims;
+
 use openclaw_shared::worker::{ClaimResponse, ClaimedTask};
 use openclaw_shared::{LeaseId, TaskId};
 use reqwest::StatusCode;
