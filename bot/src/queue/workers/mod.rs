@@ -2,7 +2,8 @@
 //! was last heard from, the sandbox it says its tasks run in, and the stats built from them
 //! for health checks and `/status`.
 //!
-//! A request acts under a name only once the registry admits it ([`Queue::admit_worker`]): a
+//! A request acts under a name only once the registry admits it (`Queue::admit_worker`, in
+//! `visits`): a
 //! name its own token vouches for always, a name from the shared worker token only while
 //! fewer than that token's cap of names are live — so made-up names cannot crowd out the
 //! real worker. A name not heard from for `worker_expiry`, with no request of its own in
@@ -16,7 +17,6 @@ use openclaw_shared::worker::SandboxReport;
 use openclaw_shared::{EpochMillis, TaskStatus};
 
 use super::clock::{duration_millis, now_millis};
-use super::handle::Queue;
 
 /// A worker the queue has heard from (claim or heartbeat) and not yet forgotten.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -78,46 +78,6 @@ pub struct TooManyWorkers {
     pub expiry_secs: u64,
 }
 
-/// A request acting as a worker, admitted by [`Queue::admit_worker`]. While it lives the
-/// worker counts as present, however long its long poll waits; dropping it (the request
-/// ended, or its client went away) records the worker as seen at that moment.
-#[must_use = "the worker counts as present only while its visit is held"]
-pub struct WorkerVisit {
-    queue: Queue,
-    name: String,
-}
-
-impl Drop for WorkerVisit {
-    fn drop(&mut self) {
-        self.queue.inner.workers.leave(&self.name, now_millis());
-    }
-}
-
-impl std::fmt::Debug for WorkerVisit {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.debug_struct("WorkerVisit")
-            .field("name", &self.name)
-            .finish_non_exhaustive()
-    }
-}
-
-impl Queue {
-    /// Admits `name` as a worker for one request, vouched for by `voucher`, and holds it
-    /// present until the returned visit is dropped. A name already live is admitted (its
-    /// token label updated); a new one from the shared token only under its cap.
-    pub fn admit_worker(
-        &self,
-        name: &str,
-        voucher: Voucher<'_>,
-    ) -> Result<WorkerVisit, TooManyWorkers> {
-        self.inner.workers.admit(name, voucher, now_millis())?;
-        Ok(WorkerVisit {
-            queue: self.clone(),
-            name: name.to_owned(),
-        })
-    }
-}
-
 /// What the registry remembers of a worker between its requests.
 #[derive(Debug, Clone, Default)]
 struct Seen {
@@ -155,7 +115,7 @@ impl Sightings {
     }
 
     /// Admits `name` at `now` under `voucher` and counts one more request in flight.
-    fn admit(
+    pub(super) fn admit(
         &self,
         name: &str,
         voucher: Voucher<'_>,
@@ -197,7 +157,7 @@ impl Sightings {
     }
 
     /// One request of `name` ended at `now`.
-    fn leave(&self, name: &str, now: EpochMillis) {
+    pub(super) fn leave(&self, name: &str, now: EpochMillis) {
         if let Some(entry) = self.lock().get_mut(name) {
             entry.in_flight = entry.in_flight.saturating_sub(1);
             entry.at = now;
@@ -236,10 +196,11 @@ impl Sightings {
                 shared: seen.shared,
             })
             .collect();
-        // The worker with its own token is the one the owner set up: never below guests.
+        // The worker with its own token is the one the owner set up: never below guests
+        // (`false` sorts first).
         workers.sort_by(|a, b| {
-            let own = |w: &WorkerInfo| !(w.token.is_some() && !w.shared);
-            own(a).cmp(&own(b)).then_with(|| a.name.cmp(&b.name))
+            let guest = |w: &WorkerInfo| w.token.is_none() || w.shared;
+            guest(a).cmp(&guest(b)).then_with(|| a.name.cmp(&b.name))
         });
         workers
     }
