@@ -1,7 +1,7 @@
 //! The slash commands. Each is thin (ferrisbot's `doc` style): turn its options into a
 //! [`TaskRequest`] (checked by [`intake::check`], the HTTP API's rules), acknowledge, queue the
 //! task with its interaction as origin and its user as owner, return. `/tasks`, `/status` and
-//! `/cancel` see the user's own tasks; an admin's reach everyone's ([`reach`]).
+//! `/cancel` see the user's own tasks; an admin's reach everyone's (`reach`).
 //! Delivery (progress and result) happens in [`super::deliver`]. A command's `///` first line
 //! is its description in Discord.
 
