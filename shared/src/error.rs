@@ -37,6 +37,10 @@ pub enum ErrorCode {
     /// The server holds as many connections as it takes (in total or from this address);
     /// retry after the `Retry-After` header, or reuse an open connection (503).
     TooManyConnections,
+    /// A worker name the shared worker token may not take on: as many names as it may
+    /// serve at once are already live. Give the worker its own token, or wait until an
+    /// unused name is forgotten (403).
+    TooManyWorkers,
 }
 
 impl ErrorCode {
@@ -57,6 +61,7 @@ impl ErrorCode {
             ErrorCode::Internal => "internal",
             ErrorCode::Unavailable => "unavailable",
             ErrorCode::TooManyConnections => "too_many_connections",
+            ErrorCode::TooManyWorkers => "too_many_workers",
         }
     }
 }
@@ -95,6 +100,12 @@ mod tests {
     }
 
     #[test]
+    fn too_many_workers_has_its_golden_spelling() {
+        let json = serde_json::to_string(&ErrorCode::TooManyWorkers).unwrap();
+        assert_eq!(json, r#""too_many_workers""#);
+    }
+
+    #[test]
     fn as_str_matches_serde_spelling() {
         for code in [
             ErrorCode::InvalidJson,
@@ -111,6 +122,7 @@ mod tests {
             ErrorCode::Internal,
             ErrorCode::Unavailable,
             ErrorCode::TooManyConnections,
+            ErrorCode::TooManyWorkers,
         ] {
             let json = serde_json::to_value(code).unwrap();
             assert_eq!(json, serde_json::Value::String(code.as_str().to_owned()));

@@ -13,6 +13,7 @@ use serde::Serialize;
 
 use super::auth::AdminAuth;
 use crate::os_limits;
+use crate::queue::Scope;
 use crate::state::{AppState, DiscordState};
 use crate::telemetry::error_chain;
 
@@ -52,10 +53,13 @@ pub struct ConnectionLimits {
     max_connections_per_ip: usize,
 }
 
-/// A worker the queue has heard from.
+/// A worker the queue has heard from and not yet forgotten (`queue.worker_expiry_secs`).
 #[derive(Debug, Serialize)]
 pub struct WorkerHealth {
     name: String,
+    /// Which token it used, by its config key (`auth.worker_token`, or `auth.workers (name
+    /// = "mac")` for its own): never the token itself.
+    token: Option<String>,
     last_seen: EpochMillis,
     running: usize,
     /// The kernel sandbox it says its tasks run in; `null` from a worker that never said.
@@ -69,7 +73,7 @@ pub async fn admin(_: AdminAuth, State(state): State<AppState>) -> (StatusCode, 
         TaskStatus::ALL.iter().map(|s| (s.as_str(), 0)).collect();
     let mut workers = Vec::new();
     let stats = match queue.ping().await {
-        Ok(()) => queue.stats().await,
+        Ok(()) => queue.stats(&Scope::All).await,
         Err(err) => Err(err),
     };
     let database_ok = match stats {
@@ -82,6 +86,7 @@ pub async fn admin(_: AdminAuth, State(state): State<AppState>) -> (StatusCode, 
                 .into_iter()
                 .map(|w| WorkerHealth {
                     name: w.name,
+                    token: w.token,
                     last_seen: w.last_seen,
                     running: w.running,
                     sandbox: w.sandbox,

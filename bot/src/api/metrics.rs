@@ -9,6 +9,7 @@ use axum::response::{IntoResponse, Response};
 use super::auth::AdminAuth;
 use super::error::ApiError;
 use crate::metrics::Metrics;
+use crate::queue::Scope;
 use crate::state::AppState;
 
 /// The OpenMetrics text format, which Prometheus asks for and parses.
@@ -16,7 +17,7 @@ const CONTENT_TYPE: &str = "application/openmetrics-text; version=1.0.0; charset
 
 /// `GET /metrics`: every metric, with the queue's depth and workers read now.
 pub async fn scrape(_: AdminAuth, State(state): State<AppState>) -> Result<Response, ApiError> {
-    let stats = state.queue().stats().await?;
+    let stats = state.queue().stats(&Scope::All).await?;
     let body = state.metrics().render(&stats);
     Ok((
         [(header::CONTENT_TYPE, HeaderValue::from_static(CONTENT_TYPE))],

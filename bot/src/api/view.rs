@@ -129,6 +129,7 @@ mod tests {
             target_worker: Some("mac".into()),
             worker: None,
             origin: None,
+            owner: None,
             cancel_requested: false,
             created_at: 1,
             started_at: None,

@@ -167,6 +167,10 @@ pub struct QueueConfig {
     pub offer_ttl_secs: u64,
     /// How often expiry, lost leases and pruning are checked.
     pub sweep_interval_ms: u64,
+    /// A worker name not heard from for this long (with no request in flight) is forgotten:
+    /// gone from `/status` and `/admin/health`, and its place under
+    /// `auth.max_shared_worker_names` is free again.
+    pub worker_expiry_secs: u64,
 }
 
 impl Default for QueueConfig {
@@ -177,6 +181,7 @@ impl Default for QueueConfig {
             lease_ttl_secs: 60,
             offer_ttl_secs: 10,
             sweep_interval_ms: 1_000,
+            worker_expiry_secs: 3_600,
         }
     }
 }
@@ -190,6 +195,7 @@ impl QueueConfig {
             lease_ttl: Duration::from_secs(self.lease_ttl_secs),
             offer_ttl: Duration::from_secs(self.offer_ttl_secs),
             sweep_interval: Duration::from_millis(self.sweep_interval_ms),
+            worker_expiry: Duration::from_secs(self.worker_expiry_secs),
         }
     }
 }
@@ -333,7 +339,7 @@ impl Config {
                 "must not be above http.max_connections".into(),
             );
         }
-        let positive: [(&'static str, u64); 13] = [
+        let positive: [(&'static str, u64); 14] = [
             (
                 "http.header_read_timeout_secs",
                 self.http.header_read_timeout_secs,
@@ -348,6 +354,7 @@ impl Config {
             ("queue.lease_ttl_secs", self.queue.lease_ttl_secs),
             ("queue.offer_ttl_secs", self.queue.offer_ttl_secs),
             ("queue.sweep_interval_ms", self.queue.sweep_interval_ms),
+            ("queue.worker_expiry_secs", self.queue.worker_expiry_secs),
             ("limits.max_command_bytes", limits.max_command_bytes as u64),
             ("limits.max_path_bytes", limits.max_path_bytes as u64),
             ("limits.max_content_bytes", limits.max_content_bytes as u64),

@@ -18,7 +18,7 @@ use super::events::TaskEvent;
 use super::settings::QueueSettings;
 use super::sqlite::SqliteStore;
 use super::store::Store;
-use super::task::{NewTask, Task};
+use super::task::{NewTask, Scope, Task};
 use super::workers::{by_status, QueueStats, Sightings};
 
 /// How many events a slow subscriber may fall behind before it sees `Lagged`.
@@ -41,8 +41,8 @@ pub(super) struct Inner {
     events: broadcast::Sender<TaskEvent>,
     /// Woken on every enqueue (and requeue); waiting claims then look at the store again.
     pub(super) task_queued: Notify,
-    /// The workers that claimed or heartbeated since the queue opened.
-    workers: Sightings,
+    /// The worker registry: names admitted, when each was last heard from.
+    pub(super) workers: Sightings,
 }
 
 impl Queue {
@@ -57,13 +57,14 @@ impl Queue {
     /// the workers seen) starts empty.
     pub fn with_store(store: impl Store + 'static, settings: QueueSettings) -> Queue {
         let (events, _) = broadcast::channel(EVENT_CAPACITY);
+        let workers = Sightings::new(settings.worker_expiry);
         Queue {
             inner: Arc::new(Inner {
                 store: Box::new(store),
                 settings,
                 events,
                 task_queued: Notify::new(),
-                workers: Sightings::default(),
+                workers,
             }),
         }
     }
@@ -118,13 +119,14 @@ impl Queue {
         self.get(id).await
     }
 
-    /// The most recent tasks first, optionally only those with `status`.
+    /// The most recent tasks in `scope` first, optionally only those with `status`.
     pub async fn list(
         &self,
+        scope: &Scope,
         status: Option<TaskStatus>,
         limit: usize,
     ) -> Result<Vec<Task>, QueueError> {
-        Ok(self.inner.store.list(status, limit)?)
+        Ok(self.inner.store.list(scope, status, limit)?)
     }
 
     /// Cancels a task: a queued one becomes `cancelled` at once; a running one is flagged
@@ -156,9 +158,10 @@ impl Queue {
         self.inner.events.subscribe()
     }
 
-    /// Counts per status and the workers seen, for `/admin/health` and Discord's `/status`.
-    pub async fn stats(&self) -> Result<QueueStats, QueueError> {
-        let counts = self.inner.store.count_by_status()?;
+    /// Counts per status of the tasks in `scope`, and the workers seen (all of them), for
+    /// `/admin/health` and Discord's `/status`.
+    pub async fn stats(&self, scope: &Scope) -> Result<QueueStats, QueueError> {
+        let counts = self.inner.store.count_by_status(scope)?;
         let running = self.inner.store.running_by_worker()?;
         Ok(QueueStats {
             by_status: by_status(&counts),

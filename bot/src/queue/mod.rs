@@ -12,7 +12,8 @@
 //! - `approvals`, `attachments`, `delivery`: what happens around a result.
 //!
 //! The data they work with: `task` (what is stored about a task), `settings`, `events`,
-//! `error`, `workers` (who polled), `clock`.
+//! `error`, `workers` (the worker registry: names admitted, who vouched, who polled) and
+//! `visits` (a worker's request, admitted to it), `clock`.
 //!
 //! Storage sits behind [`Store`] (`store`): a few small traits, one per noun, in the queue's
 //! own types. `sqlite` implements them; no SQL or rusqlite type is seen outside it.
@@ -30,6 +31,7 @@ mod sqlite;
 mod store;
 mod sweep;
 mod task;
+mod visits;
 mod workers;
 
 pub use clock::now_millis;
@@ -43,8 +45,9 @@ pub use store::{
     StoreError, SweepStore, TaskStore,
 };
 pub use sweep::SweepReport;
-pub use task::{ApprovalProgress, Completion, NewTask, PendingApproval, Task};
-pub use workers::{QueueStats, WorkerInfo};
+pub use task::{ApprovalProgress, Completion, NewTask, PendingApproval, Scope, Task};
+pub use visits::WorkerVisit;
+pub use workers::{QueueStats, TooManyWorkers, Voucher, WorkerInfo};
 
 #[cfg(test)]
 mod tests;

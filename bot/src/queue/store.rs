@@ -22,7 +22,7 @@ use openclaw_shared::client::AttachmentInfo;
 use openclaw_shared::worker::{ApprovalDecision, HeldLease, LeaseReport};
 use openclaw_shared::{EpochMillis, LeaseId, TaskId, TaskOutcome, TaskStatus};
 
-use super::task::{ApprovalProgress, Completion, NewTask, Task};
+use super::task::{ApprovalProgress, Completion, NewTask, Scope, Task};
 
 /// A failure of the database itself (not of the caller's request).
 #[derive(Debug, thiserror::Error)]
@@ -105,8 +105,14 @@ pub trait TaskStore {
     /// The task with this id, if stored.
     fn get(&self, id: TaskId) -> Result<Option<Task>, StoreError>;
 
-    /// Up to `limit` tasks, most recently enqueued first, only those with `status` if given.
-    fn list(&self, status: Option<TaskStatus>, limit: usize) -> Result<Vec<Task>, StoreError>;
+    /// Up to `limit` tasks in `scope`, most recently enqueued first, only those with
+    /// `status` if given.
+    fn list(
+        &self,
+        scope: &Scope,
+        status: Option<TaskStatus>,
+        limit: usize,
+    ) -> Result<Vec<Task>, StoreError>;
 
     /// Cancels a queued task at once (ends it `cancelled` at `now`, with an error saying
     /// so), or flags a running or awaiting one for its worker to hear on its next
@@ -114,8 +120,8 @@ pub trait TaskStore {
     /// if there is no such task.
     fn cancel(&self, id: TaskId, now: EpochMillis) -> Result<Option<TaskStatus>, StoreError>;
 
-    /// How many tasks have each status (statuses without tasks may be left out).
-    fn count_by_status(&self) -> Result<Vec<(TaskStatus, u64)>, StoreError>;
+    /// How many tasks in `scope` have each status (statuses without tasks may be left out).
+    fn count_by_status(&self, scope: &Scope) -> Result<Vec<(TaskStatus, u64)>, StoreError>;
 }
 
 /// Leases: which worker holds which task, under which lease, until when.

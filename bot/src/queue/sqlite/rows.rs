@@ -17,7 +17,7 @@ pub(super) const TASK_COLUMNS: &str =
     "id, spec, status, timeout_ms, target_worker, worker, origin, \
      cancel_requested, created_at, started_at, completed_at, stdout, stdout_encoding, stderr, \
      exit_code, signal, error, stdout_truncated, stderr_truncated, duration_ms, metadata, \
-     fingerprint, approval_summary, approval_expires_at";
+     fingerprint, approval_summary, approval_expires_at, owner";
 
 /// The task with this id, read on `conn` (a transaction, or the store's connection).
 pub(super) fn get_task(conn: &Connection, id: TaskId) -> Result<Option<Task>, StoreError> {
@@ -84,6 +84,7 @@ pub(super) fn row_to_task(row: &Row<'_>) -> rusqlite::Result<Result<Task, StoreE
     let fingerprint: Option<String> = row.get(21)?;
     let approval_summary: Option<String> = row.get(22)?;
     let approval_expires_at: Option<i64> = row.get(23)?;
+    let owner: Option<String> = row.get(24)?;
     let task = (|| {
         let status = parse_status(&status)?;
         let outcome = match completed_at {
@@ -98,6 +99,7 @@ pub(super) fn row_to_task(row: &Row<'_>) -> rusqlite::Result<Result<Task, StoreE
             target_worker: row.get(4)?,
             worker: row.get(5)?,
             origin: origin.as_deref().map(serde_json::from_str).transpose()?,
+            owner,
             cancel_requested: row.get(7)?,
             created_at: from_i64(row.get(8)?),
             started_at: row.get::<_, Option<i64>>(9)?.map(from_i64),
