@@ -15,7 +15,7 @@ use axum::http::HeaderMap;
 
 use super::error::ApiError;
 use super::ratelimit::RateLimits;
-use crate::intake::Requester;
+use crate::intake::{fields, Requester};
 use crate::queue::{Queue, Scope, Voucher, WorkerVisit};
 use crate::state::AppState;
 use crate::tokens::{Role, TokenHolder};
@@ -100,6 +100,9 @@ impl Authorized<WorkerRole> {
     /// while fewer than `auth.max_shared_worker_names` are (403 `too_many_workers`
     /// otherwise), so made-up names cannot crowd the real worker out of `/status`.
     pub fn act_as(&self, name: &str) -> Result<(), ApiError> {
+        // Every caller checked the name already; checked again here because a registered
+        // name is shown in `/status` and `/admin/health`, so nothing unchecked may get in.
+        fields::own_worker_name(name)?;
         let label = self.holder.config_key();
         let voucher = match self.holder.worker_name() {
             Some(bound) if bound != name => {
@@ -234,6 +237,8 @@ mod tests {
     fn the_shared_worker_token_acts_as_any_worker_up_to_its_cap_of_names() {
         let (shared, _dir) = worker_auth(TokenHolder::AnyWorker, 2);
 
+        let unfit = shared.act_as("my mac\n🟢 `impostor`");
+        assert!(matches!(unfit, Err(ApiError::InvalidField(_))), "{unfit:?}");
         assert!(shared.act_as("mac").is_ok());
         assert!(shared.act_as("mini").is_ok());
         let err = shared.act_as("third").unwrap_err();

@@ -8,7 +8,7 @@ use std::time::Duration;
 use openclaw_bot::queue::{NewTask, Scope};
 use openclaw_shared::{TaskId, TaskSpec, TaskStatus};
 use reqwest::StatusCode;
-use serde_json::json;
+use serde_json::{json, Value};
 
 use crate::helpers::{assert_error, within, TestApp, ADMIN, CLIENT};
 
@@ -89,6 +89,7 @@ async fn the_admin_token_reads_every_task_but_creates_and_cancels_none() {
         let legacy = enqueue_owned(&app, None, "from before owners").await;
 
         let list = listed(&app, ADMIN).await;
+        let (_, rows) = app.get("/tasks", Some(ADMIN)).await;
         let (status, view) = app.get(&format!("/tasks/{users}"), Some(ADMIN)).await;
         let cancel = app
             .post(&format!("/tasks/{users}/cancel"), Some(ADMIN), &json!({}))
@@ -101,8 +102,16 @@ async fn the_admin_token_reads_every_task_but_creates_and_cancels_none() {
             list,
             [legacy.to_string(), users.to_string(), api.to_string()]
         );
+        let owners: Vec<&Value> = rows["tasks"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|t| &t["owner"])
+            .collect();
+        assert_eq!(owners, [&Value::Null, &json!("discord:42"), &json!("api")]);
         assert_eq!(status, StatusCode::OK, "{view}");
         assert_eq!(view["taskId"], users.to_string());
+        assert_eq!(view["owner"], "discord:42");
         assert_error(&cancel, StatusCode::FORBIDDEN, "forbidden", "role");
         assert_error(&create, StatusCode::FORBIDDEN, "forbidden", "role");
         assert_eq!(
