@@ -9,6 +9,7 @@ mod procs;
 mod proxy;
 mod sandbox_cost;
 mod scenarios;
+mod storage;
 
 use clap::Parser;
 
@@ -39,6 +40,10 @@ struct Args {
     /// Skip building the binaries (use what is in the target dir).
     #[arg(long)]
     no_build: bool,
+    /// Run only the storage scenario: `storage.synchronous` normal vs full, and the bot
+    /// while another process holds the database's write lock.
+    #[arg(long)]
+    storage: bool,
 }
 
 #[tokio::main]
@@ -46,6 +51,10 @@ struct Args {
 async fn main() -> anyhow::Result<()> {
     let args = Args::parse();
     let binaries = procs::Binaries::locate(!args.no_build)?;
+    if args.storage {
+        print!("{}", storage::run(&binaries, &args).await?.markdown());
+        return Ok(());
+    }
     let report = scenarios::run_all(&binaries, &args).await?;
     print!("{}", report.markdown());
     Ok(())

@@ -57,9 +57,20 @@ pub fn free_port() -> anyhow::Result<u16> {
 
 /// Starts the bot on `port` with its data in `data_dir`, and waits until `/health` answers.
 pub async fn start_bot(bin: &Path, data_dir: &Path, port: u16) -> anyhow::Result<Child> {
+    start_bot_with(bin, data_dir, port, &[]).await
+}
+
+/// [`start_bot`] with `env` set on top (e.g. `OPENCLAW_STORAGE__SYNCHRONOUS`).
+pub async fn start_bot_with(
+    bin: &Path,
+    data_dir: &Path,
+    port: u16,
+    env: &[(&str, &str)],
+) -> anyhow::Result<Child> {
     let log = std::fs::File::create(data_dir.join("bot.log"))?;
     let child = Command::new(bin)
         .env_clear()
+        .envs(env.iter().copied())
         .env("PATH", std::env::var("PATH").unwrap_or_default())
         .env("RUST_LOG", "warn")
         .env("OPENCLAW_HTTP__BIND", format!("127.0.0.1:{port}"))

@@ -19,7 +19,7 @@ use crate::os_limits;
 use crate::queue::{now_millis, Queue, SweepReport};
 use crate::setup;
 use crate::state::AppState;
-use crate::telemetry::error_chain;
+use crate::telemetry::{error_chain, Throttled};
 use crate::tokens::{self, ResolvedTokens};
 
 /// What a start that generated tokens tells the operator.
@@ -56,10 +56,22 @@ impl App {
         tracing::debug!(config = ?config, "effective configuration (secrets redacted)");
         let data_dir = &config.storage.data_dir;
         let db_path = config.storage.database_path();
-        data_dir::prepare(data_dir, &db_path)
-            .with_context(|| format!("preparing the data directory {}", data_dir.display()))?;
+        data_dir::prepare(data_dir, &db_path).map_err(|err| {
+            // Said plainly: a read-only volume is a deployment mistake, not a bug.
+            let what = match err.kind() {
+                std::io::ErrorKind::ReadOnlyFilesystem | std::io::ErrorKind::PermissionDenied => {
+                    format!(
+                        "the data directory {} cannot be written (a read-only file system or \
+                         permissions); the bot needs to write its database and refuses to start",
+                        data_dir.display()
+                    )
+                }
+                _ => format!("preparing the data directory {}", data_dir.display()),
+            };
+            anyhow::Error::new(err).context(what)
+        })?;
         let tokens = tokens::resolve(&config.auth, data_dir).context("resolving API tokens")?;
-        let queue = Queue::open(&db_path, config.queue.settings())
+        let queue = Queue::open(&db_path, config.queue.settings(&config.storage))
             .with_context(|| format!("opening task database at {}", db_path.display()))?;
         let bind = config.http.bind;
         let listener = TcpListener::bind(bind)
@@ -187,6 +199,9 @@ impl App {
     }
 }
 
+/// Failed sweeps, logged once per interval with a count.
+static SWEEP_FAILURES: Throttled = Throttled::new(Duration::from_secs(60));
+
 /// Runs [`Queue::sweep`] every `every` until `stop`. A sweep is a periodic job (expiry and
 /// lease deadlines are coarse), not a wake-up: long-polls never depend on it.
 async fn sweep_periodically(queue: Queue, every: Duration, stop: CancellationToken) {
@@ -199,6 +214,15 @@ async fn sweep_periodically(queue: Queue, every: Duration, stop: CancellationTok
         }
         match queue.sweep(now_millis()).await {
             Ok(report) if report == SweepReport::default() => {}
+            // One line per sweep, whatever it changed; a worker's tasks going back or being
+            // lost is worth a warning.
+            Ok(report) if report.requeued > 0 || report.lost > 0 => tracing::warn!(
+                requeued = report.requeued,
+                expired = report.expired,
+                lost = report.lost,
+                pruned = report.pruned,
+                "swept the queue"
+            ),
             Ok(report) => tracing::info!(
                 requeued = report.requeued,
                 expired = report.expired,
@@ -207,8 +231,13 @@ async fn sweep_periodically(queue: Queue, every: Duration, stop: CancellationTok
                 "swept the queue"
             ),
             // A failing store is reported and retried next tick; stopping the sweeper would
-            // leave leases unexpired for the rest of the run.
-            Err(err) => tracing::error!(error = %error_chain(&err), "queue sweep failed"),
+            // leave leases unexpired for the rest of the run. Once per interval: an outage
+            // fails every tick alike.
+            Err(err) => {
+                if let Some(count) = SWEEP_FAILURES.hit() {
+                    tracing::error!(error = %error_chain(&err), count, "queue sweep failed (count: failures since the last such line)");
+                }
+            }
         }
     }
 }

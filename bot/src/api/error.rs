@@ -9,7 +9,7 @@ use axum::Json;
 use openclaw_shared::{ErrorBody, ErrorCode};
 
 use crate::intake::{IntakeError, Problem};
-use crate::queue::{QueueError, TooManyWorkers};
+use crate::queue::{QueueError, StoreFault, TooManyWorkers};
 use crate::telemetry::{error_chain, Throttled};
 
 /// A failed request. Client mistakes carry a message for the client; server failures
@@ -242,13 +242,51 @@ impl ApiError {
                     err.to_string(),
                     Log::Warn,
                 ),
-                QueueError::Store(_) => (
-                    StatusCode::INTERNAL_SERVER_ERROR,
-                    ErrorCode::Internal,
-                    "internal error".into(),
-                    Log::Error,
-                ),
+                // Never a 500: the request was fine and nothing changed; the client
+                // should retry (a busy store in a second, a full disk much later).
+                QueueError::Store(err) => {
+                    let (code, message, log) = match err.fault() {
+                        StoreFault::Busy => (
+                            ErrorCode::StorageBusy,
+                            "the task store is busy; retry shortly",
+                            Log::Warn,
+                        ),
+                        StoreFault::Full => (
+                            ErrorCode::StorageFull,
+                            "the server's disk is full; retry later",
+                            Log::Error,
+                        ),
+                        StoreFault::ReadOnly => (
+                            ErrorCode::StorageReadOnly,
+                            "the task store cannot be written; retry later",
+                            Log::Error,
+                        ),
+                        StoreFault::Corrupt | StoreFault::Failed => (
+                            ErrorCode::StorageFailed,
+                            "the task store failed; retry later",
+                            Log::Error,
+                        ),
+                    };
+                    (StatusCode::SERVICE_UNAVAILABLE, code, message.into(), log)
+                }
             },
+        }
+    }
+
+    /// Seconds a client should wait before retrying (`Retry-After`), for the failures a
+    /// retry can fix.
+    fn retry_after_secs(&self) -> Option<u64> {
+        match self {
+            ApiError::RateLimited { retry_after_secs } => Some(*retry_after_secs),
+            ApiError::Queue(QueueError::Store(err)) => Some(match err.fault() {
+                // A lock held by a backup or an operator is usually gone within seconds.
+                StoreFault::Busy => 1,
+                // Space and permissions come back when an operator acts, not sooner.
+                StoreFault::Full => 30,
+                StoreFault::ReadOnly => 60,
+                StoreFault::Corrupt | StoreFault::Failed => 10,
+            }),
+            _ => None,
         }
     }
 }
@@ -259,6 +297,12 @@ impl IntoResponse for ApiError {
         match log {
             Log::Debug => {
                 tracing::debug!(status = status.as_u16(), code = code.as_str(), error = %self, "request refused")
+            }
+            // A storage outage fails every request alike: one line per interval.
+            Log::Warn if status.is_server_error() => {
+                if let Some(count) = FAILURES_LOG.hit() {
+                    tracing::warn!(status = status.as_u16(), code = code.as_str(), error = %error_chain(&self), count, "request failed (count: failures since the last such line)")
+                }
             }
             // A refusal anyone holding a token can repeat at will: one line per interval,
             // with the count, so the log is not the flood's second victim.
@@ -274,10 +318,10 @@ impl IntoResponse for ApiError {
             }
         }
         let mut response = (status, Json(ErrorBody::new(code, message))).into_response();
-        if let ApiError::RateLimited { retry_after_secs } = self {
+        if let Some(secs) = self.retry_after_secs() {
             response
                 .headers_mut()
-                .insert(header::RETRY_AFTER, HeaderValue::from(retry_after_secs));
+                .insert(header::RETRY_AFTER, HeaderValue::from(secs));
         }
         response
     }
@@ -302,6 +346,24 @@ mod tests {
 
         assert_eq!(status, StatusCode::INTERNAL_SERVER_ERROR);
         assert_eq!(message, "internal error");
+    }
+
+    #[test]
+    fn storage_faults_are_503_with_their_own_code_and_a_retry_after() {
+        use crate::queue::StoreError;
+        let busy = ApiError::Queue(QueueError::Store(StoreError::Overloaded { waiting: 1 }));
+        let stopped = ApiError::Queue(QueueError::Store(StoreError::Stopped));
+
+        let (busy_status, busy_code, busy_message, _) = busy.parts();
+        let (stopped_status, stopped_code, _, _) = stopped.parts();
+
+        assert_eq!(busy_status, StatusCode::SERVICE_UNAVAILABLE);
+        assert_eq!(busy_code, ErrorCode::StorageBusy);
+        assert!(busy_message.contains("retry"), "{busy_message}");
+        assert_eq!(busy.retry_after_secs(), Some(1));
+        assert_eq!(stopped_status, StatusCode::SERVICE_UNAVAILABLE);
+        assert_eq!(stopped_code, ErrorCode::StorageFailed);
+        assert!(stopped.retry_after_secs().is_some());
     }
 
     #[test]

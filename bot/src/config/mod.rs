@@ -19,7 +19,7 @@ mod token_strength;
 pub use discord::DiscordConfig;
 pub use security::{AuthConfig, RateLimitConfig, WorkerTokenConfig};
 
-use crate::queue::QueueSettings;
+use crate::queue::{QueueSettings, StorageSettings, Synchronous};
 use security::WorkersEnv;
 pub use token_strength::{weakness, MIN_TOKEN_LEN};
 
@@ -129,18 +129,28 @@ impl Default for HttpConfig {
     }
 }
 
-/// `[storage]`: the data directory (SQLite database and generated tokens).
+/// `[storage]`: the data directory (SQLite database and generated tokens) and how the
+/// database is used.
 #[derive(Debug, Clone, Deserialize)]
 #[serde(default, deny_unknown_fields)]
 pub struct StorageConfig {
     /// Created on start if missing.
     pub data_dir: PathBuf,
+    /// Longest a request waits for the database (its turn, then a lock another process
+    /// holds, e.g. a backup) before it is refused with 503 `storage_busy`.
+    pub busy_timeout_ms: u64,
+    /// When a commit is on disk: `normal` survives the bot crashing, `full` survives a
+    /// power loss too, at an `fsync` per commit.
+    pub synchronous: Synchronous,
 }
 
 impl Default for StorageConfig {
     fn default() -> Self {
+        let defaults = StorageSettings::default();
         Self {
             data_dir: PathBuf::from("./data"),
+            busy_timeout_ms: u64::try_from(defaults.busy_timeout.as_millis()).unwrap_or(1000),
+            synchronous: defaults.synchronous,
         }
     }
 }
@@ -149,6 +159,14 @@ impl StorageConfig {
     /// The SQLite database file inside the data directory.
     pub fn database_path(&self) -> PathBuf {
         self.data_dir.join(DATABASE_FILE)
+    }
+
+    /// The queue store's settings.
+    pub fn settings(&self) -> StorageSettings {
+        StorageSettings {
+            busy_timeout: Duration::from_millis(self.busy_timeout_ms),
+            synchronous: self.synchronous,
+        }
     }
 }
 
@@ -187,8 +205,8 @@ impl Default for QueueConfig {
 }
 
 impl QueueConfig {
-    /// The queue core's settings.
-    pub fn settings(&self) -> QueueSettings {
+    /// The queue core's settings, its store's from `storage`.
+    pub fn settings(&self, storage: &StorageConfig) -> QueueSettings {
         QueueSettings {
             task_ttl: Duration::from_secs(self.task_ttl_secs),
             retention: Duration::from_secs(self.retention_secs),
@@ -196,6 +214,7 @@ impl QueueConfig {
             offer_ttl: Duration::from_secs(self.offer_ttl_secs),
             sweep_interval: Duration::from_millis(self.sweep_interval_ms),
             worker_expiry: Duration::from_secs(self.worker_expiry_secs),
+            storage: storage.settings(),
         }
     }
 }
@@ -339,7 +358,8 @@ impl Config {
                 "must not be above http.max_connections".into(),
             );
         }
-        let positive: [(&'static str, u64); 14] = [
+        let positive: [(&'static str, u64); 15] = [
+            ("storage.busy_timeout_ms", self.storage.busy_timeout_ms),
             (
                 "http.header_read_timeout_secs",
                 self.http.header_read_timeout_secs,
@@ -403,5 +423,17 @@ mod tests {
             Path::new("./data/openclaw.sqlite3")
         );
         assert!(config.discord.token.is_none());
+    }
+
+    #[test]
+    fn storage_synchronous_is_normal_or_full() {
+        let load = |text: &str| Config::from_figment(Figment::from(Toml::string(text)));
+
+        let full = load("[storage]\nsynchronous = \"full\"").unwrap();
+        let wrong = load("[storage]\nsynchronous = \"off\"").unwrap_err();
+
+        assert_eq!(full.storage.settings().synchronous, Synchronous::Full);
+        assert_eq!(Config::default().storage.synchronous, Synchronous::Normal);
+        assert!(wrong.to_string().contains("synchronous"), "{wrong}");
     }
 }

@@ -48,7 +48,7 @@ impl Queue {
             tokio::pin!(queued);
             queued.as_mut().enable();
 
-            let claims = self.try_claim(worker, slots)?;
+            let claims = self.try_claim(worker, slots).await?;
             if !claims.is_empty() {
                 return Ok(claims);
             }
@@ -58,16 +58,15 @@ impl Queue {
         }
     }
 
-    fn try_claim(&self, worker: &str, slots: u32) -> Result<Vec<Claim>, QueueError> {
+    async fn try_claim(&self, worker: &str, slots: u32) -> Result<Vec<Claim>, QueueError> {
         let lease_ttl = self.inner.settings.lease_ttl;
         let offer_ttl = self.inner.settings.offer_ttl;
         let now = now_millis();
-        let claimed = self.inner.store.claim(
-            worker,
-            slots,
-            now,
-            now.saturating_add(duration_millis(offer_ttl)),
-        )?;
+        let offer_expires_at = now.saturating_add(duration_millis(offer_ttl));
+        let claimer = worker.to_owned();
+        let claimed = self
+            .write(move |store| store.claim(&claimer, slots, now, offer_expires_at))
+            .await?;
         Ok(claimed
             .into_iter()
             .map(|(task, lease)| {
@@ -98,10 +97,17 @@ impl Queue {
         self.saw_worker(worker);
         let now = now_millis();
         let expires_at = now.saturating_add(duration_millis(self.inner.settings.lease_ttl));
-        Ok(self
-            .inner
-            .store
-            .heartbeat(worker, leases, now, expires_at)?)
+        let (worker, held) = (worker.to_owned(), leases.to_vec());
+        let answered = self
+            .write(move |store| store.heartbeat(&worker, &held, now, expires_at))
+            .await;
+        if answered.is_err() {
+            // The worker is alive even if the store cannot say so: spare its leases.
+            self.inner
+                .contacts
+                .heard(leases.iter().map(|held| held.lease), now);
+        }
+        Ok(answered?)
     }
 
     /// Stores the result of a task. Only the worker holding the current lease may do so.
@@ -117,11 +123,19 @@ impl Queue {
     ) -> Result<Completion, QueueError> {
         self.saw_worker(worker);
         let status = TaskStatus::from(outcome.status);
-        let completion = self
-            .inner
-            .store
-            .complete(id, worker, lease, &outcome, now_millis())?
-            .map_err(|refusal| refused(id, refusal))?;
+        let (holder, now) = (worker.to_owned(), now_millis());
+        let stored = self
+            .write(move |store| {
+                let completion = store.complete(id, &holder, lease, &outcome, now)?;
+                Ok((completion, outcome))
+            })
+            .await;
+        if stored.is_err() {
+            // The worker will send it again: its lease must not lapse meanwhile.
+            self.inner.contacts.heard([lease], now);
+        }
+        let (completion, outcome) = stored?;
+        let completion = completion.map_err(|refusal| refused(id, refusal))?;
         if completion == Completion::Stored {
             tracing::info!(%status, exit_code = ?outcome.exit_code, "task finished");
             self.publish(TaskEvent::Finished { id, status });

@@ -6,7 +6,10 @@
 
 use std::time::Duration;
 
-use openclaw_shared::{EpochMillis, TaskId, TaskOutcome, TaskSpec, TaskStatus};
+use openclaw_shared::{EpochMillis, TaskId, TaskKind, TaskOutcome, TaskSpec, TaskStatus};
+
+/// Longest summary a [`TaskBrief`] carries, in characters: more than any list shows.
+pub const BRIEF_SUMMARY_CHARS: usize = 200;
 
 /// A task to put on the queue.
 #[derive(Debug, Clone, PartialEq)]
@@ -85,6 +88,44 @@ impl Scope {
         match self {
             Scope::All => None,
             Scope::OwnedBy(owner) => Some(owner),
+        }
+    }
+}
+
+/// A task as lists show it: what it is and where it stands. Read from the few columns
+/// lists need, never from the spec's content or the result's output.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct TaskBrief {
+    /// Its id.
+    pub id: TaskId,
+    /// What kind of task it is.
+    pub kind: TaskKind,
+    /// Where it is in its life.
+    pub status: TaskStatus,
+    /// [`TaskSpec::summary`], cut to [`BRIEF_SUMMARY_CHARS`] characters (then ending in `…`).
+    pub summary: String,
+    /// Only this worker may claim it; any worker when `None`.
+    pub target_worker: Option<String>,
+    /// The worker that claimed it.
+    pub worker: Option<String>,
+    /// When it was enqueued.
+    pub created_at: EpochMillis,
+    /// When it reached a final status.
+    pub completed_at: Option<EpochMillis>,
+    /// The process's exit code, once finished with one.
+    pub exit_code: Option<i32>,
+    /// Who created it (see [`NewTask::owner`]); `None` for tasks from before owners.
+    pub owner: Option<String>,
+}
+
+impl TaskBrief {
+    /// The summary a brief of `spec` carries: [`TaskSpec::summary`], cut to
+    /// [`BRIEF_SUMMARY_CHARS`] characters.
+    pub fn summary_of(spec: &TaskSpec) -> String {
+        let summary = spec.summary();
+        match summary.char_indices().nth(BRIEF_SUMMARY_CHARS) {
+            Some((cut, _)) => format!("{}…", &summary[..cut]),
+            None => summary,
         }
     }
 }

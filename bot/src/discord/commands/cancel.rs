@@ -7,7 +7,7 @@ use openclaw_shared::{TaskId, TaskStatus};
 use super::{is_admin, reach, reply_privately, Context};
 use crate::discord::error::CommandError;
 use crate::discord::render::{self, lists::short_id, status_words};
-use crate::queue::{QueueError, Task};
+use crate::queue::{QueueError, TaskBrief};
 
 /// Shortest id prefix `/cancel` accepts.
 const MIN_PREFIX: usize = 4;
@@ -60,7 +60,7 @@ pub async fn cancel(
 }
 
 /// The task `given` names: a full id, or a prefix of exactly one recent task's id.
-fn resolve(given: &str, recent: &[Task]) -> Result<TaskId, CommandError> {
+fn resolve(given: &str, recent: &[TaskBrief]) -> Result<TaskId, CommandError> {
     let given = given.trim().to_ascii_lowercase();
     if let Ok(id) = given.parse::<TaskId>() {
         return Ok(id);
@@ -94,10 +94,10 @@ mod tests {
     use openclaw_shared::TaskSpec;
 
     use super::*;
-    use crate::discord::render::tests::sample_task;
+    use crate::discord::render::tests::sample_brief;
 
-    fn task_with_id(id: &str) -> Task {
-        let mut task = sample_task(TaskSpec::FileRead { path: "p".into() }, TaskStatus::Queued);
+    fn task_with_id(id: &str) -> TaskBrief {
+        let mut task = sample_brief(TaskSpec::FileRead { path: "p".into() }, TaskStatus::Queued);
         task.id = id.parse().unwrap();
         task
     }

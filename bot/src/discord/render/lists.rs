@@ -5,7 +5,7 @@ use openclaw_shared::{EpochMillis, TaskId, TaskStatus};
 use super::text::{chars, inline_code, relative_time};
 use super::{icon, status_words, MESSAGE_LIMIT};
 use crate::intake::Requester;
-use crate::queue::{QueueStats, Task};
+use crate::queue::{QueueStats, TaskBrief};
 
 /// How recently a worker must have been seen to count as online: workers hold a long poll
 /// for up to ~30 s and claim again as soon as it ends, so silence past this means trouble.
@@ -78,7 +78,7 @@ pub fn status(stats: &QueueStats, everyone: bool, now: EpochMillis) -> String {
 
 /// `/tasks`: the given tasks (most recent first), one line each, as many as fit: the user's
 /// own, or `everyone`'s with whose each is.
-pub fn tasks(tasks: &[Task], everyone: bool) -> String {
+pub fn tasks(tasks: &[TaskBrief], everyone: bool) -> String {
     if tasks.is_empty() {
         return if everyone {
             "No tasks yet."
@@ -105,13 +105,13 @@ pub fn tasks(tasks: &[Task], everyone: bool) -> String {
     out
 }
 
-fn task_line(task: &Task, whose: bool) -> String {
+fn task_line(task: &TaskBrief, whose: bool) -> String {
     let mut parts = vec![
         format!("{} `{}`", icon(task.status), short_id(task.id)),
-        inline_code(&task.spec.summary(), LIST_SUMMARY_CHARS),
+        inline_code(&task.summary, LIST_SUMMARY_CHARS),
         status_words(task.status).to_owned(),
     ];
-    if let Some(code) = task.outcome.as_ref().and_then(|o| o.exit_code) {
+    if let Some(code) = task.exit_code {
         parts.push(format!("exit {code}"));
     }
     if let Some(worker) = &task.worker {
@@ -141,16 +141,16 @@ mod tests {
     use openclaw_shared::TaskSpec;
 
     use super::*;
-    use crate::discord::render::tests::sample_task;
+    use crate::discord::render::tests::sample_brief;
     use crate::queue::WorkerInfo;
     use openclaw_shared::worker::SandboxReport;
 
-    fn task(command: &str, status: TaskStatus) -> Task {
+    fn task(command: &str, status: TaskStatus) -> TaskBrief {
         let spec = TaskSpec::Command {
             command: command.into(),
             cwd: None,
         };
-        sample_task(spec, status)
+        sample_brief(spec, status)
     }
 
     #[test]
@@ -242,7 +242,7 @@ mod tests {
 
     #[test]
     fn a_long_list_is_cut_to_fit_a_message() {
-        let many: Vec<Task> = (0..200)
+        let many: Vec<TaskBrief> = (0..200)
             .map(|_| task(&"x".repeat(80), TaskStatus::Succeeded))
             .collect();
 

@@ -9,7 +9,7 @@ use serde_json::json;
 
 use super::text::chars;
 use super::*;
-use crate::queue::Task;
+use crate::queue::{Task, TaskBrief};
 
 /// A task as the queue stores it; one place to follow changes to `Task`.
 pub(crate) fn sample_task(spec: TaskSpec, status: TaskStatus) -> Task {
@@ -28,6 +28,23 @@ pub(crate) fn sample_task(spec: TaskSpec, status: TaskStatus) -> Task {
         completed_at: None,
         outcome: None,
         approval: None,
+    }
+}
+
+/// The brief a list reads of [`sample_task`].
+pub(crate) fn sample_brief(spec: TaskSpec, status: TaskStatus) -> TaskBrief {
+    let task = sample_task(spec, status);
+    TaskBrief {
+        id: task.id,
+        kind: task.spec.kind(),
+        status: task.status,
+        summary: TaskBrief::summary_of(&task.spec),
+        target_worker: task.target_worker,
+        worker: task.worker,
+        created_at: task.created_at,
+        completed_at: task.completed_at,
+        exit_code: None,
+        owner: task.owner,
     }
 }
 

@@ -12,6 +12,7 @@ const MIGRATIONS: &[&str] = &[
     include_str!("migrations/0003_approvals.sql"),
     include_str!("migrations/0004_claim_offers.sql"),
     include_str!("migrations/0005_task_owner.sql"),
+    include_str!("migrations/0006_task_summaries.sql"),
 ];
 
 /// Applies the migrations the database has not seen yet, each in its own transaction.

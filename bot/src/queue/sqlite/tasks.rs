@@ -4,11 +4,11 @@ use openclaw_shared::{EpochMillis, OutcomeStatus, TaskId, TaskOutcome, TaskStatu
 use rusqlite::params;
 
 use super::rows::{
-    get_task, millis_i64, parse_status, row_to_task, to_i64, write_outcome, TASK_COLUMNS,
+    get_task, millis_i64, parse_status, row_to_brief, to_i64, write_outcome, BRIEF_COLUMNS,
 };
 use super::SqliteStore;
 use crate::queue::store::{StoreError, TaskStore};
-use crate::queue::task::{NewTask, Scope, Task};
+use crate::queue::task::{NewTask, Scope, Task, TaskBrief};
 
 impl TaskStore for SqliteStore {
     fn insert(
@@ -26,7 +26,8 @@ impl TaskStore for SqliteStore {
             .transpose()?;
         self.conn().execute(
             "INSERT INTO tasks (id, kind, spec, status, timeout_ms, target_worker, origin, \
-             created_at, expires_at, owner) VALUES (?1, ?2, ?3, 'queued', ?4, ?5, ?6, ?7, ?8, ?9)",
+             created_at, expires_at, owner, summary) \
+             VALUES (?1, ?2, ?3, 'queued', ?4, ?5, ?6, ?7, ?8, ?9, ?10)",
             params![
                 id.to_string(),
                 task.spec.kind().as_str(),
@@ -37,6 +38,7 @@ impl TaskStore for SqliteStore {
                 to_i64(now),
                 to_i64(expires_at),
                 task.owner,
+                TaskBrief::summary_of(&task.spec),
             ],
         )?;
         Ok(())
@@ -52,7 +54,7 @@ impl TaskStore for SqliteStore {
         scope: &Scope,
         status: Option<TaskStatus>,
         limit: usize,
-    ) -> Result<Vec<Task>, StoreError> {
+    ) -> Result<Vec<TaskBrief>, StoreError> {
         let conn = self.conn();
         let limit = i64::try_from(limit).unwrap_or(i64::MAX);
         // Two statements rather than `?3 IS NULL OR owner = ?3`, which SQLite cannot serve
@@ -62,12 +64,12 @@ impl TaskStore for SqliteStore {
             Scope::OwnedBy(_) => "owner = ?3",
         };
         let mut stmt = conn.prepare_cached(&format!(
-            "SELECT {TASK_COLUMNS} FROM tasks WHERE {filter} AND (?1 IS NULL OR status = ?1) \
+            "SELECT {BRIEF_COLUMNS} FROM tasks WHERE {filter} AND (?1 IS NULL OR status = ?1) \
              ORDER BY seq DESC LIMIT ?2"
         ))?;
         let rows = stmt.query_map(
             params![status.map(|s| s.as_str()), limit, scope.owner()],
-            row_to_task,
+            row_to_brief,
         )?;
         rows.map(|row| row?).collect()
     }

@@ -72,5 +72,6 @@ mod leases;
 mod offers;
 mod owners;
 mod results;
+mod storage;
 mod sweep;
 mod tasks;

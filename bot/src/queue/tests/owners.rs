@@ -93,7 +93,7 @@ async fn tasks_stored_before_owners_existed_become_the_admins() {
     let conn = rusqlite::Connection::open(&fx.path).unwrap();
     conn.execute_batch(
         "DROP INDEX tasks_by_owner; ALTER TABLE tasks DROP COLUMN owner; \
-         PRAGMA user_version = 4;",
+         ALTER TABLE tasks DROP COLUMN summary; PRAGMA user_version = 4;",
     )
     .unwrap();
     drop(conn);

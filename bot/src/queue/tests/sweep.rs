@@ -83,3 +83,37 @@ async fn finished_tasks_are_pruned_after_retention() {
         Err(QueueError::NotFound(_))
     ));
 }
+
+#[tokio::test]
+async fn a_reopened_queue_gives_lapsed_leases_one_ttl_to_be_heard_from() {
+    let settings = QueueSettings {
+        lease_ttl: Duration::from_millis(300),
+        ..QueueSettings::default()
+    };
+    let Fixture { queue, _dir, path } = open();
+    let task = queue.enqueue(command("sleep 100")).await.unwrap();
+    let claim = claim_one(&queue, "mac").await;
+    drop(queue);
+    let queue = Queue::open(&path, settings.clone()).unwrap();
+    queue.heartbeat("mac", &[held(&claim)]).await.unwrap();
+    drop(queue);
+    // The bot is down for longer than the lease.
+    tokio::time::sleep(Duration::from_millis(400)).await;
+
+    let reopened = Queue::open(&path, settings).unwrap();
+    let at_start = reopened.sweep(now_millis()).await.unwrap();
+    let after_grace = reopened
+        .sweep(now_millis() + duration_millis(Duration::from_millis(300)))
+        .await
+        .unwrap();
+
+    assert_eq!(
+        at_start.lost, 0,
+        "its worker may not have been heard from yet"
+    );
+    assert_eq!(after_grace.lost, 1);
+    assert_eq!(
+        reopened.get(task.id).await.unwrap().status,
+        TaskStatus::Lost
+    );
+}

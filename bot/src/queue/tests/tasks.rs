@@ -176,3 +176,22 @@ async fn tasks_and_results_survive_reopening_the_database() {
         .unwrap();
     assert_eq!(stored, Completion::Stored, "leases survive a restart");
 }
+
+#[tokio::test]
+async fn a_task_stored_before_summaries_is_listed_with_one_made_from_its_spec() {
+    let fx = open();
+    let task = fx
+        .queue
+        .enqueue(command("echo from an older release"))
+        .await
+        .unwrap();
+    let conn = rusqlite::Connection::open(&fx.path).unwrap();
+    conn.execute("UPDATE tasks SET summary = NULL", []).unwrap();
+    drop(conn);
+
+    let listed = fx.queue.list(&Scope::All, None, 10).await.unwrap();
+
+    assert_eq!(listed.len(), 1);
+    assert_eq!(listed[0].id, task.id);
+    assert_eq!(listed[0].summary, "echo from an older release");
+}
