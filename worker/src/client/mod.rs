@@ -9,6 +9,7 @@
 mod backoff;
 mod error;
 
+use std::sync::{Arc, PoisonError, RwLock};
 use std::time::Duration;
 
 use openclaw_shared::worker::{
@@ -27,8 +28,11 @@ pub use error::{ClientError, FailureKind};
 
 /// Timeout for requests that are not long polls.
 const REQUEST_TIMEOUT: Duration = Duration::from_secs(30);
-/// Extra time a claim gets beyond its long-poll wait, for the server to answer.
-const CLAIM_TIMEOUT_MARGIN: Duration = Duration::from_secs(15);
+/// Extra time a claim gets beyond its long-poll wait, for the server to answer: the claim's
+/// client-side deadline is the hold it asked for plus this. A connection that died unseen
+/// (half-open after a network change, a proxy that stopped forwarding) is given up at that
+/// deadline instead of being waited on; a live server answers within the hold.
+pub const CLAIM_TIMEOUT_MARGIN: Duration = Duration::from_secs(5);
 /// Timeout for an attachment upload (up to 10 MiB over a home uplink).
 const UPLOAD_TIMEOUT: Duration = Duration::from_secs(120);
 /// How long to wait for a TCP/TLS connection.
@@ -57,7 +61,9 @@ struct ResultBody<'a> {
 /// Cheap-to-clone client for one server and worker token.
 #[derive(Clone)]
 pub struct ApiClient {
-    http: reqwest::Client,
+    /// The connection pool, replaced by [`ApiClient::reconnect`] (clones share it). A std
+    /// lock: held only to clone or swap the client (an `Arc` inside), never across a request.
+    http: Arc<RwLock<reqwest::Client>>,
     /// The server URL without a trailing slash, with the protocol prefix appended.
     base: String,
     /// The `Authorization` header, marked sensitive so it never shows in debug output.
@@ -80,17 +86,35 @@ impl ApiClient {
         let mut auth = HeaderValue::from_str(&format!("Bearer {}", token.expose_secret()))
             .map_err(|_| anyhow::anyhow!("the worker token is not a valid HTTP header value"))?;
         auth.set_sensitive(true);
-        let http = reqwest::Client::builder()
-            .connect_timeout(CONNECT_TIMEOUT)
-            .user_agent(concat!("openclaw-worker/", env!("CARGO_PKG_VERSION")))
-            .build()
-            .map_err(|err| anyhow::anyhow!("building the HTTP client: {err}"))?;
+        let http =
+            http_client().map_err(|err| anyhow::anyhow!("building the HTTP client: {err}"))?;
         Ok(Self {
-            http,
+            http: Arc::new(RwLock::new(http)),
             base: format!("{}{WORKER_API_PREFIX}", server_url.trim_end_matches('/')),
             auth,
             sandbox: None,
         })
+    }
+
+    /// Drops every pooled connection: the next requests open new ones. After a sleep the
+    /// pool's idle connections are most likely dead (the NAT or the server forgot them),
+    /// and a request sent on one would wait for its timeout. Keeps the old pool if a new
+    /// client cannot be built.
+    pub fn reconnect(&self) {
+        match http_client() {
+            Ok(fresh) => *self.http.write().unwrap_or_else(PoisonError::into_inner) = fresh,
+            Err(err) => {
+                tracing::warn!(error = %err, "cannot rebuild the HTTP client; keeping the old connections")
+            }
+        }
+    }
+
+    /// The current connection pool.
+    fn http(&self) -> reqwest::Client {
+        self.http
+            .read()
+            .unwrap_or_else(PoisonError::into_inner)
+            .clone()
     }
 
     /// The same client, telling the server about `sandbox` with every claim and heartbeat.
@@ -166,7 +190,7 @@ impl ApiClient {
             state,
         };
         let request = self
-            .http
+            .http()
             .post(format!("{}/tasks/{task_id}/approval", self.base))
             .timeout(REQUEST_TIMEOUT)
             .json(&body);
@@ -183,7 +207,7 @@ impl ApiClient {
         bytes: Vec<u8>,
     ) -> Result<(), ClientError> {
         let request = self
-            .http
+            .http()
             .put(format!("{}/tasks/{task_id}/attachments/{name}", self.base))
             .timeout(UPLOAD_TIMEOUT)
             .header(WORKER_HEADER, worker)
@@ -202,7 +226,7 @@ impl ApiClient {
         limit: usize,
     ) -> Result<T, ClientError> {
         let request = self
-            .http
+            .http()
             .post(format!("{}{path}", self.base))
             .timeout(timeout)
             .json(body);
@@ -248,6 +272,14 @@ impl ApiClient {
             retry_after,
         })
     }
+}
+
+/// A new connection pool with the worker's timeouts and user agent.
+fn http_client() -> reqwest::Result<reqwest::Client> {
+    reqwest::Client::builder()
+        .connect_timeout(CONNECT_TIMEOUT)
+        .user_agent(concat!("openclaw-worker/", env!("CARGO_PKG_VERSION")))
+        .build()
 }
 
 /// The body of `response`, refused as soon as it is known to exceed `limit` bytes: by its

@@ -63,6 +63,12 @@ impl Worker {
             let asked = Instant::now();
             let claimed = tokio::select! {
                 claimed = self.rt.client.claim(&self.name, slots, self.poll_wait) => claimed,
+                // The long poll most likely died with the sleep; its deadline, on the
+                // monotonic clock, has not moved while asleep. Ask again at once.
+                () = self.wake.woken() => {
+                    backoff.reset();
+                    continue;
+                }
                 () = shutdown.cancelled() => return,
             };
             let delay = match claimed {
@@ -78,6 +84,8 @@ impl Worker {
             if let Some(delay) = delay {
                 tokio::select! {
                     () = sleep(delay) => {}
+                    // A backoff grown while the network was down ends with the sleep.
+                    () = self.wake.woken() => backoff.reset(),
                     () = shutdown.cancelled() => return,
                 }
             }
@@ -154,6 +162,7 @@ impl Worker {
                     cancel: cancel.clone(),
                     stop: None,
                     decisions,
+                    lost: false,
                 },
             );
             drop(state);

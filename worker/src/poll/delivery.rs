@@ -34,11 +34,13 @@ impl Worker {
             };
             let sent = tokio::select! {
                 sent = self.rt.client.submit_result(&self.name, id, lease, &outcome) => sent,
+                // Sent on a connection that died with the sleep: send it again now.
+                () = self.wake.woken() => continue,
                 () = done.cancelled() => return,
             };
             let delay = match sent {
                 Ok(ack) => {
-                    info!(task_id = %id, duplicate = ack.duplicate, "result delivered");
+                    info!(task_id = %id, duplicate = ack.duplicate, late = ack.late, "result delivered");
                     self.remove_pending(id);
                     backoff.reset();
                     continue;
@@ -70,6 +72,7 @@ impl Worker {
             };
             tokio::select! {
                 () = sleep(delay) => {}
+                () = self.wake.woken() => backoff.reset(),
                 () = done.cancelled() => return,
             }
         }
@@ -177,6 +180,7 @@ mod tests {
                 cancel: CancellationToken::new(),
                 stop: Some(StopReason::Shutdown),
                 decisions: unbounded_channel().0,
+                lost: false,
             },
         );
 
@@ -204,6 +208,7 @@ mod tests {
                 cancel: CancellationToken::new(),
                 stop: Some(StopReason::LeaseGone),
                 decisions: unbounded_channel().0,
+                lost: false,
             },
         );
 

@@ -11,3 +11,4 @@ mod exec;
 mod files;
 mod helpers;
 mod startup;
+mod wake;
