@@ -10,5 +10,6 @@ mod claims;
 mod exec;
 mod files;
 mod helpers;
+mod service;
 mod startup;
 mod wake;
