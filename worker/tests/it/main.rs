@@ -12,4 +12,5 @@ mod files;
 mod helpers;
 mod service;
 mod startup;
+mod supervised;
 mod wake;
