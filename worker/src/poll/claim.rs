@@ -213,12 +213,12 @@ impl Worker {
             let (id, lease) = (task.id, task.lease);
             // Run in a task of its own so a panic becomes a failed outcome instead of a
             // slot that never frees.
-            let run = tokio::spawn(pipeline::run_task(rt, task, cancel, answers));
+            let run = tokio::spawn(pipeline::run_task(Arc::clone(&rt), task, cancel, answers));
             let outcome = run.await.unwrap_or_else(|err| {
                 error!(task_id = %id, error = %err, "task pipeline crashed");
                 TaskOutcome::failure("the worker failed while running this task")
             });
-            finish(&state, id, lease, outcome);
+            finish(&state, &rt.spool, id, lease, outcome);
             changed.notify_waiters();
         });
     }

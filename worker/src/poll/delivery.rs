@@ -12,6 +12,7 @@ use tracing::{error, info, warn};
 
 use super::{Pending, State, StopReason, Worker, REJECTED_RETRY};
 use crate::client::{Backoff, FailureKind};
+use crate::spool::Spool;
 use crate::telemetry::error_chain;
 
 impl Worker {
@@ -78,8 +79,10 @@ impl Worker {
         }
     }
 
+    /// Forgets a result the server acknowledged or refused for good, spool included.
     fn remove_pending(&self, id: TaskId) {
         self.lock().undelivered.retain(|p| p.task_id != id);
+        self.rt.spool.remove(id);
         self.changed.notify_waiters();
     }
 
@@ -91,14 +94,28 @@ impl Worker {
     }
 }
 
-/// Records a finished task: its result is queued for delivery, unless its lease is gone.
-pub(super) fn finish(state: &Mutex<State>, id: TaskId, lease: LeaseId, mut outcome: TaskOutcome) {
-    let mut state = state
-        .lock()
-        .unwrap_or_else(std::sync::PoisonError::into_inner);
-    state.count_denied(outcome.status);
-    let stop = state.running.remove(&id).and_then(|r| r.stop);
+/// Records a finished task: its result is kept in the spool (if the task has a directory
+/// there) and queued for delivery, unless its lease is gone (then it is forgotten).
+pub(super) fn finish(
+    state: &Mutex<State>,
+    spool: &Spool,
+    id: TaskId,
+    lease: LeaseId,
+    mut outcome: TaskOutcome,
+) {
+    let relock = || {
+        state
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner)
+    };
+    let stop = {
+        let mut state = relock();
+        state.count_denied(outcome.status);
+        state.running.get(&id).and_then(|r| r.stop)
+    };
     if stop == Some(StopReason::LeaseGone) {
+        relock().running.remove(&id);
+        spool.remove(id);
         info!(task_id = %id, "task stopped because its lease is gone; result dropped");
         return;
     }
@@ -121,6 +138,15 @@ pub(super) fn finish(state: &Mutex<State>, id: TaskId, lease: LeaseId, mut outco
         duration_ms = outcome.duration_ms,
         "task finished"
     );
+    // Kept before it is queued (and so before it can be delivered and its directory go):
+    // a worker that starts after a crash delivers this very outcome.
+    if let Err(err) = spool.task(id).keep_outcome(&outcome) {
+        if err.kind() != std::io::ErrorKind::NotFound {
+            warn!(task_id = %id, error = %err, "cannot keep the result in the spool; a crash before it is delivered would lose it");
+        }
+    }
+    let mut state = relock();
+    state.running.remove(&id);
     state.undelivered.push_back(Pending {
         task_id: id,
         lease,
@@ -171,6 +197,8 @@ mod tests {
 
     #[test]
     fn cancelled_task_stopped_for_shutdown_says_so() {
+        let dir = tempfile::tempdir().unwrap();
+        let spool = Spool::open(dir.path()).unwrap();
         let state = Mutex::new(State::default());
         let (id, lease) = (TaskId::new(), LeaseId::new());
         state.lock().unwrap().running.insert(
@@ -186,6 +214,7 @@ mod tests {
 
         finish(
             &state,
+            &spool,
             id,
             lease,
             TaskOutcome::new(OutcomeStatus::Cancelled),
@@ -199,6 +228,8 @@ mod tests {
 
     #[test]
     fn task_whose_lease_is_gone_is_not_reported() {
+        let dir = tempfile::tempdir().unwrap();
+        let spool = Spool::open(dir.path()).unwrap();
         let state = Mutex::new(State::default());
         let (id, lease) = (TaskId::new(), LeaseId::new());
         state.lock().unwrap().running.insert(
@@ -214,6 +245,7 @@ mod tests {
 
         finish(
             &state,
+            &spool,
             id,
             lease,
             TaskOutcome::new(OutcomeStatus::Cancelled),

@@ -82,6 +82,7 @@ impl Worker {
             } else if stop == StopReason::LeaseGone {
                 warn!(task_id = %id, "lease gone before the result was delivered; dropping it");
                 state.undelivered.retain(|p| p.task_id != id);
+                self.rt.spool.remove(id);
             }
         }
         drop(state);

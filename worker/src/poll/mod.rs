@@ -13,6 +13,7 @@
 //!   offered; `pace.rs`: how much and how fast to claim.
 //! - `heartbeat.rs`: extending leases, relaying approval answers, stopping tasks.
 //! - `delivery.rs`: reporting results until the server acknowledges them.
+//! - `adopt.rs`: at start, taking over the tasks a previous worker left in the spool.
 //! - `wake.rs`: noticing a wake from sleep, so nothing waits on a connection that died.
 
 use std::sync::{Arc, Mutex, MutexGuard};
@@ -28,6 +29,7 @@ use crate::config::Config;
 use crate::pipeline::TaskRuntime;
 
 mod accept;
+mod adopt;
 mod claim;
 mod delivery;
 mod heartbeat;
@@ -90,9 +92,11 @@ impl Worker {
         self
     }
 
-    /// Runs until `shutdown` is cancelled, then stops claiming, lets running tasks finish
-    /// within the grace period (killing the rest), delivers results, and returns.
+    /// Takes over what a previous worker left in the spool, runs until `shutdown` is
+    /// cancelled, then stops claiming, lets running tasks finish within the grace period
+    /// (killing the rest), delivers results, and returns.
     pub async fn run(&self, shutdown: CancellationToken) {
+        self.adopt();
         let done = CancellationToken::new();
         let lifecycle = async {
             self.claim_loop(&shutdown).await;
@@ -171,7 +175,7 @@ impl Worker {
                 .iter()
                 .map(|p| p.task_id.to_string())
                 .collect();
-            error!(tasks = ?left, "exiting with undelivered results; the server will mark these tasks lost");
+            error!(tasks = ?left, "exiting with undelivered results; they stay in the spool, and the worker delivers them when it starts again");
         }
     }
 }
