@@ -127,6 +127,12 @@ impl Worker {
                 REJECTED_RETRY
             }
             (FailureKind::Transient, _) => {
+                if err.timed_out() {
+                    // The long poll ran past its deadline: its connection died unseen, and
+                    // the pool's other connections, over the same path, most likely did too.
+                    // Waiting on one of those would cost another whole deadline.
+                    self.rt.client.reconnect();
+                }
                 let delay = backoff
                     .next_delay()
                     .max(err.retry_after().unwrap_or_default());
