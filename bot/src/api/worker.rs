@@ -92,8 +92,9 @@ pub async fn heartbeat(
 }
 
 /// `POST /v1/worker/tasks/:id/result`: stores the result. The same result again is a no-op
-/// answering `duplicate: true`; an unknown task is a 404, another worker's task a 403, a
-/// stale lease a 409, and none of them changes anything.
+/// answering `duplicate: true`; a task marked `lost` under this lease takes it, answering
+/// `late: true`; an unknown task is a 404, another worker's task a 403, a stale lease a
+/// 409, and none of them changes anything.
 pub async fn report(
     auth: WorkerAuth,
     State(state): State<AppState>,
@@ -108,6 +109,7 @@ pub async fn report(
         .complete(id, &req.worker, req.lease, req.outcome)
         .await?;
     let duplicate = completion == Completion::Duplicate;
-    tracing::debug!(task_id = %id, worker = %req.worker, ?status, duplicate, "result reported");
-    Ok(Json(ResultAck { duplicate }))
+    let late = completion == Completion::StoredLate;
+    tracing::debug!(task_id = %id, worker = %req.worker, ?status, duplicate, late, "result reported");
+    Ok(Json(ResultAck { duplicate, late }))
 }

@@ -232,7 +232,8 @@ pub trait LeaseStore {
     /// Answers each of `leases`, in order. A lease `worker` holds on a live task is moved to
     /// `lease_expires_at` (and accepted at `now` if it was only offered) and answered
     /// active or cancel-requested, with the owner's approval decision if one waits (which it
-    /// then forgets: each decision is handed over once). Any other lease is gone.
+    /// then forgets: each decision is handed over once). Any other lease is gone; one on a
+    /// task lost under that very lease is gone but `accepts_late_result`.
     fn heartbeat(
         &self,
         worker: &str,
@@ -242,7 +243,9 @@ pub trait LeaseStore {
     ) -> Result<Vec<LeaseReport>, StoreError>;
 
     /// Stores a worker's result, finishing the task at `now` with the outcome's status, if
-    /// `worker` holds it under `lease`. The same outcome on a finished task is a
+    /// `worker` holds it under `lease`. A task `lost` under that lease takes it too, flagged
+    /// late ([`flagged_late`](super::task::flagged_late)) and due for delivery again:
+    /// [`Completion::StoredLate`]. The same outcome on a finished task is a
     /// [`Completion::Duplicate`]; a different one is a [`Refusal::Conflict`].
     fn complete(
         &self,

@@ -167,6 +167,22 @@ pub enum ApprovalProgress {
 pub enum Completion {
     /// The result was stored and the task is now final.
     Stored,
+    /// The result ended a task that had been marked `lost` when its lease lapsed: the
+    /// worker was out of touch, not gone. It is stored flagged late ([`LATE_RESULT_KEY`]).
+    StoredLate,
     /// The same result was already stored under this lease: nothing changed.
     Duplicate,
+}
+
+/// The metadata key (`true`) of a result delivered after its task was marked `lost`: the
+/// task's status and output are the worker's, and the flag says why it came so late.
+pub const LATE_RESULT_KEY: &str = "late";
+
+/// `outcome` as stored when it arrives after its task was marked `lost`: flagged with
+/// [`LATE_RESULT_KEY`] in its metadata.
+pub fn flagged_late(outcome: &TaskOutcome) -> TaskOutcome {
+    let mut late = outcome.clone();
+    late.metadata
+        .insert(LATE_RESULT_KEY.to_owned(), serde_json::Value::Bool(true));
+    late
 }
