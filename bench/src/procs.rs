@@ -143,6 +143,18 @@ pub fn start_worker(
     name: &str,
     slots: usize,
 ) -> anyhow::Result<Child> {
+    start_worker_with(bin, home, url, name, slots, &[])
+}
+
+/// [`start_worker`] with `env` added to its environment (a preloaded library, say).
+pub fn start_worker_with(
+    bin: &Path,
+    home: &Path,
+    url: &str,
+    name: &str,
+    slots: usize,
+    env: &[(&str, String)],
+) -> anyhow::Result<Child> {
     let log = std::fs::File::create(home.join("worker.log"))?;
     Command::new(bin)
         .env_clear()
@@ -153,6 +165,7 @@ pub fn start_worker(
         .env("WORKER_TOKEN", WORKER_TOKEN)
         .env("WORKER_NAME", name)
         .env("MAX_CONCURRENT", slots.to_string())
+        .envs(env.iter().map(|(key, value)| (*key, value.as_str())))
         .current_dir(home)
         .stdout(Stdio::null())
         .stderr(log)

@@ -17,9 +17,26 @@ use crate::config::Config;
 use crate::data_dir;
 use crate::os_limits;
 use crate::queue::{now_millis, Queue, SweepReport};
+use crate::setup;
 use crate::state::AppState;
 use crate::telemetry::{error_chain, Throttled};
 use crate::tokens::{self, ResolvedTokens};
+
+/// What a start that generated tokens tells the operator.
+pub struct FirstStart {
+    /// The new tokens and the commands to paste (secrets: for a terminal only).
+    pub instructions: String,
+    /// Where the tokens are kept.
+    pub tokens_file: std::path::PathBuf,
+}
+
+/// The URL the bot is reached at: `http.public_url`, or the listener's address.
+pub fn public_url(http: &crate::config::HttpConfig, addr: SocketAddr) -> String {
+    match &http.public_url {
+        Some(url) => url.trim_end_matches('/').to_owned(),
+        None => format!("http://{addr}"),
+    }
+}
 
 /// The cloud process, built and bound but not yet running.
 pub struct App {
@@ -88,10 +105,21 @@ impl App {
         &self.state
     }
 
-    /// Tokens generated on this start and how to use them, for `main` to print once to
-    /// stderr. Contains secrets: never log it.
-    pub fn token_notice(&self) -> Option<String> {
-        self.tokens.notice(self.addr)
+    /// When this start generated tokens: what to tell the operator (see [`FirstStart`]).
+    pub fn first_start(&self) -> Option<FirstStart> {
+        if self.tokens.generated.is_empty() {
+            return None;
+        }
+        let url = public_url(&self.state.config().http, self.addr);
+        Some(FirstStart {
+            instructions: setup::instructions(
+                &self.tokens.tokens,
+                &self.tokens.generated,
+                &self.tokens.path,
+                &url,
+            ),
+            tokens_file: self.tokens.path.clone(),
+        })
     }
 
     /// Serves the API and runs the sweeper until `shutdown` is cancelled or a part stops
@@ -136,8 +164,14 @@ impl App {
             channels: state.channels().clone(),
             config: state.config().discord.clone(),
             status: state.discord_status().clone(),
+            metrics: state.metrics().clone(),
         };
         crate::discord::spawn(discord, &tracker, &stopping);
+        tracker.spawn(state.metrics().clone().follow(
+            state.queue().clone(),
+            state.queue().subscribe(),
+            stopping.clone(),
+        ));
         tracker.close();
 
         let outcome = tokio::select! {

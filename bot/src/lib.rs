@@ -12,6 +12,8 @@
 //! - [`healthcheck`]: the `healthcheck` subcommand: `GET /health` as an exit status.
 //! - [`app`]: wiring, a leaf: `App::build` → `local_addr` → `run(shutdown)`.
 //! - [`telemetry`]: logging setup and the one `error_chain`.
+//! - [`metrics`]: what `GET /metrics` shows (OpenMetrics text for Prometheus).
+//! - [`setup`]: the tokens and the commands for the Mac, for a terminal (never a log).
 //! - [`os_limits`]: the open-files limit, raised at start.
 //! - [`data_dir`]: the data directory and database files, private (0700/0600) at every start.
 //!
@@ -24,8 +26,10 @@ pub mod data_dir;
 pub mod discord;
 pub mod healthcheck;
 pub mod intake;
+pub mod metrics;
 pub mod os_limits;
 pub mod queue;
+pub mod setup;
 pub mod state;
 pub mod telemetry;
 pub mod tokens;

@@ -1,13 +1,15 @@
 //! `openclaw-bot`: loads the configuration, builds the app and runs it until Ctrl-C or
 //! SIGTERM. Zero configuration works: 127.0.0.1:3456, state in ./data, tokens generated.
 
-use std::io::Write;
+use std::io::{IsTerminal, Write};
 use std::path::PathBuf;
 use std::process::ExitCode;
 
 use anyhow::Context;
 use clap::{Parser, Subcommand};
-use openclaw_bot::{healthcheck, telemetry, App, Config};
+use openclaw_bot::app::public_url;
+use openclaw_bot::tokens::{self, Role};
+use openclaw_bot::{data_dir, healthcheck, setup, telemetry, App, Config};
 use tokio::signal::unix::{signal, SignalKind};
 use tokio_util::sync::CancellationToken;
 
@@ -31,6 +33,19 @@ enum Command {
         #[arg(long, value_name = "URL")]
         url: Option<String>,
     },
+    /// The API tokens and the commands to connect a Mac (generates missing tokens).
+    Tokens {
+        #[command(subcommand)]
+        command: TokensCommand,
+    },
+}
+
+/// The `tokens` subcommands.
+#[derive(Debug, Subcommand)]
+enum TokensCommand {
+    /// Print every token and the commands for the Mac to stdout (for a terminal; the
+    /// tokens are secrets).
+    Show,
 }
 
 #[tokio::main]
@@ -58,15 +73,41 @@ async fn try_main() -> anyhow::Result<()> {
         Err(err) => return Err(err).context("reading .env"),
     }
     let config = Config::load(args.config.as_deref())?;
+    if let Some(Command::Tokens {
+        command: TokensCommand::Show,
+    }) = &args.command
+    {
+        return show_tokens(&config);
+    }
     let app = App::build(config).await?;
-    if let Some(notice) = app.token_notice() {
-        // Printed, never logged: log pipelines must not collect the tokens. A closed stderr
-        // must not stop the bot (`eprintln!` would panic on it).
-        let _ = std::io::stderr().write_all(notice.as_bytes());
+    if let Some(first) = app.first_start() {
+        if std::io::stderr().is_terminal() {
+            // Printed, never logged. A closed stderr must not stop the bot (`eprintln!`
+            // would panic on it).
+            let _ = std::io::stderr().write_all(first.instructions.as_bytes());
+        } else {
+            // Under Docker or systemd stderr is the log stream: no secrets in it.
+            tracing::warn!("{}", setup::where_to_find(&first.tokens_file));
+        }
     }
     let shutdown = CancellationToken::new();
     tokio::spawn(cancel_on_signal(shutdown.clone()));
     app.run(shutdown).await
+}
+
+/// `openclaw-bot tokens show`: the tokens (generated if missing) and the commands for the
+/// Mac, on stdout. Works beside a running bot: it binds nothing.
+fn show_tokens(config: &Config) -> anyhow::Result<()> {
+    config.validate()?;
+    let data_dir = &config.storage.data_dir;
+    data_dir::prepare(data_dir, &config.storage.database_path())
+        .with_context(|| format!("preparing the data directory {}", data_dir.display()))?;
+    let resolved = tokens::resolve(&config.auth, data_dir).context("resolving API tokens")?;
+    let url = public_url(&config.http, config.http.bind);
+    let text = setup::instructions(&resolved.tokens, &Role::ALL, &resolved.path, &url);
+    std::io::stdout()
+        .write_all(text.as_bytes())
+        .context("writing to stdout")
 }
 
 /// Cancels `shutdown` on Ctrl-C or SIGTERM (what `docker stop` sends). A signal that cannot

@@ -10,6 +10,7 @@ use tokio_util::sync::CancellationToken;
 
 use crate::config::{Config, LimitsConfig};
 use crate::intake::{CallbackChannels, Rules};
+use crate::metrics::Metrics;
 use crate::queue::Queue;
 use crate::tokens::Tokens;
 
@@ -70,6 +71,8 @@ struct Shared {
     discord: DiscordStatus,
     /// The Discord channels API clients may have results posted in.
     channels: CallbackChannels,
+    /// What `/metrics` shows.
+    metrics: Metrics,
     /// Cancelled when the app stops, so long-polls return at once instead of holding up
     /// the graceful shutdown for their full wait.
     stopping: CancellationToken,
@@ -90,6 +93,7 @@ impl AppState {
                 started: Instant::now(),
                 discord: DiscordStatus::default(),
                 channels,
+                metrics: Metrics::new(),
                 stopping: CancellationToken::new(),
             }),
         }
@@ -128,6 +132,11 @@ impl AppState {
     /// The callback-channel allow-list (the Discord adapter keeps it current).
     pub fn channels(&self) -> &CallbackChannels {
         &self.shared.channels
+    }
+
+    /// The metrics `/metrics` shows.
+    pub fn metrics(&self) -> &Metrics {
+        &self.shared.metrics
     }
 
     /// What intake checks requests against.

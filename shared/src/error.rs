@@ -37,6 +37,10 @@ pub enum ErrorCode {
     /// The server holds as many connections as it takes (in total or from this address);
     /// retry after the `Retry-After` header, or reuse an open connection (503).
     TooManyConnections,
+    /// A worker name the shared worker token may not take on: as many names as it may
+    /// serve at once are already live. Give the worker its own token, or wait until an
+    /// unused name is forgotten (403).
+    TooManyWorkers,
     /// The task store is busy (another process holds its lock, e.g. a backup) or has too
     /// many requests waiting; nothing was changed. Retry after the `Retry-After` header (503).
     StorageBusy,
@@ -69,6 +73,7 @@ impl ErrorCode {
             ErrorCode::Internal => "internal",
             ErrorCode::Unavailable => "unavailable",
             ErrorCode::TooManyConnections => "too_many_connections",
+            ErrorCode::TooManyWorkers => "too_many_workers",
             ErrorCode::StorageBusy => "storage_busy",
             ErrorCode::StorageFull => "storage_full",
             ErrorCode::StorageReadOnly => "storage_read_only",
@@ -108,6 +113,12 @@ mod tests {
             json,
             r#"{"error":"body over 1 MiB","code":"payload_too_large"}"#
         );
+    }
+
+    #[test]
+    fn too_many_workers_has_its_golden_spelling() {
+        let json = serde_json::to_string(&ErrorCode::TooManyWorkers).unwrap();
+        assert_eq!(json, r#""too_many_workers""#);
     }
 
     #[test]
@@ -152,6 +163,7 @@ mod tests {
             ErrorCode::Internal,
             ErrorCode::Unavailable,
             ErrorCode::TooManyConnections,
+            ErrorCode::TooManyWorkers,
             ErrorCode::StorageBusy,
             ErrorCode::StorageFull,
             ErrorCode::StorageReadOnly,

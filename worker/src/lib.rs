@@ -21,6 +21,7 @@
 //! - [`audit`]: the hash-chained audit log, its head file and verification.
 //! - [`init`]: `openclaw-worker init`: starter config and policy, TOTP secret, QR code.
 //! - [`files`]: where the worker's own files live, written private and atomically.
+//! - [`spool`]: each started task's directory, which outlives the worker (crash, upgrade).
 
 pub mod approval;
 pub mod audit;
@@ -37,6 +38,7 @@ pub mod policy;
 pub mod poll;
 pub mod redact;
 pub mod sandbox;
+pub mod spool;
 pub mod telemetry;
 mod tls;
 pub mod visible;

@@ -9,7 +9,7 @@ use axum::Json;
 use openclaw_shared::{ErrorBody, ErrorCode};
 
 use crate::intake::{IntakeError, Problem};
-use crate::queue::{QueueError, StoreFault};
+use crate::queue::{QueueError, StoreFault, TooManyWorkers};
 use crate::telemetry::{error_chain, Throttled};
 
 /// A failed request. Client mistakes carry a message for the client; server failures
@@ -44,6 +44,9 @@ pub enum ApiError {
         /// The worker the request named.
         named: String,
     },
+    /// The shared worker token named a new worker while its cap of names is live.
+    #[error(transparent)]
+    TooManyWorkers(#[from] TooManyWorkers),
     /// Over a rate limit (per client IP or per token); `Retry-After` says when to retry.
     #[error("too many requests; retry in {retry_after_secs} s")]
     RateLimited {
@@ -144,6 +147,14 @@ impl ApiError {
             E::WrongWorker { .. } => (
                 StatusCode::FORBIDDEN,
                 ErrorCode::Forbidden,
+                shown(),
+                Log::Warn,
+            ),
+            // Made-up names from the shared token are an attack or a misconfigured fleet:
+            // worth a (throttled) warning either way.
+            E::TooManyWorkers(_) => (
+                StatusCode::FORBIDDEN,
+                ErrorCode::TooManyWorkers,
                 shown(),
                 Log::Warn,
             ),

@@ -14,7 +14,7 @@ use serde::Serialize;
 
 use super::auth::AdminAuth;
 use crate::os_limits;
-use crate::queue::{now_millis, IntegrityCheck, StorageFailure, StoreFault};
+use crate::queue::{now_millis, IntegrityCheck, Scope, StorageFailure, StoreFault};
 use crate::state::{AppState, DiscordState};
 use crate::telemetry::error_chain;
 
@@ -77,6 +77,9 @@ pub struct StorageHealth {
 #[derive(Debug, Serialize)]
 pub struct WorkerHealth {
     name: String,
+    /// Which token it used, by its config key (`auth.worker_token`, or `auth.workers (name
+    /// = "mac")` for its own): never the token itself.
+    token: Option<String>,
     last_seen: EpochMillis,
     running: usize,
     /// The kernel sandbox it says its tasks run in; `null` from a worker that never said.
@@ -90,7 +93,7 @@ pub async fn admin(_: AdminAuth, State(state): State<AppState>) -> (StatusCode, 
         TaskStatus::ALL.iter().map(|s| (s.as_str(), 0)).collect();
     let mut workers = Vec::new();
     let stats = match queue.ping().await {
-        Ok(()) => queue.stats().await,
+        Ok(()) => queue.stats(&Scope::All).await,
         Err(err) => Err(err),
     };
     let answered = match stats {
@@ -103,6 +106,7 @@ pub async fn admin(_: AdminAuth, State(state): State<AppState>) -> (StatusCode, 
                 .into_iter()
                 .map(|w| WorkerHealth {
                     name: w.name,
+                    token: w.token,
                     last_seen: w.last_seen,
                     running: w.running,
                     sandbox: w.sandbox,

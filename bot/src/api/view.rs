@@ -22,6 +22,7 @@ pub fn task_view(task: &Task) -> TaskView {
         kind: task.spec.kind(),
         message: None,
         worker: task.worker.clone().or_else(|| task.target_worker.clone()),
+        owner: task.owner.clone(),
         created_at: task.created_at,
         started_at: task.started_at,
         stdout: None,
@@ -88,6 +89,7 @@ pub fn task_summary(task: &TaskBrief) -> TaskSummary {
         kind: task.kind,
         summary,
         worker: task.worker.clone().or_else(|| task.target_worker.clone()),
+        owner: task.owner.clone(),
         created_at: task.created_at,
         completed_at: task.completed_at,
         exit_code: task.exit_code,
@@ -129,6 +131,7 @@ mod tests {
             target_worker: Some("mac".into()),
             worker: None,
             origin: None,
+            owner: None,
             cancel_requested: false,
             created_at: 1,
             started_at: None,
@@ -177,6 +180,7 @@ mod tests {
             created_at: full.created_at,
             completed_at: full.completed_at,
             exit_code: None,
+            owner: full.owner,
         };
 
         let summary = task_summary(&brief);

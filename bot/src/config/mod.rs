@@ -97,6 +97,9 @@ pub struct Config {
 pub struct HttpConfig {
     /// Address to listen on; port 0 picks a free port (tests).
     pub bind: SocketAddr,
+    /// The URL clients and workers reach the bot at (e.g. `https://bot.example.com` behind a
+    /// proxy); used in the commands the bot prints. `http://<bind>` when unset.
+    pub public_url: Option<String>,
     /// Largest request body accepted. Must fit a worker result with 1 MiB stdout + stderr
     /// and a write of `limits.max_content_bytes` in base64.
     pub body_limit_bytes: usize,
@@ -116,6 +119,7 @@ impl Default for HttpConfig {
     fn default() -> Self {
         Self {
             bind: SocketAddr::from(([127, 0, 0, 1], 3456)),
+            public_url: None,
             body_limit_bytes: 32 * 1024 * 1024,
             request_timeout_secs: 90,
             header_read_timeout_secs: 10,
@@ -181,6 +185,10 @@ pub struct QueueConfig {
     pub offer_ttl_secs: u64,
     /// How often expiry, lost leases and pruning are checked.
     pub sweep_interval_ms: u64,
+    /// A worker name not heard from for this long (with no request in flight) is forgotten:
+    /// gone from `/status` and `/admin/health`, and its place under
+    /// `auth.max_shared_worker_names` is free again.
+    pub worker_expiry_secs: u64,
 }
 
 impl Default for QueueConfig {
@@ -191,6 +199,7 @@ impl Default for QueueConfig {
             lease_ttl_secs: 60,
             offer_ttl_secs: 10,
             sweep_interval_ms: 1_000,
+            worker_expiry_secs: 3_600,
         }
     }
 }
@@ -204,6 +213,7 @@ impl QueueConfig {
             lease_ttl: Duration::from_secs(self.lease_ttl_secs),
             offer_ttl: Duration::from_secs(self.offer_ttl_secs),
             sweep_interval: Duration::from_millis(self.sweep_interval_ms),
+            worker_expiry: Duration::from_secs(self.worker_expiry_secs),
             storage: storage.settings(),
         }
     }
@@ -330,13 +340,25 @@ impl Config {
                 format!("must be above {longest_wait_secs} (the longest long-poll)"),
             );
         }
+        if let Some(url) = &self.http.public_url {
+            let scheme_ok = url.starts_with("https://") || url.starts_with("http://");
+            if !scheme_ok
+                || url.parse::<axum::http::Uri>().is_err()
+                || url.contains(char::is_whitespace)
+            {
+                return invalid(
+                    "http.public_url",
+                    format!("must be an http(s) URL such as https://bot.example.com, got {url:?}"),
+                );
+            }
+        }
         if self.http.max_connections_per_ip > self.http.max_connections {
             return invalid(
                 "http.max_connections_per_ip",
                 "must not be above http.max_connections".into(),
             );
         }
-        let positive: [(&'static str, u64); 14] = [
+        let positive: [(&'static str, u64); 15] = [
             ("storage.busy_timeout_ms", self.storage.busy_timeout_ms),
             (
                 "http.header_read_timeout_secs",
@@ -352,6 +374,7 @@ impl Config {
             ("queue.lease_ttl_secs", self.queue.lease_ttl_secs),
             ("queue.offer_ttl_secs", self.queue.offer_ttl_secs),
             ("queue.sweep_interval_ms", self.queue.sweep_interval_ms),
+            ("queue.worker_expiry_secs", self.queue.worker_expiry_secs),
             ("limits.max_command_bytes", limits.max_command_bytes as u64),
             ("limits.max_path_bytes", limits.max_path_bytes as u64),
             ("limits.max_content_bytes", limits.max_content_bytes as u64),

@@ -8,6 +8,7 @@ use tokio_util::sync::CancellationToken;
 
 use super::Settings;
 use crate::intake::CallbackChannels;
+use crate::metrics::Metrics;
 use crate::queue::Queue;
 
 /// What every delivery step needs: the queue, Discord's REST client, the settings and the
@@ -22,6 +23,8 @@ pub struct Courier {
     pub settings: Arc<Settings>,
     /// Where API clients may have results posted (checked again before every post).
     pub channels: CallbackChannels,
+    /// Counts retried and failed deliveries.
+    pub metrics: Metrics,
     /// Cancelled when the app stops.
     pub stop: CancellationToken,
 }

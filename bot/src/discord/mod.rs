@@ -37,6 +37,7 @@ use tokio_util::task::TaskTracker;
 
 use crate::config::{DiscordConfig, LimitsConfig};
 use crate::intake::CallbackChannels;
+use crate::metrics::Metrics;
 use crate::queue::Queue;
 use crate::state::{DiscordState, DiscordStatus};
 use deliver::Delivery;
@@ -49,6 +50,9 @@ pub struct Settings {
     pub guild_ids: Vec<GuildId>,
     /// The only users who may use any command.
     pub allowed_user_ids: Vec<UserId>,
+    /// The allowed users who see and cancel everyone's tasks (`discord.admin_user_ids`, or
+    /// the first allowed user); the others see only their own.
+    pub admin_user_ids: Vec<UserId>,
     /// Least time between two edits of one message.
     pub edit_interval: Duration,
     /// How long after an interaction its token is still used to edit the response.
@@ -75,6 +79,12 @@ impl Settings {
                 .iter()
                 .filter(|id| **id != 0)
                 .map(|id| UserId::new(*id))
+                .collect(),
+            admin_user_ids: config
+                .admins()
+                .into_iter()
+                .filter(|id| *id != 0)
+                .map(UserId::new)
                 .collect(),
             edit_interval: Duration::from_millis(config.edit_interval_ms),
             interaction_ttl: Duration::from_secs(config.interaction_ttl_secs),
@@ -112,6 +122,8 @@ pub struct Handles {
     pub config: DiscordConfig,
     /// Where the connection state is reported (shown by `/admin/health`).
     pub status: DiscordStatus,
+    /// Counts tasks created and deliveries retried or failed.
+    pub metrics: Metrics,
 }
 
 /// Starts the Discord front end on `tracker` if a token is configured: the delivery service
@@ -125,6 +137,13 @@ pub fn spawn(handles: Handles, tracker: &TaskTracker, stop: &CancellationToken) 
     if settings.allowed_user_ids.is_empty() {
         tracing::warn!("discord.allowed_user_ids is empty: every command will be refused");
     }
+    // Who sees everyone's tasks is worth one line at start: with admin_user_ids unset it
+    // follows the order of allowed_user_ids.
+    tracing::info!(
+        admins = ?settings.admin_user_ids.iter().map(|id| id.get()).collect::<Vec<_>>(),
+        listed = !handles.config.admin_user_ids.is_empty(),
+        "Discord admins (see and cancel every task; other allowed users only their own)"
+    );
     let token = token.expose_secret().to_owned();
     let api_base = handles.config.api_base.clone();
     let http = Arc::new(http_client(&token, api_base.as_deref()));
@@ -142,6 +161,7 @@ pub fn spawn(handles: Handles, tracker: &TaskTracker, stop: &CancellationToken) 
         http,
         Arc::clone(&settings),
         handles.channels.clone(),
+        handles.metrics.clone(),
         stop.clone(),
     );
     tracker.spawn(delivery.run(events));
@@ -151,6 +171,7 @@ pub fn spawn(handles: Handles, tracker: &TaskTracker, stop: &CancellationToken) 
         channels: handles.channels,
         settings,
         status: handles.status,
+        metrics: handles.metrics,
     };
     tracker.spawn(client::run(data, token, api_base, stop.clone()));
 }

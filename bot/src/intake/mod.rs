@@ -7,6 +7,7 @@
 pub mod channels;
 pub mod fields;
 pub mod origin;
+pub mod owner;
 
 use std::fmt;
 use std::time::Duration;
@@ -18,6 +19,7 @@ use crate::config::LimitsConfig;
 use crate::queue::NewTask;
 pub use channels::{CallbackChannels, ChannelVerdict};
 pub use origin::{InteractionOrigin, Origin};
+pub use owner::Requester;
 
 use fields::ReplyChannel;
 
@@ -119,16 +121,19 @@ pub struct TaskRequest {
     pub worker: Option<String>,
     /// Where the result goes besides the API.
     pub reply_to: ReplyTo,
+    /// Who asks: the task becomes theirs.
+    pub requester: Requester,
 }
 
 impl TaskRequest {
-    /// A request for `spec` with every option at its default.
-    pub fn new(spec: TaskSpec) -> TaskRequest {
+    /// A request by `requester` for `spec`, with every option at its default.
+    pub fn new(spec: TaskSpec, requester: Requester) -> TaskRequest {
         TaskRequest {
             spec,
             timeout: None,
             worker: None,
             reply_to: ReplyTo::Nowhere,
+            requester,
         }
     }
 }
@@ -175,6 +180,7 @@ pub fn check(request: TaskRequest, rules: &Rules<'_>) -> Result<NewTask, IntakeE
         timeout,
         target_worker,
         origin,
+        owner: Some(request.requester.owner()),
     })
 }
 

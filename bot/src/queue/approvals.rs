@@ -127,6 +127,7 @@ mod tests {
                 timeout: Duration::from_secs(30),
                 target_worker: None,
                 origin: None,
+                owner: None,
             })
             .await
             .unwrap();

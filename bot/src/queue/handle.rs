@@ -22,7 +22,7 @@ use super::runner::Runner;
 use super::settings::QueueSettings;
 use super::sqlite::SqliteStore;
 use super::store::{Store, StoreError};
-use super::task::{NewTask, Task, TaskBrief};
+use super::task::{NewTask, Scope, Task, TaskBrief};
 use super::workers::{by_status, QueueStats, Sightings};
 
 /// How many events a slow subscriber may fall behind before it sees `Lagged`.
@@ -50,8 +50,8 @@ pub(super) struct Inner {
     events: broadcast::Sender<TaskEvent>,
     /// Woken on every enqueue (and requeue); waiting claims then look at the store again.
     pub(super) task_queued: Notify,
-    /// The workers that claimed or heartbeated since the queue opened.
-    workers: Sightings,
+    /// The worker registry: names admitted, when each was last heard from.
+    pub(super) workers: Sightings,
     /// Leases heard of while the store could not record it, which the sweep spares.
     pub(super) contacts: Contacts,
 }
@@ -123,6 +123,7 @@ impl Queue {
         settings: QueueSettings,
     ) -> Result<Queue, QueueError> {
         let (events, _) = broadcast::channel(EVENT_CAPACITY);
+        let workers = Sightings::new(settings.worker_expiry);
         let health = Arc::new(StorageHealth::new(integrity));
         let runner = Runner::start(
             writer,
@@ -137,7 +138,7 @@ impl Queue {
                 settings,
                 events,
                 task_queued: Notify::new(),
-                workers: Sightings::default(),
+                workers,
                 contacts: Contacts::new(now_millis()),
             }),
         })
@@ -241,14 +242,18 @@ impl Queue {
         Ok(None)
     }
 
-    /// The most recent tasks first, optionally only those with `status`, as briefs (the
-    /// columns a list shows: no spec content, no output, however large those are).
+    /// The most recent tasks in `scope` first, optionally only those with `status`, as briefs
+    /// (the columns a list shows: no spec content, no output, however large those are).
     pub async fn list(
         &self,
+        scope: &Scope,
         status: Option<TaskStatus>,
         limit: usize,
     ) -> Result<Vec<TaskBrief>, QueueError> {
-        Ok(self.read(move |store| store.list(status, limit)).await?)
+        let scope = scope.clone();
+        Ok(self
+            .read(move |store| store.list(&scope, status, limit))
+            .await?)
     }
 
     /// Cancels a task: a queued one becomes `cancelled` at once; a running one is flagged
@@ -288,10 +293,12 @@ impl Queue {
         self.inner.events.subscribe()
     }
 
-    /// Counts per status and the workers seen, for `/admin/health` and Discord's `/status`.
-    pub async fn stats(&self) -> Result<QueueStats, QueueError> {
+    /// Counts per status of the tasks in `scope`, and the workers seen (all of them), for
+    /// `/admin/health` and Discord's `/status`.
+    pub async fn stats(&self, scope: &Scope) -> Result<QueueStats, QueueError> {
+        let scope = scope.clone();
         let (counts, running) = self
-            .read(|store| Ok((store.count_by_status()?, store.running_by_worker()?)))
+            .read(move |store| Ok((store.count_by_status(&scope)?, store.running_by_worker()?)))
             .await?;
         Ok(QueueStats {
             by_status: by_status(&counts),

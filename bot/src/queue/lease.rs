@@ -111,8 +111,9 @@ impl Queue {
     }
 
     /// Stores the result of a task. Only the worker holding the current lease may do so.
-    /// Idempotent: the same result again under the same lease is `Duplicate`. Emits
-    /// [`TaskEvent::Finished`].
+    /// Idempotent: the same result again under the same lease is `Duplicate`. A task marked
+    /// `lost` takes the late result of the lease it was lost under (`StoredLate`): "lost,
+    /// then finished" ends finished. Emits [`TaskEvent::Finished`] for a stored result.
     #[tracing::instrument(skip_all, fields(task_id = %id, worker))]
     pub async fn complete(
         &self,
@@ -136,10 +137,18 @@ impl Queue {
         }
         let (completion, outcome) = stored?;
         let completion = completion.map_err(|refusal| refused(id, refusal))?;
-        if completion == Completion::Stored {
-            tracing::info!(%status, exit_code = ?outcome.exit_code, "task finished");
-            self.publish(TaskEvent::Finished { id, status });
+        match completion {
+            Completion::Stored => {
+                tracing::info!(%status, exit_code = ?outcome.exit_code, "task finished");
+            }
+            Completion::StoredLate => tracing::warn!(
+                %status,
+                exit_code = ?outcome.exit_code,
+                "late result for a task marked lost: stored, the task ends with it"
+            ),
+            Completion::Duplicate => return Ok(completion),
         }
+        self.publish(TaskEvent::Finished { id, status });
         Ok(completion)
     }
 }

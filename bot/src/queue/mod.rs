@@ -14,8 +14,9 @@
 //! - `approvals`, `attachments`, `delivery`: what happens around a result.
 //!
 //! The data they work with: `task` (what is stored about a task), `settings`, `events`,
-//! `error`, `workers` (who polled), `contact` (leases heard of while the store could not
-//! record it), `clock`.
+//! `error`, `workers` (the worker registry: names admitted, who vouched, who polled),
+//! `visits` (a worker's request, admitted to it), `contact` (leases heard of while the store
+//! could not record it), `clock`.
 //!
 //! Storage sits behind [`Store`] (`store`): a few small traits, one per noun, in the queue's
 //! own types. `sqlite` implements them; no SQL or rusqlite type is seen outside it.
@@ -36,6 +37,7 @@ mod sqlite;
 mod store;
 mod sweep;
 mod task;
+mod visits;
 mod workers;
 
 pub use clock::now_millis;
@@ -51,9 +53,11 @@ pub use store::{
 };
 pub use sweep::SweepReport;
 pub use task::{
-    ApprovalProgress, Completion, NewTask, PendingApproval, Task, TaskBrief, BRIEF_SUMMARY_CHARS,
+    ApprovalProgress, Completion, NewTask, PendingApproval, Scope, Task, TaskBrief,
+    BRIEF_SUMMARY_CHARS,
 };
-pub use workers::{QueueStats, WorkerInfo};
+pub use visits::WorkerVisit;
+pub use workers::{QueueStats, TooManyWorkers, Voucher, WorkerInfo};
 
 #[cfg(test)]
 mod tests;

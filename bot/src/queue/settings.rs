@@ -18,6 +18,10 @@ pub struct QueueSettings {
     pub offer_ttl: Duration,
     /// How often the sweeper looks for expired tasks, lost leases and old results.
     pub sweep_interval: Duration,
+    /// How long a worker name stays registered without a request: past it (and with no
+    /// request of its own in flight) the name is forgotten, gone from `/status`, and no
+    /// longer counts against the shared worker token's cap.
+    pub worker_expiry: Duration,
     /// How the store keeps the database and how long a request waits for it.
     pub storage: StorageSettings,
 }
@@ -30,6 +34,7 @@ impl Default for QueueSettings {
             lease_ttl: Duration::from_secs(60),
             offer_ttl: Duration::from_secs(10),
             sweep_interval: Duration::from_secs(1),
+            worker_expiry: Duration::from_secs(60 * 60),
             storage: StorageSettings::default(),
         }
     }

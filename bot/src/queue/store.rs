@@ -22,7 +22,7 @@ use openclaw_shared::client::AttachmentInfo;
 use openclaw_shared::worker::{ApprovalDecision, HeldLease, LeaseReport};
 use openclaw_shared::{EpochMillis, LeaseId, TaskId, TaskOutcome, TaskStatus};
 
-use super::task::{ApprovalProgress, Completion, NewTask, Task, TaskBrief};
+use super::task::{ApprovalProgress, Completion, NewTask, Scope, Task, TaskBrief};
 
 /// A failure of the database itself (not of the caller's request).
 #[derive(Debug, thiserror::Error)]
@@ -193,9 +193,15 @@ pub trait TaskStore {
     /// The task with this id, if stored.
     fn get(&self, id: TaskId) -> Result<Option<Task>, StoreError>;
 
-    /// Up to `limit` tasks, most recently enqueued first, only those with `status` if given,
-    /// as briefs: read from the columns a list shows, never a spec's content or an output.
-    fn list(&self, status: Option<TaskStatus>, limit: usize) -> Result<Vec<TaskBrief>, StoreError>;
+    /// Up to `limit` tasks in `scope`, most recently enqueued first, only those with
+    /// `status` if given, as briefs: the columns a list shows, never a spec's content or an
+    /// output.
+    fn list(
+        &self,
+        scope: &Scope,
+        status: Option<TaskStatus>,
+        limit: usize,
+    ) -> Result<Vec<TaskBrief>, StoreError>;
 
     /// Cancels a queued task at once (ends it `cancelled` at `now`, with an error saying
     /// so), or flags a running or awaiting one for its worker to hear on its next
@@ -203,8 +209,8 @@ pub trait TaskStore {
     /// if there is no such task.
     fn cancel(&self, id: TaskId, now: EpochMillis) -> Result<Option<TaskStatus>, StoreError>;
 
-    /// How many tasks have each status (statuses without tasks may be left out).
-    fn count_by_status(&self) -> Result<Vec<(TaskStatus, u64)>, StoreError>;
+    /// How many tasks in `scope` have each status (statuses without tasks may be left out).
+    fn count_by_status(&self, scope: &Scope) -> Result<Vec<(TaskStatus, u64)>, StoreError>;
 }
 
 /// Leases: which worker holds which task, under which lease, until when.
@@ -226,7 +232,8 @@ pub trait LeaseStore {
     /// Answers each of `leases`, in order. A lease `worker` holds on a live task is moved to
     /// `lease_expires_at` (and accepted at `now` if it was only offered) and answered
     /// active or cancel-requested, with the owner's approval decision if one waits (which it
-    /// then forgets: each decision is handed over once). Any other lease is gone.
+    /// then forgets: each decision is handed over once). Any other lease is gone; one on a
+    /// task lost under that very lease is gone but `accepts_late_result`.
     fn heartbeat(
         &self,
         worker: &str,
@@ -236,7 +243,9 @@ pub trait LeaseStore {
     ) -> Result<Vec<LeaseReport>, StoreError>;
 
     /// Stores a worker's result, finishing the task at `now` with the outcome's status, if
-    /// `worker` holds it under `lease`. The same outcome on a finished task is a
+    /// `worker` holds it under `lease`. A task `lost` under that lease takes it too, flagged
+    /// late (`flagged_late` in the task module) and due for delivery again:
+    /// [`Completion::StoredLate`]. The same outcome on a finished task is a
     /// [`Completion::Duplicate`]; a different one is a [`Refusal::Conflict`].
     fn complete(
         &self,

@@ -27,7 +27,7 @@ use std::collections::BTreeMap;
 use std::time::Duration;
 
 use openclaw_shared::TaskId;
-use serde::Serialize;
+use serde::{Deserialize, Serialize};
 
 pub use fingerprint::{fingerprint, Fingerprint};
 pub use replay::{ReplayError, ReplayGuard};
@@ -59,7 +59,7 @@ pub struct PendingApproval {
 }
 
 /// What the audit log keeps of an approval: never the code itself.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct ApprovalEvidence {
     /// The approved task.
     pub task_id: TaskId,

@@ -1,8 +1,8 @@
 //! The command line: `run` (the default), `init`, `unlock`, `doctor`, `audit verify`,
-//! `audit tail`.
+//! `audit tail`, `service install|uninstall|status`, and the hidden `supervise`.
 //! The local commands return their text and exit code; `main` prints them. They need no
 //! server and no token: only the config's local paths. `doctor`'s checks are in
-//! `doctor.rs`.
+//! `doctor.rs`, the login service in [`service`].
 
 use std::fmt::Write as _;
 use std::path::PathBuf;
@@ -19,6 +19,7 @@ use crate::init::{self, InitOptions};
 use crate::policy::lock::WorkerLock;
 
 mod doctor;
+pub mod service;
 
 /// Runs tasks from an OpenClaw bot on this machine, under a local policy.
 #[derive(Debug, Parser)]
@@ -60,6 +61,12 @@ pub enum Command {
         /// Which audit command.
         #[command(subcommand)]
         command: AuditCommand,
+    },
+    /// Run the worker as a login service (macOS LaunchAgent, Linux systemd user unit).
+    Service {
+        /// Which service command.
+        #[command(subcommand)]
+        command: service::ServiceCommand,
     },
 }
 
@@ -131,6 +138,7 @@ pub fn run_local(command: Command, file: Option<PathBuf>, env: Vec<(String, Stri
             AuditCommand::Verify { head } => verify(config, head.as_deref()),
             AuditCommand::Tail { n } => tail(config, n),
         }),
+        Command::Service { command } => service::run(command, file, &env),
     }
 }
 
@@ -320,5 +328,22 @@ mod tests {
             })
         ));
         assert!(parse(&["w", "audit"]).is_err());
+        assert!(matches!(
+            parse(&["w", "service", "install", "--no-start"]).unwrap(),
+            Some(Command::Service {
+                command: service::ServiceCommand::Install {
+                    no_start: true,
+                    manager: None
+                }
+            })
+        ));
+        assert!(matches!(
+            parse(&["w", "service", "status", "--manager", "systemd"]).unwrap(),
+            Some(Command::Service {
+                command: service::ServiceCommand::Status {
+                    manager: Some(service::Manager::Systemd)
+                }
+            })
+        ));
     }
 }

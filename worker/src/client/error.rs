@@ -73,6 +73,12 @@ impl ClientError {
         }
     }
 
+    /// Whether no answer came before the request's deadline: the connection, or the path
+    /// to the server, is most likely dead rather than the server slow.
+    pub fn timed_out(&self) -> bool {
+        matches!(self, ClientError::Network(err) if err.is_timeout())
+    }
+
     /// The server's `Retry-After`, when it sent one.
     pub fn retry_after(&self) -> Option<Duration> {
         match self {

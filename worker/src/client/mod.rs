@@ -10,6 +10,7 @@ mod backoff;
 mod error;
 
 use std::path::Path;
+use std::sync::{Arc, PoisonError, RwLock};
 use std::time::Duration;
 
 use openclaw_shared::worker::{
@@ -28,8 +29,11 @@ pub use error::{ClientError, FailureKind};
 
 /// Timeout for requests that are not long polls.
 const REQUEST_TIMEOUT: Duration = Duration::from_secs(30);
-/// Extra time a claim gets beyond its long-poll wait, for the server to answer.
-const CLAIM_TIMEOUT_MARGIN: Duration = Duration::from_secs(15);
+/// Extra time a claim gets beyond its long-poll wait, for the server to answer: the claim's
+/// client-side deadline is the hold it asked for plus this. A connection that died unseen
+/// (half-open after a network change, a proxy that stopped forwarding) is given up at that
+/// deadline instead of being waited on; a live server answers within the hold.
+pub const CLAIM_TIMEOUT_MARGIN: Duration = Duration::from_secs(5);
 /// Timeout for an attachment upload (up to 10 MiB over a home uplink).
 const UPLOAD_TIMEOUT: Duration = Duration::from_secs(120);
 /// How long to wait for a TCP/TLS connection.
@@ -58,7 +62,12 @@ struct ResultBody<'a> {
 /// Cheap-to-clone client for one server and worker token.
 #[derive(Clone)]
 pub struct ApiClient {
-    http: reqwest::Client,
+    /// The connection pool, replaced by [`ApiClient::reconnect`] (clones share it). A std
+    /// lock: held only to clone or swap the client (an `Arc` inside), never across a request.
+    http: Arc<RwLock<reqwest::Client>>,
+    /// Extra CA certificates trusted for the server (`server_ca_file`), kept so a rebuilt
+    /// pool trusts them too.
+    roots: Arc<Vec<reqwest::Certificate>>,
     /// The server URL without a trailing slash, with the protocol prefix appended.
     base: String,
     /// The `Authorization` header, marked sensitive so it never shows in debug output.
@@ -91,23 +100,40 @@ impl ApiClient {
         let mut auth = HeaderValue::from_str(&format!("Bearer {}", token.expose_secret()))
             .map_err(|_| anyhow::anyhow!("the worker token is not a valid HTTP header value"))?;
         auth.set_sensitive(true);
-        let mut builder = reqwest::Client::builder()
-            .connect_timeout(CONNECT_TIMEOUT)
-            .user_agent(concat!("openclaw-worker/", env!("CARGO_PKG_VERSION")));
-        if let Some(path) = ca_file {
-            for certificate in crate::tls::read_ca_file(path)? {
-                builder = builder.add_root_certificate(certificate);
-            }
-        }
-        let http = builder
-            .build()
+        let roots = match ca_file {
+            Some(path) => crate::tls::read_ca_file(path)?,
+            None => Vec::new(),
+        };
+        let http = http_client(&roots)
             .map_err(|err| anyhow::anyhow!("building the HTTP client: {err}"))?;
         Ok(Self {
-            http,
+            http: Arc::new(RwLock::new(http)),
+            roots: Arc::new(roots),
             base: format!("{}{WORKER_API_PREFIX}", server_url.trim_end_matches('/')),
             auth,
             sandbox: None,
         })
+    }
+
+    /// Drops every pooled connection: the next requests open new ones. After a sleep the
+    /// pool's idle connections are most likely dead (the NAT or the server forgot them),
+    /// and a request sent on one would wait for its timeout. Keeps the old pool if a new
+    /// client cannot be built.
+    pub fn reconnect(&self) {
+        match http_client(&self.roots) {
+            Ok(fresh) => *self.http.write().unwrap_or_else(PoisonError::into_inner) = fresh,
+            Err(err) => {
+                tracing::warn!(error = %err, "cannot rebuild the HTTP client; keeping the old connections")
+            }
+        }
+    }
+
+    /// The current connection pool.
+    fn http(&self) -> reqwest::Client {
+        self.http
+            .read()
+            .unwrap_or_else(PoisonError::into_inner)
+            .clone()
     }
 
     /// The same client, telling the server about `sandbox` with every claim and heartbeat.
@@ -183,7 +209,7 @@ impl ApiClient {
             state,
         };
         let request = self
-            .http
+            .http()
             .post(format!("{}/tasks/{task_id}/approval", self.base))
             .timeout(REQUEST_TIMEOUT)
             .json(&body);
@@ -200,7 +226,7 @@ impl ApiClient {
         bytes: Vec<u8>,
     ) -> Result<(), ClientError> {
         let request = self
-            .http
+            .http()
             .put(format!("{}/tasks/{task_id}/attachments/{name}", self.base))
             .timeout(UPLOAD_TIMEOUT)
             .header(WORKER_HEADER, worker)
@@ -219,7 +245,7 @@ impl ApiClient {
         limit: usize,
     ) -> Result<T, ClientError> {
         let request = self
-            .http
+            .http()
             .post(format!("{}{path}", self.base))
             .timeout(timeout)
             .json(body);
@@ -265,6 +291,17 @@ impl ApiClient {
             retry_after,
         })
     }
+}
+
+/// A new connection pool with the worker's timeouts and user agent.
+fn http_client(roots: &[reqwest::Certificate]) -> reqwest::Result<reqwest::Client> {
+    let mut builder = reqwest::Client::builder()
+        .connect_timeout(CONNECT_TIMEOUT)
+        .user_agent(concat!("openclaw-worker/", env!("CARGO_PKG_VERSION")));
+    for certificate in roots {
+        builder = builder.add_root_certificate(certificate.clone());
+    }
+    builder.build()
 }
 
 /// The body of `response`, refused as soon as it is known to exceed `limit` bytes: by its

@@ -4,10 +4,14 @@
 
 use std::path::{Path, PathBuf};
 
+use serde::{Deserialize, Serialize};
+
 /// What a confined task's processes may do. Paths are absolute with `~` expanded but not
 /// resolved: the applier resolves them (symlinks, `/tmp` → `/private/tmp`) when it builds
 /// the kernel's rules, so the rules name what is on disk at that moment.
-#[derive(Debug, Clone, PartialEq, Eq)]
+///
+/// Serializable: a task's supervisor receives it in its job file and applies it there.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct SandboxSpec {
     /// Which profile this is (shown to the owner, recorded in the result).
     pub profile: Profile,
@@ -34,7 +38,7 @@ pub struct SandboxSpec {
 }
 
 /// The profiles a task can run in.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
 pub enum Profile {
     /// A task the policy allowed without asking: read roots, write roots, system files.
     Allowed,
@@ -53,7 +57,7 @@ impl Profile {
 }
 
 /// One tree (or single file) and what the task may do below it.
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Tree {
     /// A directory (everything below it) or a file.
     pub path: PathBuf,
@@ -62,7 +66,7 @@ pub struct Tree {
 }
 
 /// What a task may do below a tree. Reading includes listing directories.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
 pub enum Access {
     /// Read files, list directories.
     Read,

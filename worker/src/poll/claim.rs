@@ -63,6 +63,12 @@ impl Worker {
             let asked = Instant::now();
             let claimed = tokio::select! {
                 claimed = self.rt.client.claim(&self.name, slots, self.poll_wait) => claimed,
+                // The long poll most likely died with the sleep; its deadline, on the
+                // monotonic clock, has not moved while asleep. Ask again at once.
+                () = self.wake.woken() => {
+                    backoff.reset();
+                    continue;
+                }
                 () = shutdown.cancelled() => return,
             };
             let delay = match claimed {
@@ -78,6 +84,8 @@ impl Worker {
             if let Some(delay) = delay {
                 tokio::select! {
                     () = sleep(delay) => {}
+                    // A backoff grown while the network was down ends with the sleep.
+                    () = self.wake.woken() => backoff.reset(),
                     () = shutdown.cancelled() => return,
                 }
             }
@@ -119,6 +127,12 @@ impl Worker {
                 REJECTED_RETRY
             }
             (FailureKind::Transient, _) => {
+                if err.timed_out() {
+                    // The long poll ran past its deadline: its connection died unseen, and
+                    // the pool's other connections, over the same path, most likely did too.
+                    // Waiting on one of those would cost another whole deadline.
+                    self.rt.client.reconnect();
+                }
                 let delay = backoff
                     .next_delay()
                     .max(err.retry_after().unwrap_or_default());
@@ -154,6 +168,7 @@ impl Worker {
                     cancel: cancel.clone(),
                     stop: None,
                     decisions,
+                    lost: false,
                 },
             );
             drop(state);
@@ -204,12 +219,12 @@ impl Worker {
             let (id, lease) = (task.id, task.lease);
             // Run in a task of its own so a panic becomes a failed outcome instead of a
             // slot that never frees.
-            let run = tokio::spawn(pipeline::run_task(rt, task, cancel, answers));
+            let run = tokio::spawn(pipeline::run_task(Arc::clone(&rt), task, cancel, answers));
             let outcome = run.await.unwrap_or_else(|err| {
                 error!(task_id = %id, error = %err, "task pipeline crashed");
                 TaskOutcome::failure("the worker failed while running this task")
             });
-            finish(&state, id, lease, outcome);
+            finish(&state, &rt.spool, id, lease, outcome);
             changed.notify_waiters();
         });
     }

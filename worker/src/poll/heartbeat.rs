@@ -1,5 +1,6 @@
 //! Heartbeats: held leases extended while tasks run or results wait, the owner's approval
-//! answers relayed to the waiting task, and tasks stopped when the server says so.
+//! answers relayed to the waiting task, and tasks stopped when the server says so (not
+//! when it marked one lost but still takes its late result).
 
 use openclaw_shared::worker::{HeartbeatResponse, LeaseState};
 use tokio::time::sleep;
@@ -21,6 +22,8 @@ impl Worker {
             }
             tokio::select! {
                 () = sleep(self.heartbeat_interval) => {}
+                // Leases may have run out while asleep: tell the server at once.
+                () = self.wake.woken() => {}
                 () = done.cancelled() => return,
             }
             let leases = self.lock().held_leases();
@@ -29,6 +32,8 @@ impl Worker {
             }
             let answer = tokio::select! {
                 answer = self.rt.client.heartbeat(&self.name, leases) => answer,
+                // Sent on a connection that died with the sleep: send it again now.
+                () = self.wake.woken() => continue,
                 () = done.cancelled() => return,
             };
             match answer {
@@ -56,6 +61,16 @@ impl Worker {
             let stop = match report.state {
                 LeaseState::Active => continue,
                 LeaseState::CancelRequested => StopReason::CancelRequested,
+                // The server marked it lost while this worker was out of touch, and still
+                // takes its result: the work goes on and is reported late.
+                LeaseState::Gone if report.accepts_late_result => {
+                    if let Some(running) = state.running.get_mut(&id) {
+                        if !std::mem::replace(&mut running.lost, true) {
+                            warn!(task_id = %id, "the server marked this task lost while the worker was out of touch; it keeps running and its result is delivered late");
+                        }
+                    }
+                    continue;
+                }
                 LeaseState::Gone => StopReason::LeaseGone,
             };
             if let Some(running) = state.running.get_mut(&id) {
@@ -67,6 +82,7 @@ impl Worker {
             } else if stop == StopReason::LeaseGone {
                 warn!(task_id = %id, "lease gone before the result was delivered; dropping it");
                 state.undelivered.retain(|p| p.task_id != id);
+                self.rt.spool.remove(id);
             }
         }
         drop(state);

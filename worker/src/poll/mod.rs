@@ -13,6 +13,8 @@
 //!   offered; `pace.rs`: how much and how fast to claim.
 //! - `heartbeat.rs`: extending leases, relaying approval answers, stopping tasks.
 //! - `delivery.rs`: reporting results until the server acknowledges them.
+//! - `adopt.rs`: at start, taking over the tasks a previous worker left in the spool.
+//! - `wake.rs`: noticing a wake from sleep, so nothing waits on a connection that died.
 
 use std::sync::{Arc, Mutex, MutexGuard};
 use std::time::Duration;
@@ -27,14 +29,18 @@ use crate::config::Config;
 use crate::pipeline::TaskRuntime;
 
 mod accept;
+mod adopt;
 mod claim;
 mod delivery;
 mod heartbeat;
 mod pace;
 mod state;
+mod wake;
 
 pub use pace::{DENIED_STREAK_MAX_WAIT, DENIED_STREAK_SLOWDOWN};
 use state::{Pending, Running, State, StopReason};
+use wake::WakeWatch;
+pub use wake::{SystemClock, WallClock, SLEEP_THRESHOLD, WAKE_CHECK_INTERVAL};
 
 /// Retry delay when the server rejects the token or the request: an operator must act, so
 /// retrying fast would only fill logs.
@@ -56,6 +62,8 @@ pub struct Worker {
     /// Woken on every state change (task started or finished, result delivered or dropped).
     changed: Arc<Notify>,
     tasks: TaskTracker,
+    /// Wakes from sleep: requests waiting on the server are abandoned and sent again.
+    wake: WakeWatch,
 }
 
 impl Worker {
@@ -72,12 +80,23 @@ impl Worker {
             state: Arc::default(),
             changed: Arc::default(),
             tasks: TaskTracker::new(),
+            wake: WakeWatch::new(Arc::new(SystemClock)),
         })
     }
 
-    /// Runs until `shutdown` is cancelled, then stops claiming, lets running tasks finish
-    /// within the grace period (killing the rest), delivers results, and returns.
+    /// The same worker, reading the wall clock from `clock` to notice sleeps (tests make
+    /// the machine "sleep" by moving it).
+    #[must_use]
+    pub fn with_wall_clock(mut self, clock: Arc<dyn WallClock>) -> Self {
+        self.wake = WakeWatch::new(clock);
+        self
+    }
+
+    /// Takes over what a previous worker left in the spool, runs until `shutdown` is
+    /// cancelled, then stops claiming, lets running tasks finish within the grace period
+    /// (killing the rest), delivers results, and returns.
     pub async fn run(&self, shutdown: CancellationToken) {
+        self.adopt();
         let done = CancellationToken::new();
         let lifecycle = async {
             self.claim_loop(&shutdown).await;
@@ -88,7 +107,8 @@ impl Worker {
         tokio::join!(
             lifecycle,
             self.heartbeat_loop(&done),
-            self.report_loop(&done)
+            self.report_loop(&done),
+            self.wake.run(&self.rt.client, &done)
         );
         info!("worker stopped");
     }
@@ -155,7 +175,7 @@ impl Worker {
                 .iter()
                 .map(|p| p.task_id.to_string())
                 .collect();
-            error!(tasks = ?left, "exiting with undelivered results; the server will mark these tasks lost");
+            error!(tasks = ?left, "exiting with undelivered results; they stay in the spool, and the worker delivers them when it starts again");
         }
     }
 }

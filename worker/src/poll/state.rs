@@ -27,6 +27,9 @@ pub(super) struct Running {
     pub(super) stop: Option<StopReason>,
     /// The owner's answers relayed in heartbeats, for the task's pipeline to verify.
     pub(super) decisions: UnboundedSender<ApprovalDecision>,
+    /// The server marked the task lost (the worker was out of touch) but takes its late
+    /// result; said once in the log.
+    pub(super) lost: bool,
 }
 
 /// A result waiting for the server's acknowledgement. The outcome is shared so a retry
@@ -82,6 +85,7 @@ mod tests {
                 cancel: CancellationToken::new(),
                 stop: None,
                 decisions: unbounded_channel().0,
+                lost: false,
             },
         );
         for id in [a, b] {

@@ -21,8 +21,10 @@ pub mod status;
 #[cfg(target_os = "linux")]
 pub mod linux;
 
-use std::ffi::OsStr;
+use std::ffi::{OsStr, OsString};
 use std::path::{Path, PathBuf};
+
+use serde::{Deserialize, Serialize};
 
 pub use crate::policy::confinement::{Access, Profile, SandboxSpec, Tree};
 pub use spec::{derive, SandboxEnv};
@@ -68,6 +70,53 @@ pub fn command(
     }
     cmd.args(args);
     Ok(cmd)
+}
+
+/// What [`command`] runs, as data: the program, `argv[0]` when the program runs itself
+/// (not under a wrapper such as `sandbox-exec`), and the arguments. A task's supervisor
+/// gets it in its job file and rebuilds exactly that command ([`Invocation::command`]).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Invocation {
+    /// The program started.
+    pub program: OsString,
+    /// What it sees as `argv[0]`, when not its path.
+    pub arg0: Option<OsString>,
+    /// The arguments after `argv[0]`.
+    pub args: Vec<OsString>,
+}
+
+/// The [`command`] for `program` as data: built by [`command`] itself, then read back.
+pub fn invocation(
+    spec: Option<&SandboxSpec>,
+    program: &Path,
+    arg0: Option<&str>,
+    args: &[impl AsRef<OsStr>],
+) -> Result<Invocation, SandboxError> {
+    let built = command(spec, program, arg0, args)?;
+    let std = built.as_std();
+    // `argv[0]` goes to the program only when the command runs the program itself.
+    let wrapped = std.get_program() != program.as_os_str();
+    Ok(Invocation {
+        program: std.get_program().to_owned(),
+        arg0: if wrapped {
+            None
+        } else {
+            arg0.map(OsString::from)
+        },
+        args: std.get_args().map(OsStr::to_owned).collect(),
+    })
+}
+
+impl Invocation {
+    /// The command this describes (no environment, directory or stdio set yet).
+    pub fn command(&self) -> tokio::process::Command {
+        let mut cmd = tokio::process::Command::new(&self.program);
+        if let Some(arg0) = &self.arg0 {
+            cmd.arg0(arg0);
+        }
+        cmd.args(&self.args);
+        cmd
+    }
 }
 
 /// Spawns `cmd`, confined by `spec`. On Linux the Landlock and seccomp rules are applied

@@ -20,6 +20,7 @@ use super::courier::Courier;
 use super::progress::{self, Followed, Stage};
 use super::Settings;
 use crate::intake::{CallbackChannels, Origin};
+use crate::metrics::Metrics;
 use crate::queue::{Queue, Task, TaskEvent};
 use crate::telemetry::error_chain;
 
@@ -44,6 +45,7 @@ impl Delivery {
         http: Arc<Http>,
         settings: Arc<Settings>,
         channels: CallbackChannels,
+        metrics: Metrics,
         stop: CancellationToken,
     ) -> Arc<Delivery> {
         Arc::new(Delivery {
@@ -52,6 +54,7 @@ impl Delivery {
                 http,
                 settings,
                 channels,
+                metrics,
                 stop,
             },
             active: Mutex::new(HashMap::new()),

@@ -64,10 +64,12 @@ pub(super) async fn deliver(courier: &Courier, id: TaskId, token_alive: bool) {
             mark_delivered(&courier.queue, id).await;
         }
         Delivered::Never => {
+            courier.metrics.delivery_failed();
             tracing::warn!(task_id = %id, "Discord refused the result for good; it stays in the store, /tasks and the API");
             mark_delivered(&courier.queue, id).await;
         }
         Delivered::Later => {
+            courier.metrics.delivery_failed();
             tracing::warn!(task_id = %id, "result not delivered yet; it will be retried");
         }
     }
@@ -174,7 +176,12 @@ where
     };
     loop {
         let message = render::result(task, images.to_vec(), options);
+        let mut attempts = 0_u32;
         let sent = send::with_retries(courier.settings.retry, &courier.stop, what, || {
+            attempts += 1;
+            if attempts > 1 {
+                courier.metrics.delivery_retried();
+            }
             call(message.clone())
         })
         .await;

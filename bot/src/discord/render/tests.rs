@@ -21,6 +21,7 @@ pub(crate) fn sample_task(spec: TaskSpec, status: TaskStatus) -> Task {
         target_worker: None,
         worker: Some("mac".into()),
         origin: None,
+        owner: None,
         cancel_requested: false,
         created_at: 1_700_000_000_000,
         started_at: None,
@@ -43,6 +44,7 @@ pub(crate) fn sample_brief(spec: TaskSpec, status: TaskStatus) -> TaskBrief {
         created_at: task.created_at,
         completed_at: task.completed_at,
         exit_code: None,
+        owner: task.owner,
     }
 }
 

@@ -8,7 +8,7 @@ use super::rows::{
 };
 use super::SqliteStore;
 use crate::queue::store::{StoreError, TaskStore};
-use crate::queue::task::{NewTask, Task, TaskBrief};
+use crate::queue::task::{NewTask, Scope, Task, TaskBrief};
 
 impl TaskStore for SqliteStore {
     fn insert(
@@ -26,8 +26,8 @@ impl TaskStore for SqliteStore {
             .transpose()?;
         self.conn().execute(
             "INSERT INTO tasks (id, kind, spec, status, timeout_ms, target_worker, origin, \
-             created_at, expires_at, summary) \
-             VALUES (?1, ?2, ?3, 'queued', ?4, ?5, ?6, ?7, ?8, ?9)",
+             created_at, expires_at, owner, summary) \
+             VALUES (?1, ?2, ?3, 'queued', ?4, ?5, ?6, ?7, ?8, ?9, ?10)",
             params![
                 id.to_string(),
                 task.spec.kind().as_str(),
@@ -37,6 +37,7 @@ impl TaskStore for SqliteStore {
                 origin,
                 to_i64(now),
                 to_i64(expires_at),
+                task.owner,
                 TaskBrief::summary_of(&task.spec),
             ],
         )?;
@@ -48,14 +49,28 @@ impl TaskStore for SqliteStore {
         get_task(&conn, id)
     }
 
-    fn list(&self, status: Option<TaskStatus>, limit: usize) -> Result<Vec<TaskBrief>, StoreError> {
+    fn list(
+        &self,
+        scope: &Scope,
+        status: Option<TaskStatus>,
+        limit: usize,
+    ) -> Result<Vec<TaskBrief>, StoreError> {
         let conn = self.conn();
         let limit = i64::try_from(limit).unwrap_or(i64::MAX);
+        // Two statements rather than `?3 IS NULL OR owner = ?3`, which SQLite cannot serve
+        // from `tasks_by_owner`: one user's few tasks must not cost a scan of everyone's.
+        let filter = match scope {
+            Scope::All => "?3 IS NULL",
+            Scope::OwnedBy(_) => "owner = ?3",
+        };
         let mut stmt = conn.prepare_cached(&format!(
-            "SELECT {BRIEF_COLUMNS} FROM tasks WHERE ?1 IS NULL OR status = ?1 \
+            "SELECT {BRIEF_COLUMNS} FROM tasks WHERE {filter} AND (?1 IS NULL OR status = ?1) \
              ORDER BY seq DESC LIMIT ?2"
         ))?;
-        let rows = stmt.query_map(params![status.map(|s| s.as_str()), limit], row_to_brief)?;
+        let rows = stmt.query_map(
+            params![status.map(|s| s.as_str()), limit, scope.owner()],
+            row_to_brief,
+        )?;
         rows.map(|row| row?).collect()
     }
 
@@ -85,10 +100,12 @@ impl TaskStore for SqliteStore {
         Ok(Some(task.status))
     }
 
-    fn count_by_status(&self) -> Result<Vec<(TaskStatus, u64)>, StoreError> {
+    fn count_by_status(&self, scope: &Scope) -> Result<Vec<(TaskStatus, u64)>, StoreError> {
         let conn = self.conn();
-        let mut stmt = conn.prepare_cached("SELECT status, COUNT(*) FROM tasks GROUP BY status")?;
-        let rows = stmt.query_map([], |row| {
+        let mut stmt = conn.prepare_cached(
+            "SELECT status, COUNT(*) FROM tasks WHERE ?1 IS NULL OR owner = ?1 GROUP BY status",
+        )?;
+        let rows = stmt.query_map(params![scope.owner()], |row| {
             Ok((row.get::<_, String>(0)?, row.get::<_, i64>(1)?))
         })?;
         rows.map(|row| {

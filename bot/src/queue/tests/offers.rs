@@ -183,6 +183,7 @@ async fn tasks_running_at_the_upgrade_to_offers_count_as_accepted() {
     conn.execute_batch(
         "ALTER TABLE tasks DROP COLUMN accepted_at; ALTER TABLE tasks DROP COLUMN summary; \
          PRAGMA user_version = 3; \
+         DROP INDEX tasks_by_owner; ALTER TABLE tasks DROP COLUMN owner; \
          UPDATE tasks SET lease_expires_at = started_at + 60000;",
     )
     .unwrap();
