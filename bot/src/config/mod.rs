@@ -2,7 +2,7 @@
 //! validated once at startup so a bad value stops the process with a message naming its key.
 
 use std::net::SocketAddr;
-use std::path::{Path, PathBuf};
+use std::path::Path;
 use std::time::Duration;
 
 use figment::providers::{Env, Format, Serialized, Toml};
@@ -14,12 +14,14 @@ use serde::Deserialize;
 
 mod discord;
 mod security;
+mod storage;
 mod token_strength;
 
 pub use discord::DiscordConfig;
 pub use security::{AuthConfig, RateLimitConfig, WorkerTokenConfig};
+pub use storage::StorageConfig;
 
-use crate::queue::{QueueSettings, StorageSettings, Synchronous};
+use crate::queue::QueueSettings;
 use security::WorkersEnv;
 pub use token_strength::{weakness, MIN_TOKEN_LEN};
 
@@ -125,47 +127,6 @@ impl Default for HttpConfig {
             header_read_timeout_secs: 10,
             max_connections: 1024,
             max_connections_per_ip: 64,
-        }
-    }
-}
-
-/// `[storage]`: the data directory (SQLite database and generated tokens) and how the
-/// database is used.
-#[derive(Debug, Clone, Deserialize)]
-#[serde(default, deny_unknown_fields)]
-pub struct StorageConfig {
-    /// Created on start if missing.
-    pub data_dir: PathBuf,
-    /// Longest a request waits for the database (its turn, then a lock another process
-    /// holds, e.g. a backup) before it is refused with 503 `storage_busy`.
-    pub busy_timeout_ms: u64,
-    /// When a commit is on disk: `normal` survives the bot crashing, `full` survives a
-    /// power loss too, at an `fsync` per commit.
-    pub synchronous: Synchronous,
-}
-
-impl Default for StorageConfig {
-    fn default() -> Self {
-        let defaults = StorageSettings::default();
-        Self {
-            data_dir: PathBuf::from("./data"),
-            busy_timeout_ms: u64::try_from(defaults.busy_timeout.as_millis()).unwrap_or(1000),
-            synchronous: defaults.synchronous,
-        }
-    }
-}
-
-impl StorageConfig {
-    /// The SQLite database file inside the data directory.
-    pub fn database_path(&self) -> PathBuf {
-        self.data_dir.join(DATABASE_FILE)
-    }
-
-    /// The queue store's settings.
-    pub fn settings(&self) -> StorageSettings {
-        StorageSettings {
-            busy_timeout: Duration::from_millis(self.busy_timeout_ms),
-            synchronous: self.synchronous,
         }
     }
 }
@@ -423,17 +384,5 @@ mod tests {
             Path::new("./data/openclaw.sqlite3")
         );
         assert!(config.discord.token.is_none());
-    }
-
-    #[test]
-    fn storage_synchronous_is_normal_or_full() {
-        let load = |text: &str| Config::from_figment(Figment::from(Toml::string(text)));
-
-        let full = load("[storage]\nsynchronous = \"full\"").unwrap();
-        let wrong = load("[storage]\nsynchronous = \"off\"").unwrap_err();
-
-        assert_eq!(full.storage.settings().synchronous, Synchronous::Full);
-        assert_eq!(Config::default().storage.synchronous, Synchronous::Normal);
-        assert!(wrong.to_string().contains("synchronous"), "{wrong}");
     }
 }
