@@ -14,8 +14,8 @@ const MAX_PROBLEMS: u32 = 10;
 
 impl SqliteStore {
     /// Checks every page and index of the database (`PRAGMA quick_check`: linear in its
-    /// size, about a second per GiB). Damage is an answer, not an error: the queue still
-    /// serves what reads back.
+    /// size; health shows how long it took). Damage is an answer, not an error: the queue
+    /// still serves what reads back.
     pub(in crate::queue) fn quick_check(&self) -> Result<IntegrityCheck, StoreError> {
         let started = Instant::now();
         let conn = self.conn();
