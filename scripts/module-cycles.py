@@ -2,7 +2,8 @@
 """Finds import circles between sibling modules of a crate (`crate::a::b` and `super::x` uses).
 
 Usage: scripts/module-cycles.py <crate>/src ...  Exits 1 and prints each circle when one exists.
-Tests (`tests.rs`, `tests/`) are ignored: they may reach anywhere in their parent.
+Tests (`tests.rs`, `tests/`, and what follows `#[cfg(test)]` in a file) are ignored: they
+may reach anywhere in their parent.
 """
 import os, re, sys
 
@@ -50,6 +51,9 @@ def main():
                 if "tests" in here or f.endswith("_tests.rs"):
                     continue
                 text = open(path, encoding="utf-8").read()
+                # Inline unit tests sit at the end of a file, after `#[cfg(test)]`: like
+                # tests.rs files, they may reach anywhere.
+                text = text.split("#[cfg(test)]", 1)[0]
                 for target in refs(text, here):
                     # The sibling pair: first level where the two paths differ.
                     i = 0

@@ -96,13 +96,17 @@ async fn run_one(binaries: &Binaries, dir: &std::path::Path, idle: usize) -> any
     // twice: when their waits end together, the client opens new connections for the next
     // round before the bot has closed the old ones.
     let connections = (2 * idle + 256).to_string();
+    // Each idle poll is a worker name of its own under the shared token, which brings only a
+    // few names by default.
+    let names = (idle + 16).to_string();
     let bot = procs::start_bot_with(
         &binaries.bot,
         dir,
         port,
         &[
-            ("OPENCLAW_HTTP__MAX_CONNECTIONS", connections.clone()),
-            ("OPENCLAW_HTTP__MAX_CONNECTIONS_PER_IP", connections),
+            ("OPENCLAW_HTTP__MAX_CONNECTIONS", &connections),
+            ("OPENCLAW_HTTP__MAX_CONNECTIONS_PER_IP", &connections),
+            ("OPENCLAW_AUTH__MAX_SHARED_WORKER_NAMES", &names),
         ],
     )
     .await?;

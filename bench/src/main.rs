@@ -1,16 +1,23 @@
 //! `openclaw-bench`: starts the real bot and a real worker on loopback and measures what a
 //! user feels: submit→result latency, throughput, memory, how chatty an idle worker is, and
-//! what the kernel sandbox costs per task; and, as its own scenario, what idle long polls
-//! cost the bot per enqueue (`--scenario idle-polls`).
+//! what the kernel sandbox costs per task; and, as its own scenario, how soon a task queued
+//! while the Mac slept (or its network was gone) starts (`--scenario wake`), and what idle
+//! long polls cost the bot per task (`--scenario idle-polls`).
 //!
 //! Run with `cargo run --release -p openclaw-bench` (it builds the two binaries it drives).
 
+mod blackhole;
 mod idle_polls;
 mod measure;
 mod procs;
 mod proxy;
 mod sandbox_cost;
 mod scenarios;
+mod storage;
+mod wake;
+
+use std::path::PathBuf;
+use std::time::Duration;
 
 use clap::{Parser, ValueEnum};
 
@@ -19,9 +26,11 @@ use clap::{Parser, ValueEnum};
 enum Scenario {
     /// Latency, throughput, memory, idle traffic and the sandbox's cost (the README table).
     Standard,
-    /// Idle long polls vs enqueue rate and a worker's heartbeat latency.
+    /// A task queued while the worker's network was dark (stalled, or the Mac asleep).
+    Wake,
+    /// Idle long polls vs the enqueue rate, the bot's CPU per task and a worker's heartbeat.
     IdlePolls,
-    /// Both.
+    /// All of them.
     All,
 }
 
@@ -31,9 +40,21 @@ struct Args {
     /// What to measure.
     #[arg(long, value_enum, default_value_t = Scenario::Standard)]
     scenario: Scenario,
+    /// Rounds of each kind in the wake scenario.
+    #[arg(long, default_value_t = 3)]
+    rounds: usize,
+    /// Seconds the worker's network is dark in each wake round.
+    #[arg(long, default_value_t = 60)]
+    blackhole_secs: u64,
+    /// libfaketime, which the wake scenario preloads into the worker to move its wall clock.
+    #[arg(long, default_value = wake::DEFAULT_FAKETIME_LIB)]
+    faketime_lib: PathBuf,
     /// Idle long polls held on the bot in each run of the idle-polls scenario.
     #[arg(long, value_delimiter = ',', default_value = "0,100,1000")]
     idle_polls: Vec<usize>,
+    /// Measure this worker binary instead of the one built here (e.g. an older build).
+    #[arg(long)]
+    worker_bin: Option<PathBuf>,
     /// Sequential submit→result samples for the latency figures.
     #[arg(long, default_value_t = 300)]
     samples: usize,
@@ -58,16 +79,44 @@ struct Args {
     /// Skip building the binaries (use what is in the target dir).
     #[arg(long)]
     no_build: bool,
+    /// Run only the storage scenario: `storage.synchronous` normal vs full, and the bot
+    /// while another process holds the database's write lock.
+    #[arg(long)]
+    storage: bool,
+    /// With `--storage`, only the outside-lock part (it also runs against a bot from before
+    /// `storage.synchronous` existed).
+    #[arg(long, requires = "storage")]
+    lock_only: bool,
 }
 
 #[tokio::main]
 #[allow(clippy::print_stdout, reason = "the report is this program's output")]
 async fn main() -> anyhow::Result<()> {
     let args = Args::parse();
-    let binaries = procs::Binaries::locate(!args.no_build)?;
+    let mut binaries = procs::Binaries::locate(!args.no_build)?;
+    if args.storage {
+        print!("{}", storage::run(&binaries, &args).await?.markdown());
+        return Ok(());
+    }
+    if let Some(worker) = &args.worker_bin {
+        binaries.worker.clone_from(worker);
+    }
     if matches!(args.scenario, Scenario::Standard | Scenario::All) {
         let report = scenarios::run_all(&binaries, &args).await?;
         print!("{}", report.markdown());
+    }
+    if matches!(args.scenario, Scenario::Wake | Scenario::All) {
+        let temp = tempfile::tempdir()?;
+        let root = if args.keep {
+            let kept = temp.keep();
+            eprintln!("data and logs kept in {}", kept.display());
+            kept
+        } else {
+            temp.path().to_owned()
+        };
+        let dark = Duration::from_secs(args.blackhole_secs);
+        let rounds = wake::run(&binaries, &root, args.rounds, dark, &args.faketime_lib).await?;
+        print!("\n{}", wake::markdown(&binaries.worker, dark, &rounds));
     }
     if matches!(args.scenario, Scenario::IdlePolls | Scenario::All) {
         let root = scenarios::scratch_dir(args.keep)?;

@@ -60,16 +60,17 @@ pub async fn start_bot(bin: &Path, data_dir: &Path, port: u16) -> anyhow::Result
     start_bot_with(bin, data_dir, port, &[]).await
 }
 
-/// [`start_bot`] with extra `OPENCLAW_…` settings in `env` (a scenario's limits).
+/// [`start_bot`] with `env` set on top (e.g. `OPENCLAW_STORAGE__SYNCHRONOUS`).
 pub async fn start_bot_with(
     bin: &Path,
     data_dir: &Path,
     port: u16,
-    env: &[(&str, String)],
+    env: &[(&str, &str)],
 ) -> anyhow::Result<Child> {
     let log = std::fs::File::create(data_dir.join("bot.log"))?;
     let child = Command::new(bin)
         .env_clear()
+        .envs(env.iter().copied())
         .env("PATH", std::env::var("PATH").unwrap_or_default())
         .env("RUST_LOG", "warn")
         .env("OPENCLAW_HTTP__BIND", format!("127.0.0.1:{port}"))
@@ -77,7 +78,6 @@ pub async fn start_bot_with(
         .env("OPENCLAW_AUTH__CLIENT_TOKEN", CLIENT_TOKEN)
         .env("OPENCLAW_AUTH__WORKER_TOKEN", WORKER_TOKEN)
         .env("OPENCLAW_AUTH__ADMIN_TOKEN", ADMIN_TOKEN)
-        .envs(env.iter().map(|(key, value)| (*key, value.as_str())))
         .current_dir(data_dir)
         .stdout(Stdio::null())
         .stderr(log)
@@ -143,6 +143,18 @@ pub fn start_worker(
     name: &str,
     slots: usize,
 ) -> anyhow::Result<Child> {
+    start_worker_with(bin, home, url, name, slots, &[])
+}
+
+/// [`start_worker`] with `env` added to its environment (a preloaded library, say).
+pub fn start_worker_with(
+    bin: &Path,
+    home: &Path,
+    url: &str,
+    name: &str,
+    slots: usize,
+    env: &[(&str, String)],
+) -> anyhow::Result<Child> {
     let log = std::fs::File::create(home.join("worker.log"))?;
     Command::new(bin)
         .env_clear()
@@ -153,6 +165,7 @@ pub fn start_worker(
         .env("WORKER_TOKEN", WORKER_TOKEN)
         .env("WORKER_NAME", name)
         .env("MAX_CONCURRENT", slots.to_string())
+        .envs(env.iter().map(|(key, value)| (*key, value.as_str())))
         .current_dir(home)
         .stdout(Stdio::null())
         .stderr(log)

@@ -209,7 +209,7 @@ pub async fn run_all(binaries: &Binaries, args: &Args) -> anyhow::Result<Report>
 }
 
 /// Submits `true` and waits for its result; returns the wall time.
-async fn run_true(client: &reqwest::Client, base: &str) -> anyhow::Result<Duration> {
+pub(crate) async fn run_true(client: &reqwest::Client, base: &str) -> anyhow::Result<Duration> {
     let start = Instant::now();
     let created: TaskCreated = client
         .post(format!("{base}/tasks"))
@@ -240,7 +240,7 @@ async fn run_true(client: &reqwest::Client, base: &str) -> anyhow::Result<Durati
     Ok(elapsed)
 }
 
-async fn measure_latency(
+pub(crate) async fn measure_latency(
     client: &reqwest::Client,
     base: &str,
     samples: usize,
@@ -252,7 +252,7 @@ async fn measure_latency(
     Percentiles::of(times).context("no latency samples")
 }
 
-async fn measure_throughput(
+pub(crate) async fn measure_throughput(
     client: &reqwest::Client,
     base: &str,
     clients: usize,

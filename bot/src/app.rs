@@ -17,9 +17,26 @@ use crate::config::Config;
 use crate::data_dir;
 use crate::os_limits;
 use crate::queue::{now_millis, Queue, SweepReport};
+use crate::setup;
 use crate::state::AppState;
-use crate::telemetry::error_chain;
+use crate::telemetry::{error_chain, Throttled};
 use crate::tokens::{self, ResolvedTokens};
+
+/// What a start that generated tokens tells the operator.
+pub struct FirstStart {
+    /// The new tokens and the commands to paste (secrets: for a terminal only).
+    pub instructions: String,
+    /// Where the tokens are kept.
+    pub tokens_file: std::path::PathBuf,
+}
+
+/// The URL the bot is reached at: `http.public_url`, or the listener's address.
+pub fn public_url(http: &crate::config::HttpConfig, addr: SocketAddr) -> String {
+    match &http.public_url {
+        Some(url) => url.trim_end_matches('/').to_owned(),
+        None => format!("http://{addr}"),
+    }
+}
 
 /// The cloud process, built and bound but not yet running.
 pub struct App {
@@ -39,8 +56,20 @@ impl App {
         tracing::debug!(config = ?config, "effective configuration (secrets redacted)");
         let data_dir = &config.storage.data_dir;
         let db_path = config.storage.database_path();
-        data_dir::prepare(data_dir, &db_path)
-            .with_context(|| format!("preparing the data directory {}", data_dir.display()))?;
+        data_dir::prepare(data_dir, &db_path).map_err(|err| {
+            // Said plainly: a read-only volume is a deployment mistake, not a bug.
+            let what = match err.kind() {
+                std::io::ErrorKind::ReadOnlyFilesystem | std::io::ErrorKind::PermissionDenied => {
+                    format!(
+                        "the data directory {} cannot be written (a read-only file system or \
+                         permissions); the bot needs to write its database and refuses to start",
+                        data_dir.display()
+                    )
+                }
+                _ => format!("preparing the data directory {}", data_dir.display()),
+            };
+            anyhow::Error::new(err).context(what)
+        })?;
         let tokens = tokens::resolve(&config.auth, data_dir).context("resolving API tokens")?;
         let queue = Queue::open(&db_path, config.queue_settings())
             .with_context(|| format!("opening task database at {}", db_path.display()))?;
@@ -76,10 +105,21 @@ impl App {
         &self.state
     }
 
-    /// Tokens generated on this start and how to use them, for `main` to print once to
-    /// stderr. Contains secrets: never log it.
-    pub fn token_notice(&self) -> Option<String> {
-        self.tokens.notice(self.addr)
+    /// When this start generated tokens: what to tell the operator (see [`FirstStart`]).
+    pub fn first_start(&self) -> Option<FirstStart> {
+        if self.tokens.generated.is_empty() {
+            return None;
+        }
+        let url = public_url(&self.state.config().http, self.addr);
+        Some(FirstStart {
+            instructions: setup::instructions(
+                &self.tokens.tokens,
+                &self.tokens.generated,
+                &self.tokens.path,
+                &url,
+            ),
+            tokens_file: self.tokens.path.clone(),
+        })
     }
 
     /// Serves the API and runs the sweeper until `shutdown` is cancelled or a part stops
@@ -121,10 +161,17 @@ impl App {
         let discord = crate::discord::Handles {
             queue: state.queue().clone(),
             limits: state.limits().clone(),
+            channels: state.channels().clone(),
             config: state.config().discord.clone(),
             status: state.discord_status().clone(),
+            metrics: state.metrics().clone(),
         };
         crate::discord::spawn(discord, &tracker, &stopping);
+        tracker.spawn(state.metrics().clone().follow(
+            state.queue().clone(),
+            state.queue().subscribe(),
+            stopping.clone(),
+        ));
         tracker.close();
 
         let outcome = tokio::select! {
@@ -152,6 +199,9 @@ impl App {
     }
 }
 
+/// Failed sweeps, logged once per interval with a count.
+static SWEEP_FAILURES: Throttled = Throttled::new(Duration::from_secs(60));
+
 /// Runs [`Queue::sweep`] every `every` until `stop`. A sweep is a periodic job (expiry and
 /// lease deadlines are coarse), not a wake-up: long-polls never depend on it.
 async fn sweep_periodically(queue: Queue, every: Duration, stop: CancellationToken) {
@@ -164,6 +214,15 @@ async fn sweep_periodically(queue: Queue, every: Duration, stop: CancellationTok
         }
         match queue.sweep(now_millis()).await {
             Ok(report) if report == SweepReport::default() => {}
+            // One line per sweep, whatever it changed; a worker's tasks going back or being
+            // lost is worth a warning.
+            Ok(report) if report.requeued > 0 || report.lost > 0 => tracing::warn!(
+                requeued = report.requeued,
+                expired = report.expired,
+                lost = report.lost,
+                pruned = report.pruned,
+                "swept the queue"
+            ),
             Ok(report) => tracing::info!(
                 requeued = report.requeued,
                 expired = report.expired,
@@ -172,8 +231,13 @@ async fn sweep_periodically(queue: Queue, every: Duration, stop: CancellationTok
                 "swept the queue"
             ),
             // A failing store is reported and retried next tick; stopping the sweeper would
-            // leave leases unexpired for the rest of the run.
-            Err(err) => tracing::error!(error = %error_chain(&err), "queue sweep failed"),
+            // leave leases unexpired for the rest of the run. Once per interval: an outage
+            // fails every tick alike.
+            Err(err) => {
+                if let Some(count) = SWEEP_FAILURES.hit() {
+                    tracing::error!(error = %error_chain(&err), count, "queue sweep failed (count: failures since the last such line)");
+                }
+            }
         }
     }
 }

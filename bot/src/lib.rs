@@ -9,8 +9,11 @@
 //! - [`api`]: the axum adapter: client routes, worker protocol v1, health.
 //! - [`discord`]: the poise adapter: slash commands, progress and results in Discord.
 //! - [`state`]: what the running app shares (queue, tokens, config, Discord status).
+//! - [`healthcheck`]: the `healthcheck` subcommand: `GET /health` as an exit status.
 //! - [`app`]: wiring, a leaf: `App::build` → `local_addr` → `run(shutdown)`.
 //! - [`telemetry`]: logging setup and the one `error_chain`.
+//! - [`metrics`]: what `GET /metrics` shows (OpenMetrics text for Prometheus).
+//! - [`setup`]: the tokens and the commands for the Mac, for a terminal (never a log).
 //! - [`os_limits`]: the open-files limit, raised at start.
 //! - [`data_dir`]: the data directory and database files, private (0700/0600) at every start.
 //!
@@ -21,9 +24,12 @@ pub mod app;
 pub mod config;
 pub mod data_dir;
 pub mod discord;
+pub mod healthcheck;
 pub mod intake;
+pub mod metrics;
 pub mod os_limits;
 pub mod queue;
+pub mod setup;
 pub mod state;
 pub mod telemetry;
 pub mod tokens;

@@ -9,6 +9,8 @@ use serde::Serialize;
 use tokio_util::sync::CancellationToken;
 
 use crate::config::{Config, LimitsConfig};
+use crate::intake::{CallbackChannels, Rules};
+use crate::metrics::Metrics;
 use crate::queue::Queue;
 use crate::tokens::Tokens;
 
@@ -67,6 +69,10 @@ struct Shared {
     config: Config,
     started: Instant,
     discord: DiscordStatus,
+    /// The Discord channels API clients may have results posted in.
+    channels: CallbackChannels,
+    /// What `/metrics` shows.
+    metrics: Metrics,
     /// Cancelled when the app stops, so long-polls return at once instead of holding up
     /// the graceful shutdown for their full wait.
     stopping: CancellationToken,
@@ -75,6 +81,10 @@ struct Shared {
 impl AppState {
     /// Builds the state from its parts. Discord starts `Disabled`.
     pub fn new(queue: Queue, tokens: Tokens, config: Config) -> AppState {
+        let channels = CallbackChannels::new(
+            &config.discord.callback_channel_ids,
+            config.discord.loads_guild_channels(),
+        );
         AppState {
             shared: Arc::new(Shared {
                 queue,
@@ -82,6 +92,8 @@ impl AppState {
                 config,
                 started: Instant::now(),
                 discord: DiscordStatus::default(),
+                channels,
+                metrics: Metrics::new(),
                 stopping: CancellationToken::new(),
             }),
         }
@@ -115,6 +127,24 @@ impl AppState {
     /// Where the Discord front end stands (the handle the Discord adapter reports to).
     pub fn discord_status(&self) -> &DiscordStatus {
         &self.shared.discord
+    }
+
+    /// The callback-channel allow-list (the Discord adapter keeps it current).
+    pub fn channels(&self) -> &CallbackChannels {
+        &self.shared.channels
+    }
+
+    /// The metrics `/metrics` shows.
+    pub fn metrics(&self) -> &Metrics {
+        &self.shared.metrics
+    }
+
+    /// What intake checks requests against.
+    pub fn intake_rules(&self) -> Rules<'_> {
+        Rules {
+            limits: self.limits(),
+            channels: self.channels(),
+        }
     }
 
     /// Cancelled when the app is stopping; long-running handlers select on it.

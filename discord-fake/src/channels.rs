@@ -1,9 +1,11 @@
-//! Channel messages (`POST /channels/{id}/messages`) and the fake's attachment CDN.
+//! Channel messages (`POST /channels/{id}/messages`), a guild's channel list
+//! (`GET /guilds/{id}/channels`) and the fake's attachment CDN.
 
 use axum::http::StatusCode;
 
 use crate::message::{MessageOrigin, Payload, StoredMessage};
-use crate::rest::{bytes_response, code, ok, RestError, RestResult};
+use crate::model;
+use crate::reply::{bytes_response, code, ok, RestError, RestResult};
 use crate::Shared;
 
 /// Posts a message in a configured guild channel or a DM channel an interaction came from.
@@ -28,6 +30,26 @@ pub(crate) fn create_message(shared: &Shared, channel_id: u64, payload: Payload)
         state.channel_messages.push(message);
         ok(answer)
     })
+}
+
+/// Lists a configured guild's text channels; any other guild is Discord's 403 Missing Access.
+pub(crate) fn guild_channels(shared: &Shared, guild_id: u64) -> RestResult {
+    let guild = shared
+        .config
+        .guilds
+        .iter()
+        .find(|guild| guild.id == guild_id)
+        .ok_or_else(|| {
+            RestError::new(
+                StatusCode::FORBIDDEN,
+                code::MISSING_ACCESS,
+                "Missing Access",
+            )
+        })?;
+    ok(serde_json::Value::Array(model::guild_channels(
+        guild_id,
+        &guild.channel_ids,
+    )))
 }
 
 /// Serves an attachment's bytes, as Discord's CDN does at the attachment's `url`.

@@ -1,9 +1,10 @@
 //! Snowflake ids and timestamps in Discord's formats, so every object the fake hands out parses in
-//! serenity and sorts by creation time the way real ids do.
+//! serenity and sorts by creation time the way real ids do; ids the bot sends read back as text.
 
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::time::{SystemTime, UNIX_EPOCH};
 
+use serde_json::Value;
 use time::format_description::well_known::Rfc3339;
 use time::OffsetDateTime;
 
@@ -41,6 +42,15 @@ pub(crate) fn iso8601(at: SystemTime) -> String {
 /// Returns an unguessable-looking interaction token; tokens only need to be unique per fake.
 pub(crate) fn interaction_token(interaction_id: u64) -> String {
     format!("aW50ZXJhY3Rpb24.{interaction_id:x}.fake-token")
+}
+
+/// Renders an `id` that may be sent as a number or a string.
+pub(crate) fn id_string(id: Option<&Value>) -> String {
+    match id {
+        Some(Value::String(s)) => s.clone(),
+        Some(Value::Number(n)) => n.to_string(),
+        _ => String::new(),
+    }
 }
 
 #[cfg(test)]

@@ -86,13 +86,13 @@
 //! not reach the caller through serenity's error type.
 //!
 //! # Layout
-//! - `fake.rs`: [`FakeDiscord`], the handle tests use (start, inject, wait, inspect, faults).
+//! - `fake/`: [`FakeDiscord`], the handle tests use (start, inject, wait, inspect, faults).
 //! - `config.rs`: [`FakeDiscordBuilder`], [`GuildSpec`] and Discord's limits.
-//! - `rest.rs`: the HTTP server: logging, faults, auth, dispatch; `webhooks.rs` (interaction
+//! - `rest/`: the HTTP server: logging, faults, auth, dispatch; `webhooks.rs` (interaction
 //!   callbacks, original responses, follow-ups) and `channels.rs` (channel messages, CDN).
 //! - `gateway.rs`: the websocket (HELLO, IDENTIFY, READY, heartbeats, dispatches).
 //! - `route.rs`: request classification; `fault.rs`: fault injection; `body.rs`: JSON/multipart.
-//! - `model.rs`: JSON builders for Discord objects; `message.rs`: messages; `mentions.rs`: who
+//! - `model/`: JSON builders for Discord objects; `message.rs`: messages; `mentions.rs`: who
 //!   a message pings;
 //!   `interaction.rs`: slash commands and callbacks; `recorder.rs`: the state and waiting.
 
@@ -109,6 +109,7 @@ mod mentions;
 mod message;
 mod model;
 mod recorder;
+mod reply;
 mod rest;
 mod route;
 mod webhooks;

@@ -3,7 +3,7 @@
 
 use serde_json::Value;
 
-use crate::message::id_string;
+use crate::ids::id_string;
 
 /// Who a message would notify, computed the way Discord does from its content and the
 /// `allowed_mentions` sent with the latest payload (absent means "parse everything").

@@ -5,7 +5,7 @@ use std::time::{Instant, SystemTime};
 
 use serde_json::Value;
 
-use crate::ids::next_snowflake;
+use crate::ids::{id_string, next_snowflake};
 use crate::mentions::{compute_mentions, Mentions};
 
 /// Message flag: only the invoking user sees the message.
@@ -264,15 +264,6 @@ impl StoredMessage {
                 .map(|f| stored_from_upload(f, &Value::Null)),
         );
         Ok(next)
-    }
-}
-
-/// Renders an `id` that may be sent as a number or a string.
-pub(crate) fn id_string(id: Option<&Value>) -> String {
-    match id {
-        Some(Value::String(s)) => s.clone(),
-        Some(Value::Number(n)) => n.to_string(),
-        _ => String::new(),
     }
 }
 

@@ -32,6 +32,8 @@ pub enum Route {
     EditFollowup,
     /// `POST /channels/{id}/messages`.
     CreateMessage,
+    /// `GET /guilds/{id}/channels`.
+    GetGuildChannels,
     /// `GET /attachments/{channel}/{id}/{name}` (the fake's CDN for attachment bytes).
     DownloadAttachment,
     /// Anything else; answered with a Discord-style 404.
@@ -72,6 +74,9 @@ pub(crate) enum ParsedRoute {
     },
     CreateMessage {
         channel_id: u64,
+    },
+    GetGuildChannels {
+        guild_id: u64,
     },
     DownloadAttachment {
         attachment_id: u64,
@@ -149,6 +154,11 @@ impl ParsedRoute {
                 .map_or(Self::Unknown, |channel_id| Self::CreateMessage {
                     channel_id,
                 }),
+            ["guilds", guild, "channels"] if get => guild
+                .parse()
+                .map_or(Self::Unknown, |guild_id| Self::GetGuildChannels {
+                    guild_id,
+                }),
             _ => Self::Unknown,
         }
     }
@@ -186,6 +196,7 @@ impl ParsedRoute {
             Self::CreateFollowup { .. } => Route::CreateFollowup,
             Self::EditFollowup { .. } => Route::EditFollowup,
             Self::CreateMessage { .. } => Route::CreateMessage,
+            Self::GetGuildChannels { .. } => Route::GetGuildChannels,
             Self::DownloadAttachment { .. } => Route::DownloadAttachment,
             Self::Unknown => Route::Unknown,
         }

@@ -10,7 +10,7 @@ use serde_json::Value;
 use crate::interaction::{CallbackKind, InteractionCallback};
 use crate::message::{MessageOrigin, Payload, StoredMessage, FLAG_EPHEMERAL, FLAG_LOADING};
 use crate::recorder::InteractionRecord;
-use crate::rest::{check_application, code, no_content, ok, RestError, RestResult};
+use crate::reply::{check_application, code, no_content, ok, RestError, RestResult};
 use crate::Shared;
 
 /// Discord's answer to a callback for an unknown, late or expired interaction.

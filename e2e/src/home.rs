@@ -96,6 +96,12 @@ impl E2eDirs {
 
     /// Runs `openclaw-worker <args>` with this home, as the owner would on the Mac.
     pub fn cli(&self, args: &[&str]) -> CliRun {
+        self.cli_with(args, &[])
+    }
+
+    /// [`E2eDirs::cli`] with `env` on top of its environment (a `PATH` with stand-ins for
+    /// system tools, say).
+    pub fn cli_with(&self, args: &[&str], env: &[(&str, &std::ffi::OsStr)]) -> CliRun {
         let output = std::process::Command::new(worker_bin())
             .args(args)
             .env_clear()
@@ -104,6 +110,7 @@ impl E2eDirs {
             .env("OPENCLAW_WORKER_CONFIG", self.worker.join("config.toml"))
             // On a Mac too, the secret stays in the file these tests read it from.
             .env("OPENCLAW_TOTP_KEYCHAIN", "0")
+            .envs(env.iter().copied())
             .current_dir(&self.home)
             .output()
             .unwrap();

@@ -32,7 +32,7 @@ pub enum ErrorCode {
     MethodNotAllowed,
     /// Something failed on the server; details are in its log, not on the wire (500).
     Internal,
-    /// The server is shutting down or its store is unavailable (503).
+    /// The server is shutting down, or a request ran past the server's time limit (503).
     Unavailable,
     /// The server holds as many connections as it takes (in total or from this address);
     /// retry after the `Retry-After` header, or reuse an open connection (503).
@@ -41,6 +41,22 @@ pub enum ErrorCode {
     /// limit. Too many live tasks or open claims: 429 with `Retry-After`; too many or too
     /// large attachments for one task: 413; the bot's storage budget is full: 507.
     QuotaExceeded,
+    /// A worker name the shared worker token may not take on: as many names as it may
+    /// serve at once are already live. Give the worker its own token, or wait until an
+    /// unused name is forgotten (403).
+    TooManyWorkers,
+    /// The task store is busy (another process holds its lock, e.g. a backup) or has too
+    /// many requests waiting; nothing was changed. Retry after the `Retry-After` header (503).
+    StorageBusy,
+    /// The server's disk is full; nothing was changed. Retry after the `Retry-After` header,
+    /// once the operator freed space (503).
+    StorageFull,
+    /// The task store cannot be written (a read-only file or file system); nothing was
+    /// changed. An operator must fix it; retry after the `Retry-After` header (503).
+    StorageReadOnly,
+    /// The task store failed (an I/O error, a damaged file); nothing was changed. Details
+    /// are in the server's log and `/admin/health`; retry after the `Retry-After` header (503).
+    StorageFailed,
 }
 
 impl ErrorCode {
@@ -62,6 +78,11 @@ impl ErrorCode {
             ErrorCode::Unavailable => "unavailable",
             ErrorCode::TooManyConnections => "too_many_connections",
             ErrorCode::QuotaExceeded => "quota_exceeded",
+            ErrorCode::TooManyWorkers => "too_many_workers",
+            ErrorCode::StorageBusy => "storage_busy",
+            ErrorCode::StorageFull => "storage_full",
+            ErrorCode::StorageReadOnly => "storage_read_only",
+            ErrorCode::StorageFailed => "storage_failed",
         }
     }
 }
@@ -107,6 +128,37 @@ mod tests {
     }
 
     #[test]
+    fn too_many_workers_has_its_golden_spelling() {
+        let json = serde_json::to_string(&ErrorCode::TooManyWorkers).unwrap();
+        assert_eq!(json, r#""too_many_workers""#);
+    }
+
+    #[test]
+    fn storage_codes_have_their_golden_spelling() {
+        let codes = [
+            ErrorCode::StorageBusy,
+            ErrorCode::StorageFull,
+            ErrorCode::StorageReadOnly,
+            ErrorCode::StorageFailed,
+        ];
+
+        let spelled: Vec<String> = codes
+            .iter()
+            .map(|code| serde_json::to_string(code).unwrap())
+            .collect();
+
+        assert_eq!(
+            spelled,
+            [
+                r#""storage_busy""#,
+                r#""storage_full""#,
+                r#""storage_read_only""#,
+                r#""storage_failed""#
+            ]
+        );
+    }
+
+    #[test]
     fn as_str_matches_serde_spelling() {
         for code in [
             ErrorCode::InvalidJson,
@@ -124,6 +176,11 @@ mod tests {
             ErrorCode::Unavailable,
             ErrorCode::TooManyConnections,
             ErrorCode::QuotaExceeded,
+            ErrorCode::TooManyWorkers,
+            ErrorCode::StorageBusy,
+            ErrorCode::StorageFull,
+            ErrorCode::StorageReadOnly,
+            ErrorCode::StorageFailed,
         ] {
             let json = serde_json::to_value(code).unwrap();
             assert_eq!(json, serde_json::Value::String(code.as_str().to_owned()));

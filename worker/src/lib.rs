@@ -2,15 +2,17 @@
 //! for tasks, runs them, and reports results. The server never connects to the worker.
 //!
 //! # Layout
-//! - [`cli`]: the command line and the local commands (`init`, `unlock`, `audit`).
-//! - [`doctor`]: `openclaw-worker doctor`, a self-check including a live sandbox test.
+//! - [`cli`]: the command line and the local commands (`init`, `unlock`, `audit`, and
+//!   `doctor`, a self-check including a live sandbox test).
 //! - [`config`]: the one `Config`, from defaults, a TOML file and the environment.
 //! - [`client`]: typed client for the worker protocol, with failure classes.
+//! - `tls`: extra CA certificates trusted for the server (`server_ca_file`).
 //! - [`poll`]: the loop: claims for free slots, heartbeats, result delivery, shutdown.
 //! - [`pipeline`]: every task's path: verdict, approval, execution, redaction, audit.
 //! - [`guard`]: the security state opened at start (policy, approvals, audit, lock).
 //! - [`exec`]: the executors behind the single [`exec::execute`] seam.
 //! - [`notify`]: approval requests posted to the owner's own webhook.
+//! - [`visible`]: text shown to the owner made unambiguous (hidden characters spelled out).
 //! - [`telemetry`]: logging setup.
 //! - [`policy`]: the local policy: verdicts, path resolution, child environment, canary lock.
 //! - [`redact`]: secrets replaced by `[REDACTED:<kind>]` before output leaves the Mac.
@@ -18,14 +20,16 @@
 //! - [`approval`]: fingerprints, TOTP verification and the replay guard.
 //! - [`audit`]: the hash-chained audit log, its head file and verification.
 //! - [`init`]: `openclaw-worker init`: starter config and policy, TOTP secret, QR code.
+//! - [`files`]: where the worker's own files live, written private and atomically.
+//! - [`spool`]: each started task's directory, which outlives the worker (crash, upgrade).
 
 pub mod approval;
 pub mod audit;
 pub mod cli;
 pub mod client;
 pub mod config;
-pub mod doctor;
 pub mod exec;
+pub mod files;
 pub mod guard;
 pub mod init;
 pub mod notify;
@@ -34,7 +38,10 @@ pub mod policy;
 pub mod poll;
 pub mod redact;
 pub mod sandbox;
+pub mod spool;
 pub mod telemetry;
+mod tls;
+pub mod visible;
 
 pub use config::Config;
 use tokio_util::sync::CancellationToken;

@@ -1,21 +1,40 @@
 //! `openclaw-worker`: parse arguments, load `.env` and the config, start logging, then run
-//! the worker until SIGINT/SIGTERM (or a local command: `init`, `unlock`, `audit`), and
-//! report how it ended.
+//! the worker until SIGINT/SIGTERM (or a local command: `init`, `unlock`, `audit`,
+//! `service`), and report how it ended. Started as `supervise <dir>`, it is a task's
+//! supervisor instead, and nothing else.
 
 use std::process::ExitCode;
 
 use clap::Parser;
 use openclaw_worker::cli::{self, Cli, Command};
 use openclaw_worker::config::{self, Config};
+use openclaw_worker::exec::supervisor;
 use tokio::signal::unix::{signal, Signal, SignalKind};
 use tokio_util::sync::CancellationToken;
 
-#[tokio::main(flavor = "current_thread")]
+fn main() -> ExitCode {
+    // A task's supervisor reads nothing but its task's directory: no `.env`, no config,
+    // and it builds its own runtime.
+    if let Some(dir) = supervisor::requested() {
+        return supervisor::supervise(&dir);
+    }
+    match tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+    {
+        Ok(runtime) => runtime.block_on(worker_main()),
+        Err(err) => {
+            eprintln!("openclaw-worker: cannot start the async runtime: {err}");
+            ExitCode::FAILURE
+        }
+    }
+}
+
 #[allow(
     clippy::print_stdout,
     reason = "the local commands' output (QR code, audit lines) is the CLI's stdout"
 )]
-async fn main() -> ExitCode {
+async fn worker_main() -> ExitCode {
     // Before clap, so a `.env` may also name the config file.
     let dotenv = dotenvy::dotenv();
     let cli = Cli::parse();

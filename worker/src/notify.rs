@@ -10,7 +10,7 @@ use secrecy::{ExposeSecret, SecretString};
 use serde_json::json;
 
 use crate::client::Backoff;
-use crate::pipeline::visible::keep_lines;
+use crate::visible::keep_lines;
 
 /// Discord's limit on a message's `content`, in characters.
 pub const MAX_MESSAGE_CHARS: usize = 2000;

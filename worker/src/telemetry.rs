@@ -1,5 +1,7 @@
-//! Logging setup: one `tracing` subscriber per process, to stderr.
+//! Logging setup: one `tracing` subscriber per process, to stderr; and [`error_chain`],
+//! how errors are written into log fields.
 
+use std::error::Error as StdError;
 use std::io::IsTerminal;
 
 use tracing_subscriber::EnvFilter;
@@ -15,4 +17,17 @@ pub fn init(default_filter: &str) {
         .with_ansi(std::io::stderr().is_terminal())
         .with_writer(std::io::stderr)
         .try_init();
+}
+
+/// Writes `err` and its causes as `err: cause: cause`, for logs: the top-level message
+/// alone hides why a request failed.
+pub fn error_chain(err: &dyn StdError) -> String {
+    let mut text = err.to_string();
+    let mut source = err.source();
+    while let Some(cause) = source {
+        text.push_str(": ");
+        text.push_str(&cause.to_string());
+        source = cause.source();
+    }
+    text
 }

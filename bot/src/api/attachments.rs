@@ -11,7 +11,7 @@ use openclaw_shared::worker::{
 };
 use openclaw_shared::{LeaseId, TaskId};
 
-use super::auth::{ClientAuth, WorkerAuth};
+use super::auth::{ReaderAuth, WorkerAuth};
 use super::error::ApiError;
 use crate::intake::fields;
 use crate::state::AppState;
@@ -57,15 +57,17 @@ pub async fn upload(
     Ok(axum::http::StatusCode::NO_CONTENT)
 }
 
-/// `GET /tasks/:id/attachments/:name`: the stored image.
+/// `GET /tasks/:id/attachments/:name`: the stored image, of a task the token sees (the
+/// client token its own, the admin token any).
 pub async fn download(
-    _: ClientAuth,
+    auth: ReaderAuth,
     State(state): State<AppState>,
     Path((id, name)): Path<(String, String)>,
 ) -> Result<Response, ApiError> {
     let id = parse_task_id(&id)?;
-    // Unknown task and unknown attachment are told apart, so a client knows which it got.
-    state.queue().get(id).await?;
+    // Unknown task and unknown attachment are told apart, so a client knows which it got;
+    // another owner's task is an unknown one.
+    super::tasks::visible(&state, &auth.scope(), id).await?;
     let (info, data) = state
         .queue()
         .attachment(id, &name)

@@ -1,10 +1,12 @@
 //! Bearer-token authentication with one token per role (and optionally per worker).
 //! Handlers take an extractor naming the role they need ([`ClientAuth`], [`WorkerAuth`],
-//! [`AdminAuth`]), so a route cannot forget its check, and the check runs before the body is
-//! read. A per-worker token may act only as its own worker: see [`WorkerAuth::act_as`].
+//! [`AdminAuth`], or [`ReaderAuth`] for routes that only read tasks), so a route cannot
+//! forget its check, and the check runs before the body is read. A per-worker token may act
+//! only as its own worker, and the shared one only as a capped number of names: see
+//! [`WorkerAuth::act_as`]. Whose tasks a token sees: [`ReaderAuth::scope`].
 
 use std::marker::PhantomData;
-use std::sync::Arc;
+use std::sync::{Arc, OnceLock};
 
 use axum::extract::FromRequestParts;
 use axum::http::header::AUTHORIZATION;
@@ -13,13 +15,15 @@ use axum::http::HeaderMap;
 
 use super::error::ApiError;
 use super::ratelimit::RateLimits;
+use crate::intake::{fields, Requester};
+use crate::queue::{Queue, Scope, Voucher, WorkerVisit};
 use crate::state::AppState;
 use crate::tokens::{Role, TokenHolder};
 
-/// A role a route requires.
+/// The roles a route accepts.
 pub trait RequiredRole {
-    /// The one role allowed; no role implies another.
-    const ROLE: Role;
+    /// Whether a token of `role` may use the route; no role implies another.
+    fn allows(role: Role) -> bool;
 }
 
 /// Marker for client routes (`/tasks`, `/files/*`, `/claude`).
@@ -31,22 +35,43 @@ pub enum WorkerRole {}
 /// Marker for `/admin/*`.
 #[derive(Debug)]
 pub enum AdminRole {}
+/// Marker for routes that only read tasks (list, get, attachments): the client token sees
+/// its own tasks, the admin token everyone's.
+#[derive(Debug)]
+pub enum ReaderRole {}
 
 impl RequiredRole for ClientRole {
-    const ROLE: Role = Role::Client;
+    fn allows(role: Role) -> bool {
+        role == Role::Client
+    }
 }
 impl RequiredRole for WorkerRole {
-    const ROLE: Role = Role::Worker;
+    fn allows(role: Role) -> bool {
+        role == Role::Worker
+    }
 }
 impl RequiredRole for AdminRole {
-    const ROLE: Role = Role::Admin;
+    fn allows(role: Role) -> bool {
+        role == Role::Admin
+    }
+}
+impl RequiredRole for ReaderRole {
+    fn allows(role: Role) -> bool {
+        matches!(role, Role::Client | Role::Admin)
+    }
 }
 
 /// Proof that the request carried a token of role `R`, and whose. Missing or unknown token:
 /// 401; a token over its rate limit: 429; another role's token: 403.
-#[derive(Debug)]
 pub struct Authorized<R> {
     holder: TokenHolder,
+    /// The queue whose worker registry [`WorkerAuth::act_as`] admits names to.
+    queue: Queue,
+    /// `auth.max_shared_worker_names`: the shared worker token's cap.
+    max_shared_names: usize,
+    /// The worker visit `act_as` opened, held for the rest of the request (dropped with
+    /// the handler's arguments), so a worker waiting in a long poll counts as present.
+    visit: OnceLock<WorkerVisit>,
     role: PhantomData<R>,
 }
 
@@ -57,18 +82,55 @@ impl<R> Authorized<R> {
     }
 }
 
+impl<R> std::fmt::Debug for Authorized<R> {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Authorized")
+            .field("holder", &self.holder)
+            .field("visit", &self.visit.get())
+            .finish_non_exhaustive()
+    }
+}
+
 impl Authorized<WorkerRole> {
     /// Checks that this token may act as the worker `name` (the `worker` field of a claim,
-    /// heartbeat or result, the worker header of an upload): a per-worker token only as its
-    /// own name (403 otherwise), the shared worker token as any. So a stolen token of one
-    /// worker cannot claim another's targeted tasks or report for them.
+    /// heartbeat or result, the worker header of an upload) and registers the name for the
+    /// rest of the request: a per-worker token only as its own name (403 `forbidden`
+    /// otherwise), so a stolen token of one worker cannot claim another's targeted tasks or
+    /// report for them; the shared worker token as any name already live, or as a new one
+    /// while fewer than `auth.max_shared_worker_names` are (403 `too_many_workers`
+    /// otherwise), so made-up names cannot crowd the real worker out of `/status`.
     pub fn act_as(&self, name: &str) -> Result<(), ApiError> {
-        match self.holder.worker_name() {
-            Some(bound) if bound != name => Err(ApiError::WrongWorker {
-                bound: bound.to_owned(),
-                named: name.to_owned(),
-            }),
-            _ => Ok(()),
+        // Every caller checked the name already; checked again here because a registered
+        // name is shown in `/status` and `/admin/health`, so nothing unchecked may get in.
+        fields::own_worker_name(name)?;
+        let label = self.holder.config_key();
+        let voucher = match self.holder.worker_name() {
+            Some(bound) if bound != name => {
+                return Err(ApiError::WrongWorker {
+                    bound: bound.to_owned(),
+                    named: name.to_owned(),
+                })
+            }
+            Some(_) => Voucher::Own { label: &label },
+            None => Voucher::Shared {
+                label: &label,
+                cap: self.max_shared_names,
+            },
+        };
+        let visit = self.queue.admit_worker(name, voucher)?;
+        // A second `act_as` in one request (none does that today) just ends its own visit.
+        let _ = self.visit.set(visit);
+        Ok(())
+    }
+}
+
+impl Authorized<ReaderRole> {
+    /// Whose tasks this token sees: the admin token everyone's, the client token those it
+    /// created (not Discord users' tasks, nor those stored before tasks had owners).
+    pub fn scope(&self) -> Scope {
+        match self.holder.role() {
+            Role::Admin => Scope::All,
+            _ => Requester::ApiClient.own_tasks(),
         }
     }
 }
@@ -79,6 +141,8 @@ pub type ClientAuth = Authorized<ClientRole>;
 pub type WorkerAuth = Authorized<WorkerRole>;
 /// The request carries the admin token.
 pub type AdminAuth = Authorized<AdminRole>;
+/// The request carries the client or the admin token, to read tasks.
+pub type ReaderAuth = Authorized<ReaderRole>;
 
 impl<R: RequiredRole> FromRequestParts<AppState> for Authorized<R> {
     type Rejection = ApiError;
@@ -96,9 +160,12 @@ impl<R: RequiredRole> FromRequestParts<AppState> for Authorized<R> {
             limits.admit_token(&holder)?;
         }
         let role = holder.role();
-        if role == R::ROLE {
+        if R::allows(role) {
             Ok(Authorized {
                 holder,
+                queue: state.queue().clone(),
+                max_shared_names: state.config().auth.max_shared_worker_names,
+                visit: OnceLock::new(),
                 role: PhantomData,
             })
         } else {
@@ -128,6 +195,7 @@ pub fn bearer_token(headers: &HeaderMap) -> Option<&[u8]> {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::queue::QueueSettings;
     use axum::http::HeaderValue;
 
     fn headers(values: &[&str]) -> HeaderMap {
@@ -138,16 +206,23 @@ mod tests {
         map
     }
 
-    fn worker_auth(holder: TokenHolder) -> WorkerAuth {
-        Authorized {
+    /// A worker token's proof over a fresh queue, whose shared-name cap is `cap`.
+    fn worker_auth(holder: TokenHolder, cap: usize) -> (WorkerAuth, tempfile::TempDir) {
+        let dir = tempfile::tempdir().unwrap();
+        let queue = Queue::open(&dir.path().join("q.sqlite3"), QueueSettings::default()).unwrap();
+        let auth = Authorized {
             holder,
+            queue,
+            max_shared_names: cap,
+            visit: OnceLock::new(),
             role: PhantomData,
-        }
+        };
+        (auth, dir)
     }
 
     #[test]
     fn a_per_worker_token_acts_only_as_its_own_worker() {
-        let mac = worker_auth(TokenHolder::Worker(Arc::from("mac")));
+        let (mac, _dir) = worker_auth(TokenHolder::Worker(Arc::from("mac")), 1);
 
         assert!(mac.act_as("mac").is_ok());
         let err = mac.act_as("mini").unwrap_err();
@@ -159,11 +234,18 @@ mod tests {
     }
 
     #[test]
-    fn the_shared_worker_token_acts_as_any_worker() {
-        let shared = worker_auth(TokenHolder::AnyWorker);
+    fn the_shared_worker_token_acts_as_any_worker_up_to_its_cap_of_names() {
+        let (shared, _dir) = worker_auth(TokenHolder::AnyWorker, 2);
 
+        let unfit = shared.act_as("my mac\n🟢 `impostor`");
+        assert!(matches!(unfit, Err(ApiError::InvalidField(_))), "{unfit:?}");
         assert!(shared.act_as("mac").is_ok());
         assert!(shared.act_as("mini").is_ok());
+        let err = shared.act_as("third").unwrap_err();
+        assert!(
+            matches!(&err, ApiError::TooManyWorkers(refused) if refused.cap == 2),
+            "{err:?}"
+        );
     }
 
     #[test]

@@ -1,5 +1,6 @@
 //! Health checks: a public one that says only "up" (for load balancers and Docker), and an
-//! admin one with queue depth, workers, database and Discord state.
+//! admin one with queue depth, workers, database (and the store's recent failures) and
+//! Discord state.
 
 use std::collections::BTreeMap;
 
@@ -13,6 +14,7 @@ use serde::Serialize;
 
 use super::auth::AdminAuth;
 use crate::os_limits;
+use crate::queue::{now_millis, IntegrityCheck, Scope, StorageFailure, StoreFault};
 use crate::state::{AppState, DiscordState};
 use crate::telemetry::error_chain;
 
@@ -27,12 +29,16 @@ pub async fn public() -> Json<Health> {
 /// The answer of `GET /admin/health`.
 #[derive(Debug, Serialize)]
 pub struct AdminHealth {
-    /// `ok`, or `degraded` when the database does not answer (then the status is 503).
+    /// `ok`, or `degraded` when `database` is not `ok` (then the status is 503).
     status: &'static str,
     version: &'static str,
     uptime_secs: u64,
-    /// `ok` or `error`.
+    /// `ok`; or what is wrong: `busy`, `full`, `read_only`, `corrupt`, `failed` — the
+    /// database does not answer, a write or read failed so in the last minute and none of
+    /// its kind succeeded since, or (`corrupt`) the check at start found damage.
     database: &'static str,
+    /// The store's details behind `database`.
+    storage: StorageHealth,
     discord_state: DiscordState,
     /// Tasks per status, every status present (0 when none).
     queue_depth: BTreeMap<&'static str, u64>,
@@ -52,10 +58,28 @@ pub struct ConnectionLimits {
     max_connections_per_ip: usize,
 }
 
+/// The store's details: its durability setting, what the check at start found, and its
+/// last failures.
+#[derive(Debug, Serialize)]
+pub struct StorageHealth {
+    /// `storage.synchronous`: `normal` or `full`.
+    synchronous: &'static str,
+    /// `PRAGMA quick_check` at start: `{"result": "ok", "duration_ms"}` or
+    /// `{"result": "corrupt", "problems": [...]}`.
+    integrity: IntegrityCheck,
+    /// The last write that failed since start: `{"at", "fault", "error"}`, or `null`.
+    last_write_failure: Option<StorageFailure>,
+    /// The last read that failed since start, or `null`.
+    last_read_failure: Option<StorageFailure>,
+}
+
 /// A worker the queue has heard from.
 #[derive(Debug, Serialize)]
 pub struct WorkerHealth {
     name: String,
+    /// Which token it used, by its config key (`auth.worker_token`, or `auth.workers (name
+    /// = "mac")` for its own): never the token itself.
+    token: Option<String>,
     last_seen: EpochMillis,
     running: usize,
     /// The kernel sandbox it says its tasks run in; `null` from a worker that never said.
@@ -69,10 +93,10 @@ pub async fn admin(_: AdminAuth, State(state): State<AppState>) -> (StatusCode, 
         TaskStatus::ALL.iter().map(|s| (s.as_str(), 0)).collect();
     let mut workers = Vec::new();
     let stats = match queue.ping().await {
-        Ok(()) => queue.stats().await,
+        Ok(()) => queue.stats(&Scope::All).await,
         Err(err) => Err(err),
     };
-    let database_ok = match stats {
+    let answered = match stats {
         Ok(stats) => {
             for (status, count) in stats.by_status {
                 queue_depth.insert(status.as_str(), count);
@@ -82,28 +106,40 @@ pub async fn admin(_: AdminAuth, State(state): State<AppState>) -> (StatusCode, 
                 .into_iter()
                 .map(|w| WorkerHealth {
                     name: w.name,
+                    token: w.token,
                     last_seen: w.last_seen,
                     running: w.running,
                     sandbox: w.sandbox,
                 })
                 .collect();
-            true
+            None
         }
         Err(err) => {
             tracing::error!(error = %error_chain(&err), "admin health: the database does not answer");
-            false
+            Some(match err {
+                crate::queue::QueueError::Store(err) => err.fault(),
+                _ => StoreFault::Failed,
+            })
         }
     };
-    let status = if database_ok {
-        StatusCode::OK
-    } else {
-        StatusCode::SERVICE_UNAVAILABLE
+    // After the reads above, so a failure they met is in the report.
+    let report = queue.storage_health();
+    let fault = answered.or_else(|| report.fault(now_millis()));
+    let status = match fault {
+        None => StatusCode::OK,
+        Some(_) => StatusCode::SERVICE_UNAVAILABLE,
     };
     let body = AdminHealth {
-        status: if database_ok { "ok" } else { "degraded" },
+        status: if fault.is_none() { "ok" } else { "degraded" },
         version: env!("CARGO_PKG_VERSION"),
         uptime_secs: state.uptime().as_secs(),
-        database: if database_ok { "ok" } else { "error" },
+        database: fault.map_or("ok", StoreFault::as_str),
+        storage: StorageHealth {
+            synchronous: queue.settings().storage.synchronous.as_str(),
+            integrity: report.integrity,
+            last_write_failure: report.last_write_failure,
+            last_read_failure: report.last_read_failure,
+        },
         discord_state: state.discord_status().get(),
         queue_depth,
         workers,

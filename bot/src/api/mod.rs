@@ -15,6 +15,7 @@ pub mod auth;
 pub mod error;
 pub mod extract;
 mod health;
+mod metrics;
 pub mod ratelimit;
 mod serve;
 mod tasks;
@@ -93,6 +94,7 @@ pub fn router(state: AppState) -> Router {
         )
         .route("/health", get(health::public))
         .route("/admin/health", get(health::admin))
+        .route("/metrics", get(metrics::scrape))
         .fallback(route_not_found)
         .method_not_allowed_fallback(method_not_allowed)
         .layer(DefaultBodyLimit::max(body_limit))
@@ -106,6 +108,11 @@ pub fn router(state: AppState) -> Router {
         Some(limits) => routes.layer(middleware::from_fn_with_state(limits, ratelimit::limit)),
         None => routes,
     };
+    // Outermost of the counted layers: refusals by the rate limiter are counted too.
+    let routes = routes.layer(middleware::from_fn_with_state(
+        state.metrics().clone(),
+        metrics::count,
+    ));
     routes
         .layer(TraceLayer::new_for_http().make_span_with(|req: &Request| {
             // The route template, not the URI: ids stay out of span names and the

@@ -1,6 +1,7 @@
 //! Client routes, compatible with the original OpenClaw Worker: create tasks, wait for and
-//! read their results, list and cancel them. Client token only; creations also within the
-//! token's creation rate.
+//! read their results, list and cancel them. The client token creates and cancels, and sees
+//! only the tasks it created; the admin token may read (list, get) everyone's. Creations
+//! also stay within the token's creation rate.
 
 use std::sync::Arc;
 use std::time::Duration;
@@ -12,16 +13,17 @@ use openclaw_shared::client::{
     ClaudeRequest, CommonFields, CreateCommandRequest, FileEditRequest, FileReadRequest,
     FileWriteRequest, TaskCreated, TaskList, TaskView, MAX_WAIT_MS,
 };
-use openclaw_shared::{TaskSpec, TaskStatus};
+use openclaw_shared::{TaskId, TaskSpec, TaskStatus};
 use serde::Deserialize;
 
-use super::auth::ClientAuth;
+use super::auth::{ClientAuth, ReaderAuth};
 use super::error::ApiError;
 use super::extract::{AppJson, AppQuery, TaskIdPath};
 use super::ratelimit::RateLimits;
 use super::view::{task_summary, task_view};
-use crate::intake::{self, ReplyTo, RequestedTimeout, TaskRequest};
-use crate::queue::Task;
+use crate::intake::{self, ReplyTo, RequestedTimeout, Requester, TaskRequest};
+use crate::metrics::Source;
+use crate::queue::{Scope, Task};
 use crate::state::AppState;
 
 /// Tasks listed when `limit` is absent.
@@ -146,10 +148,12 @@ async fn enqueue(
         reply_to: common
             .discord_channel_id
             .map_or(ReplyTo::Nowhere, ReplyTo::DiscordChannel),
+        requester: Requester::ApiClient,
     };
-    let new_task = intake::check(request, state.limits())?;
+    let new_task = intake::check(request, &state.intake_rules())?;
     let kind = new_task.spec.kind();
     let task = state.queue().enqueue(new_task).await?;
+    state.metrics().task_created(kind, Source::Api);
     tracing::info!(task_id = %task.id, kind = kind.as_str(), "task created");
     Ok(task)
 }
@@ -162,32 +166,46 @@ pub struct WaitQuery {
 }
 
 /// `GET /tasks/:id?wait=<ms>`: waits (capped at 60 s) for the task to finish, returning at
-/// once when it does, and shows it as it then is. Unknown ids are a 404 at once.
+/// once when it does, and shows it as it then is. Unknown ids, and tasks the token may not
+/// see, are a 404 at once.
 pub async fn get(
-    _: ClientAuth,
+    auth: ReaderAuth,
     State(state): State<AppState>,
     TaskIdPath(id): TaskIdPath,
     AppQuery(query): AppQuery<WaitQuery>,
 ) -> Result<Json<TaskView>, ApiError> {
     let wait = parse_wait(query.wait.as_deref())?;
     let queue = state.queue();
-    let task = if wait.is_zero() {
-        queue.get(id).await?
+    let task = visible(&state, &auth.scope(), id).await?;
+    // A finished task has nothing to wait for: read it with its attachments at once.
+    let wait = if task.status.is_terminal() {
+        Duration::ZERO
     } else {
-        tokio::select! {
-            res = queue.wait_finished(id, wait) => res?,
-            // Shutting down: answer with the task as it is rather than hold the exit.
-            () = state.stopping().cancelled() => queue.get(id).await?,
+        wait
+    };
+    let (task, attachments) = tokio::select! {
+        res = queue.wait_finished_with_attachments(id, wait) => res?,
+        // Shutting down: answer with the task as it is rather than hold the exit.
+        () = state.stopping().cancelled() => {
+            queue.wait_finished_with_attachments(id, Duration::ZERO).await?
         }
     };
     let mut view = task_view(&task);
-    if task.status.is_terminal() {
-        let attachments = queue.attachments(id).await?;
-        if !attachments.is_empty() {
-            view.attachments = Some(attachments);
-        }
+    if !attachments.is_empty() {
+        view.attachments = Some(attachments);
     }
     Ok(Json(view))
+}
+
+/// The task `id` if `scope` covers it. Another owner's task is a 404 like an unknown one,
+/// so a token learns nothing about tasks that are not its own.
+pub(super) async fn visible(state: &AppState, scope: &Scope, id: TaskId) -> Result<Task, ApiError> {
+    let task = state.queue().get(id).await?;
+    if scope.covers(&task) {
+        Ok(task)
+    } else {
+        Err(ApiError::TaskNotFound)
+    }
 }
 
 /// `wait` in ms: absent or empty is 0; larger than [`MAX_WAIT_MS`] is capped, never refused
@@ -214,15 +232,15 @@ pub struct ListQuery {
     limit: Option<String>,
 }
 
-/// `GET /tasks?status=&limit=`: the most recent tasks first.
+/// `GET /tasks?status=&limit=`: the most recent tasks first, of those the token sees.
 pub async fn list(
-    _: ClientAuth,
+    auth: ReaderAuth,
     State(state): State<AppState>,
     AppQuery(query): AppQuery<ListQuery>,
 ) -> Result<Json<TaskList>, ApiError> {
     let status = query.status.as_deref().map(parse_status).transpose()?;
     let limit = parse_limit(query.limit.as_deref())?;
-    let tasks = state.queue().list(status, limit).await?;
+    let tasks = state.queue().list(&auth.scope(), status, limit).await?;
     Ok(Json(TaskList {
         tasks: tasks.iter().map(task_summary).collect(),
     }))
@@ -255,12 +273,15 @@ fn parse_limit(raw: Option<&str>) -> Result<usize, ApiError> {
 }
 
 /// `POST /tasks/:id/cancel`: a queued task is cancelled at once; a running one is flagged
-/// and its worker stops it at its next heartbeat. A finished task is a 409.
+/// and its worker stops it at its next heartbeat. A finished task is a 409; a task the
+/// client token did not create is a 404, and stays as it is.
 pub async fn cancel(
     _: ClientAuth,
     State(state): State<AppState>,
     TaskIdPath(id): TaskIdPath,
 ) -> Result<Json<TaskView>, ApiError> {
+    // An owner never changes, so the check holds for the cancel that follows it.
+    visible(&state, &Requester::ApiClient.own_tasks(), id).await?;
     let task = state.queue().cancel(id).await?;
     tracing::debug!(task_id = %id, status = %task.status, "cancel handled");
     Ok(Json(task_view(&task)))

@@ -7,7 +7,7 @@ use openclaw_shared::client::{client_status, TaskSummary, TaskView};
 use openclaw_shared::worker::ClaimedTask;
 use openclaw_shared::TaskStatus;
 
-use crate::queue::{Claim, Task};
+use crate::queue::{Claim, Task, TaskBrief};
 
 /// What an unfinished task says, in the original's words.
 pub const NOT_READY: &str = "Result not ready yet";
@@ -22,6 +22,7 @@ pub fn task_view(task: &Task) -> TaskView {
         kind: task.spec.kind(),
         message: None,
         worker: task.worker.clone().or_else(|| task.target_worker.clone()),
+        owner: task.owner.clone(),
         created_at: task.created_at,
         started_at: task.started_at,
         stdout: None,
@@ -75,22 +76,23 @@ pub fn task_view(task: &Task) -> TaskView {
     view
 }
 
-/// A row of `GET /tasks`.
-pub fn task_summary(task: &Task) -> TaskSummary {
-    let summary = task.spec.summary();
-    let summary = match summary.char_indices().nth(SUMMARY_CHARS) {
-        Some((cut, _)) => format!("{}…", &summary[..cut]),
-        None => summary,
+/// A row of `GET /tasks`, from the brief the queue lists (never the task's content or
+/// output).
+pub fn task_summary(task: &TaskBrief) -> TaskSummary {
+    let summary = match task.summary.char_indices().nth(SUMMARY_CHARS) {
+        Some((cut, _)) => format!("{}…", &task.summary[..cut]),
+        None => task.summary.clone(),
     };
     TaskSummary {
         task_id: task.id,
         status: client_status(task.status).to_owned(),
-        kind: task.spec.kind(),
+        kind: task.kind,
         summary,
         worker: task.worker.clone().or_else(|| task.target_worker.clone()),
+        owner: task.owner.clone(),
         created_at: task.created_at,
         completed_at: task.completed_at,
-        exit_code: task.outcome.as_ref().and_then(|outcome| outcome.exit_code),
+        exit_code: task.exit_code,
     }
 }
 
@@ -129,6 +131,7 @@ mod tests {
             target_worker: Some("mac".into()),
             worker: None,
             origin: None,
+            owner: None,
             cancel_requested: false,
             created_at: 1,
             started_at: None,
@@ -166,7 +169,21 @@ mod tests {
 
     #[test]
     fn summaries_are_cut_to_a_readable_length() {
-        let summary = task_summary(&task(TaskStatus::Queued, None));
+        let full = task(TaskStatus::Queued, None);
+        let brief = TaskBrief {
+            id: full.id,
+            kind: full.spec.kind(),
+            status: full.status,
+            summary: TaskBrief::summary_of(&full.spec),
+            target_worker: full.target_worker,
+            worker: full.worker,
+            created_at: full.created_at,
+            completed_at: full.completed_at,
+            exit_code: None,
+            owner: full.owner,
+        };
+
+        let summary = task_summary(&brief);
 
         assert_eq!(summary.summary.chars().count(), SUMMARY_CHARS + 1);
         assert!(summary.summary.ends_with('…'));

@@ -39,6 +39,7 @@ pub async fn claim(
         )));
     }
     let wait = Duration::from_millis(req.wait_ms.min(MAX_CLAIM_WAIT_MS));
+    let _held = (!wait.is_zero()).then(|| state.metrics().long_poll());
     let claims = tokio::select! {
         res = state.queue().claim(&req.worker, req.slots, wait) => res?,
         // Shutting down: an empty answer makes the worker poll again later.
@@ -91,8 +92,9 @@ pub async fn heartbeat(
 }
 
 /// `POST /v1/worker/tasks/:id/result`: stores the result. The same result again is a no-op
-/// answering `duplicate: true`; an unknown task is a 404, another worker's task a 403, a
-/// stale lease a 409, and none of them changes anything.
+/// answering `duplicate: true`; a task marked `lost` under this lease takes it, answering
+/// `late: true`; an unknown task is a 404, another worker's task a 403, a stale lease a
+/// 409, and none of them changes anything.
 pub async fn report(
     auth: WorkerAuth,
     State(state): State<AppState>,
@@ -107,6 +109,7 @@ pub async fn report(
         .complete(id, &req.worker, req.lease, req.outcome)
         .await?;
     let duplicate = completion == Completion::Duplicate;
-    tracing::debug!(task_id = %id, worker = %req.worker, ?status, duplicate, "result reported");
-    Ok(Json(ResultAck { duplicate }))
+    let late = completion == Completion::StoredLate;
+    tracing::debug!(task_id = %id, worker = %req.worker, ?status, duplicate, late, "result reported");
+    Ok(Json(ResultAck { duplicate, late }))
 }

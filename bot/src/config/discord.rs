@@ -20,6 +20,11 @@ pub struct DiscordConfig {
     pub guild_ids: Vec<u64>,
     /// Users allowed to use any command. Empty means nobody.
     pub allowed_user_ids: Vec<u64>,
+    /// Allowed users who see and cancel everyone's tasks (`/tasks all:true`, `/status
+    /// all:true`, `/cancel` of any task); everyone else sees and cancels only their own.
+    /// Each must be in `allowed_user_ids`. Empty: the first of `allowed_user_ids` is the
+    /// admin (the owner, in a one-user setup).
+    pub admin_user_ids: Vec<u64>,
     /// Discord's REST/gateway base (env `DISCORD_API_BASE`): scheme, host and port only.
     /// Unset means the real Discord.
     pub api_base: Option<String>,
@@ -35,6 +40,12 @@ pub struct DiscordConfig {
     pub delivery_attempts: u32,
     /// How often results left undelivered are tried again (they are also tried at start).
     pub redeliver_interval_secs: u64,
+    /// Channels (besides those of `guild_ids`) an API client may name for its result
+    /// (`discordChannelId`/`callbackChannel`). Any other Discord channel is refused at
+    /// creation, never called.
+    pub callback_channel_ids: Vec<u64>,
+    /// How often the channels of `guild_ids` are listed again from Discord.
+    pub channel_refresh_secs: u64,
 }
 
 impl Default for DiscordConfig {
@@ -43,6 +54,7 @@ impl Default for DiscordConfig {
             token: None,
             guild_ids: Vec::new(),
             allowed_user_ids: Vec::new(),
+            admin_user_ids: Vec::new(),
             api_base: None,
             edit_interval_ms: 1_500,
             // A minute short of Discord's limit: the clock starts when the bot receives the
@@ -51,21 +63,55 @@ impl Default for DiscordConfig {
             retry_base_ms: 1_000,
             delivery_attempts: 5,
             redeliver_interval_secs: 300,
+            callback_channel_ids: Vec::new(),
+            channel_refresh_secs: 300,
         }
     }
 }
 
 impl DiscordConfig {
+    /// Whether the channels of `guild_ids` will be loaded from Discord (a token and at
+    /// least one guild); until they are, API tasks naming other channels are accepted and
+    /// checked again before anything is posted.
+    pub fn loads_guild_channels(&self) -> bool {
+        self.token.is_some() && !self.guild_ids.is_empty()
+    }
+
+    /// The admins: `admin_user_ids`, or else the first of `allowed_user_ids` (none when
+    /// that is empty too).
+    pub fn admins(&self) -> Vec<u64> {
+        if self.admin_user_ids.is_empty() {
+            self.allowed_user_ids.iter().take(1).copied().collect()
+        } else {
+            self.admin_user_ids.clone()
+        }
+    }
+
     /// Checks ids, timings and the base URL; the error names the key.
     pub(super) fn validate(&self) -> Result<(), ConfigError> {
         let invalid = |key: &'static str, reason: String| Err(ConfigError::Invalid { key, reason });
         for (key, ids) in [
             ("discord.guild_ids", &self.guild_ids),
             ("discord.allowed_user_ids", &self.allowed_user_ids),
+            ("discord.callback_channel_ids", &self.callback_channel_ids),
+            ("discord.admin_user_ids", &self.admin_user_ids),
         ] {
             if ids.contains(&0) {
                 return invalid(key, "must hold Discord ids (0 is not one)".into());
             }
+        }
+        if let Some(stranger) = self
+            .admin_user_ids
+            .iter()
+            .find(|id| !self.allowed_user_ids.contains(id))
+        {
+            return invalid(
+                "discord.admin_user_ids",
+                format!(
+                    "holds {stranger}, who is not in discord.allowed_user_ids (every command \
+                     checks that list first)"
+                ),
+            );
         }
         let positive = [
             ("discord.edit_interval_ms", self.edit_interval_ms),
@@ -75,6 +121,7 @@ impl DiscordConfig {
                 "discord.delivery_attempts",
                 u64::from(self.delivery_attempts),
             ),
+            ("discord.channel_refresh_secs", self.channel_refresh_secs),
             (
                 "discord.redeliver_interval_secs",
                 self.redeliver_interval_secs,
@@ -127,6 +174,20 @@ mod tests {
     }
 
     #[test]
+    fn the_admins_are_the_listed_ones_or_else_the_first_allowed_user() {
+        let mut config = DiscordConfig {
+            allowed_user_ids: vec![7, 8, 9],
+            ..DiscordConfig::default()
+        };
+        let first = config.admins();
+        config.admin_user_ids = vec![8, 9];
+
+        assert_eq!(first, [7]);
+        assert_eq!(config.admins(), [8, 9]);
+        assert!(DiscordConfig::default().admins().is_empty());
+    }
+
+    #[test]
     fn defaults_are_valid() {
         DiscordConfig::default().validate().unwrap();
     }
@@ -134,8 +195,12 @@ mod tests {
     #[test]
     fn zero_ids_zero_timings_and_a_ttl_past_discords_are_refused_by_key() {
         type Change = fn(&mut DiscordConfig);
-        let cases: [(&str, Change); 4] = [
+        let cases: [(&str, Change); 5] = [
             ("discord.allowed_user_ids", |c| c.allowed_user_ids = vec![0]),
+            ("discord.admin_user_ids", |c| {
+                c.allowed_user_ids = vec![1];
+                c.admin_user_ids = vec![2];
+            }),
             ("discord.guild_ids", |c| c.guild_ids = vec![1, 0]),
             ("discord.edit_interval_ms", |c| c.edit_interval_ms = 0),
             ("discord.interaction_ttl_secs", |c| {

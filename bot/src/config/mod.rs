@@ -2,8 +2,7 @@
 //! validated once at startup so a bad value stops the process with a message naming its key.
 
 use std::net::SocketAddr;
-use std::path::{Path, PathBuf};
-use std::time::Duration;
+use std::path::Path;
 
 use figment::providers::{Env, Format, Serialized, Toml};
 use figment::value::{Dict, Map};
@@ -13,13 +12,17 @@ use secrecy::ExposeSecret;
 use serde::Deserialize;
 
 mod discord;
+mod queue;
 mod quota;
 mod security;
+mod storage;
 mod token_strength;
 
 pub use discord::DiscordConfig;
+pub use queue::QueueConfig;
 pub use quota::QuotaConfig;
 pub use security::{AuthConfig, RateLimitConfig, WorkerTokenConfig};
+pub use storage::StorageConfig;
 
 use crate::queue::QueueSettings;
 use security::WorkersEnv;
@@ -101,6 +104,9 @@ pub struct Config {
 pub struct HttpConfig {
     /// Address to listen on; port 0 picks a free port (tests).
     pub bind: SocketAddr,
+    /// The URL clients and workers reach the bot at (e.g. `https://bot.example.com` behind a
+    /// proxy); used in the commands the bot prints. `http://<bind>` when unset.
+    pub public_url: Option<String>,
     /// Largest request body accepted. Must fit a worker result with 1 MiB stdout + stderr
     /// and a write of `limits.max_content_bytes` in base64.
     pub body_limit_bytes: usize,
@@ -120,78 +126,12 @@ impl Default for HttpConfig {
     fn default() -> Self {
         Self {
             bind: SocketAddr::from(([127, 0, 0, 1], 3456)),
+            public_url: None,
             body_limit_bytes: 32 * 1024 * 1024,
             request_timeout_secs: 90,
             header_read_timeout_secs: 10,
             max_connections: 1024,
             max_connections_per_ip: 64,
-        }
-    }
-}
-
-/// `[storage]`: the data directory (SQLite database and generated tokens).
-#[derive(Debug, Clone, Deserialize)]
-#[serde(default, deny_unknown_fields)]
-pub struct StorageConfig {
-    /// Created on start if missing.
-    pub data_dir: PathBuf,
-}
-
-impl Default for StorageConfig {
-    fn default() -> Self {
-        Self {
-            data_dir: PathBuf::from("./data"),
-        }
-    }
-}
-
-impl StorageConfig {
-    /// The SQLite database file inside the data directory.
-    pub fn database_path(&self) -> PathBuf {
-        self.data_dir.join(DATABASE_FILE)
-    }
-}
-
-/// `[queue]`: timing rules, in the units their names carry.
-#[derive(Debug, Clone, Deserialize)]
-#[serde(default, deny_unknown_fields)]
-pub struct QueueConfig {
-    /// A queued task nobody claims within this becomes `expired`.
-    pub task_ttl_secs: u64,
-    /// Finished tasks and their results are kept this long, then pruned.
-    pub retention_secs: u64,
-    /// An accepted claim without a heartbeat for this long makes its task `lost`.
-    pub lease_ttl_secs: u64,
-    /// A claimed task the worker does not accept (heartbeat) within this goes back to the
-    /// queue: its long poll died unseen, e.g. the Mac fell asleep mid-poll.
-    pub offer_ttl_secs: u64,
-    /// How often expiry, lost leases and pruning are checked.
-    pub sweep_interval_ms: u64,
-}
-
-impl Default for QueueConfig {
-    fn default() -> Self {
-        Self {
-            task_ttl_secs: 900,
-            retention_secs: 86_400,
-            lease_ttl_secs: 60,
-            offer_ttl_secs: 10,
-            sweep_interval_ms: 1_000,
-        }
-    }
-}
-
-impl QueueConfig {
-    /// The queue core's timing settings, with the default quota ([`Config::queue_settings`]
-    /// has the configured one).
-    pub fn settings(&self) -> QueueSettings {
-        QueueSettings {
-            task_ttl: Duration::from_secs(self.task_ttl_secs),
-            retention: Duration::from_secs(self.retention_secs),
-            lease_ttl: Duration::from_secs(self.lease_ttl_secs),
-            offer_ttl: Duration::from_secs(self.offer_ttl_secs),
-            sweep_interval: Duration::from_millis(self.sweep_interval_ms),
-            ..QueueSettings::default()
         }
     }
 }
@@ -227,7 +167,7 @@ impl Default for LimitsConfig {
 impl Config {
     /// The queue core's settings: `[queue]`'s timing and `[quota]`'s limits.
     pub fn queue_settings(&self) -> QueueSettings {
-        let mut settings = self.queue.settings();
+        let mut settings = self.queue.settings(&self.storage);
         self.quota.apply(&mut settings);
         settings
     }
@@ -324,13 +264,26 @@ impl Config {
                 format!("must be above {longest_wait_secs} (the longest long-poll)"),
             );
         }
+        if let Some(url) = &self.http.public_url {
+            let scheme_ok = url.starts_with("https://") || url.starts_with("http://");
+            if !scheme_ok
+                || url.parse::<axum::http::Uri>().is_err()
+                || url.contains(char::is_whitespace)
+            {
+                return invalid(
+                    "http.public_url",
+                    format!("must be an http(s) URL such as https://bot.example.com, got {url:?}"),
+                );
+            }
+        }
         if self.http.max_connections_per_ip > self.http.max_connections {
             return invalid(
                 "http.max_connections_per_ip",
                 "must not be above http.max_connections".into(),
             );
         }
-        let positive: [(&'static str, u64); 13] = [
+        let positive: [(&'static str, u64); 15] = [
+            ("storage.busy_timeout_ms", self.storage.busy_timeout_ms),
             (
                 "http.header_read_timeout_secs",
                 self.http.header_read_timeout_secs,
@@ -345,6 +298,7 @@ impl Config {
             ("queue.lease_ttl_secs", self.queue.lease_ttl_secs),
             ("queue.offer_ttl_secs", self.queue.offer_ttl_secs),
             ("queue.sweep_interval_ms", self.queue.sweep_interval_ms),
+            ("queue.worker_expiry_secs", self.queue.worker_expiry_secs),
             ("limits.max_command_bytes", limits.max_command_bytes as u64),
             ("limits.max_path_bytes", limits.max_path_bytes as u64),
             ("limits.max_content_bytes", limits.max_content_bytes as u64),

@@ -17,7 +17,7 @@ use super::{ConfigError, WORKERS_ENV};
 /// `[auth]`: one token per role, and optionally one per named worker. Unset role tokens are
 /// generated on first start and kept in `<data_dir>/tokens.toml`. A configured token must
 /// pass [`weakness`] (32+ characters, no default or placeholder).
-#[derive(Debug, Clone, Default, Deserialize)]
+#[derive(Debug, Clone, Deserialize)]
 #[serde(default, deny_unknown_fields)]
 pub struct AuthConfig {
     /// Creates and reads tasks (the original's API clients).
@@ -31,6 +31,27 @@ pub struct AuthConfig {
     /// acts as that worker only: it may claim, heartbeat, report and upload under that
     /// name, and gets 403 for any other.
     pub workers: Vec<WorkerTokenConfig>,
+    /// Most worker names the shared `worker_token` may use at once. A new name past it is
+    /// refused (403 `too_many_workers`) until one of the others is forgotten
+    /// (`queue.worker_expiry_secs`), so made-up names cannot bury the real worker in
+    /// `/status`. Per-worker tokens never count against it.
+    pub max_shared_worker_names: usize,
+}
+
+/// Worker names the shared worker token may use at once, by default: it is meant for one
+/// Mac (README), and a few more leave room for a renamed or second machine.
+const DEFAULT_MAX_SHARED_WORKER_NAMES: usize = 4;
+
+impl Default for AuthConfig {
+    fn default() -> Self {
+        Self {
+            client_token: None,
+            worker_token: None,
+            admin_token: None,
+            workers: Vec::new(),
+            max_shared_worker_names: DEFAULT_MAX_SHARED_WORKER_NAMES,
+        }
+    }
 }
 
 /// One `[[auth.workers]]` entry.
@@ -158,6 +179,14 @@ impl AuthConfig {
                 return invalid(key, reason);
             }
         }
+        if self.max_shared_worker_names == 0 {
+            return invalid(
+                "auth.max_shared_worker_names",
+                "must be greater than 0 (to refuse the shared worker token, use per-worker \
+                 tokens in [[auth.workers]] and leave auth.worker_token unset)"
+                    .into(),
+            );
+        }
         for (i, worker) in self.workers.iter().enumerate() {
             if !is_valid_worker_name(&worker.name) {
                 return invalid(
@@ -267,6 +296,20 @@ mod tests {
             assert!(err.contains("`auth.workers`"), "{err}");
             assert!(err.contains(fragment), "{err}");
         }
+    }
+
+    #[test]
+    fn the_shared_tokens_name_cap_and_the_worker_expiry_must_be_positive() {
+        let cap = auth_error(AuthConfig {
+            max_shared_worker_names: 0,
+            ..AuthConfig::default()
+        });
+        let mut config = Config::default();
+        config.queue.worker_expiry_secs = 0;
+        let expiry = config.validate().unwrap_err().to_string();
+
+        assert!(cap.contains("`auth.max_shared_worker_names`"), "{cap}");
+        assert!(expiry.contains("`queue.worker_expiry_secs`"), "{expiry}");
     }
 
     #[test]

@@ -7,6 +7,8 @@ use poise::serenity_prelude::Http;
 use tokio_util::sync::CancellationToken;
 
 use super::Settings;
+use crate::intake::CallbackChannels;
+use crate::metrics::Metrics;
 use crate::queue::Queue;
 
 /// What every delivery step needs: the queue, Discord's REST client, the settings and the
@@ -19,6 +21,10 @@ pub struct Courier {
     pub http: Arc<Http>,
     /// The Discord settings.
     pub settings: Arc<Settings>,
+    /// Where API clients may have results posted (checked again before every post).
+    pub channels: CallbackChannels,
+    /// Counts retried and failed deliveries.
+    pub metrics: Metrics,
     /// Cancelled when the app stops.
     pub stop: CancellationToken,
 }

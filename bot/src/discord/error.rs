@@ -5,7 +5,7 @@
 use poise::serenity_prelude as serenity;
 
 use crate::intake::IntakeError;
-use crate::queue::QueueError;
+use crate::queue::{QueueError, StoreFault};
 
 /// What a user sees when the bot itself failed; the cause is in the bot's log.
 pub const INTERNAL_MESSAGE: &str =
@@ -26,6 +26,16 @@ pub enum CommandError {
         /// The cause, with its chain.
         #[source]
         source: Box<dyn std::error::Error + Send + Sync>,
+    },
+    /// The task store could not do it now (busy, disk full, read-only, failed): logged, and
+    /// the user sees what that means for them, e.g. to try again in a few seconds.
+    #[error("the task store failed")]
+    Storage {
+        /// What the user is told.
+        message: &'static str,
+        /// The cause, with its chain.
+        #[source]
+        source: QueueError,
     },
 }
 
@@ -62,10 +72,28 @@ impl From<IntakeError> for CommandError {
 
 impl From<QueueError> for CommandError {
     fn from(error: QueueError) -> Self {
-        match error {
+        let message = match &error {
             // A full queue or store is the user's to wait out, not the bot failing.
-            QueueError::QuotaExceeded(quota) => CommandError::User(format!("⚠️ {quota}")),
-            error => CommandError::internal("using the task queue", error),
+            QueueError::QuotaExceeded(quota) => return CommandError::User(format!("⚠️ {quota}")),
+            QueueError::Store(store) => match store.fault() {
+                StoreFault::Busy => {
+                    "⏳ The bot's database is busy (a backup or maintenance holds it); try again in a few seconds."
+                }
+                StoreFault::Full => {
+                    "⚠️ The bot's disk is full, so nothing new can be saved; the owner must free space."
+                }
+                StoreFault::ReadOnly => {
+                    "⚠️ The bot's database cannot be written; the owner must fix it."
+                }
+                StoreFault::Corrupt | StoreFault::Failed => {
+                    "⚠️ The bot's database failed; the details are in its log."
+                }
+            },
+            _ => return CommandError::internal("using the task queue", error),
+        };
+        CommandError::Storage {
+            message,
+            source: error,
         }
     }
 }

@@ -8,6 +8,7 @@
 //! - [`commands`]: `/run`, `/read`, `/write`, `/claude`, `/status`, `/tasks`, `/cancel`,
 //!   `/approve`, `/deny`.
 //! - [`auth`]: the allowed-users check in front of every command.
+//! - [`channels`]: keeps the callback-channel allow-list current from the guilds' channels.
 //! - [`error`]: errors shown to users, kept apart from the internal ones that are logged;
 //!   [`on_error`] answers and logs them.
 //! - [`deliver`], [`progress`], [`send`]: events → progress edits (`progress::follow` returns
@@ -15,6 +16,7 @@
 //! - [`render`]: pure formatting of progress, results and listings.
 
 pub mod auth;
+pub mod channels;
 pub mod client;
 pub mod commands;
 pub mod courier;
@@ -34,6 +36,8 @@ use tokio_util::sync::CancellationToken;
 use tokio_util::task::TaskTracker;
 
 use crate::config::{DiscordConfig, LimitsConfig};
+use crate::intake::CallbackChannels;
+use crate::metrics::Metrics;
 use crate::queue::Queue;
 use crate::state::{DiscordState, DiscordStatus};
 use deliver::Delivery;
@@ -46,6 +50,9 @@ pub struct Settings {
     pub guild_ids: Vec<GuildId>,
     /// The only users who may use any command.
     pub allowed_user_ids: Vec<UserId>,
+    /// The allowed users who see and cancel everyone's tasks (`discord.admin_user_ids`, or
+    /// the first allowed user); the others see only their own.
+    pub admin_user_ids: Vec<UserId>,
     /// Least time between two edits of one message.
     pub edit_interval: Duration,
     /// How long after an interaction its token is still used to edit the response.
@@ -72,6 +79,12 @@ impl Settings {
                 .iter()
                 .filter(|id| **id != 0)
                 .map(|id| UserId::new(*id))
+                .collect(),
+            admin_user_ids: config
+                .admins()
+                .into_iter()
+                .filter(|id| *id != 0)
+                .map(UserId::new)
                 .collect(),
             edit_interval: Duration::from_millis(config.edit_interval_ms),
             interaction_ttl: Duration::from_secs(config.interaction_ttl_secs),
@@ -103,10 +116,14 @@ pub struct Handles {
     pub queue: Queue,
     /// Field limits for the tasks commands create.
     pub limits: LimitsConfig,
+    /// The callback-channel allow-list: the adapter loads the guilds' channels into it.
+    pub channels: CallbackChannels,
     /// The `[discord]` configuration.
     pub config: DiscordConfig,
     /// Where the connection state is reported (shown by `/admin/health`).
     pub status: DiscordStatus,
+    /// Counts tasks created and deliveries retried or failed.
+    pub metrics: Metrics,
 }
 
 /// Starts the Discord front end on `tracker` if a token is configured: the delivery service
@@ -120,23 +137,41 @@ pub fn spawn(handles: Handles, tracker: &TaskTracker, stop: &CancellationToken) 
     if settings.allowed_user_ids.is_empty() {
         tracing::warn!("discord.allowed_user_ids is empty: every command will be refused");
     }
+    // Who sees everyone's tasks is worth one line at start: with admin_user_ids unset it
+    // follows the order of allowed_user_ids.
+    tracing::info!(
+        admins = ?settings.admin_user_ids.iter().map(|id| id.get()).collect::<Vec<_>>(),
+        listed = !handles.config.admin_user_ids.is_empty(),
+        "Discord admins (see and cancel every task; other allowed users only their own)"
+    );
     let token = token.expose_secret().to_owned();
     let api_base = handles.config.api_base.clone();
     let http = Arc::new(http_client(&token, api_base.as_deref()));
     // Subscribe now, before any command can queue a task, so no event is missed.
     let events = handles.queue.subscribe();
+    tracker.spawn(channels::keep_loaded(
+        Arc::clone(&http),
+        settings.guild_ids.clone(),
+        handles.channels.clone(),
+        Duration::from_secs(handles.config.channel_refresh_secs),
+        stop.clone(),
+    ));
     let delivery = Delivery::new(
         handles.queue.clone(),
         http,
         Arc::clone(&settings),
+        handles.channels.clone(),
+        handles.metrics.clone(),
         stop.clone(),
     );
     tracker.spawn(delivery.run(events));
     let data = commands::Data {
         queue: handles.queue,
         limits: handles.limits,
+        channels: handles.channels,
         settings,
         status: handles.status,
+        metrics: handles.metrics,
     };
     tracker.spawn(client::run(data, token, api_base, stop.clone()));
 }

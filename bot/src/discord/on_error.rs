@@ -25,6 +25,16 @@ pub fn on_error(error: FrameworkError<'_, Data, CommandError>) -> poise::BoxFutu
                         );
                         INTERNAL_MESSAGE.to_owned()
                     }
+                    // The store logs and reports its own outages (the HTTP side, health);
+                    // one line per command here would repeat them.
+                    CommandError::Storage { message, .. } => {
+                        tracing::debug!(
+                            command = %ctx.command().qualified_name,
+                            error = %error_chain(&error),
+                            "a Discord command met a storage failure"
+                        );
+                        (*message).to_owned()
+                    }
                 };
                 reply(ctx, message).await;
             }

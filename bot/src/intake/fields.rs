@@ -98,23 +98,46 @@ fn invalid_worker_name(field: &'static str) -> IntakeError {
 /// Longest Discord snowflake: a u64 has at most 20 decimal digits.
 const MAX_SNOWFLAKE_DIGITS: usize = 20;
 
-/// A Discord channel id (`discordChannelId`, or the original's `callbackChannel`): a
-/// plausible snowflake, i.e. 1-20 decimal digits of a non-zero u64 (Discord never issues 0,
-/// and serenity cannot represent it). Returned as a number, so `0042` and `42` name the same
-/// channel once stored. Empty means absent.
-pub fn discord_channel(value: Option<String>) -> Result<Option<NonZeroU64>, IntakeError> {
-    let Some(id) = value.filter(|id| !id.is_empty()) else {
+/// Longest channel key from another platform (`telegram:…`, a chat id), in bytes.
+const MAX_CHANNEL_KEY_LEN: usize = 128;
+
+/// Where an API client asked the result to go (`discordChannelId`, or the original's
+/// `callbackChannel`).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum ReplyChannel {
+    /// A Discord channel id: posted there if the allow-list has it.
+    Discord(NonZeroU64),
+    /// Another platform's channel key (agents send their chat's key on every platform):
+    /// stored with the task, never sent to Discord.
+    Key(String),
+}
+
+/// Reads a channel field. All digits: a Discord id, a plausible snowflake — 1-20 decimal
+/// digits of a non-zero u64 (Discord never issues 0 and serenity cannot represent it),
+/// returned as a number so `0042` and `42` name one channel. Anything else: a channel key of
+/// at most 128 bytes without control characters. Empty means absent.
+pub fn reply_channel(value: Option<String>) -> Result<Option<ReplyChannel>, IntakeError> {
+    const FIELD: &str = "discordChannelId (callbackChannel)";
+    let Some(raw) = value.filter(|raw| !raw.is_empty()) else {
         return Ok(None);
     };
-    let digits_only = id.len() <= MAX_SNOWFLAKE_DIGITS && id.bytes().all(|b| b.is_ascii_digit());
-    // `parse` alone would take a leading `+`; the digit check keeps the wire form strict.
-    let snowflake = digits_only
-        .then(|| id.parse::<u64>().ok().and_then(NonZeroU64::new))
+    if !raw.bytes().all(|b| b.is_ascii_digit()) {
+        within(FIELD, &raw, MAX_CHANNEL_KEY_LEN)?;
+        if raw.chars().any(|c| c.is_control()) || raw.trim().is_empty() {
+            return Err(IntakeError::invalid(
+                FIELD,
+                "must be a Discord channel id or a channel key without control characters",
+            ));
+        }
+        return Ok(Some(ReplyChannel::Key(raw)));
+    }
+    let snowflake = (raw.len() <= MAX_SNOWFLAKE_DIGITS)
+        .then(|| raw.parse::<u64>().ok().and_then(NonZeroU64::new))
         .flatten();
     match snowflake {
-        Some(n) => Ok(Some(n)),
+        Some(id) => Ok(Some(ReplyChannel::Discord(id))),
         None => Err(IntakeError::invalid(
-            "discordChannelId (callbackChannel)",
+            FIELD,
             "must be a Discord channel id: 1-20 digits, not 0",
         )),
     }
@@ -243,32 +266,36 @@ mod tests {
 
     #[test]
     fn channel_ids_are_non_zero_snowflakes_in_canonical_form() {
-        assert_eq!(
-            discord_channel(Some("123456789012345678".into())).unwrap(),
-            NonZeroU64::new(123_456_789_012_345_678)
-        );
-        assert_eq!(
-            discord_channel(Some("0042".into())).unwrap(),
-            NonZeroU64::new(42)
-        );
-        assert_eq!(
-            discord_channel(Some(u64::MAX.to_string())).unwrap(),
-            NonZeroU64::new(u64::MAX)
-        );
-        assert_eq!(discord_channel(Some(String::new())).unwrap(), None);
+        let discord = |raw: &str| match reply_channel(Some(raw.into())) {
+            Ok(Some(ReplyChannel::Discord(id))) => Some(id.get()),
+            _ => None,
+        };
+        assert_eq!(discord("123456789012345678"), Some(123_456_789_012_345_678));
+        assert_eq!(discord("0042"), Some(42));
+        assert_eq!(discord(&u64::MAX.to_string()), Some(u64::MAX));
+        assert_eq!(reply_channel(Some(String::new())).unwrap(), None);
         for bad in [
             "0",
             "000",
-            "#general",
-            "+42",
-            "-42",
-            " 42",
-            "4 2",
             "18446744073709551616",
             "000000000000000000042",
             "99999999999999999999999",
         ] {
-            assert!(discord_channel(Some(bad.into())).is_err(), "{bad:?}");
+            assert!(reply_channel(Some(bad.into())).is_err(), "{bad:?}");
+        }
+    }
+
+    #[test]
+    fn anything_else_is_a_channel_key_from_another_platform() {
+        for key in ["#general", "telegram:-100123", "+42", "4 2"] {
+            assert_eq!(
+                reply_channel(Some(key.into())).unwrap(),
+                Some(ReplyChannel::Key(key.into())),
+                "{key:?}"
+            );
+        }
+        for bad in ["a\nb", "   ", &"k".repeat(129)] {
+            assert!(reply_channel(Some(bad.into())).is_err(), "{bad:?}");
         }
     }
 

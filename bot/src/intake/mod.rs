@@ -4,8 +4,10 @@
 //! [`IntakeError`] into their own error (`From<IntakeError>` for `ApiError` and the Discord
 //! `CommandError`), so every rule is written once and names the field it refused.
 
+pub mod channels;
 pub mod fields;
 pub mod origin;
+pub mod owner;
 
 use std::fmt;
 use std::time::Duration;
@@ -15,7 +17,11 @@ use openclaw_shared::{ContentEncoding, TaskSpec};
 
 use crate::config::LimitsConfig;
 use crate::queue::NewTask;
+pub use channels::{CallbackChannels, ChannelVerdict};
 pub use origin::{InteractionOrigin, Origin};
+pub use owner::Requester;
+
+use fields::ReplyChannel;
 
 /// A refused field: which one (as the client spells it) and what is wrong with it.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
@@ -79,14 +85,24 @@ pub enum RequestedTimeout {
     Seconds(u64),
 }
 
+/// What a request is checked against: the field limits and the Discord channels results may
+/// be posted in.
+#[derive(Debug, Clone, Copy)]
+pub struct Rules<'a> {
+    /// Field sizes and the timeout range (`[limits]`).
+    pub limits: &'a LimitsConfig,
+    /// The callback-channel allow-list.
+    pub channels: &'a CallbackChannels,
+}
+
 /// Where a task's result should be delivered besides the API, as the adapter received it.
 #[derive(Debug, Clone, PartialEq, Eq, Default)]
 pub enum ReplyTo {
     /// Only the API: the client polls for the result.
     #[default]
     Nowhere,
-    /// A Discord channel named by an API client (`discordChannelId` / `callbackChannel`),
-    /// still unchecked text.
+    /// A channel named by an API client (`discordChannelId` / `callbackChannel`), still
+    /// unchecked text: a Discord channel id, or another platform's channel key.
     DiscordChannel(String),
     /// The slash command this task answers (built by the Discord adapter from its interaction).
     Interaction(InteractionOrigin),
@@ -105,25 +121,29 @@ pub struct TaskRequest {
     pub worker: Option<String>,
     /// Where the result goes besides the API.
     pub reply_to: ReplyTo,
+    /// Who asks: the task becomes theirs.
+    pub requester: Requester,
 }
 
 impl TaskRequest {
-    /// A request for `spec` with every option at its default.
-    pub fn new(spec: TaskSpec) -> TaskRequest {
+    /// A request by `requester` for `spec`, with every option at its default.
+    pub fn new(spec: TaskSpec, requester: Requester) -> TaskRequest {
         TaskRequest {
             spec,
             timeout: None,
             worker: None,
             reply_to: ReplyTo::Nowhere,
+            requester,
         }
     }
 }
 
-/// Checks every field of `request` against `limits` and returns the task to queue: blank or
-/// oversized strings, NULs, a malformed worker name, session id or channel id, base64 that
-/// does not decode, and timeouts out of range are refused; empty optional fields become
-/// absent, and base64 content is made canonical.
-pub fn check(request: TaskRequest, limits: &LimitsConfig) -> Result<NewTask, IntakeError> {
+/// Checks every field of `request` against `rules` and returns the task to queue: blank or
+/// oversized strings, NULs, a malformed worker name, session id or channel id, a Discord
+/// channel outside the allow-list, base64 that does not decode, and timeouts out of range
+/// are refused; empty optional fields become absent, and base64 content is made canonical.
+pub fn check(request: TaskRequest, rules: &Rules<'_>) -> Result<NewTask, IntakeError> {
+    let limits = rules.limits;
     // Fields in the order the original checked them, so the first refusal is the same.
     let (takes_timeout, default_ms) = match request.spec {
         TaskSpec::Command { .. } => (true, DEFAULT_COMMAND_TIMEOUT_MS),
@@ -139,14 +159,28 @@ pub fn check(request: TaskRequest, limits: &LimitsConfig) -> Result<NewTask, Int
     let target_worker = fields::worker_name("worker", request.worker)?;
     let origin = match request.reply_to {
         ReplyTo::Nowhere => None,
-        ReplyTo::DiscordChannel(raw) => fields::discord_channel(Some(raw))?.map(Origin::channel),
-        ReplyTo::Interaction(interaction) => Some(Origin::Interaction(interaction)),
+        ReplyTo::DiscordChannel(raw) => match fields::reply_channel(Some(raw))? {
+            None => None,
+            Some(ReplyChannel::Key(key)) => Some(origin::channel_key_value(&key)),
+            Some(ReplyChannel::Discord(id)) => {
+                if rules.channels.verdict(id.get()) == ChannelVerdict::Refused {
+                    return Err(IntakeError::invalid(
+                        "discordChannelId (callbackChannel)",
+                        "names a Discord channel this bot does not post in (not a channel of \
+                         discord.guild_ids nor in discord.callback_channel_ids)",
+                    ));
+                }
+                Some(Origin::channel(id).to_value())
+            }
+        },
+        ReplyTo::Interaction(interaction) => Some(Origin::Interaction(interaction).to_value()),
     };
     Ok(NewTask {
         spec,
         timeout,
         target_worker,
-        origin: origin.map(|origin| origin.to_value()),
+        origin,
+        owner: Some(request.requester.owner()),
     })
 }
 

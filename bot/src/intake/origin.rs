@@ -13,6 +13,8 @@ use serde_json::Value;
 
 /// The key under which a slash command's interaction is stored in a task's origin.
 const INTERACTION_KEY: &str = "discord_interaction";
+/// The key under which another platform's channel key is stored (never sent to Discord).
+const CHANNEL_KEY_KEY: &str = "channel_key";
 /// The key under which "post the result in this channel" is stored.
 const CHANNEL_KEY: &str = "discord_channel_id";
 
@@ -69,6 +71,14 @@ impl Origin {
             Origin::Channel(channel) => *channel,
         }
     }
+}
+
+/// The stored origin of a task whose client named another platform's channel: kept for that
+/// client (`{"channel_key": "…"}`); Discord delivery does not read it.
+pub fn channel_key_value(key: &str) -> Value {
+    let mut origin = serde_json::Map::new();
+    origin.insert(CHANNEL_KEY_KEY.to_owned(), Value::String(key.to_owned()));
+    Value::Object(origin)
 }
 
 /// A slash command invocation, with everything needed to answer it later. Snowflakes are

@@ -14,22 +14,40 @@ fn limits() -> LimitsConfig {
     }
 }
 
+/// Checks `request` with `limits` and an allow-list of channel 42 only.
+fn check(request: TaskRequest, limits: &LimitsConfig) -> Result<NewTask, IntakeError> {
+    let channels = CallbackChannels::new(&[42], false);
+    super::check(
+        request,
+        &Rules {
+            limits,
+            channels: &channels,
+        },
+    )
+}
+
 fn command(command: &str) -> TaskRequest {
-    TaskRequest::new(TaskSpec::Command {
-        command: command.into(),
-        cwd: None,
-    })
+    TaskRequest::new(
+        TaskSpec::Command {
+            command: command.into(),
+            cwd: None,
+        },
+        Requester::ApiClient,
+    )
 }
 
 #[test]
 fn timeouts_default_per_kind() {
     let run = check(command("ls"), &limits()).unwrap();
     let claude = check(
-        TaskRequest::new(TaskSpec::Claude {
-            prompt: "hi".into(),
-            session_id: None,
-            cwd: None,
-        }),
+        TaskRequest::new(
+            TaskSpec::Claude {
+                prompt: "hi".into(),
+                session_id: None,
+                cwd: None,
+            },
+            Requester::ApiClient,
+        ),
         &LimitsConfig::default(),
     )
     .unwrap();
@@ -84,9 +102,12 @@ fn one_timeout_rule_worded_in_the_unit_the_user_typed() {
 fn file_tasks_always_get_the_command_default() {
     let request = TaskRequest {
         timeout: Some(RequestedTimeout::Millis(1)),
-        ..TaskRequest::new(TaskSpec::FileRead {
-            path: "/tmp/x".into(),
-        })
+        ..TaskRequest::new(
+            TaskSpec::FileRead {
+                path: "/tmp/x".into(),
+            },
+            Requester::ApiClient,
+        )
     };
 
     let task = check(request, &limits()).unwrap();
@@ -101,11 +122,14 @@ fn file_tasks_always_get_the_command_default() {
 fn empty_optional_fields_become_absent() {
     let request = TaskRequest {
         worker: Some(String::new()),
-        ..TaskRequest::new(TaskSpec::Claude {
-            prompt: "hi".into(),
-            session_id: Some(String::new()),
-            cwd: Some(String::new()),
-        })
+        ..TaskRequest::new(
+            TaskSpec::Claude {
+                prompt: "hi".into(),
+                session_id: Some(String::new()),
+                cwd: Some(String::new()),
+            },
+            Requester::ApiClient,
+        )
     };
 
     let task = check(request, &LimitsConfig::default()).unwrap();
@@ -132,12 +156,15 @@ fn each_refusal_names_its_field() {
         (command("hello"), "command", Problem::TooLong { limit: 4 }),
         (command("a\0b"), "command", Problem::ContainsNul),
         (
-            TaskRequest::new(TaskSpec::FileEdit {
-                path: "/x".into(),
-                old_string: String::new(),
-                new_string: "y".into(),
-                replace_all: false,
-            }),
+            TaskRequest::new(
+                TaskSpec::FileEdit {
+                    path: "/x".into(),
+                    old_string: String::new(),
+                    new_string: "y".into(),
+                    replace_all: false,
+                },
+                Requester::ApiClient,
+            ),
             "old_string",
             Problem::Empty,
         ),
@@ -156,11 +183,14 @@ fn each_refusal_names_its_field() {
 
 #[test]
 fn base64_content_is_made_canonical() {
-    let request = TaskRequest::new(TaskSpec::FileWrite {
-        path: "/x".into(),
-        content: "aGk\n".into(),
-        encoding: ContentEncoding::Base64,
-    });
+    let request = TaskRequest::new(
+        TaskSpec::FileWrite {
+            path: "/x".into(),
+            content: "aGk\n".into(),
+            encoding: ContentEncoding::Base64,
+        },
+        Requester::ApiClient,
+    );
 
     let task = check(request, &limits()).unwrap();
 
@@ -186,9 +216,52 @@ fn a_malformed_channel_is_refused_and_an_empty_one_ignored() {
         ..command("ls")
     };
 
-    let err = check(named("#general"), &limits()).unwrap_err();
+    let err = check(named("0"), &limits()).unwrap_err();
     let empty = check(named(""), &limits()).unwrap();
 
     assert_eq!(err.field, "discordChannelId (callbackChannel)");
     assert_eq!(empty.origin, None);
+}
+
+#[test]
+fn a_discord_channel_outside_the_allow_list_is_refused() {
+    let request = TaskRequest {
+        reply_to: ReplyTo::DiscordChannel("43".into()),
+        ..command("ls")
+    };
+
+    let err = check(request, &limits()).unwrap_err();
+
+    assert!(err.to_string().contains("does not post in"), "{err}");
+}
+
+#[test]
+fn another_platforms_channel_key_is_stored_not_refused() {
+    let request = TaskRequest {
+        reply_to: ReplyTo::DiscordChannel("telegram:-100123".into()),
+        ..command("ls")
+    };
+
+    let task = check(request, &limits()).unwrap();
+
+    assert_eq!(
+        task.origin,
+        Some(json!({"channel_key": "telegram:-100123"}))
+    );
+}
+
+#[test]
+fn the_task_belongs_to_whoever_asked() {
+    let from_api = check(command("ls"), &limits()).unwrap();
+    let from_discord = check(
+        TaskRequest {
+            requester: Requester::DiscordUser(poise::serenity_prelude::UserId::new(42)),
+            ..command("ls")
+        },
+        &limits(),
+    )
+    .unwrap();
+
+    assert_eq!(from_api.owner.as_deref(), Some("api"));
+    assert_eq!(from_discord.owner.as_deref(), Some("discord:42"));
 }

@@ -20,9 +20,13 @@ impl Queue {
         lease: LeaseId,
         progress: ApprovalProgress,
     ) -> Result<Task, QueueError> {
-        self.inner
-            .store
-            .update_approval(id, worker, lease, &progress)?
+        let holder = worker.to_owned();
+        let progress = self
+            .write(move |store| {
+                let done = store.update_approval(id, &holder, lease, &progress)?;
+                Ok(done.map(|()| progress))
+            })
+            .await?
             .map_err(|refusal| refused(id, refusal))?;
         match progress {
             ApprovalProgress::Requested { fingerprint, .. } => {
@@ -67,7 +71,10 @@ impl Queue {
         if fingerprint.is_some_and(|given| Some(given) != awaited) {
             return Err(QueueError::FingerprintMismatch(id));
         }
-        if !self.inner.store.set_decision(id, &decision)? {
+        if !self
+            .write(move |store| store.set_decision(id, &decision))
+            .await?
+        {
             // It stopped waiting between the read and the write.
             let now = self.get(id).await?;
             return Err(QueueError::Conflict {
@@ -84,7 +91,10 @@ impl Queue {
     /// the task id. Several means workers reported the same code, and the caller must not
     /// guess which one the owner meant.
     pub async fn find_awaiting_approval(&self, fingerprint: &str) -> Result<Vec<Task>, QueueError> {
-        Ok(self.inner.store.awaiting_fingerprint(fingerprint)?)
+        let fingerprint = fingerprint.to_owned();
+        Ok(self
+            .read(move |store| store.awaiting_fingerprint(&fingerprint))
+            .await?)
     }
 }
 
@@ -117,6 +127,7 @@ mod tests {
                 timeout: Duration::from_secs(30),
                 target_worker: None,
                 origin: None,
+                owner: None,
             })
             .await
             .unwrap();

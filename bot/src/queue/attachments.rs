@@ -21,17 +21,20 @@ impl Queue {
         attachment: AttachmentInfo,
         data: &[u8],
     ) -> Result<(), QueueError> {
-        match self.inner.store.put_attachment(
-            id,
-            worker,
-            lease,
-            &attachment,
-            data,
-            now_millis(),
-            &self.inner.settings.quota,
-        )? {
-            Ok(()) => {
-                tracing::debug!(task_id = %id, name = %attachment.name, size = data.len(), "attachment stored");
+        let (holder, size, now) = (worker.to_owned(), data.len(), now_millis());
+        // A copy the store's thread owns: the request's buffer may be gone before it runs.
+        let data = data.to_vec();
+        let quota = self.inner.settings.quota;
+        let stored = self
+            .write(move |store| {
+                let stored =
+                    store.put_attachment(id, &holder, lease, &attachment, &data, now, &quota)?;
+                Ok(stored.map(|()| attachment.name))
+            })
+            .await?;
+        match stored {
+            Ok(name) => {
+                tracing::debug!(task_id = %id, %name, size, "attachment stored");
                 Ok(())
             }
             Err(refusal) => Err(refused(id, refusal)),
@@ -40,7 +43,7 @@ impl Queue {
 
     /// The attachments of a task (names, types, sizes).
     pub async fn attachments(&self, id: TaskId) -> Result<Vec<AttachmentInfo>, QueueError> {
-        Ok(self.inner.store.attachments(id)?)
+        Ok(self.read(move |store| store.attachments(id)).await?)
     }
 
     /// One attachment of a task, with its bytes.
@@ -49,6 +52,7 @@ impl Queue {
         id: TaskId,
         name: &str,
     ) -> Result<Option<(AttachmentInfo, Vec<u8>)>, QueueError> {
-        Ok(self.inner.store.attachment(id, name)?)
+        let name = name.to_owned();
+        Ok(self.read(move |store| store.attachment(id, &name)).await?)
     }
 }

@@ -12,12 +12,16 @@ impl Queue {
     /// Finished tasks that carry an origin and whose result no adapter has marked delivered
     /// yet, oldest first: what to (re)deliver after a restart or a failed delivery.
     pub async fn undelivered(&self, limit: usize) -> Result<Vec<Task>, QueueError> {
-        Ok(self.inner.store.undelivered(limit)?)
+        Ok(self.read(move |store| store.undelivered(limit)).await?)
     }
 
     /// Records that the task's result reached where the task came from.
     pub async fn mark_delivered(&self, id: TaskId) -> Result<(), QueueError> {
-        if self.inner.store.mark_delivered(id, now_millis())? {
+        let now = now_millis();
+        if self
+            .write(move |store| store.mark_delivered(id, now))
+            .await?
+        {
             Ok(())
         } else {
             Err(QueueError::NotFound(id))

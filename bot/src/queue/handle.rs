@@ -9,21 +9,28 @@ use std::time::Duration;
 
 use tokio::sync::broadcast;
 
+use openclaw_shared::client::AttachmentInfo;
 use openclaw_shared::worker::SandboxReport;
 use openclaw_shared::{TaskId, TaskStatus};
 
 use super::clock::{duration_millis, now_millis};
+use super::contact::Contacts;
 use super::error::{refused, QueueError};
 use super::events::TaskEvent;
+use super::health::{Access, IntegrityCheck, StorageHealth, StorageReport};
+use super::runner::Runner;
 use super::settings::QueueSettings;
 use super::sqlite::SqliteStore;
-use super::store::{Store, Usage};
-use super::task::{NewTask, Task};
+use super::store::{Store, StoreError, Usage};
+use super::task::{NewTask, Scope, Task, TaskBrief};
 use super::waiters::{Waiters, Wake};
 use super::workers::{by_status, QueueStats, Sightings};
 
 /// How many events a slow subscriber may fall behind before it sees `Lagged`.
 const EVENT_CAPACITY: usize = 4096;
+/// Read-only connections (and threads) for reads: two, so one long read (a large
+/// attachment) does not hold up the next health check.
+const READERS: usize = 2;
 
 /// Cheap-to-clone handle to the queue (an `Arc` inside), shared by the API, the Discord
 /// adapter and the sweeper.
@@ -34,39 +41,108 @@ pub struct Queue {
 
 /// What every clone of a [`Queue`] shares.
 pub(super) struct Inner {
-    /// Where tasks live: any backend, behind the store interface.
-    pub(super) store: Box<dyn Store>,
+    /// Where tasks live: any backend, behind the store interface, on threads of its own.
+    runner: Runner,
+    /// The store's failures and integrity, for health reports.
+    health: Arc<StorageHealth>,
     /// The timing rules.
     pub(super) settings: QueueSettings,
     /// Where [`TaskEvent`]s go out to the adapters.
     events: broadcast::Sender<TaskEvent>,
     /// The claims waiting for a task; each enqueue (and requeue) wakes one that can take it.
     pub(super) waiters: Waiters,
-    /// The workers that claimed or heartbeated since the queue opened.
-    workers: Sightings,
+    /// The worker registry: names admitted, when each was last heard from.
+    pub(super) workers: Sightings,
+    /// Leases heard of while the store could not record it, which the sweep spares.
+    pub(super) contacts: Contacts,
 }
 
 impl Queue {
     /// Opens (creating if needed) the SQLite database at `path`, applies pending migrations
     /// and returns a handle. Tasks and results from a previous run are kept.
+    ///
+    /// Checks the file first: damage found by `quick_check` is logged as an error and shown
+    /// in [`Queue::storage_health`] (the queue still serves what reads back); a database
+    /// that cannot be written is refused ([`StoreError::NotWritable`]); a failed test write
+    /// for another reason (a full disk) is logged and recorded, and the queue opens.
     pub fn open(path: &Path, settings: QueueSettings) -> Result<Queue, QueueError> {
-        Ok(Queue::with_store(SqliteStore::open(path)?, settings))
+        let writer = SqliteStore::open(path, &settings.storage)?;
+        let integrity = writer.quick_check()?;
+        match &integrity {
+            IntegrityCheck::Corrupt { problems } => tracing::error!(
+                path = %path.display(),
+                ?problems,
+                "the task database is damaged: some tasks may not read back (503 \
+                 storage_failed). Stop the bot and restore a backup, or recover what reads: \
+                 sqlite3 openclaw.sqlite3 .recover | sqlite3 recovered.sqlite3"
+            ),
+            IntegrityCheck::Ok { duration_ms } => {
+                tracing::debug!(duration_ms, "the task database checked out whole");
+            }
+            IntegrityCheck::NotRun => {}
+        }
+        let probe = match writer.check_writable() {
+            Err(err @ StoreError::NotWritable(_)) => return Err(err.into()),
+            probe => probe,
+        };
+        let writer: Arc<dyn Store> = Arc::new(writer);
+        let readers = (0..READERS)
+            .map(|_| Ok(Arc::new(SqliteStore::open_reader(path)?) as Arc<dyn Store>))
+            .collect::<Result<Vec<_>, StoreError>>()?;
+        let queue = Queue::start(writer, readers, integrity, settings)?;
+        if let Err(err) = probe {
+            tracing::error!(
+                error = %crate::telemetry::error_chain(&err),
+                fault = %err.fault(),
+                "the task database cannot be written now; requests that write get 503 until it can"
+            );
+            queue.inner.health.record_failure(Access::Write, &err);
+        }
+        Ok(queue)
     }
 
     /// Runs the queue on `store`: the seam for a database other than SQLite. Everything the
-    /// queue keeps goes through it; what the queue keeps in memory (events, waiting claims,
-    /// the workers seen) starts empty.
-    pub fn with_store(store: impl Store + 'static, settings: QueueSettings) -> Queue {
+    /// queue keeps goes through it, on a thread of its own; what the queue keeps in memory
+    /// (events, waiting claims, the workers seen) starts empty.
+    pub fn with_store(
+        store: impl Store + 'static,
+        settings: QueueSettings,
+    ) -> Result<Queue, QueueError> {
+        let store: Arc<dyn Store> = Arc::new(store);
+        Queue::start(
+            Arc::clone(&store),
+            vec![store],
+            IntegrityCheck::NotRun,
+            settings,
+        )
+    }
+
+    fn start(
+        writer: Arc<dyn Store>,
+        readers: Vec<Arc<dyn Store>>,
+        integrity: IntegrityCheck,
+        settings: QueueSettings,
+    ) -> Result<Queue, QueueError> {
         let (events, _) = broadcast::channel(EVENT_CAPACITY);
-        Queue {
+        let workers = Sightings::new(settings.worker_expiry);
+        let health = Arc::new(StorageHealth::new(integrity));
+        let runner = Runner::start(
+            writer,
+            readers,
+            settings.storage.busy_timeout,
+            Arc::clone(&health),
+        )?;
+        Ok(Queue {
             inner: Arc::new(Inner {
-                store: Box::new(store),
+                runner,
+                health,
                 waiters: Waiters::new(settings.max_waiting_claims_per_worker),
                 settings,
                 events,
-                workers: Sightings::default(),
+                workers,
+                contacts: Contacts::new(now_millis()),
             }),
-        }
+        })
     }
 
     /// The settings the queue runs with.
@@ -82,31 +158,79 @@ impl Queue {
         let id = TaskId::new();
         let now = now_millis();
         let expires_at = now.saturating_add(duration_millis(self.inner.settings.task_ttl));
-        self.inner
-            .store
-            .insert(id, &task, now, expires_at, &self.inner.settings.quota)?
+        let target = task.target_worker.clone();
+        let quota = self.inner.settings.quota;
+        // Read back in the same call: one trip to the store's thread, not two.
+        let stored = self
+            .write(move |store| {
+                if let Err(refusal) = store.insert(id, &task, now, expires_at, &quota)? {
+                    return Ok(Err(refusal));
+                }
+                Ok(Ok(store.get(id)?))
+            })
+            .await?
             .map_err(|refusal| refused(id, refusal))?;
         tracing::debug!(task_id = %id, "task queued");
-        self.inner
-            .waiters
-            .wake(Wake::for_target(task.target_worker.as_deref()));
+        self.inner.waiters.wake(Wake::for_target(target.as_deref()));
         self.publish(TaskEvent::Queued { id });
-        self.get(id).await
+        stored.ok_or(QueueError::NotFound(id))
     }
 
     /// The task with this id.
     pub async fn get(&self, id: TaskId) -> Result<Task, QueueError> {
-        self.inner.store.get(id)?.ok_or(QueueError::NotFound(id))
+        self.read(move |store| store.get(id))
+            .await?
+            .ok_or(QueueError::NotFound(id))
     }
 
     /// Waits up to `wait` for the task to finish and returns it as it then is (finished or
     /// not). An unknown id fails at once with `NotFound`.
     pub async fn wait_finished(&self, id: TaskId, wait: Duration) -> Result<Task, QueueError> {
+        match self.wait_for_finish(id, wait).await? {
+            Some(task) => Ok(task),
+            None => self.get(id).await,
+        }
+    }
+
+    /// [`Queue::wait_finished`], with the task's attachments (none until it finished), read
+    /// together in one call to the store once the wait is over.
+    pub async fn wait_finished_with_attachments(
+        &self,
+        id: TaskId,
+        wait: Duration,
+    ) -> Result<(Task, Vec<AttachmentInfo>), QueueError> {
+        if !wait.is_zero() {
+            if let Some(task) = self.wait_for_finish(id, wait).await? {
+                if !task.status.is_terminal() {
+                    return Ok((task, Vec::new()));
+                }
+            }
+        }
+        let (task, attachments) = self
+            .read(move |store| {
+                let task = store.get(id)?;
+                let attachments = match &task {
+                    Some(task) if task.status.is_terminal() => store.attachments(id)?,
+                    _ => Vec::new(),
+                };
+                Ok((task, attachments))
+            })
+            .await?;
+        Ok((task.ok_or(QueueError::NotFound(id))?, attachments))
+    }
+
+    /// Waits up to `wait` for the task to finish. Returns the task when its first read
+    /// already answers (finished, or no wait), `None` when the caller should read it again.
+    async fn wait_for_finish(
+        &self,
+        id: TaskId,
+        wait: Duration,
+    ) -> Result<Option<Task>, QueueError> {
         // Subscribe before reading, so a finish between the read and the wait is not missed.
         let mut events = self.subscribe();
         let task = self.get(id).await?;
         if task.status.is_terminal() || wait.is_zero() {
-            return Ok(task);
+            return Ok(Some(task));
         }
         let deadline = tokio::time::Instant::now() + wait;
         loop {
@@ -123,16 +247,21 @@ impl Queue {
                 Ok(Err(broadcast::error::RecvError::Closed)) => break,
             }
         }
-        self.get(id).await
+        Ok(None)
     }
 
-    /// The most recent tasks first, optionally only those with `status`.
+    /// The most recent tasks in `scope` first, optionally only those with `status`, as briefs
+    /// (the columns a list shows: no spec content, no output, however large those are).
     pub async fn list(
         &self,
+        scope: &Scope,
         status: Option<TaskStatus>,
         limit: usize,
-    ) -> Result<Vec<Task>, QueueError> {
-        Ok(self.inner.store.list(status, limit)?)
+    ) -> Result<Vec<TaskBrief>, QueueError> {
+        let scope = scope.clone();
+        Ok(self
+            .read(move |store| store.list(&scope, status, limit))
+            .await?)
     }
 
     /// Cancels a task: a queued one becomes `cancelled` at once; a running one is flagged
@@ -140,7 +269,15 @@ impl Queue {
     /// finished task is a `Conflict`.
     #[tracing::instrument(skip_all, fields(task_id = %id))]
     pub async fn cancel(&self, id: TaskId) -> Result<Task, QueueError> {
-        match self.inner.store.cancel(id, now_millis())? {
+        let now = now_millis();
+        let (before, after) = self
+            .write(move |store| {
+                let before = store.cancel(id, now)?;
+                Ok((before, store.get(id)?))
+            })
+            .await?;
+        let after = after.ok_or(QueueError::NotFound(id));
+        match before {
             None => Err(QueueError::NotFound(id)),
             Some(TaskStatus::Queued) => {
                 tracing::info!("queued task cancelled");
@@ -148,11 +285,11 @@ impl Queue {
                     id,
                     status: TaskStatus::Cancelled,
                 });
-                self.get(id).await
+                after
             }
             Some(TaskStatus::Running | TaskStatus::AwaitingApproval) => {
                 tracing::info!("cancel requested from the worker");
-                self.get(id).await
+                after
             }
             Some(status) => Err(QueueError::Conflict { id, status }),
         }
@@ -164,10 +301,13 @@ impl Queue {
         self.inner.events.subscribe()
     }
 
-    /// Counts per status and the workers seen, for `/admin/health` and Discord's `/status`.
-    pub async fn stats(&self) -> Result<QueueStats, QueueError> {
-        let counts = self.inner.store.count_by_status()?;
-        let running = self.inner.store.running_by_worker()?;
+    /// Counts per status of the tasks in `scope`, and the workers seen (all of them), for
+    /// `/admin/health` and Discord's `/status`.
+    pub async fn stats(&self, scope: &Scope) -> Result<QueueStats, QueueError> {
+        let scope = scope.clone();
+        let (counts, running) = self
+            .read(move |store| Ok((store.count_by_status(&scope)?, store.running_by_worker()?)))
+            .await?;
         Ok(QueueStats {
             by_status: by_status(&counts),
             workers: self.inner.workers.workers(running),
@@ -187,12 +327,35 @@ impl Queue {
 
     /// What the kept tasks hold (bytes, live tasks), as the quota counts it.
     pub async fn usage(&self) -> Result<Usage, QueueError> {
-        Ok(self.inner.store.usage()?)
+        Ok(self.read(|store| store.usage()).await?)
     }
 
-    /// Whether the database answers (for health checks).
+    /// Whether the database answers reads (for health checks).
     pub async fn ping(&self) -> Result<(), QueueError> {
-        Ok(self.inner.store.ping()?)
+        Ok(self.read(|store| store.ping()).await?)
+    }
+
+    /// The store's recent failures and what its integrity check at open found.
+    pub fn storage_health(&self) -> StorageReport {
+        self.inner.health.report()
+    }
+
+    /// Runs `op` on the store's writing thread.
+    pub(super) async fn write<T, F>(&self, op: F) -> Result<T, StoreError>
+    where
+        T: Send + 'static,
+        F: FnOnce(&dyn Store) -> Result<T, StoreError> + Send + 'static,
+    {
+        self.inner.runner.write(op).await
+    }
+
+    /// Runs `op`, which only reads, on one of the store's reading threads.
+    pub(super) async fn read<T, F>(&self, op: F) -> Result<T, StoreError>
+    where
+        T: Send + 'static,
+        F: FnOnce(&dyn Store) -> Result<T, StoreError> + Send + 'static,
+    {
+        self.inner.runner.read(op).await
     }
 
     /// Tells every subscriber about `event`.

@@ -63,7 +63,7 @@ impl Queue {
             // Register for the wake-up before looking, so an enqueue in between wakes us.
             let mut ticket = presence.register();
 
-            let claims = self.try_claim(worker, slots)?;
+            let claims = self.try_claim(worker, slots).await?;
             if let Some(previous) = woken.take() {
                 // Fewer tasks than slots: every task this worker may take is taken now, the
                 // one we were woken for too. With every slot filled there may be more, so
@@ -85,16 +85,15 @@ impl Queue {
         }
     }
 
-    fn try_claim(&self, worker: &str, slots: u32) -> Result<Vec<Claim>, QueueError> {
+    async fn try_claim(&self, worker: &str, slots: u32) -> Result<Vec<Claim>, QueueError> {
         let lease_ttl = self.inner.settings.lease_ttl;
         let offer_ttl = self.inner.settings.offer_ttl;
         let now = now_millis();
-        let claimed = self.inner.store.claim(
-            worker,
-            slots,
-            now,
-            now.saturating_add(duration_millis(offer_ttl)),
-        )?;
+        let offer_expires_at = now.saturating_add(duration_millis(offer_ttl));
+        let claimer = worker.to_owned();
+        let claimed = self
+            .write(move |store| store.claim(&claimer, slots, now, offer_expires_at))
+            .await?;
         Ok(claimed
             .into_iter()
             .map(|(task, lease)| {
@@ -125,16 +124,25 @@ impl Queue {
         self.saw_worker(worker);
         let now = now_millis();
         let expires_at = now.saturating_add(duration_millis(self.inner.settings.lease_ttl));
-        Ok(self
-            .inner
-            .store
-            .heartbeat(worker, leases, now, expires_at)?)
+        let (worker, held) = (worker.to_owned(), leases.to_vec());
+        let answered = self
+            .write(move |store| store.heartbeat(&worker, &held, now, expires_at))
+            .await;
+        if answered.is_err() {
+            // The worker is alive even if the store cannot say so: spare its leases.
+            self.inner
+                .contacts
+                .heard(leases.iter().map(|held| held.lease), now);
+        }
+        Ok(answered?)
     }
 
     /// Stores the result of a task. Only the worker holding the current lease may do so.
-    /// Idempotent: the same result again under the same lease is `Duplicate`. Emits
-    /// [`TaskEvent::Finished`]. A result larger than the quota is stored cut to fit, with a
-    /// note, never refused: the task keeps the status the worker reported.
+    /// Idempotent: the same result again under the same lease is `Duplicate`. A task marked
+    /// `lost` takes the late result of the lease it was lost under (`StoredLate`): "lost,
+    /// then finished" ends finished. Emits [`TaskEvent::Finished`] for a stored result.
+    /// A result larger than the quota is stored cut to fit, with a note, never refused: the
+    /// task keeps the status the worker reported.
     #[tracing::instrument(skip_all, fields(task_id = %id, worker))]
     pub async fn complete(
         &self,
@@ -149,15 +157,31 @@ impl Queue {
         if outcome.metadata.contains_key(TRUNCATION_NOTE) {
             tracing::debug!("result larger than the quota; stored cut to fit");
         }
-        let completion = self
-            .inner
-            .store
-            .complete(id, worker, lease, &outcome, now_millis())?
-            .map_err(|refusal| refused(id, refusal))?;
-        if completion == Completion::Stored {
-            tracing::info!(%status, exit_code = ?outcome.exit_code, "task finished");
-            self.publish(TaskEvent::Finished { id, status });
+        let (holder, now) = (worker.to_owned(), now_millis());
+        let stored = self
+            .write(move |store| {
+                let completion = store.complete(id, &holder, lease, &outcome, now)?;
+                Ok((completion, outcome))
+            })
+            .await;
+        if stored.is_err() {
+            // The worker will send it again: its lease must not lapse meanwhile.
+            self.inner.contacts.heard([lease], now);
         }
+        let (completion, outcome) = stored?;
+        let completion = completion.map_err(|refusal| refused(id, refusal))?;
+        match completion {
+            Completion::Stored => {
+                tracing::info!(%status, exit_code = ?outcome.exit_code, "task finished");
+            }
+            Completion::StoredLate => tracing::warn!(
+                %status,
+                exit_code = ?outcome.exit_code,
+                "late result for a task marked lost: stored, the task ends with it"
+            ),
+            Completion::Duplicate => return Ok(completion),
+        }
+        self.publish(TaskEvent::Finished { id, status });
         Ok(completion)
     }
 }

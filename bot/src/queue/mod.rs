@@ -7,13 +7,17 @@
 //! # Layout
 //! The [`Queue`] handle's methods, by noun:
 //! - `handle`: the handle itself: open, enqueue, get, list, wait, cancel, events, stats.
+//! - `runner`: the store's own threads, which every store call goes through.
+//! - `health`: the store's recent failures and integrity, for health reports.
 //! - `lease`: claims (offers), heartbeats, results.
 //! - `sweep`: requeued offers, expiry, lost leases, pruning.
 //! - `approvals`, `attachments`, `delivery`: what happens around a result.
 //!
-//! The data they work with: `task` (what is stored about a task), `settings`, `quota`
-//! (what may be stored), `events`, `error`, `workers` (who polled), `waiters` (who waits
-//! for a task, and whom a new task wakes), `clock`.
+//! The data they work with: `task` (what is stored about a task), `settings`, `events`,
+//! `error`, `workers` (the worker registry: names admitted, who vouched, who polled),
+//! `visits` (a worker's request, admitted to it), `contact` (leases heard of while the store
+//! could not record it), `quota` (what may be stored), `waiters` (who waits for a task, and
+//! whom a new task wakes), `clock`.
 //!
 //! Storage sits behind [`Store`] (`store`): a few small traits, one per noun, in the queue's
 //! own types. `sqlite` implements them; no SQL or rusqlite type is seen outside it.
@@ -21,17 +25,21 @@
 mod approvals;
 mod attachments;
 mod clock;
+mod contact;
 mod delivery;
 mod error;
 mod events;
 mod handle;
+mod health;
 mod lease;
 mod quota;
+mod runner;
 mod settings;
 mod sqlite;
 mod store;
 mod sweep;
 mod task;
+mod visits;
 mod waiters;
 mod workers;
 
@@ -39,16 +47,21 @@ pub use clock::now_millis;
 pub use error::QueueError;
 pub use events::TaskEvent;
 pub use handle::Queue;
+pub use health::{IntegrityCheck, StorageFailure, StorageReport, RECENT_FAILURE};
 pub use lease::Claim;
 pub use quota::{Quota, QuotaSettings, TRUNCATION_NOTE};
-pub use settings::QueueSettings;
+pub use settings::{QueueSettings, StorageSettings, Synchronous};
 pub use store::{
     ApprovalStore, AttachmentStore, DeliveryStore, LapsedOffers, LeaseStore, Refusal, Store,
-    StoreError, SweepStore, TaskStore, Usage,
+    StoreError, StoreFault, SweepStore, TaskStore, Usage,
 };
 pub use sweep::SweepReport;
-pub use task::{ApprovalProgress, Completion, NewTask, PendingApproval, Task};
-pub use workers::{QueueStats, WorkerInfo};
+pub use task::{
+    ApprovalProgress, Completion, NewTask, PendingApproval, Scope, Task, TaskBrief,
+    BRIEF_SUMMARY_CHARS,
+};
+pub use visits::WorkerVisit;
+pub use workers::{QueueStats, TooManyWorkers, Voucher, WorkerInfo};
 
 #[cfg(test)]
 mod tests;

@@ -15,7 +15,7 @@ pub const MAX_METADATA_BYTES: usize = 64 * 1024;
 pub const TRUNCATION_NOTE: &str = "truncatedByBot";
 
 /// The quota: set from `[quota]`, checked by the queue and its store.
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct QuotaSettings {
     /// Most tasks queued, running or awaiting approval at once; another is refused.
     pub max_live_tasks: u64,

@@ -1,4 +1,5 @@
-//! The queue's timing rules and limits, set from config and shrunk by tests.
+//! The queue's timing rules, its limits, and how its store keeps the database, set from
+//! config and shrunk by tests.
 
 use std::time::Duration;
 
@@ -28,6 +29,12 @@ pub struct QueueSettings {
     /// What may be stored: tasks live at once, bytes in total, per result and per task's
     /// attachments.
     pub quota: QuotaSettings,
+    /// How long a worker name stays registered without a request: past it (and with no
+    /// request of its own in flight) the name is forgotten, gone from `/status`, and no
+    /// longer counts against the shared worker token's cap.
+    pub worker_expiry: Duration,
+    /// How the store keeps the database and how long a request waits for it.
+    pub storage: StorageSettings,
 }
 
 impl Default for QueueSettings {
@@ -41,6 +48,50 @@ impl Default for QueueSettings {
             abandoned_retention: Duration::from_secs(60 * 60),
             max_waiting_claims_per_worker: 8,
             quota: QuotaSettings::default(),
+            worker_expiry: Duration::from_secs(60 * 60),
+            storage: StorageSettings::default(),
+        }
+    }
+}
+
+/// How the store keeps the database (`[storage]` in the config).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct StorageSettings {
+    /// Longest a request waits for the database (its turn, then a lock another process
+    /// holds) before it fails busy (HTTP 503 `storage_busy`).
+    pub busy_timeout: Duration,
+    /// When a commit is on disk.
+    pub synchronous: Synchronous,
+}
+
+impl Default for StorageSettings {
+    fn default() -> Self {
+        Self {
+            busy_timeout: Duration::from_millis(1000),
+            synchronous: Synchronous::Normal,
+        }
+    }
+}
+
+/// When a commit is on disk: SQLite's `synchronous` setting, in WAL mode.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, serde::Deserialize, serde::Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Synchronous {
+    /// A commit survives the bot crashing or being killed; a power loss or a kernel crash
+    /// may lose the last commits (acknowledged tasks and results), never the database.
+    #[default]
+    Normal,
+    /// Every commit is on disk before it is acknowledged (an `fsync` per commit): it
+    /// survives a power loss too.
+    Full,
+}
+
+impl Synchronous {
+    /// The value as SQLite's pragma and the config spell it.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Synchronous::Normal => "normal",
+            Synchronous::Full => "full",
         }
     }
 }

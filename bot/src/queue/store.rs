@@ -7,11 +7,11 @@
 //! - **One trait per noun**, gathered by [`Store`]. A backend implements each in its own
 //!   file, and each queue module uses only its noun's slice. `Store` is object safe, so the
 //!   queue holds a `Box<dyn Store>` and no signature outside the backend names it.
-//! - **Synchronous, one atomic state change per call.** SQLite answers in microseconds under
-//!   one connection mutex, so `async` would only add cost. When the store moves to a thread
-//!   of its own (so a busy database never stalls the runtime), the queue will send it
-//!   closures like `move |store: &dyn Store| store.claim(..)` and await their answers; this
-//!   interface stays as it is. A PostgreSQL backend on a blocking client fits the same way.
+//! - **Synchronous, one atomic state change per call.** The store runs on threads of its own
+//!   (`runner`), never on the runtime's: the queue sends it closures like
+//!   `move |store: &dyn Store| store.claim(..)` and awaits their answers, so a database that
+//!   waits for a lock stalls only the requests that need it. A PostgreSQL backend on a
+//!   blocking client fits the same way.
 //! - **Refusals are answers, not failures.** A write the caller may not make (not the
 //!   holder, a stale lease, a finished task) returns `Ok(Err(Refusal))`; `Err(StoreError)`
 //!   means the database failed.
@@ -23,21 +23,49 @@ use openclaw_shared::worker::{ApprovalDecision, HeldLease, LeaseReport};
 use openclaw_shared::{EpochMillis, LeaseId, TaskId, TaskOutcome, TaskStatus};
 
 use super::quota::{Quota, QuotaSettings};
-use super::task::{ApprovalProgress, Completion, NewTask, Task};
+use super::task::{ApprovalProgress, Completion, NewTask, Scope, Task, TaskBrief};
 
 /// A failure of the database itself (not of the caller's request).
 #[derive(Debug, thiserror::Error)]
 pub enum StoreError {
-    /// The database failed (I/O, a lock held too long, a broken statement). The backend's
-    /// own error is the source.
-    #[error("{backend}")]
+    /// The database failed; `fault` says how (busy, full, read-only, corrupt, other). The
+    /// backend's own error is the source.
+    #[error("{backend} failed ({fault})")]
     Database {
         /// Which backend failed, e.g. `sqlite`.
         backend: &'static str,
+        /// What kind of failure it is, for the caller's answer (retry soon, later, never).
+        fault: StoreFault,
         /// The backend's error.
         #[source]
         source: Box<dyn std::error::Error + Send + Sync>,
     },
+    /// The request waited its whole allowance (`storage.busy_timeout_ms`) for its turn: the
+    /// requests before it were held up by a lock (another process's transaction, a backup).
+    #[error("the store did not get to this request within {waited:?}")]
+    TimedOut {
+        /// How long the request had waited when it was given up.
+        waited: std::time::Duration,
+    },
+    /// Too many requests already wait for the store; this one was refused without waiting.
+    #[error("the store already has {waiting} requests waiting")]
+    Overloaded {
+        /// How many requests the store holds in line (its limit).
+        waiting: usize,
+    },
+    /// The store's thread is gone (the queue is shutting down, or a call panicked).
+    #[error("the store's thread has stopped")]
+    Stopped,
+    /// The database cannot be written (a read-only file, directory or file system): the
+    /// bot would accept no task and record no result, so it refuses to start.
+    #[error(
+        "the database cannot be written (a read-only file or file system, or permissions); \
+         the bot needs to write it and refuses to start"
+    )]
+    NotWritable(#[source] Box<StoreError>),
+    /// A thread for the store could not be started.
+    #[error("could not start a thread for the store")]
+    Spawn(#[source] std::io::Error),
     /// A stored JSON value (a spec, an origin, metadata) does not parse, or a value could
     /// not be written as JSON.
     #[error("stored JSON does not parse")]
@@ -58,6 +86,58 @@ pub enum StoreError {
         /// The newest schema version this build knows.
         known: i64,
     },
+}
+
+impl StoreError {
+    /// What kind of failure this is: what a caller should be told about retrying.
+    pub fn fault(&self) -> StoreFault {
+        match self {
+            StoreError::Database { fault, .. } => *fault,
+            StoreError::NotWritable(_) => StoreFault::ReadOnly,
+            StoreError::TimedOut { .. } | StoreError::Overloaded { .. } => StoreFault::Busy,
+            StoreError::Json(_) | StoreError::Corrupt { .. } => StoreFault::Corrupt,
+            StoreError::Stopped | StoreError::Spawn(_) | StoreError::SchemaTooNew { .. } => {
+                StoreFault::Failed
+            }
+        }
+    }
+}
+
+/// The kinds of storage failure a caller can act on differently. None is the caller's fault.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, serde::Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum StoreFault {
+    /// Another connection holds a lock (a backup, a `VACUUM`, an operator's open
+    /// transaction) or too many requests wait: retry in a second or two.
+    Busy,
+    /// The disk (or the database's size limit) is full: retry once space is freed.
+    Full,
+    /// The database cannot be written (a read-only file or file system): an operator must
+    /// fix it.
+    ReadOnly,
+    /// The database file is damaged (or a stored value is not one this build writes).
+    Corrupt,
+    /// Any other failure: an I/O error, a bug.
+    Failed,
+}
+
+impl StoreFault {
+    /// The fault as health reports spell it.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            StoreFault::Busy => "busy",
+            StoreFault::Full => "full",
+            StoreFault::ReadOnly => "read_only",
+            StoreFault::Corrupt => "corrupt",
+            StoreFault::Failed => "failed",
+        }
+    }
+}
+
+impl std::fmt::Display for StoreFault {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(self.as_str())
+    }
 }
 
 /// Why the store did not make a change a worker asked for. The queue turns each into a
@@ -92,6 +172,14 @@ pub trait Store:
 {
     /// Runs a trivial query, to tell whether the database answers.
     fn ping(&self) -> Result<(), StoreError>;
+
+    /// Waits at most `limit` for a lock another connection holds before a call fails with
+    /// [`StoreFault::Busy`]; set before each call from what is left of its allowance.
+    fn wait_for_locks(&self, limit: std::time::Duration) -> Result<(), StoreError>;
+
+    /// How many rows this store's calls changed since it opened: a write that changed
+    /// none (a claim that found nothing) says nothing about whether writing works.
+    fn changes(&self) -> u64;
 }
 
 /// Tasks as records: what was asked, where each stands, and how many there are.
@@ -111,8 +199,15 @@ pub trait TaskStore {
     /// The task with this id, if stored.
     fn get(&self, id: TaskId) -> Result<Option<Task>, StoreError>;
 
-    /// Up to `limit` tasks, most recently enqueued first, only those with `status` if given.
-    fn list(&self, status: Option<TaskStatus>, limit: usize) -> Result<Vec<Task>, StoreError>;
+    /// Up to `limit` tasks in `scope`, most recently enqueued first, only those with
+    /// `status` if given, as briefs: the columns a list shows, never a spec's content or an
+    /// output.
+    fn list(
+        &self,
+        scope: &Scope,
+        status: Option<TaskStatus>,
+        limit: usize,
+    ) -> Result<Vec<TaskBrief>, StoreError>;
 
     /// Cancels a queued task at once (ends it `cancelled` at `now`, with an error saying
     /// so), or flags a running or awaiting one for its worker to hear on its next
@@ -120,8 +215,8 @@ pub trait TaskStore {
     /// if there is no such task.
     fn cancel(&self, id: TaskId, now: EpochMillis) -> Result<Option<TaskStatus>, StoreError>;
 
-    /// How many tasks have each status (statuses without tasks may be left out).
-    fn count_by_status(&self) -> Result<Vec<(TaskStatus, u64)>, StoreError>;
+    /// How many tasks in `scope` have each status (statuses without tasks may be left out).
+    fn count_by_status(&self, scope: &Scope) -> Result<Vec<(TaskStatus, u64)>, StoreError>;
 
     /// What the kept tasks hold now: bytes (specs, results, attachments) and live tasks.
     fn usage(&self) -> Result<Usage, StoreError>;
@@ -155,7 +250,8 @@ pub trait LeaseStore {
     /// Answers each of `leases`, in order. A lease `worker` holds on a live task is moved to
     /// `lease_expires_at` (and accepted at `now` if it was only offered) and answered
     /// active or cancel-requested, with the owner's approval decision if one waits (which it
-    /// then forgets: each decision is handed over once). Any other lease is gone.
+    /// then forgets: each decision is handed over once). Any other lease is gone; one on a
+    /// task lost under that very lease is gone but `accepts_late_result`.
     fn heartbeat(
         &self,
         worker: &str,
@@ -165,7 +261,9 @@ pub trait LeaseStore {
     ) -> Result<Vec<LeaseReport>, StoreError>;
 
     /// Stores a worker's result, finishing the task at `now` with the outcome's status, if
-    /// `worker` holds it under `lease`. The same outcome on a finished task is a
+    /// `worker` holds it under `lease`. A task `lost` under that lease takes it too, flagged
+    /// late (`flagged_late` in the task module) and due for delivery again:
+    /// [`Completion::StoredLate`]. The same outcome on a finished task is a
     /// [`Completion::Duplicate`]; a different one is a [`Refusal::Conflict`].
     fn complete(
         &self,
@@ -180,30 +278,49 @@ pub trait LeaseStore {
     fn running_by_worker(&self) -> Result<Vec<(String, usize)>, StoreError>;
 }
 
-/// The sweep's changes: each ends or frees what a deadline at or before `now` left behind.
+/// The sweep's changes: each ends or frees what a deadline at or before `now` left behind,
+/// at most `limit` rows per call (oldest first), so the sweep works through a backlog in
+/// batches and other requests get their turn between them.
 pub trait SweepStore {
-    /// Ends the offers never accepted whose deadline is at or before `now`: their worker
-    /// never started them (a dead long poll, a Mac that fell asleep). Each goes back on the
-    /// queue as if never claimed, or ends `cancelled` if it was flagged for cancel.
-    fn requeue_unaccepted(&self, now: EpochMillis) -> Result<LapsedOffers, StoreError>;
+    /// Ends up to `limit` offers never accepted whose deadline is at or before `now`: their
+    /// worker never started them (a dead long poll, a Mac that fell asleep). Each goes back
+    /// on the queue as if never claimed, or ends `cancelled` if it was flagged for cancel.
+    fn requeue_unaccepted(
+        &self,
+        now: EpochMillis,
+        limit: usize,
+    ) -> Result<LapsedOffers, StoreError>;
 
-    /// Ends every `queued` task whose expiry is at or before `now` as `expired`, with
-    /// `why` as its error. Returns the ids it ended.
-    fn expire_queued(&self, now: EpochMillis, why: &str) -> Result<Vec<TaskId>, StoreError>;
+    /// Ends up to `limit` `queued` tasks whose expiry is at or before `now` as `expired`,
+    /// with `why` as their error. Returns the ids it ended.
+    fn expire_queued(
+        &self,
+        now: EpochMillis,
+        why: &str,
+        limit: usize,
+    ) -> Result<Vec<TaskId>, StoreError>;
 
-    /// Ends every live task whose lease ran out at or before `now` as `lost`, with `why` as
-    /// its error. Returns the ids it ended. The sweep calls it after
-    /// [`requeue_unaccepted`](SweepStore::requeue_unaccepted), so only accepted leases are
-    /// left to run out.
-    fn lose_lapsed(&self, now: EpochMillis, why: &str) -> Result<Vec<TaskId>, StoreError>;
+    /// Ends up to `limit` live tasks whose lease ran out at or before `now` as `lost`, with
+    /// `why` as their error, except those under one of the `spared` leases (heard of
+    /// recently, though the store could not record it). Returns the ids it ended. The
+    /// sweep calls it after [`requeue_unaccepted`](SweepStore::requeue_unaccepted), so only
+    /// accepted leases are left to run out.
+    fn lose_lapsed(
+        &self,
+        now: EpochMillis,
+        why: &str,
+        spared: &[LeaseId],
+        limit: usize,
+    ) -> Result<Vec<TaskId>, StoreError>;
 
-    /// Deletes tasks finished at or before `cutoff`, with their attachments. Returns how
+    /// Deletes up to `limit` tasks finished at or before `cutoff`, with their attachments.
+    /// Returns how many.
+    fn prune(&self, cutoff: EpochMillis, limit: usize) -> Result<usize, StoreError>;
+
+    /// Deletes up to `limit` `cancelled` and `expired` tasks finished at or before `cutoff`,
+    /// with their attachments, unless their result still waits to be delivered. Returns how
     /// many.
-    fn prune(&self, cutoff: EpochMillis) -> Result<usize, StoreError>;
-
-    /// Deletes `cancelled` and `expired` tasks finished at or before `cutoff`, with their
-    /// attachments, unless their result still waits to be delivered. Returns how many.
-    fn prune_abandoned(&self, cutoff: EpochMillis) -> Result<usize, StoreError>;
+    fn prune_abandoned(&self, cutoff: EpochMillis, limit: usize) -> Result<usize, StoreError>;
 }
 
 /// Approvals: the worker's request and progress, and the owner's answer to relay.

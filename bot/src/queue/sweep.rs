@@ -2,14 +2,20 @@
 //! tasks nobody claimed in time expire, accepted tasks whose worker went quiet are lost,
 //! and old results are pruned (cancelled and expired ones sooner).
 
+use std::sync::Arc;
+
 use openclaw_shared::{EpochMillis, TaskId, TaskStatus};
 
 use super::clock::duration_millis;
 use super::error::QueueError;
 use super::events::TaskEvent;
 use super::handle::Queue;
-use super::store::LapsedOffers;
+use super::store::{LapsedOffers, Store, StoreError};
 use super::waiters::Wake;
+
+/// Most rows one sweep step changes, in one transaction: a few milliseconds of the store's
+/// writer, after which the requests waiting for it get their turn.
+pub(super) const BATCH: usize = 500;
 
 /// What a sweep changed.
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
@@ -36,50 +42,79 @@ impl Queue {
     /// Requeues offers nobody accepted in time, expires queued tasks past their TTL, marks
     /// accepted tasks whose lease ran out `lost`, and prunes finished tasks older than the
     /// retention, as of `now`. Emits events and wakes waiting claims for requeued tasks.
+    ///
+    /// Works in batches of 500 rows, each its own transaction on the store's writer:
+    /// requests that arrive meanwhile run between batches, so a backlog of 50,000 expired
+    /// tasks costs each of them at most one batch. Each task is logged at debug only; the
+    /// caller logs the report as one line.
     pub async fn sweep(&self, now: EpochMillis) -> Result<SweepReport, QueueError> {
-        let store = &self.inner.store;
+        let mut report = SweepReport::default();
         // First, so an offer that lapsed together with its task's TTL expires below, and
         // so the `lost` pass only sees accepted leases.
-        let LapsedOffers {
-            requeued,
-            cancelled,
-        } = store.requeue_unaccepted(now)?;
-        for &id in &requeued {
-            tracing::warn!(task_id = %id, "offer not accepted in time; task back on the queue");
-            self.publish(TaskEvent::Queued { id });
-            self.wake_for(id).await;
+        loop {
+            let LapsedOffers {
+                requeued,
+                cancelled,
+            } = self
+                .write(move |store| store.requeue_unaccepted(now, BATCH))
+                .await?;
+            for &id in &requeued {
+                tracing::debug!(task_id = %id, "offer not accepted in time; task back on the queue");
+                self.publish(TaskEvent::Queued { id });
+                self.wake_for(id).await;
+            }
+            for &id in &cancelled {
+                tracing::debug!(task_id = %id, "offer not accepted and cancel requested; cancelled");
+                self.publish(TaskEvent::Finished {
+                    id,
+                    status: TaskStatus::Cancelled,
+                });
+            }
+            report.requeued += requeued.len();
+            if requeued.len() < BATCH && cancelled.len() < BATCH {
+                break;
+            }
         }
-        for &id in &cancelled {
-            tracing::info!(task_id = %id, "offer not accepted and cancel requested; cancelled");
-            self.publish(TaskEvent::Finished {
-                id,
-                status: TaskStatus::Cancelled,
-            });
+        report.expired = self
+            .end_in_batches(TaskStatus::Expired, move |store| {
+                store.expire_queued(now, EXPIRED_WHY, BATCH)
+            })
+            .await?;
+        let ttl = duration_millis(self.inner.settings.lease_ttl);
+        let contacts = &self.inner.contacts;
+        // Leases are measured from the last contact, not only from the last write: a
+        // worker heard from during a write outage keeps its tasks.
+        if !contacts.in_grace(now, ttl) {
+            let spared = Arc::new(contacts.spared(now, ttl));
+            report.lost = self
+                .end_in_batches(TaskStatus::Lost, move |store| {
+                    store.lose_lapsed(now, LOST_WHY, &spared, BATCH)
+                })
+                .await?;
         }
-        let expired = store.expire_queued(now, EXPIRED_WHY)?;
-        let lost = store.lose_lapsed(now, LOST_WHY)?;
         let settings = &self.inner.settings;
         let cutoff = now.saturating_sub(duration_millis(settings.retention));
+        loop {
+            let pruned = self.write(move |store| store.prune(cutoff, BATCH)).await?;
+            report.pruned += pruned;
+            if pruned < BATCH {
+                break;
+            }
+        }
         // Cancelled and expired tasks go sooner: nobody wants their bytes, and a flood of
         // them must not hold the storage budget for the whole retention.
         let abandoned = settings.abandoned_retention.min(settings.retention);
         let abandoned_cutoff = now.saturating_sub(duration_millis(abandoned));
-        let pruned = store.prune(cutoff)? + store.prune_abandoned(abandoned_cutoff)?;
-        for (ids, status) in [(&expired, TaskStatus::Expired), (&lost, TaskStatus::Lost)] {
-            for &id in ids {
-                tracing::warn!(task_id = %id, %status, "task ended by the sweeper");
-                self.publish(TaskEvent::Finished { id, status });
+        loop {
+            let pruned = self
+                .write(move |store| store.prune_abandoned(abandoned_cutoff, BATCH))
+                .await?;
+            report.pruned += pruned;
+            if pruned < BATCH {
+                break;
             }
         }
-        if pruned > 0 {
-            tracing::debug!(pruned, "pruned old results");
-        }
-        Ok(SweepReport {
-            requeued: requeued.len(),
-            expired: expired.len(),
-            lost: lost.len(),
-            pruned,
-        })
+        Ok(report)
     }
 
     /// Wakes one waiting claim that can take the requeued task `id`. The sweep learns only
@@ -95,5 +130,25 @@ impl Queue {
             }
         };
         self.inner.waiters.wake(wake);
+    }
+
+    /// Runs `step` (which ends up to `BATCH` tasks with `status`) until it ends fewer,
+    /// publishing each ended task. Returns how many it ended.
+    async fn end_in_batches<F>(&self, status: TaskStatus, step: F) -> Result<usize, QueueError>
+    where
+        F: Fn(&dyn Store) -> Result<Vec<TaskId>, StoreError> + Clone + Send + 'static,
+    {
+        let mut ended = 0;
+        loop {
+            let ids = self.write(step.clone()).await?;
+            for &id in &ids {
+                tracing::debug!(task_id = %id, %status, "task ended by the sweeper");
+                self.publish(TaskEvent::Finished { id, status });
+            }
+            ended += ids.len();
+            if ids.len() < BATCH {
+                return Ok(ended);
+            }
+        }
     }
 }

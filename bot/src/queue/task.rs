@@ -6,7 +6,10 @@
 
 use std::time::Duration;
 
-use openclaw_shared::{EpochMillis, TaskId, TaskOutcome, TaskSpec, TaskStatus};
+use openclaw_shared::{EpochMillis, TaskId, TaskKind, TaskOutcome, TaskSpec, TaskStatus};
+
+/// Longest summary a [`TaskBrief`] carries, in characters: more than any list shows.
+pub const BRIEF_SUMMARY_CHARS: usize = 200;
 
 /// A task to put on the queue.
 #[derive(Debug, Clone, PartialEq)]
@@ -20,6 +23,10 @@ pub struct NewTask {
     /// Opaque data for the adapter that created the task (e.g. the Discord interaction to
     /// answer). The queue stores and returns it, never interprets it.
     pub origin: Option<serde_json::Value>,
+    /// Who the task belongs to, as the adapter names them (`api`, `discord:<user id>`;
+    /// see `intake::Requester`). The queue stores it and lists by it ([`Scope`]), never
+    /// interprets it. `None` is the admin's.
+    pub owner: Option<String>,
 }
 
 /// A task as stored.
@@ -39,6 +46,9 @@ pub struct Task {
     pub worker: Option<String>,
     /// The adapter's opaque data, as given at enqueue.
     pub origin: Option<serde_json::Value>,
+    /// Who it belongs to, as given at enqueue. `None` on tasks stored before owners were
+    /// recorded: those are the admin's, seen only by a [`Scope::All`].
+    pub owner: Option<String>,
     /// A client asked to cancel it while it ran; the worker hears it on its next heartbeat.
     pub cancel_requested: bool,
     /// When it was enqueued.
@@ -52,6 +62,72 @@ pub struct Task {
     pub outcome: Option<TaskOutcome>,
     /// The worker's approval request, once it made one (kept after the answer, as a record).
     pub approval: Option<PendingApproval>,
+}
+
+/// Which tasks a listing or a count covers, and which single task a requester may see.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Scope {
+    /// Every task, whoever owns it (the admin's view).
+    All,
+    /// Only the tasks of this owner (as [`NewTask::owner`] names them). Tasks without an
+    /// owner are never in it.
+    OwnedBy(String),
+}
+
+impl Scope {
+    /// Whether `task` is in this scope.
+    pub fn covers(&self, task: &Task) -> bool {
+        match self {
+            Scope::All => true,
+            Scope::OwnedBy(owner) => task.owner.as_deref() == Some(owner.as_str()),
+        }
+    }
+
+    /// The owner this scope is limited to; `None` for every task.
+    pub fn owner(&self) -> Option<&str> {
+        match self {
+            Scope::All => None,
+            Scope::OwnedBy(owner) => Some(owner),
+        }
+    }
+}
+
+/// A task as lists show it: what it is and where it stands. Read from the few columns
+/// lists need, never from the spec's content or the result's output.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct TaskBrief {
+    /// Its id.
+    pub id: TaskId,
+    /// What kind of task it is.
+    pub kind: TaskKind,
+    /// Where it is in its life.
+    pub status: TaskStatus,
+    /// [`TaskSpec::summary`], cut to [`BRIEF_SUMMARY_CHARS`] characters (then ending in `…`).
+    pub summary: String,
+    /// Only this worker may claim it; any worker when `None`.
+    pub target_worker: Option<String>,
+    /// The worker that claimed it.
+    pub worker: Option<String>,
+    /// When it was enqueued.
+    pub created_at: EpochMillis,
+    /// When it reached a final status.
+    pub completed_at: Option<EpochMillis>,
+    /// The process's exit code, once finished with one.
+    pub exit_code: Option<i32>,
+    /// Who created it (see [`NewTask::owner`]); `None` for tasks from before owners.
+    pub owner: Option<String>,
+}
+
+impl TaskBrief {
+    /// The summary a brief of `spec` carries: [`TaskSpec::summary`], cut to
+    /// [`BRIEF_SUMMARY_CHARS`] characters.
+    pub fn summary_of(spec: &TaskSpec) -> String {
+        let summary = spec.summary();
+        match summary.char_indices().nth(BRIEF_SUMMARY_CHARS) {
+            Some((cut, _)) => format!("{}…", &summary[..cut]),
+            None => summary,
+        }
+    }
 }
 
 /// What a worker asked the owner to approve.
@@ -91,6 +167,22 @@ pub enum ApprovalProgress {
 pub enum Completion {
     /// The result was stored and the task is now final.
     Stored,
+    /// The result ended a task that had been marked `lost` when its lease lapsed: the
+    /// worker was out of touch, not gone. It is stored flagged late (`metadata.late`).
+    StoredLate,
     /// The same result was already stored under this lease: nothing changed.
     Duplicate,
+}
+
+/// The metadata key (`true`) of a result delivered after its task was marked `lost`: the
+/// task's status and output are the worker's, and the flag says why it came so late.
+pub const LATE_RESULT_KEY: &str = "late";
+
+/// `outcome` as stored when it arrives after its task was marked `lost`: flagged with
+/// [`LATE_RESULT_KEY`] in its metadata.
+pub fn flagged_late(outcome: &TaskOutcome) -> TaskOutcome {
+    let mut late = outcome.clone();
+    late.metadata
+        .insert(LATE_RESULT_KEY.to_owned(), serde_json::Value::Bool(true));
+    late
 }

@@ -93,8 +93,9 @@ impl TokenHolder {
         }
     }
 
-    /// Where the token is configured, for error messages.
-    fn config_key(&self) -> String {
+    /// Where the token is configured (`auth.worker_token`, `auth.workers (name = "mac")`):
+    /// a label that names a token in errors and in `/admin/health` without showing it.
+    pub fn config_key(&self) -> String {
         match self {
             TokenHolder::Client => "auth.client_token".into(),
             TokenHolder::Admin => "auth.admin_token".into(),

@@ -169,7 +169,10 @@ async fn an_unknown_task_is_404_at_once_even_with_a_long_wait() {
 #[tokio::test]
 async fn a_discord_channel_is_kept_in_the_task_origin() {
     within(async {
-        let app = TestApp::spawn().await;
+        let app = TestApp::spawn_with(|config| {
+            config.discord.callback_channel_ids = vec![123_456_789_012_345_678, 42];
+        })
+        .await;
 
         let (id, _) = app
             .create(
@@ -277,6 +280,52 @@ async fn cancelling_a_running_task_reaches_its_worker_on_the_next_heartbeat() {
         assert_eq!(status, StatusCode::OK);
         assert_eq!(after["status"], "cancelled");
         assert_eq!(after["exitCode"], 143);
+    })
+    .await
+}
+
+#[tokio::test]
+async fn a_discord_channel_outside_the_allow_list_is_refused_and_nothing_is_queued() {
+    within(async {
+        let app =
+            TestApp::spawn_with(|config| config.discord.callback_channel_ids = vec![42]).await;
+
+        let answer = app
+            .post(
+                "/tasks",
+                Some(CLIENT),
+                &json!({"command": "echo relay", "discordChannelId": "123456789012345678"}),
+            )
+            .await;
+
+        assert_error(
+            &answer,
+            StatusCode::BAD_REQUEST,
+            "invalid_field",
+            "does not post in",
+        );
+        assert!(app.claim("mac").await.is_empty());
+    })
+    .await
+}
+
+#[tokio::test]
+async fn another_platforms_channel_key_is_stored_and_never_sent_to_discord() {
+    within(async {
+        let app = TestApp::spawn().await;
+
+        let (id, _) = app
+            .create(
+                "/claude",
+                json!({"prompt": "hi", "callbackChannel": "telegram:-100123"}),
+            )
+            .await;
+
+        let task = app.state.queue().get(id).await.unwrap();
+        assert_eq!(
+            task.origin,
+            Some(json!({"channel_key": "telegram:-100123"}))
+        );
     })
     .await
 }

@@ -2,7 +2,7 @@
 
 use std::time::Duration;
 
-use openclaw_shared::worker::{ClaimResponse, LeaseState};
+use openclaw_shared::worker::{ClaimResponse, ClaimedTask, LeaseState};
 use openclaw_shared::{LeaseId, OutcomeStatus, TaskId, TaskOutcome};
 use reqwest::StatusCode;
 use serde_json::json;
@@ -152,7 +152,7 @@ async fn forged_results_are_rejected_and_change_nothing() {
 }
 
 #[tokio::test]
-async fn a_lease_that_runs_out_makes_the_task_lost_and_a_late_result_is_refused() {
+async fn a_lease_that_runs_out_makes_the_task_lost_until_its_late_result_ends_it() {
     within(async {
         let app = TestApp::spawn_with(|c| c.queue.lease_ttl_secs = 1).await;
         let id = app.submit_command("sleep 100").await;
@@ -161,16 +161,34 @@ async fn a_lease_that_runs_out_makes_the_task_lost_and_a_late_result_is_refused(
         assert_eq!(accepted.leases[0].state, LeaseState::Active);
 
         // Woken by the sweeper's event once the lease runs out (about a second).
-        let (_, view) = app.task(id, 50_000).await;
-        let late = app.report(&claimed[0], "mac", &success("too late")).await;
+        let (_, lost) = app.task(id, 50_000).await;
         let beat = app.heartbeat("mac", &[&claimed[0]]).await;
-        let (_, after) = app.task(id, 0).await;
+        let stale = app
+            .report(
+                &ClaimedTask {
+                    lease: LeaseId::new(),
+                    ..claimed[0].clone()
+                },
+                "mac",
+                &success("forged"),
+            )
+            .await;
+        let late = app.report(&claimed[0], "mac", &success("at last")).await;
+        let again = app.report(&claimed[0], "mac", &success("at last")).await;
+        let (_, view) = app.task(id, 0).await;
 
-        assert_eq!(view["status"], "lost");
-        assert!(view["error"].as_str().unwrap().contains("lease"));
-        assert_eq!(late.0, StatusCode::CONFLICT, "{}", late.1);
+        assert_eq!(lost["status"], "lost");
+        assert!(lost["error"].as_str().unwrap().contains("lease"));
         assert_eq!(beat.leases[0].state, LeaseState::Gone);
-        assert_eq!(after, view);
+        assert!(beat.leases[0].accepts_late_result, "{beat:?}");
+        assert_error(&stale, StatusCode::CONFLICT, "lease_mismatch", "lease");
+        assert_eq!(late.0, StatusCode::OK, "{}", late.1);
+        assert_eq!(late.1, json!({"duplicate": false, "late": true}));
+        assert_eq!(again.1, json!({"duplicate": true}));
+        // "Lost, then finished" ends finished, with the worker's own result, flagged late.
+        assert_eq!(view["status"], "succeeded", "{view}");
+        assert_eq!(view["stdout"], "at last");
+        assert_eq!(view["metadata"]["late"], true);
         // A lost task is never handed out again: shell commands are not idempotent.
         assert!(app.claim("mac").await.is_empty());
     })

@@ -152,42 +152,47 @@ fn the_binary_refuses_a_missing_or_invalid_config_file() {
 }
 
 #[tokio::test]
-async fn the_binary_starts_with_zero_config_prints_its_tokens_and_stops_on_sigterm() {
+async fn the_binary_starts_with_zero_config_keeps_its_tokens_out_of_the_log_and_stops_on_sigterm() {
     within(async {
         let dir = tempfile::tempdir().unwrap();
         // Port 0 is the only change from zero config: tests may run side by side.
         let mut child = KillOnDrop(
             bot_binary(dir.path(), &[], &[("OPENCLAW_HTTP__BIND", "127.0.0.1:0")])
-                .stdout(Stdio::null())
+                .stdout(Stdio::piped())
                 .stderr(Stdio::piped())
                 .spawn()
                 .unwrap(),
         );
-        let stderr = child.0.stderr.take().unwrap();
-
-        // The notice ends with the curl line, which carries the bound address. Keep draining
-        // stderr afterwards, as a terminal would.
-        let (lines, notice) = std::sync::mpsc::channel();
-        std::thread::spawn(move || {
-            let mut text = String::new();
-            for line in BufReader::new(stderr).lines().map_while(Result::ok) {
-                text.push_str(&line);
-                text.push('\n');
-                if line.contains("curl ") {
-                    let _ = lines.send(std::mem::take(&mut text));
+        // Logs (stdout) and stderr, as a service manager collects them, until the bot is
+        // ready; keep draining both afterwards.
+        let (lines, logged) = std::sync::mpsc::channel();
+        for pipe in [
+            Box::new(child.0.stdout.take().unwrap()) as Box<dyn std::io::Read + Send>,
+            Box::new(child.0.stderr.take().unwrap()),
+        ] {
+            let lines = lines.clone();
+            std::thread::spawn(move || {
+                for line in BufReader::new(pipe).lines().map_while(Result::ok) {
+                    let _ = lines.send(line);
+                }
+            });
+        }
+        let mut log = String::new();
+        let addr = loop {
+            // Blocking is fine here: the bot is another process, nothing else runs on this
+            // test's runtime meanwhile.
+            let line = logged
+                .recv_timeout(std::time::Duration::from_secs(10))
+                .unwrap();
+            log.push_str(&line);
+            log.push('\n');
+            if let Some(at) = line.find("addr=") {
+                if line.contains("openclaw-bot ready") {
+                    break line[at + 5..].split_whitespace().next().unwrap().to_owned();
                 }
             }
-        });
-        let notice = tokio::task::spawn_blocking(move || notice.recv().unwrap())
-            .await
-            .unwrap();
-        let url = notice
-            .split_whitespace()
-            .find(|w| w.starts_with("http://") && w.ends_with("/tasks"))
-            .unwrap_or_else(|| panic!("no URL in {notice}"));
-        let health = reqwest::get(url.replace("/tasks", "/health"))
-            .await
-            .unwrap();
+        };
+        let health = reqwest::get(format!("http://{addr}/health")).await.unwrap();
         let status = health.status();
         Command::new("kill")
             .args(["-TERM", &child.0.id().to_string()])
@@ -197,11 +202,13 @@ async fn the_binary_starts_with_zero_config_prints_its_tokens_and_stops_on_sigte
             .await
             .unwrap()
             .unwrap();
+        log.extend(logged.try_iter().map(|line| line + "\n"));
 
         assert_eq!(status, reqwest::StatusCode::OK);
         for role in ["oc_client_", "oc_worker_", "oc_admin_"] {
-            assert!(notice.contains(role), "{notice}");
+            assert!(!log.contains(role), "a token reached the log: {log}");
         }
+        assert!(log.contains("openclaw-bot tokens show"), "{log}");
         assert!(dir.path().join("data/openclaw.sqlite3").exists());
         assert!(dir.path().join("data/tokens.toml").exists());
         assert!(exit.success(), "{exit:?}");

@@ -86,7 +86,7 @@ async fn unset_tokens_are_generated_once_into_a_0600_file_and_then_reused() {
         config.auth.admin_token = None;
 
         let first = App::build(config.clone()).await.unwrap();
-        let notice = first.token_notice().unwrap();
+        let notice = first.first_start().unwrap().instructions;
         let second = App::build(config).await.unwrap();
 
         let path = data_dir.join(TOKENS_FILE);
@@ -99,10 +99,7 @@ async fn unset_tokens_are_generated_once_into_a_0600_file_and_then_reused() {
             notice.contains("Authorization: Bearer oc_client_"),
             "{notice}"
         );
-        assert!(
-            second.token_notice().is_none(),
-            "tokens are shown only once"
-        );
+        assert!(second.first_start().is_none(), "tokens are shown only once");
         // The printed client token works against the second start.
         let client = notice
             .split_whitespace()

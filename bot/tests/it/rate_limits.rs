@@ -2,6 +2,7 @@
 //! Weak tokens at startup: `startup.rs`.
 
 use openclaw_bot::config::RateLimitConfig;
+use openclaw_bot::queue::Scope;
 use reqwest::StatusCode;
 use serde_json::{json, Value};
 
@@ -83,7 +84,12 @@ async fn a_flood_with_one_token_is_429_and_the_refused_requests_queue_nothing() 
 
 /// How many tasks the queue holds, read from the store: the API may be refusing us.
 async fn stored_tasks(app: &TestApp) -> usize {
-    app.state.queue().list(None, 1000).await.unwrap().len()
+    app.state
+        .queue()
+        .list(&Scope::All, None, 1000)
+        .await
+        .unwrap()
+        .len()
 }
 
 #[tokio::test]

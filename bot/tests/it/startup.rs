@@ -106,6 +106,104 @@ fn run_to_exit(mut cmd: Command) -> (ExitStatus, String) {
     (status, reader.join().unwrap())
 }
 
+/// Starts `command` with its stdout and stderr piped; every line of either arrives on the
+/// returned channel (logs go to stdout, the first-start notice to stderr).
+fn start_logged(mut command: Command) -> (KillOnDrop, std::sync::mpsc::Receiver<String>) {
+    let mut child = KillOnDrop(
+        command
+            .stdout(Stdio::piped())
+            .stderr(Stdio::piped())
+            .spawn()
+            .unwrap(),
+    );
+    let (lines, received) = std::sync::mpsc::channel();
+    let stdout = child.0.stdout.take().unwrap();
+    let stderr = child.0.stderr.take().unwrap();
+    let out_lines = lines.clone();
+    std::thread::spawn(move || {
+        for line in BufReader::new(stdout).lines().map_while(Result::ok) {
+            let _ = out_lines.send(line);
+        }
+    });
+    std::thread::spawn(move || {
+        for line in BufReader::new(stderr).lines().map_while(Result::ok) {
+            let _ = lines.send(line);
+        }
+    });
+    (child, received)
+}
+
+/// Reads log lines until the bot says it is ready; its listening address, and every line
+/// read so far.
+async fn ready_lines(logs: &std::sync::mpsc::Receiver<String>) -> (String, Vec<String>) {
+    let mut seen = Vec::new();
+    loop {
+        let line = logs
+            .recv_timeout(REFUSAL_DEADLINE)
+            .expect("the bot never said ready");
+        if line.contains("openclaw-bot ready") {
+            let addr = word(&line, "addr=").trim_start_matches("addr=").to_owned();
+            seen.push(line);
+            return (addr, seen);
+        }
+        seen.push(line);
+    }
+}
+
+/// The address the bot listens on, from its ready line.
+async fn ready_address(logs: &std::sync::mpsc::Receiver<String>) -> String {
+    ready_lines(logs).await.0
+}
+
+/// What `openclaw-bot tokens show` prints for the bot in `dir`.
+fn shown_tokens(dir: &Path, env: &[(&str, &str)]) -> String {
+    let output = bot(dir, env).args(["tokens", "show"]).output().unwrap();
+    assert!(output.status.success(), "{output:?}");
+    String::from_utf8(output.stdout).unwrap()
+}
+
+/// The first whitespace- or quote-separated word of `text` that starts with `prefix`.
+fn word(text: &str, prefix: &str) -> String {
+    text.split(|c: char| c.is_whitespace() || c == '\'')
+        .find(|w| w.starts_with(prefix))
+        .unwrap_or_else(|| panic!("no {prefix} in {text}"))
+        .to_owned()
+}
+
+#[tokio::test]
+async fn under_a_service_manager_generated_tokens_never_reach_the_logs() {
+    within(async {
+        let dir = tempfile::tempdir().unwrap();
+        let (_child, logs) = start_logged(bot(dir.path(), &[]));
+
+        let (addr, lines) = ready_lines(&logs).await;
+        // A moment for anything printed after the ready line.
+        tokio::time::sleep(Duration::from_millis(200)).await;
+        let mut all = lines;
+        all.extend(logs.try_iter());
+
+        let text = all.join("\n");
+        assert!(!text.contains("oc_client_"), "{text}");
+        assert!(!text.contains("oc_worker_"), "{text}");
+        assert!(!text.contains("oc_admin_"), "{text}");
+        assert!(text.contains("openclaw-bot tokens show"), "{text}");
+        // The documented way to see them works, and the token it shows is the bot's.
+        let shown = shown_tokens(dir.path(), &[]);
+        let client = word(&shown, "oc_client_");
+        let worker = word(&shown, "WORKER_TOKEN=");
+        assert!(worker.starts_with("WORKER_TOKEN=oc_worker_"), "{shown}");
+        assert!(shown.contains("openclaw-worker service install"), "{shown}");
+        let answer = reqwest::Client::new()
+            .get(format!("http://{addr}/tasks"))
+            .bearer_auth(client)
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(answer.status(), StatusCode::OK);
+    })
+    .await
+}
+
 /// Longest a refusing bot may take to exit; it refuses before binding, in milliseconds.
 const REFUSAL_DEADLINE: Duration = Duration::from_secs(10);
 
@@ -114,34 +212,13 @@ async fn per_worker_tokens_from_the_environment_bind_each_token_to_its_name() {
     within(async {
         let dir = tempfile::tempdir().unwrap();
         let workers = format!(r#"[{{"name": "mac", "token": "{MAC}"}}]"#);
-        let mut child = KillOnDrop(
-            bot(dir.path(), &[("OPENCLAW_AUTH__WORKERS", &workers)])
-                .stdout(Stdio::null())
-                .stderr(Stdio::piped())
-                .spawn()
-                .unwrap(),
-        );
-        // The client and admin tokens are generated and announced; the notice's curl line
-        // carries the client token and the bound address.
-        let stderr = child.0.stderr.take().unwrap();
-        let (lines, curl) = std::sync::mpsc::channel();
-        std::thread::spawn(move || {
-            for line in BufReader::new(stderr).lines().map_while(Result::ok) {
-                if line.contains("curl ") {
-                    let _ = lines.send(line);
-                }
-            }
-        });
-        let curl = tokio::task::spawn_blocking(move || curl.recv().unwrap())
-            .await
-            .unwrap();
-        let word = |prefix: &str| {
-            curl.split(|c: char| c.is_whitespace() || c == '\'')
-                .find(|w| w.starts_with(prefix))
-                .unwrap_or_else(|| panic!("no {prefix} in {curl}"))
-                .to_owned()
-        };
-        let (client, tasks_url) = (word("oc_client_"), word("http://"));
+        let env = [("OPENCLAW_AUTH__WORKERS", workers.as_str())];
+        let (_child, logs) = start_logged(bot(dir.path(), &env));
+        let addr = ready_address(&logs).await;
+        // The client and admin tokens are generated; `tokens show` prints them.
+        let shown = shown_tokens(dir.path(), &env);
+        let client = word(&shown, "oc_client_");
+        let tasks_url = format!("http://{addr}/tasks");
         let claim_url = tasks_url.replace("/tasks", "/v1/worker/claim");
         let http = reqwest::Client::new();
         let post = |url: &str, token: &str, body: Value| {

@@ -2,6 +2,7 @@
 //! worker running the tasks.
 
 use discord_fake::{CallbackKind, SlashCommand};
+use openclaw_bot::queue::Scope;
 use openclaw_shared::TaskStatus;
 use serde_json::json;
 
@@ -67,7 +68,13 @@ async fn run_is_acknowledged_in_time_and_answers_in_the_same_message() {
         assert_eq!(allowed["parse"], json!([]));
         assert!(result.mentions(None).users.is_empty());
         assert!(t.discord.followups(&ix).is_empty());
-        let tasks = t.bot().state.queue().list(None, 10).await.unwrap();
+        let tasks = t
+            .bot()
+            .state
+            .queue()
+            .list(&Scope::All, None, 10)
+            .await
+            .unwrap();
         assert_eq!(tasks.len(), 1);
         assert_eq!(tasks[0].status, TaskStatus::Succeeded);
     })
@@ -100,7 +107,7 @@ async fn a_user_not_on_the_allow_list_is_refused_and_nothing_is_queued() {
             .bot()
             .state
             .queue()
-            .list(None, 10)
+            .list(&Scope::All, None, 10)
             .await
             .unwrap()
             .is_empty());
@@ -214,7 +221,7 @@ async fn write_without_content_or_file_is_explained_and_queues_nothing() {
             .bot()
             .state
             .queue()
-            .list(None, 10)
+            .list(&Scope::All, None, 10)
             .await
             .unwrap()
             .is_empty());
@@ -266,7 +273,7 @@ async fn status_lists_the_worker_and_the_queue() {
 
         let content = callback.content().unwrap();
         assert!(content.contains("🟢 `mac`"), "{content}");
-        assert!(content.contains("**Queue** · 0 queued"), "{content}");
+        assert!(content.contains("**Your tasks** · 0 queued"), "{content}");
     })
     .await;
 }
@@ -305,7 +312,14 @@ async fn cancel_by_short_id_cancels_a_queued_task_and_its_message_says_so() {
             .wait_for_original(&queued, |m| m.content.contains("waiting for `elsewhere`"))
             .await
             .unwrap();
-        let id = t.bot().state.queue().list(None, 1).await.unwrap()[0].id;
+        let id = t
+            .bot()
+            .state
+            .queue()
+            .list(&Scope::All, None, 1)
+            .await
+            .unwrap()[0]
+            .id;
         let short: String = id.to_string().chars().take(8).collect();
 
         let ix = t
@@ -361,7 +375,7 @@ async fn options_out_of_range_are_explained_and_queue_nothing() {
             .bot()
             .state
             .queue()
-            .list(None, 10)
+            .list(&Scope::All, None, 10)
             .await
             .unwrap()
             .is_empty());

@@ -12,4 +12,5 @@ mod discord_commands;
 mod discord_delivery;
 mod discord_resilience;
 mod helpers;
+mod restarts;
 mod worker_loop;

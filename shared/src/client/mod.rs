@@ -176,6 +176,10 @@ pub struct TaskView {
     /// The worker that claimed it (or the one it targets, while queued).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub worker: Option<String>,
+    /// Whose task it is: `api` (the client token), `discord:<user id>`; absent on tasks
+    /// stored before owners were recorded (the admin's). Only the admin token sees others'.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub owner: Option<String>,
     /// When a client created it, in epoch milliseconds (JSON `createdAt`).
     pub created_at: EpochMillis,
     /// When a worker last claimed it, in epoch milliseconds (JSON `startedAt`); absent
@@ -274,6 +278,10 @@ pub struct TaskSummary {
     /// The worker that claimed it, or the one it targets while queued; absent when neither.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub worker: Option<String>,
+    /// Whose task it is: `api` (the client token), `discord:<user id>`; absent on tasks
+    /// stored before owners were recorded (the admin's). Only the admin token sees others'.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub owner: Option<String>,
     /// When a client created it, in epoch milliseconds (JSON `createdAt`).
     pub created_at: EpochMillis,
     /// When it became final, in epoch milliseconds (JSON `completedAt`); absent while live.

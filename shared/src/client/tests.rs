@@ -31,6 +31,7 @@ fn unfinished_view_has_only_the_original_fields_and_ours() {
         kind: TaskKind::Command,
         message: Some("Result not ready yet".into()),
         worker: None,
+        owner: None,
         created_at: 1,
         started_at: None,
         stdout: None,
@@ -67,6 +68,7 @@ fn finished_view_keeps_null_error_and_exit_code() {
         kind: TaskKind::Command,
         message: None,
         worker: Some("mac".into()),
+        owner: Some("api".into()),
         created_at: 1,
         started_at: Some(2),
         stdout: Some("hi\n".into()),
@@ -88,4 +90,5 @@ fn finished_view_keeps_null_error_and_exit_code() {
     assert_eq!(value["exitCode"], json!(0));
     assert_eq!(value["completedAt"], json!(3));
     assert_eq!(value["encoding"], json!("utf8"));
+    assert_eq!(value["owner"], json!("api"));
 }

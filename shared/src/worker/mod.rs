@@ -177,7 +177,7 @@ pub enum LeaseState {
     /// A client cancelled the task: stop it and report `cancelled`.
     CancelRequested,
     /// The lease is no longer valid (expired and marked lost, or never ours): stop the task;
-    /// its result will not be accepted.
+    /// its result will not be accepted, unless [`LeaseReport::accepts_late_result`] says so.
     Gone,
 }
 
@@ -188,6 +188,13 @@ pub struct LeaseReport {
     pub task_id: TaskId,
     /// Whether to keep running the task, stop it for a cancel, or drop it.
     pub state: LeaseState,
+    /// With [`LeaseState::Gone`]: the server marked the task `lost` when this lease lapsed
+    /// (the worker was out of touch: asleep, offline, restarting), but it still takes a
+    /// result under this lease, which ends the task with its real outcome, flagged as
+    /// delivered late. Keep the task running and report it. Absent (false) otherwise, and
+    /// from servers older than late results.
+    #[serde(default, skip_serializing_if = "is_false")]
+    pub accepts_late_result: bool,
     /// The owner's answer to this task's approval request, relayed once. The server cannot
     /// verify it (the TOTP secret lives only on the Mac): the worker does.
     #[serde(default, skip_serializing_if = "Option::is_none")]
@@ -277,6 +284,19 @@ pub struct ResultAck {
     /// `true` when this same result was already stored under this lease, so nothing
     /// changed; `false` when this request stored it.
     pub duplicate: bool,
+    /// `true` when the result ended a task the server had marked `lost` (see
+    /// [`LeaseReport::accepts_late_result`]): it is stored, flagged as delivered late.
+    #[serde(default, skip_serializing_if = "is_false")]
+    pub late: bool,
+}
+
+/// For `skip_serializing_if`: flags that are off are left out of the JSON.
+#[allow(
+    clippy::trivially_copy_pass_by_ref,
+    reason = "serde passes the field by reference"
+)]
+fn is_false(flag: &bool) -> bool {
+    !*flag
 }
 
 #[cfg(test)]

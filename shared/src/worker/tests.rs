@@ -155,11 +155,43 @@ fn approval_wire_shapes_are_tagged() {
         task_id: TaskId(uuid::Uuid::nil()),
         state: LeaseState::Active,
         approval: None,
+        accepts_late_result: false,
     };
     assert!(serde_json::to_value(report)
         .unwrap()
         .get("approval")
         .is_none());
+}
+
+#[test]
+fn late_results_are_flagged_only_when_they_are_late() {
+    let lost = LeaseReport {
+        task_id: TaskId(uuid::Uuid::nil()),
+        state: LeaseState::Gone,
+        approval: None,
+        accepts_late_result: true,
+    };
+    let on_time = ResultAck {
+        duplicate: false,
+        late: false,
+    };
+
+    assert_eq!(
+        serde_json::to_value(&lost).unwrap(),
+        json!({"task_id": "00000000-0000-0000-0000-000000000000", "state": "gone", "accepts_late_result": true})
+    );
+    assert_eq!(
+        serde_json::to_value(on_time).unwrap(),
+        json!({"duplicate": false})
+    );
+    // From a server older than late results: neither field.
+    let old: LeaseReport = serde_json::from_value(
+        json!({"task_id": "00000000-0000-0000-0000-000000000000", "state": "gone"}),
+    )
+    .unwrap();
+    let old_ack: ResultAck = serde_json::from_value(json!({"duplicate": true})).unwrap();
+    assert!(!old.accepts_late_result);
+    assert!(!old_ack.late);
 }
 
 #[test]

@@ -22,14 +22,12 @@ pub mod totp;
 
 #[cfg(test)]
 pub(crate) mod fake_keychain;
-#[cfg(target_os = "macos")]
-mod keychain_macos;
 
 use std::collections::BTreeMap;
 use std::time::Duration;
 
 use openclaw_shared::TaskId;
-use serde::Serialize;
+use serde::{Deserialize, Serialize};
 
 pub use fingerprint::{fingerprint, Fingerprint};
 pub use replay::{ReplayError, ReplayGuard};
@@ -61,7 +59,7 @@ pub struct PendingApproval {
 }
 
 /// What the audit log keeps of an approval: never the code itself.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct ApprovalEvidence {
     /// The approved task.
     pub task_id: TaskId,
@@ -196,8 +194,8 @@ impl Approvals {
         self.approve_checked(None, fingerprint, code, now_secs)
     }
 
-    /// [`Approvals::approve`] for a decision relayed for one task (e.g. in its heartbeat
-    /// answer): the fingerprint must be that task's, or nothing is approved and no time
+    /// Approves as [`Approvals::approve`] does, for a decision relayed for one task (e.g. in
+    /// its heartbeat answer): the fingerprint must be that task's, or nothing is approved and no time
     /// step is used.
     pub fn approve_task(
         &mut self,
@@ -362,5 +360,4 @@ pub fn now_secs() -> u64 {
 }
 
 #[cfg(test)]
-#[path = "tests.rs"]
 mod tests;

@@ -7,11 +7,10 @@
 //! for that request, which a compromised bot may have kept back; the next start sees the
 //! mark and spends them (see [`crate::approval::Approvals::recover`]).
 
-use std::io::{self, Write};
-use std::os::unix::fs::OpenOptionsExt;
+use std::io;
 use std::path::{Path, PathBuf};
 
-use crate::policy::safe_fs::sync_dir;
+use crate::files::{replace_private, Durability};
 
 /// Why a step was not accepted, or the store cannot be used.
 #[derive(Debug, thiserror::Error)]
@@ -100,17 +99,8 @@ impl ReplayGuard {
     /// a worker that starts finds [`ReplayGuard::was_pending`] true.
     pub fn mark_pending(&self) -> Result<(), ReplayError> {
         let mark = self.pending_mark();
-        let written = (|| {
-            let file = std::fs::OpenOptions::new()
-                .write(true)
-                .create(true)
-                .truncate(true)
-                .mode(0o600)
-                .open(&mark)?;
-            file.sync_all()?;
-            sync_dir(mark.parent().unwrap_or(Path::new(".")))
-        })();
-        written.map_err(|source| ReplayError::Io { path: mark, source })
+        replace_private(&mark, b"", Durability::Synced)
+            .map_err(|source| ReplayError::Io { path: mark, source })
     }
 
     /// Whether an approval was pending when the last worker stopped. Fails closed: a mark
@@ -133,20 +123,13 @@ impl ReplayGuard {
         }
     }
 
-    /// Writes `step` to a temp file, fsyncs, renames over the store and fsyncs the directory.
+    /// Replaces the store with `step`, durably: on disk before the approval takes effect.
     fn persist(&self, step: u64) -> io::Result<()> {
-        let dir = self.path.parent().unwrap_or(Path::new("."));
-        let temp = self.path.with_extension("tmp");
-        let mut file = std::fs::OpenOptions::new()
-            .write(true)
-            .create(true)
-            .truncate(true)
-            .mode(0o600)
-            .open(&temp)?;
-        file.write_all(format!("{step}\n").as_bytes())?;
-        file.sync_all()?;
-        std::fs::rename(&temp, &self.path)?;
-        sync_dir(dir)
+        replace_private(
+            &self.path,
+            format!("{step}\n").as_bytes(),
+            Durability::Synced,
+        )
     }
 }
 

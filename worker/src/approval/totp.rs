@@ -2,13 +2,15 @@
 //! secret that exists only on the Mac: in its login Keychain, or in a file only its owner
 //! can read (see [`super::secret_store`] for which).
 
-use std::io::{self, Write};
-use std::os::unix::fs::{MetadataExt, OpenOptionsExt};
+use std::io;
+use std::os::unix::fs::MetadataExt;
 use std::path::{Path, PathBuf};
 
 use data_encoding::BASE32_NOPAD;
 use subtle::ConstantTimeEq;
 use totp_rs::{Algorithm, TOTP};
+
+use crate::files::write_new_private;
 
 /// Seconds per time step.
 pub const STEP_SECS: u64 = 30;
@@ -121,19 +123,11 @@ impl TotpSecret {
     /// Writes the secret to a new file at `path` with mode 0600. Never overwrites: a second
     /// `init` must not silently invalidate the owner's authenticator.
     pub fn write_new(&self, path: &Path) -> Result<(), TotpError> {
-        let io_err = |source| TotpError::Io {
+        let text = format!("{}\n", self.to_base32());
+        write_new_private(path, text.as_bytes()).map_err(|source| TotpError::Io {
             path: path.to_owned(),
             source,
-        };
-        let mut file = std::fs::OpenOptions::new()
-            .write(true)
-            .create_new(true)
-            .mode(0o600)
-            .open(path)
-            .map_err(io_err)?;
-        file.write_all(format!("{}\n", self.to_base32()).as_bytes())
-            .and_then(|()| file.sync_all())
-            .map_err(io_err)
+        })
     }
 
     /// The `otpauth://totp/…` URI an authenticator app scans. `issuer` and `account` must

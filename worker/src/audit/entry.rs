@@ -56,7 +56,7 @@ pub enum KeptText {
 }
 
 impl KeptText {
-    /// `text` as the log keeps it.
+    /// Returns `text` as the log keeps it.
     pub fn keep(text: &str) -> Self {
         if text.len() <= MAX_KEPT_TEXT_BYTES {
             return Self::Whole(text.to_owned());

@@ -24,7 +24,6 @@ pub mod verify;
 
 use std::fs::File;
 use std::io::{self, Write};
-use std::os::unix::fs::OpenOptionsExt;
 use std::path::{Path, PathBuf};
 
 use data_encoding::HEXLOWER;
@@ -35,9 +34,9 @@ use sha2::{Digest, Sha256};
 pub use entry::{ApprovalRecord, Asked, AuditEntry, AuditRecord, ContentDigest, KeptText};
 pub use verify::{tail, verify, verify_files, VerifyError, VerifyReport};
 
-use crate::policy::safe_fs::sync_dir;
+use crate::files::{private_file, replace_private, Durability};
 
-/// `prev` of the first entry.
+/// The `prev` of the first entry.
 pub const GENESIS: &str = "0000000000000000000000000000000000000000000000000000000000000000";
 
 /// The head of the chain: how many entries, and the hash of the last line.
@@ -76,24 +75,18 @@ impl Head {
     /// fsync): for the head file's first version and repairs, so that it exists after any
     /// crash and a missing one always means it was removed.
     pub fn write_durably(&self, path: &Path) -> io::Result<()> {
-        self.write(path)?;
-        std::fs::File::open(path)?.sync_all()?;
-        sync_dir(path.parent().unwrap_or(Path::new(".")))
+        self.replace(path, Durability::Synced)
     }
 
     /// Replaces the head file atomically (not durably: see the module doc).
     pub fn write(&self, path: &Path) -> io::Result<()> {
-        let temp = path.with_extension("head-tmp");
-        let mut file = std::fs::OpenOptions::new()
-            .write(true)
-            .create(true)
-            .truncate(true)
-            .mode(0o600)
-            .open(&temp)?;
+        self.replace(path, Durability::Unsynced)
+    }
+
+    fn replace(&self, path: &Path, durability: Durability) -> io::Result<()> {
         let mut text = serde_json::to_string(self).map_err(io::Error::other)?;
         text.push('\n');
-        file.write_all(text.as_bytes())?;
-        std::fs::rename(&temp, path)
+        replace_private(path, text.as_bytes(), durability)
     }
 }
 
@@ -145,10 +138,9 @@ impl AuditLog {
             path: log_path.to_owned(),
             source,
         };
-        let file = std::fs::OpenOptions::new()
+        let file = private_file()
             .append(true)
             .create(true)
-            .mode(0o600)
             .open(log_path)
             .map_err(io_err)?;
         let file = Flock::lock(file, FlockArg::LockExclusiveNonblock)
@@ -235,5 +227,4 @@ impl AuditLog {
 }
 
 #[cfg(test)]
-#[path = "tests.rs"]
 mod tests;

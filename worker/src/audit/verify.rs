@@ -162,7 +162,7 @@ pub fn verify(
     Ok(VerifyReport { count, last_hash })
 }
 
-/// [`verify`] with the head read from the head file at `head_path`. A missing head file is
+/// Verifies as [`verify`] does, with the head read from the head file at `head_path`. A missing head file is
 /// accepted only for an empty log.
 pub fn verify_files(
     log: &Path,

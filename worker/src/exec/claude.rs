@@ -8,9 +8,9 @@ use openclaw_shared::TaskOutcome;
 use serde_json::json;
 use tokio_util::sync::CancellationToken;
 
-use super::process::run_process;
 use super::ExecContext;
 use crate::policy::Plan;
+use crate::spool::TaskSpool;
 
 /// A line starting with this in Claude's output names a file for the Discord side to
 /// upload (`metadata.screenshotPath`), as in the original.
@@ -21,19 +21,22 @@ const MAX_SESSION_ID_LEN: usize = 128;
 /// One Claude run.
 #[derive(Debug, Clone, Copy)]
 pub struct ClaudeRun<'a> {
+    /// The prompt, passed to the CLI as one argument.
     pub prompt: &'a str,
     /// Resume this CLI session (`--resume <id>`).
     pub session_id: Option<&'a str>,
 }
 
 /// Runs the CLI in print mode and reports its output, with `sessionId` and
-/// `screenshotPath` in the metadata when they apply.
+/// `screenshotPath` in the metadata when they apply; under a supervisor when the task is
+/// spooled.
 pub async fn run(
     ctx: &ExecContext,
     plan: &Plan,
     run: ClaudeRun<'_>,
     timeout: Duration,
     cancel: &CancellationToken,
+    spool: Option<&TaskSpool>,
 ) -> TaskOutcome {
     let args = match claude_args(ctx, run) {
         Ok(args) => args,
@@ -43,23 +46,31 @@ pub async fn run(
         Ok(dir) => dir,
         Err(message) => return TaskOutcome::failure(message),
     };
-    let mut cmd = match ctx.command(plan, Path::new(&ctx.claude_bin), None, &args) {
-        Ok(cmd) => cmd,
+    let what = format!("claude ({})", ctx.claude_bin);
+    let program = Path::new(&ctx.claude_bin);
+    let job = match ctx.job(plan, program, None, &args, dir, what, timeout) {
+        Ok(job) => job,
         Err(message) => return TaskOutcome::failure(format!("{message}; nothing ran")),
     };
-    cmd.current_dir(dir);
-    let mut outcome = run_process(cmd, plan.sandbox.as_ref(), ctx.limits, timeout, cancel)
+    let mut outcome = ctx
+        .run_job(&job, spool, cancel)
         .await
-        .into_outcome(&format!("claude ({})", ctx.claude_bin), timeout);
-    if let Some(session) = run.session_id {
+        .into_outcome(&job.what, timeout);
+    annotate(&mut outcome, run.session_id);
+    outcome
+}
+
+/// Adds what a Claude run's outcome carries besides its output: `sessionId` (resumed) and
+/// `screenshotPath` (from the output's marker line).
+pub fn annotate(outcome: &mut TaskOutcome, session_id: Option<&str>) {
+    if let Some(session) = session_id {
         outcome.metadata.insert("sessionId".into(), json!(session));
     }
-    if let Some(path) = screenshot_path(&outcome.stdout) {
+    if let Some(path) = screenshot_path(&outcome.stdout).map(str::to_owned) {
         outcome
             .metadata
             .insert("screenshotPath".into(), json!(path));
     }
-    outcome
 }
 
 /// The CLI's arguments: print mode, the configured extras and policy flags, the session,

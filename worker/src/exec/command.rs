@@ -3,23 +3,24 @@
 //! can change what runs). Shell syntax, which only ever runs after the owner approved it,
 //! goes to the configured shell as ONE argument, never re-quoted.
 
+use std::path::Path;
 use std::time::Duration;
 
 use openclaw_shared::TaskOutcome;
 use tokio_util::sync::CancellationToken;
 
-use std::path::Path;
-
-use super::process::run_process;
 use super::ExecContext;
 use crate::policy::{Exec, Plan};
+use crate::spool::TaskSpool;
 
-/// Runs the plan's command in its working directory (or the default one), in its sandbox.
+/// Runs the plan's command in its working directory (or the default one), in its sandbox;
+/// under a supervisor when the task is spooled.
 pub async fn run(
     ctx: &ExecContext,
     plan: &Plan,
     timeout: Duration,
     cancel: &CancellationToken,
+    spool: Option<&TaskSpool>,
 ) -> TaskOutcome {
     let Some(exec) = &plan.exec else {
         return TaskOutcome::failure("the policy planned nothing to run");
@@ -28,14 +29,14 @@ pub async fn run(
         Ok(dir) => dir,
         Err(message) => return TaskOutcome::failure(message),
     };
-    let built = match exec {
+    let job = match exec {
         Exec::Direct { program, argv } => {
             let Some((arg0, args)) = argv.split_first() else {
                 return TaskOutcome::failure("the planned command is empty");
             };
             // argv[0] as typed: a multi-call binary behaves by it, and the check matched it.
-            ctx.command(plan, program, Some(arg0), args)
-                .map(|cmd| (cmd, program.display().to_string()))
+            let what = program.display().to_string();
+            ctx.job(plan, program, Some(arg0), args, dir, what, timeout)
         }
         Exec::Shell { command } => {
             let Some((program, prefix)) = ctx.shell.split_first() else {
@@ -43,16 +44,15 @@ pub async fn run(
             };
             let mut args: Vec<&str> = prefix.iter().map(String::as_str).collect();
             args.push(command);
-            ctx.command(plan, Path::new(program), None, &args)
-                .map(|cmd| (cmd, format!("shell {program}")))
+            let what = format!("shell {program}");
+            ctx.job(plan, Path::new(program), None, &args, dir, what, timeout)
         }
     };
-    let (mut cmd, what) = match built {
-        Ok(built) => built,
+    let job = match job {
+        Ok(job) => job,
         Err(message) => return TaskOutcome::failure(format!("{message}; nothing ran")),
     };
-    cmd.current_dir(dir);
-    run_process(cmd, plan.sandbox.as_ref(), ctx.limits, timeout, cancel)
+    ctx.run_job(&job, spool, cancel)
         .await
-        .into_outcome(&what, timeout)
+        .into_outcome(&job.what, timeout)
 }

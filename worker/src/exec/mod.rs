@@ -4,8 +4,13 @@
 //! the allowlisted environment. The policy, approvals, redaction and audit wrap this seam
 //! in [`crate::pipeline`]; nothing else calls it for real tasks.
 //!
+//! A process runs under a supervisor that outlives the worker when the worker has a spool
+//! ([`execute_spooled`]): a crash or an upgrade of the worker then loses no finished work.
+//!
 //! # Layout
 //! - [`process`]: child processes in their own group, capped output, group kill.
+//! - [`job`]: a task's process as data, run in the worker or under a supervisor.
+//! - [`supervisor`]: the supervisor, both sides.
 //! - [`command`]: `command` tasks, direct or (approved shell syntax) through the shell.
 //! - [`files`]: binary-safe reads, atomic writes, exact-match edits.
 //! - [`claude`]: the Claude Code CLI, prompt as one argv element.
@@ -13,7 +18,9 @@
 pub mod claude;
 pub mod command;
 pub mod files;
+pub mod job;
 pub mod process;
+pub mod supervisor;
 
 use std::ffi::{OsStr, OsString};
 use std::path::{Path, PathBuf};
@@ -26,8 +33,11 @@ use tokio_util::sync::CancellationToken;
 use crate::config::Config;
 use crate::policy::env::child_env;
 use crate::policy::{CheckEnv, Plan, Policy};
-use crate::sandbox::{self, TaskTempDir};
-use process::ProcessLimits;
+use crate::sandbox::{self, SandboxSpec, TaskTempDir};
+use crate::spool::TaskSpool;
+use job::{ProcessJob, JOB_VERSION};
+use process::{run_process, ProcessLimits, ProcessOutput};
+use supervisor::Supervisor;
 
 /// Longest a task may run, whatever timeout the server sends (7 days).
 pub const MAX_TIMEOUT_MS: u64 = 7 * 24 * 60 * 60 * 1000;
@@ -51,6 +61,9 @@ pub struct ExecContext {
     /// The whole environment of every child: the allowlisted part of the worker's own,
     /// never the worker token. Children start from an empty environment plus this.
     pub child_env: Vec<(OsString, OsString)>,
+    /// How processes of spooled tasks are supervised ([`execute_spooled`]); `None` runs
+    /// every process in the worker.
+    pub supervisor: Option<Supervisor>,
 }
 
 impl ExecContext {
@@ -68,6 +81,7 @@ impl ExecContext {
             claude_bin: config.claude_bin.clone(),
             claude_args: config.claude_args.clone(),
             child_env: child_env(std::env::vars_os(), &[], None),
+            supervisor: None,
         }
     }
 
@@ -110,25 +124,66 @@ impl ExecContext {
         }
     }
 
-    /// The command that runs `program` (seen as `arg0`) with `args` as `plan` says: in its
-    /// sandbox, from an empty environment plus the allowlist, the plan's own variables and,
-    /// when sandboxed, the task's temp dir as `TMPDIR`.
-    fn command(
+    /// The process that runs `program` (seen as `arg0`) with `args` as `plan` says: in its
+    /// sandbox, in `dir`, from an empty environment plus the allowlist, the plan's own
+    /// variables and, when sandboxed, the task's temp dir as `TMPDIR`. `what` names it in
+    /// error messages.
+    #[allow(clippy::too_many_arguments, reason = "each is one fact of the process")]
+    fn job(
         &self,
         plan: &Plan,
         program: &Path,
         arg0: Option<&str>,
         args: &[impl AsRef<OsStr>],
-    ) -> Result<tokio::process::Command, String> {
-        let mut cmd = sandbox::command(plan.sandbox.as_ref(), program, arg0, args)
+        dir: PathBuf,
+        what: String,
+        timeout: Duration,
+    ) -> Result<ProcessJob, String> {
+        let invocation = sandbox::invocation(plan.sandbox.as_ref(), program, arg0, args)
             .map_err(|err| err.to_string())?;
-        cmd.env_clear()
-            .envs(self.child_env.iter().cloned())
-            .envs(plan.env.iter().map(|(k, v)| (k, v)));
+        let mut env = self.child_env.clone();
+        env.extend(
+            plan.env
+                .iter()
+                .map(|(k, v)| (OsString::from(k), OsString::from(v))),
+        );
         if let Some(spec) = &plan.sandbox {
-            cmd.env("TMPDIR", &spec.tmpdir);
+            env.push(("TMPDIR".into(), spec.tmpdir.clone().into_os_string()));
         }
-        Ok(cmd)
+        Ok(ProcessJob {
+            version: JOB_VERSION,
+            invocation,
+            env,
+            cwd: dir,
+            sandbox: plan.sandbox.clone(),
+            max_output_bytes: self.limits.max_output_bytes,
+            kill_grace_ms: u64::try_from(self.limits.kill_grace.as_millis()).unwrap_or(u64::MAX),
+            timeout_ms: u64::try_from(timeout.as_millis()).unwrap_or(u64::MAX),
+            what,
+        })
+    }
+
+    /// Runs `job` to its end, its timeout or `cancel`: under a supervisor when the task is
+    /// spooled and supervisors are set up, in the worker otherwise.
+    async fn run_job(
+        &self,
+        job: &ProcessJob,
+        spool: Option<&TaskSpool>,
+        cancel: &CancellationToken,
+    ) -> ProcessOutput {
+        match (&self.supervisor, spool) {
+            (Some(supervisor), Some(spool)) => supervisor.run(spool, job, cancel).await,
+            _ => {
+                run_process(
+                    job.command(),
+                    job.sandbox.as_ref(),
+                    job.limits(),
+                    job.timeout(),
+                    cancel,
+                )
+                .await
+            }
+        }
     }
 }
 
@@ -141,12 +196,26 @@ pub(crate) fn find_in_path(name: &str, dirs: &[PathBuf]) -> Option<PathBuf> {
 }
 
 /// Runs `task` as `plan` says, to its end, its timeout or `cancel`, and reports what
-/// happened. Never panics on task input; every failure is an outcome.
+/// happened. Never panics on task input; every failure is an outcome. Processes run in the
+/// worker.
 pub async fn execute(
     ctx: &ExecContext,
     task: &ClaimedTask,
     plan: &Plan,
     cancel: CancellationToken,
+) -> TaskOutcome {
+    execute_spooled(ctx, task, plan, cancel, None).await
+}
+
+/// [`execute`], with the task's process (if any) under a supervisor that outlives the
+/// worker, its files in `spool` (which holds the task's record), when the context has
+/// supervisors set up.
+pub async fn execute_spooled(
+    ctx: &ExecContext,
+    task: &ClaimedTask,
+    plan: &Plan,
+    cancel: CancellationToken,
+    spool: Option<&TaskSpool>,
 ) -> TaskOutcome {
     let started = Instant::now();
     // Bounded so a deadline computed from it cannot overflow, whatever the server sends.
@@ -158,7 +227,7 @@ pub async fn execute(
         Err(err) => return TaskOutcome::failure(format!("{err}; nothing ran")),
     };
     let mut outcome = match (&task.spec, path) {
-        (TaskSpec::Command { .. }, _) => command::run(ctx, plan, timeout, &cancel).await,
+        (TaskSpec::Command { .. }, _) => command::run(ctx, plan, timeout, &cancel, spool).await,
         (TaskSpec::FileRead { .. }, Some(path)) => files::read(ctx, path, timeout, &cancel).await,
         (
             TaskSpec::FileWrite {
@@ -199,7 +268,7 @@ pub async fn execute(
                 prompt,
                 session_id: session_id.as_deref(),
             };
-            claude::run(ctx, plan, run, timeout, &cancel).await
+            claude::run(ctx, plan, run, timeout, &cancel, spool).await
         }
         (_, None) => TaskOutcome::failure("the policy planned no path for this file task"),
     };
@@ -214,15 +283,35 @@ pub async fn execute(
     ) {
         outcome
             .metadata
-            .insert("sandbox".into(), sandbox_metadata(plan));
+            .insert("sandbox".into(), sandbox_metadata(plan.sandbox.as_ref()));
     }
+    outcome
+}
+
+/// The outcome of a process a supervisor ran for a worker that has stopped since: made
+/// from its spooled `job` and `output` as [`execute_spooled`] would have made it, with the
+/// time the process ran.
+pub fn adopted_outcome(
+    task: &ClaimedTask,
+    job: &ProcessJob,
+    output: ProcessOutput,
+    ran: Duration,
+) -> TaskOutcome {
+    let mut outcome = output.into_outcome(&job.what, job.timeout());
+    if let TaskSpec::Claude { session_id, .. } = &task.spec {
+        claude::annotate(&mut outcome, session_id.as_deref());
+    }
+    outcome.duration_ms = u64::try_from(ran.as_millis()).unwrap_or(u64::MAX);
+    outcome
+        .metadata
+        .insert("sandbox".into(), sandbox_metadata(job.sandbox.as_ref()));
     outcome
 }
 
 /// What the result says about the confinement: `{profile, network}`, or `"none"` for a
 /// process the owner approved to run unconfined.
-fn sandbox_metadata(plan: &Plan) -> serde_json::Value {
-    match &plan.sandbox {
+fn sandbox_metadata(spec: Option<&SandboxSpec>) -> serde_json::Value {
+    match spec {
         Some(spec) => serde_json::json!({
             "profile": spec.profile.as_str(),
             "network": spec.network,

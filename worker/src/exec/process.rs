@@ -88,8 +88,11 @@ pub enum ProcessEnd {
 /// Everything a run produced.
 #[derive(Debug)]
 pub struct ProcessOutput {
+    /// What the process wrote to stdout, up to the cap.
     pub stdout: Captured,
+    /// What the process wrote to stderr, up to the cap.
     pub stderr: Captured,
+    /// How the process ended.
     pub end: ProcessEnd,
 }
 

@@ -19,9 +19,10 @@ use tracing::{info, warn};
 use super::{denied, describe, TaskRuntime};
 use crate::approval::fingerprint::ApprovalSubject;
 use crate::approval::{fingerprint, now_secs, ApprovalError, ApprovalEvidence, Fingerprint};
-use crate::client::{error_chain, Backoff, FailureKind};
+use crate::client::{Backoff, FailureKind};
 use crate::notify::ApprovalNotice;
 use crate::policy::Decision;
+use crate::telemetry::error_chain;
 
 /// Longest summary sent to the server (it refuses more than 4096 bytes); a description
 /// never exceeds it, this only makes sure.

@@ -5,18 +5,20 @@
 //! leaves the Mac. The outcome carries `metadata.policy`, `metadata.redactions`
 //! and `metadata.audit` (the log's head, which the bot keeps as an external anchor).
 //!
+//! A task that runs anything is first written to the spool ([`crate::spool`]) with its
+//! decision, and its process runs under a supervisor; a worker that starts after a crash
+//! or an upgrade finishes what it finds there the same way ([`finish_adopted`]).
+//!
 //! # Layout
 //! - [`approve`]: waiting for, and verifying, the owner's approval.
 //! - [`screenshot`]: `PLEASE_UPLOAD_TO_DISCORD:` files, checked and uploaded.
 //! - [`describe`](mod@describe): what a task will do, in words, for the owner.
-//! - [`visible`]: the owner's text made unambiguous (hidden characters spelled out).
 //! - [`output`]: redacted output cut back to the cap.
 
 pub mod approve;
 pub mod describe;
 pub mod output;
 pub mod screenshot;
-pub mod visible;
 
 use std::sync::Arc;
 
@@ -31,9 +33,12 @@ use crate::approval::ApprovalEvidence;
 use crate::audit::{ApprovalRecord, AuditRecord};
 use crate::client::ApiClient;
 use crate::config::Config;
+use crate::exec::job::ProcessJob;
+use crate::exec::supervisor::{self, Supervisor};
 use crate::exec::{self, ExecContext};
 use crate::guard::Guard;
 use crate::policy::{Decision, Plan, Verdict};
+use crate::spool::{Spool, SpoolState, Supervisor as Lock, TaskRecord, TaskSpool};
 pub use describe::describe;
 
 /// What every task's pipeline shares.
@@ -50,6 +55,8 @@ pub struct TaskRuntime {
     /// Cancelled when the worker shuts down: tasks still waiting for an approval end at
     /// once instead of holding the shutdown for the grace period.
     pub stop_waiting: CancellationToken,
+    /// Where started tasks are kept until their result is acknowledged.
+    pub spool: Spool,
 }
 
 impl TaskRuntime {
@@ -58,13 +65,29 @@ impl TaskRuntime {
         let guard = Guard::open(config)?;
         let mut exec = ExecContext::from_config(config);
         exec.apply_policy(guard.policy(), guard.check_env());
+        exec.supervisor = Some(
+            Supervisor::current()
+                .map_err(|err| anyhow::anyhow!("cannot find the worker's own binary: {err}"))?,
+        );
+        let spool = Spool::open(&config.state_dir).map_err(|err| {
+            anyhow::anyhow!(
+                "cannot create the spool in {}: {err}",
+                config.state_dir.display()
+            )
+        })?;
         let sandbox = guard.sandbox().report();
         Ok(Self {
             name: config.name.clone(),
-            client: ApiClient::new(&config.server_url, &config.token)?.with_sandbox(sandbox),
+            client: ApiClient::with_ca_file(
+                &config.server_url,
+                &config.token,
+                config.server_ca_file.as_deref(),
+            )?
+            .with_sandbox(sandbox),
             exec,
             guard,
             stop_waiting: CancellationToken::new(),
+            spool,
         })
     }
 }
@@ -88,12 +111,14 @@ pub async fn run_task(
     let mut evidence = None;
     let outcome = match decision.verdict {
         Verdict::Deny => denied(&decision.reason),
-        Verdict::Allow => execute_checked(&rt, &task, decision.plan.clone(), cancel).await,
+        Verdict::Allow => execute_checked(&rt, &task, &decision, None, cancel).await,
         Verdict::Approve => {
             match approve::await_approval(&rt, &task, &decision, &cancel, &mut decisions).await {
                 Ok(approved) => {
+                    let outcome =
+                        execute_checked(&rt, &task, &decision, Some(&approved), cancel).await;
                     evidence = Some(approved);
-                    execute_checked(&rt, &task, decision.plan.clone(), cancel).await
+                    outcome
                 }
                 Err(outcome) => outcome,
             }
@@ -124,12 +149,15 @@ pub fn denied(reason: &str) -> TaskOutcome {
     }
 }
 
-/// Runs the plan, unless the worker locked itself meanwhile. In a task of its own, so a
-/// panic in an executor becomes a failed outcome (that is still audited).
+/// Runs the decision's plan, unless the worker locked itself meanwhile: first written to
+/// the spool with the decision (so a worker that starts after a crash can finish it), then
+/// executed, its process under a supervisor. In a task of its own, so a panic in an
+/// executor becomes a failed outcome (that is still audited).
 async fn execute_checked(
     rt: &Arc<TaskRuntime>,
     task: &ClaimedTask,
-    plan: Plan,
+    decision: &Decision,
+    approval: Option<&ApprovalEvidence>,
     cancel: CancellationToken,
 ) -> TaskOutcome {
     if rt.guard.is_locked() {
@@ -138,13 +166,97 @@ async fn execute_checked(
             rt.guard.lock_reason()
         ));
     }
-    let (runtime, claimed) = (Arc::clone(rt), task.clone());
-    let run =
-        tokio::spawn(async move { exec::execute(&runtime.exec, &claimed, &plan, cancel).await });
+    let record = TaskRecord {
+        task: task.clone(),
+        verdict: decision.verdict,
+        rule: decision.rule.clone(),
+        reason: decision.reason.clone(),
+        approval: approval.cloned(),
+    };
+    let spooled = rt.spool.task(task.id);
+    let spooled = match spooled.begin(&record) {
+        Ok(()) => Some(spooled),
+        Err(err) => {
+            warn!(task_id = %task.id, error = %err, "cannot write the task to the spool; running it in the worker (a crash now would lose its result)");
+            None
+        }
+    };
+    let (runtime, claimed, plan) = (Arc::clone(rt), task.clone(), decision.plan.clone());
+    let run = tokio::spawn(async move {
+        exec::execute_spooled(&runtime.exec, &claimed, &plan, cancel, spooled.as_ref()).await
+    });
     run.await.unwrap_or_else(|err| {
         error!(task_id = %task.id, error = %err, "executor crashed");
         TaskOutcome::failure("the worker failed while running this task")
     })
+}
+
+/// Finishes a task a previous worker started and this one found in the spool, as that
+/// worker would have: waits for its process while its supervisor lives (stopping it on
+/// `cancel`), makes the outcome from what the supervisor recorded, then redacts, audits
+/// and returns it like any other. A process whose end nobody recorded is reported failed,
+/// saying what is known.
+pub async fn finish_adopted(
+    rt: &Arc<TaskRuntime>,
+    spool: &TaskSpool,
+    record: &TaskRecord,
+    state: SpoolState,
+    cancel: &CancellationToken,
+) -> TaskOutcome {
+    let id = record.task.id;
+    if matches!(state, SpoolState::Running) {
+        info!(task_id = %id, "task started before the restart is still running; waiting for it");
+        supervisor::wait_adopted(spool, cancel).await;
+    }
+    let job: Option<ProcessJob> = std::fs::read(spool.job_file())
+        .ok()
+        .and_then(|bytes| serde_json::from_slice(&bytes).ok());
+    let runs_a_process = matches!(
+        record.task.spec,
+        TaskSpec::Command { .. } | TaskSpec::Claude { .. }
+    );
+    let outcome = match (&job, supervisor::adopted_output(spool)) {
+        (Some(job), Ok((output, ran))) => {
+            info!(task_id = %id, "result of a task started before the restart");
+            exec::adopted_outcome(&record.task, job, output, ran)
+        }
+        _ => {
+            let why = match spool.supervisor() {
+                Lock::NeverStarted if runs_a_process => {
+                    "the worker stopped before the task's process started; nothing ran"
+                }
+                Lock::NeverStarted => {
+                    "the worker stopped while running this task; whether it changed anything \
+                     is unknown"
+                }
+                Lock::Gone | Lock::Alive => {
+                    "the worker stopped while this task ran, and so did its supervisor: \
+                     whether the process finished, and what it did, is unknown"
+                }
+            };
+            warn!(task_id = %id, reason = why, "task started before the restart has no result");
+            TaskOutcome::failure(why)
+        }
+    };
+    if let Some(tmpdir) = job.and_then(|job| job.sandbox).map(|spec| spec.tmpdir) {
+        let _ = std::fs::remove_dir_all(tmpdir);
+    }
+    let decision = Decision {
+        verdict: record.verdict,
+        rule: record.rule.clone(),
+        reason: record.reason.clone(),
+        canary: None,
+        allow_rule: None,
+        plan: Plan::default(),
+    };
+    finalize(
+        rt,
+        &record.task,
+        &decision,
+        record.approval.as_ref(),
+        outcome,
+    )
+    .await
 }
 
 /// Adds the policy facts, redacts, checks the screenshot, writes the audit entry, then

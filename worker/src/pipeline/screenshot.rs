@@ -11,9 +11,10 @@ use openclaw_shared::worker::{is_valid_attachment_name, sniff_image_type, MAX_AT
 use openclaw_shared::{TaskOutcome, TaskSpec};
 
 use super::TaskRuntime;
-use crate::client::{error_chain, Backoff, FailureKind};
+use crate::client::{Backoff, FailureKind};
 use crate::policy::safe_fs::{self, SafeFsError};
 use crate::policy::Verdict;
+use crate::telemetry::error_chain;
 use openclaw_shared::worker::ClaimedTask;
 
 /// Upload attempts (the first plus retries of transient failures).

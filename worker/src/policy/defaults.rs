@@ -10,7 +10,7 @@
 //! own config, a path that turns `git diff` into `--no-index` — is the business of
 //! [`super::git`], which every allowed `git` passes through.
 
-use super::file::CommandRule;
+use super::rules::CommandRule;
 
 /// Program search path, system directories first, so a user-writable Homebrew directory
 /// cannot shadow `/bin/ls`.

@@ -2,11 +2,12 @@
 //! state directory and runs nothing more until `openclaw-worker unlock` is run on the Mac.
 //! Only a local user can remove the file; nothing from the server can.
 
-use std::io::{self, Write};
-use std::os::unix::fs::OpenOptionsExt;
+use std::io;
 use std::path::{Path, PathBuf};
 
 use serde::{Deserialize, Serialize};
+
+use crate::files::write_new_private;
 
 /// The lock file's name in the state directory.
 pub const LOCK_FILE: &str = "locked.json";
@@ -61,20 +62,12 @@ impl WorkerLock {
             locked_at_ms: now_ms(),
             reason: reason.to_owned(),
         };
-        let mut file = match std::fs::OpenOptions::new()
-            .write(true)
-            .create_new(true)
-            .mode(0o600)
-            .open(&self.path)
-        {
-            Ok(file) => file,
-            Err(err) if err.kind() == io::ErrorKind::AlreadyExists => return Ok(()),
-            Err(err) => return Err(err),
-        };
         let mut text = serde_json::to_string(&info).map_err(io::Error::other)?;
         text.push('\n');
-        file.write_all(text.as_bytes())?;
-        file.sync_all()
+        match write_new_private(&self.path, text.as_bytes()) {
+            Err(err) if err.kind() == io::ErrorKind::AlreadyExists => Ok(()),
+            written => written,
+        }
     }
 
     /// Unlocks the worker. Returns whether it was locked.

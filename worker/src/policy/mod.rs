@@ -3,10 +3,11 @@
 //! matches gets the configured default (`approve` out of the box).
 //!
 //! # Layout
-//! - [`file`]: the TOML policy file, its defaults and its loading (permission check).
+//! - [`file`](mod@file): the TOML policy file, its defaults and its loading (permission check).
 //! - [`defaults`]: the built-in allow set and deny lists.
 //! - [`check`](mod@check): [`check()`], from a task to a [`Decision`].
 //! - [`command`]: shell-syntax analysis of command strings.
+//! - [`confinement`]: the kernel sandbox a plan carries, as plain data.
 //! - [`rules`]: program resolution and command rule matching.
 //! - [`git`]: where `git` runs without approval, and how it is hardened.
 //! - [`paths`]: path resolution (`~`, `..`, symlinks) and path patterns.
@@ -15,11 +16,12 @@
 //! - [`roots`]: the read and write roots, and [`Policy::check_roots`].
 //! - [`quota`]: the disk quota of a write root.
 //! - [`safe_fs`]: file reads and writes that never follow a planted symlink.
-//! - [`env`]: the allowlisted child environment.
+//! - [`env`](mod@env): the allowlisted child environment.
 //! - [`lock`]: the canary lock (`openclaw-worker unlock`).
 
 pub mod check;
 pub mod command;
+pub mod confinement;
 pub mod defaults;
 pub mod env;
 pub mod file;
@@ -38,6 +40,7 @@ use std::path::PathBuf;
 use serde::{Deserialize, Serialize};
 
 pub use check::check;
+use confinement::SandboxSpec;
 pub use file::{Policy, PolicyError};
 
 /// What the policy says about a task. Ordered by strictness: `Allow < Approve < Deny`.
@@ -103,7 +106,7 @@ pub struct Plan {
     pub env: Vec<(String, String)>,
     /// The kernel sandbox the process runs in; `None` only for a task that runs no
     /// process, or one approved to run unconfined.
-    pub sandbox: Option<crate::sandbox::SandboxSpec>,
+    pub sandbox: Option<SandboxSpec>,
 }
 
 /// How a command runs.

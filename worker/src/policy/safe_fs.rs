@@ -204,11 +204,6 @@ fn create_temp(dir: &OwnedFd, name: &std::ffi::OsStr) -> io::Result<(std::ffi::O
     ))
 }
 
-/// Makes a rename in `dir` durable.
-pub(crate) fn sync_dir(dir: &Path) -> io::Result<()> {
-    File::open(dir)?.sync_all()
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;

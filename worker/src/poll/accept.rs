@@ -16,7 +16,8 @@ use tracing::{debug, info, warn};
 
 use super::pace::MAX_REFUSALS_PER_CLAIM;
 use super::{Pending, Worker};
-use crate::client::{error_chain, Backoff, FailureKind};
+use crate::client::{Backoff, FailureKind};
+use crate::telemetry::error_chain;
 
 impl Worker {
     /// Accepts the claimed `tasks` for at most `free` slots and returns those to start, in

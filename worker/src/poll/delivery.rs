@@ -11,7 +11,9 @@ use tokio_util::sync::CancellationToken;
 use tracing::{error, info, warn};
 
 use super::{Pending, State, StopReason, Worker, REJECTED_RETRY};
-use crate::client::{error_chain, Backoff, FailureKind};
+use crate::client::{Backoff, FailureKind};
+use crate::spool::Spool;
+use crate::telemetry::error_chain;
 
 impl Worker {
     /// Delivers queued results, oldest first, until `done`: retries transient failures
@@ -33,11 +35,13 @@ impl Worker {
             };
             let sent = tokio::select! {
                 sent = self.rt.client.submit_result(&self.name, id, lease, &outcome) => sent,
+                // Sent on a connection that died with the sleep: send it again now.
+                () = self.wake.woken() => continue,
                 () = done.cancelled() => return,
             };
             let delay = match sent {
                 Ok(ack) => {
-                    info!(task_id = %id, duplicate = ack.duplicate, "result delivered");
+                    info!(task_id = %id, duplicate = ack.duplicate, late = ack.late, "result delivered");
                     self.remove_pending(id);
                     backoff.reset();
                     continue;
@@ -69,13 +73,16 @@ impl Worker {
             };
             tokio::select! {
                 () = sleep(delay) => {}
+                () = self.wake.woken() => backoff.reset(),
                 () = done.cancelled() => return,
             }
         }
     }
 
+    /// Forgets a result the server acknowledged or refused for good, spool included.
     fn remove_pending(&self, id: TaskId) {
         self.lock().undelivered.retain(|p| p.task_id != id);
+        self.rt.spool.remove(id);
         self.changed.notify_waiters();
     }
 
@@ -87,14 +94,28 @@ impl Worker {
     }
 }
 
-/// Records a finished task: its result is queued for delivery, unless its lease is gone.
-pub(super) fn finish(state: &Mutex<State>, id: TaskId, lease: LeaseId, mut outcome: TaskOutcome) {
-    let mut state = state
-        .lock()
-        .unwrap_or_else(std::sync::PoisonError::into_inner);
-    state.count_denied(outcome.status);
-    let stop = state.running.remove(&id).and_then(|r| r.stop);
+/// Records a finished task: its result is kept in the spool (if the task has a directory
+/// there) and queued for delivery, unless its lease is gone (then it is forgotten).
+pub(super) fn finish(
+    state: &Mutex<State>,
+    spool: &Spool,
+    id: TaskId,
+    lease: LeaseId,
+    mut outcome: TaskOutcome,
+) {
+    let relock = || {
+        state
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner)
+    };
+    let stop = {
+        let mut state = relock();
+        state.count_denied(outcome.status);
+        state.running.get(&id).and_then(|r| r.stop)
+    };
     if stop == Some(StopReason::LeaseGone) {
+        relock().running.remove(&id);
+        spool.remove(id);
         info!(task_id = %id, "task stopped because its lease is gone; result dropped");
         return;
     }
@@ -117,6 +138,15 @@ pub(super) fn finish(state: &Mutex<State>, id: TaskId, lease: LeaseId, mut outco
         duration_ms = outcome.duration_ms,
         "task finished"
     );
+    // Kept before it is queued (and so before it can be delivered and its directory go):
+    // a worker that starts after a crash delivers this very outcome.
+    if let Err(err) = spool.task(id).keep_outcome(&outcome) {
+        if err.kind() != std::io::ErrorKind::NotFound {
+            warn!(task_id = %id, error = %err, "cannot keep the result in the spool; a crash before it is delivered would lose it");
+        }
+    }
+    let mut state = relock();
+    state.running.remove(&id);
     state.undelivered.push_back(Pending {
         task_id: id,
         lease,
@@ -167,6 +197,8 @@ mod tests {
 
     #[test]
     fn cancelled_task_stopped_for_shutdown_says_so() {
+        let dir = tempfile::tempdir().unwrap();
+        let spool = Spool::open(dir.path()).unwrap();
         let state = Mutex::new(State::default());
         let (id, lease) = (TaskId::new(), LeaseId::new());
         state.lock().unwrap().running.insert(
@@ -176,11 +208,13 @@ mod tests {
                 cancel: CancellationToken::new(),
                 stop: Some(StopReason::Shutdown),
                 decisions: unbounded_channel().0,
+                lost: false,
             },
         );
 
         finish(
             &state,
+            &spool,
             id,
             lease,
             TaskOutcome::new(OutcomeStatus::Cancelled),
@@ -194,6 +228,8 @@ mod tests {
 
     #[test]
     fn task_whose_lease_is_gone_is_not_reported() {
+        let dir = tempfile::tempdir().unwrap();
+        let spool = Spool::open(dir.path()).unwrap();
         let state = Mutex::new(State::default());
         let (id, lease) = (TaskId::new(), LeaseId::new());
         state.lock().unwrap().running.insert(
@@ -203,11 +239,13 @@ mod tests {
                 cancel: CancellationToken::new(),
                 stop: Some(StopReason::LeaseGone),
                 decisions: unbounded_channel().0,
+                lost: false,
             },
         );
 
         finish(
             &state,
+            &spool,
             id,
             lease,
             TaskOutcome::new(OutcomeStatus::Cancelled),

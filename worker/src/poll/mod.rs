@@ -1,104 +1,52 @@
 //! The worker loop: claim tasks for free slots (long poll), accept them (a claim is only
-//! an offer until a heartbeat accepts it), run each through the [`pipeline`] in its own
+//! an offer until a heartbeat accepts it), run each through the [`pipeline`](crate::pipeline) in its own
 //! tokio task, heartbeat held leases (relaying the owner's approval
 //! answers to the waiting task), and deliver results until the server acknowledges them.
 //! Retries with capped, jittered backoff and never exits on its own; claims nothing while
 //! the canary lock is set; shutdown drains gracefully. Undelivered results take slots, and
 //! a streak of denied tasks slows the claims (`pace.rs`).
+//!
+//! # Layout
+//! - this file: [`Worker`], its lifecycle (run, drain) and the shared state's lock.
+//! - `state.rs`: what the worker holds (running tasks, undelivered results).
+//! - `claim.rs`: the claim loop and starting tasks; `accept.rs`: accepting what a claim
+//!   offered; `pace.rs`: how much and how fast to claim.
+//! - `heartbeat.rs`: extending leases, relaying approval answers, stopping tasks.
+//! - `delivery.rs`: reporting results until the server acknowledges them.
+//! - `adopt.rs`: at start, taking over the tasks a previous worker left in the spool.
+//! - `wake.rs`: noticing a wake from sleep, so nothing waits on a connection that died.
 
-use std::collections::{HashMap, VecDeque};
 use std::sync::{Arc, Mutex, MutexGuard};
 use std::time::Duration;
 
-use openclaw_shared::worker::{
-    ApprovalDecision, ClaimedTask, HeartbeatResponse, HeldLease, LeaseState,
-};
-use openclaw_shared::{LeaseId, TaskId, TaskOutcome};
-use reqwest::StatusCode;
-use tokio::sync::mpsc::{unbounded_channel, UnboundedSender};
 use tokio::sync::Notify;
-use tokio::time::{sleep, timeout, Instant};
+use tokio::time::timeout;
 use tokio_util::sync::CancellationToken;
 use tokio_util::task::TaskTracker;
-use tracing::{debug, error, info, warn};
+use tracing::{error, info, warn};
 
-use crate::client::{error_chain, Backoff, ClientError, FailureKind};
 use crate::config::Config;
-use crate::pipeline::{self, TaskRuntime};
+use crate::pipeline::TaskRuntime;
 
 mod accept;
+mod adopt;
+mod claim;
 mod delivery;
+mod heartbeat;
 mod pace;
+mod state;
+mod wake;
 
-use delivery::finish;
-use pace::denied_streak_wait;
 pub use pace::{DENIED_STREAK_MAX_WAIT, DENIED_STREAK_SLOWDOWN};
+use state::{Pending, Running, State, StopReason};
+use wake::WakeWatch;
+pub use wake::{SystemClock, WallClock, SLEEP_THRESHOLD, WAKE_CHECK_INTERVAL};
 
 /// Retry delay when the server rejects the token or the request: an operator must act, so
 /// retrying fast would only fill logs.
 const REJECTED_RETRY: Duration = Duration::from_secs(60);
-/// An empty claim answered faster than this means the server did not hold the long poll;
-/// back off rather than spin.
-const MIN_EMPTY_CLAIM: Duration = Duration::from_secs(1);
 /// At shutdown, undelivered results are retried at least this long.
 const MIN_DELIVERY_GRACE: Duration = Duration::from_secs(10);
-/// How often a locked worker looks whether `openclaw-worker unlock` was run (a `stat`).
-const LOCK_POLL_INTERVAL: Duration = Duration::from_secs(1);
-
-/// Why the worker stopped a running task.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-enum StopReason {
-    /// A client cancelled it: report `cancelled`.
-    CancelRequested,
-    /// The server no longer knows our lease: its result would be refused, so drop it.
-    LeaseGone,
-    /// The worker is shutting down and the grace period ran out.
-    Shutdown,
-}
-
-/// A task being executed (or waiting for its approval).
-struct Running {
-    lease: LeaseId,
-    cancel: CancellationToken,
-    stop: Option<StopReason>,
-    /// The owner's answers relayed in heartbeats, for the task's pipeline to verify.
-    decisions: UnboundedSender<ApprovalDecision>,
-}
-
-/// A result waiting for the server's acknowledgement. The outcome is shared so a retry
-/// does not copy megabytes of output.
-struct Pending {
-    task_id: TaskId,
-    lease: LeaseId,
-    outcome: Arc<TaskOutcome>,
-    /// The output was already dropped once after a 413.
-    shrunk: bool,
-}
-
-#[derive(Default)]
-struct State {
-    running: HashMap<TaskId, Running>,
-    /// Oldest first.
-    undelivered: VecDeque<Pending>,
-    /// Tasks in a row that ended `denied`; any other end resets it.
-    denied_streak: u32,
-}
-
-impl State {
-    /// Every lease the worker holds: running tasks and results not yet acknowledged (their
-    /// leases must stay alive or the server marks the task lost before the result lands).
-    fn held_leases(&self) -> Vec<HeldLease> {
-        let running = self.running.iter().map(|(id, r)| (*id, r.lease));
-        let pending = self.undelivered.iter().map(|p| (p.task_id, p.lease));
-        let mut leases: Vec<HeldLease> = running
-            .chain(pending)
-            .map(|(task_id, lease)| HeldLease { task_id, lease })
-            .collect();
-        leases.sort_by_key(|l| l.task_id);
-        leases.dedup_by_key(|l| l.task_id);
-        leases
-    }
-}
 
 /// A running worker: the task runtime (client, executors, guard) and the shared state.
 pub struct Worker {
@@ -114,6 +62,8 @@ pub struct Worker {
     /// Woken on every state change (task started or finished, result delivered or dropped).
     changed: Arc<Notify>,
     tasks: TaskTracker,
+    /// Wakes from sleep: requests waiting on the server are abandoned and sent again.
+    wake: WakeWatch,
 }
 
 impl Worker {
@@ -130,12 +80,23 @@ impl Worker {
             state: Arc::default(),
             changed: Arc::default(),
             tasks: TaskTracker::new(),
+            wake: WakeWatch::new(Arc::new(SystemClock)),
         })
     }
 
-    /// Runs until `shutdown` is cancelled, then stops claiming, lets running tasks finish
-    /// within the grace period (killing the rest), delivers results, and returns.
+    /// The same worker, reading the wall clock from `clock` to notice sleeps (tests make
+    /// the machine "sleep" by moving it).
+    #[must_use]
+    pub fn with_wall_clock(mut self, clock: Arc<dyn WallClock>) -> Self {
+        self.wake = WakeWatch::new(clock);
+        self
+    }
+
+    /// Takes over what a previous worker left in the spool, runs until `shutdown` is
+    /// cancelled, then stops claiming, lets running tasks finish within the grace period
+    /// (killing the rest), delivers results, and returns.
     pub async fn run(&self, shutdown: CancellationToken) {
+        self.adopt();
         let done = CancellationToken::new();
         let lifecycle = async {
             self.claim_loop(&shutdown).await;
@@ -146,7 +107,8 @@ impl Worker {
         tokio::join!(
             lifecycle,
             self.heartbeat_loop(&done),
-            self.report_loop(&done)
+            self.report_loop(&done),
+            self.wake.run(&self.rt.client, &done)
         );
         info!("worker stopped");
     }
@@ -170,251 +132,6 @@ impl Worker {
             }
             notified.await;
         }
-    }
-
-    async fn claim_loop(&self, shutdown: &CancellationToken) {
-        let mut backoff = Backoff::default();
-        loop {
-            let max = self.max_concurrent;
-            tokio::select! {
-                () = self.wait_until(|s| s.free_slots(max) > 0) => {}
-                () = shutdown.cancelled() => return,
-            }
-            if self.rt.guard.is_locked() {
-                tokio::select! {
-                    () = self.wait_unlocked() => {}
-                    () = shutdown.cancelled() => return,
-                }
-            }
-            // Read first: a guard in the `if let` would be held across the sleep.
-            let streak = self.lock().denied_streak;
-            if let Some(wait) = denied_streak_wait(streak) {
-                debug!(
-                    wait_ms = wait.as_millis(),
-                    "denied streak: waiting before the next claim"
-                );
-                tokio::select! {
-                    () = sleep(wait) => {}
-                    () = shutdown.cancelled() => return,
-                }
-            }
-            let free = self.lock().free_slots(max);
-            if free == 0 {
-                continue;
-            }
-            let slots = u32::try_from(free).unwrap_or(u32::MAX);
-            let asked = Instant::now();
-            let claimed = tokio::select! {
-                claimed = self.rt.client.claim(&self.name, slots, self.poll_wait) => claimed,
-                () = shutdown.cancelled() => return,
-            };
-            let delay = match claimed {
-                Ok(response) => {
-                    backoff.reset();
-                    let empty = response.tasks.is_empty();
-                    let accepted = self.accept(response.tasks, free, shutdown).await;
-                    self.start_tasks(accepted, free);
-                    (empty && asked.elapsed() < MIN_EMPTY_CLAIM).then(|| backoff.next_delay())
-                }
-                Err(err) => Some(self.claim_failed(&err, &mut backoff)),
-            };
-            if let Some(delay) = delay {
-                tokio::select! {
-                    () = sleep(delay) => {}
-                    () = shutdown.cancelled() => return,
-                }
-            }
-        }
-    }
-
-    /// Waits, claiming nothing, until the canary lock is removed on the Mac.
-    async fn wait_unlocked(&self) {
-        error!(
-            reason = %self.rt.guard.lock_reason(),
-            "the worker is LOCKED and claims no tasks: a canary path was touched. Look into              it, then run `openclaw-worker unlock` on this Mac"
-        );
-        while self.rt.guard.is_locked() {
-            sleep(LOCK_POLL_INTERVAL).await;
-        }
-        info!("worker unlocked; claiming tasks again");
-    }
-
-    /// Logs a failed claim and says how long to wait before the next one.
-    fn claim_failed(&self, err: &ClientError, backoff: &mut Backoff) -> Duration {
-        let why = error_chain(err);
-        match (err.kind(), err.status()) {
-            (FailureKind::Unauthorized, _) | (_, Some(StatusCode::FORBIDDEN)) => {
-                error!(
-                    error = %why,
-                    retry_in_secs = REJECTED_RETRY.as_secs(),
-                    "worker token rejected by server: check WORKER_TOKEN against the worker \
-                     token the bot printed"
-                );
-                REJECTED_RETRY
-            }
-            (FailureKind::Rejected, _) => {
-                error!(
-                    error = %why,
-                    retry_in_secs = REJECTED_RETRY.as_secs(),
-                    "server refused the claim"
-                );
-                REJECTED_RETRY
-            }
-            (FailureKind::Transient, _) => {
-                let delay = backoff
-                    .next_delay()
-                    .max(err.retry_after().unwrap_or_default());
-                warn!(error = %why, retry_in_ms = delay.as_millis(), "claim failed; retrying");
-                delay
-            }
-        }
-    }
-
-    fn start_tasks(&self, tasks: Vec<ClaimedTask>, free: usize) {
-        for (index, task) in tasks.into_iter().enumerate() {
-            let mut state = self.lock();
-            let known = state.running.contains_key(&task.id)
-                || state.undelivered.iter().any(|p| p.task_id == task.id);
-            if known {
-                // Running a command twice is never safe; the first run's result stands.
-                warn!(task_id = %task.id, "server handed out a task this worker already has; ignored");
-                continue;
-            }
-            if index >= free {
-                // Never run more than max_concurrent, whatever the server sends.
-                warn!(task_id = %task.id, "server sent more tasks than free slots; refusing");
-                drop(state);
-                self.refuse_task(task);
-                continue;
-            }
-            let cancel = CancellationToken::new();
-            let (decisions, answers) = unbounded_channel();
-            state.running.insert(
-                task.id,
-                Running {
-                    lease: task.lease,
-                    cancel: cancel.clone(),
-                    stop: None,
-                    decisions,
-                },
-            );
-            drop(state);
-            self.spawn_task(task, cancel, answers);
-        }
-        self.changed.notify_waiters();
-    }
-
-    /// Reports a task the worker has no slot for as failed (audited; nothing runs).
-    fn refuse_task(&self, task: ClaimedTask) {
-        let rt = Arc::clone(&self.rt);
-        let state = Arc::clone(&self.state);
-        let changed = Arc::clone(&self.changed);
-        self.tasks.spawn(async move {
-            let outcome =
-                pipeline::refuse(&rt, &task, "the worker had no free slot for this task").await;
-            let mut state = state
-                .lock()
-                .unwrap_or_else(std::sync::PoisonError::into_inner);
-            state.undelivered.push_back(Pending {
-                task_id: task.id,
-                lease: task.lease,
-                outcome: Arc::new(outcome),
-                shrunk: false,
-            });
-            drop(state);
-            changed.notify_waiters();
-        });
-    }
-
-    fn spawn_task(
-        &self,
-        task: ClaimedTask,
-        cancel: CancellationToken,
-        answers: tokio::sync::mpsc::UnboundedReceiver<ApprovalDecision>,
-    ) {
-        let rt = Arc::clone(&self.rt);
-        let state = Arc::clone(&self.state);
-        let changed = Arc::clone(&self.changed);
-        info!(
-            task_id = %task.id,
-            kind = task.spec.kind().as_str(),
-            timeout_ms = task.timeout_ms,
-            "task started"
-        );
-        debug!(task_id = %task.id, summary = %task.spec.summary(), "task details");
-        self.tasks.spawn(async move {
-            let (id, lease) = (task.id, task.lease);
-            // Run in a task of its own so a panic becomes a failed outcome instead of a
-            // slot that never frees.
-            let run = tokio::spawn(pipeline::run_task(rt, task, cancel, answers));
-            let outcome = run.await.unwrap_or_else(|err| {
-                error!(task_id = %id, error = %err, "task pipeline crashed");
-                TaskOutcome::failure("the worker failed while running this task")
-            });
-            finish(&state, id, lease, outcome);
-            changed.notify_waiters();
-        });
-    }
-
-    async fn heartbeat_loop(&self, done: &CancellationToken) {
-        loop {
-            // Idle workers send no heartbeats: the claim long poll already says we are alive.
-            tokio::select! {
-                () = self.wait_until(|s| !s.running.is_empty() || !s.undelivered.is_empty()) => {}
-                () = done.cancelled() => return,
-            }
-            tokio::select! {
-                () = sleep(self.heartbeat_interval) => {}
-                () = done.cancelled() => return,
-            }
-            let leases = self.lock().held_leases();
-            if leases.is_empty() {
-                continue;
-            }
-            let answer = tokio::select! {
-                answer = self.rt.client.heartbeat(&self.name, leases) => answer,
-                () = done.cancelled() => return,
-            };
-            match answer {
-                Ok(answer) => self.apply_heartbeat(&answer),
-                Err(err) => warn!(error = %error_chain(&err), "heartbeat failed"),
-            }
-        }
-    }
-
-    fn apply_heartbeat(&self, answer: &HeartbeatResponse) {
-        let mut state = self.lock();
-        for report in &answer.leases {
-            let id = report.task_id;
-            if let Some(decision) = &report.approval {
-                match state.running.get(&id) {
-                    // The pipeline verifies it; the server's word alone approves nothing.
-                    Some(running) => {
-                        let _ = running.decisions.send(decision.clone());
-                    }
-                    None => {
-                        warn!(task_id = %id, "approval answer for a task that is not running; ignored")
-                    }
-                }
-            }
-            let stop = match report.state {
-                LeaseState::Active => continue,
-                LeaseState::CancelRequested => StopReason::CancelRequested,
-                LeaseState::Gone => StopReason::LeaseGone,
-            };
-            if let Some(running) = state.running.get_mut(&id) {
-                if running.stop.is_none() {
-                    info!(task_id = %id, reason = ?stop, "stopping task");
-                    running.stop = Some(stop);
-                    running.cancel.cancel();
-                }
-            } else if stop == StopReason::LeaseGone {
-                warn!(task_id = %id, "lease gone before the result was delivered; dropping it");
-                state.undelivered.retain(|p| p.task_id != id);
-            }
-        }
-        drop(state);
-        self.changed.notify_waiters();
     }
 
     fn stop_all(&self, reason: StopReason) {
@@ -458,42 +175,7 @@ impl Worker {
                 .iter()
                 .map(|p| p.task_id.to_string())
                 .collect();
-            error!(tasks = ?left, "exiting with undelivered results; the server will mark these tasks lost");
+            error!(tasks = ?left, "exiting with undelivered results; they stay in the spool, and the worker delivers them when it starts again");
         }
-    }
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn held_leases_cover_running_tasks_and_undelivered_results_once() {
-        let (a, b) = (TaskId::new(), TaskId::new());
-        let mut state = State::default();
-        state.running.insert(
-            a,
-            Running {
-                lease: LeaseId::new(),
-                cancel: CancellationToken::new(),
-                stop: None,
-                decisions: unbounded_channel().0,
-            },
-        );
-        for id in [a, b] {
-            state.undelivered.push_back(Pending {
-                task_id: id,
-                lease: LeaseId::new(),
-                outcome: Arc::new(TaskOutcome::failure("x")),
-                shrunk: false,
-            });
-        }
-
-        let mut ids: Vec<TaskId> = state.held_leases().iter().map(|l| l.task_id).collect();
-        ids.sort();
-
-        let mut expected = vec![a, b];
-        expected.sort();
-        assert_eq!(ids, expected);
     }
 }

@@ -21,121 +21,14 @@ pub mod status;
 #[cfg(target_os = "linux")]
 pub mod linux;
 
-use std::ffi::OsStr;
+use std::ffi::{OsStr, OsString};
 use std::path::{Path, PathBuf};
 
+use serde::{Deserialize, Serialize};
+
+pub use crate::policy::confinement::{Access, Profile, SandboxSpec, Tree};
 pub use spec::{derive, SandboxEnv};
 pub use status::SandboxStatus;
-
-/// What a confined task's processes may do. Paths are absolute with `~` expanded but not
-/// resolved: the applier resolves them (symlinks, `/tmp` → `/private/tmp`) when it builds
-/// the kernel's rules, so the rules name what is on disk at that moment.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct SandboxSpec {
-    /// Which profile this is (shown to the owner, recorded in the result).
-    pub profile: Profile,
-    /// Everything the processes may touch at all, each with what they may do there. A
-    /// path not below one of these does not exist as far as the task can tell.
-    pub trees: Vec<Tree>,
-    /// Never read, written or run, even below a tree: the worker's own files, the deny
-    /// lists, canaries.
-    pub hidden: Vec<PathBuf>,
-    /// Glob patterns (absolute, `~` expanded) hidden as well. Seatbelt matches them;
-    /// Landlock cannot express a pattern, so on Linux only the policy's parse layer
-    /// enforces these (the README says so).
-    pub hidden_patterns: Vec<String>,
-    /// Never written, even below a writable tree: shell startup files, launch agents, git
-    /// config and hooks.
-    pub read_only: Vec<PathBuf>,
-    /// Glob patterns never written (Seatbelt only, as [`SandboxSpec::hidden_patterns`]).
-    pub read_only_patterns: Vec<String>,
-    /// Whether the processes may use the network (any socket but a socketpair).
-    pub network: bool,
-    /// The task's own temporary directory (its `TMPDIR`), created empty before the task
-    /// and removed after it; also a writable tree.
-    pub tmpdir: PathBuf,
-}
-
-/// The profiles a task can run in.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
-pub enum Profile {
-    /// A task the policy allowed without asking: read roots, write roots, system files.
-    Allowed,
-    /// A task the owner approved: `[sandbox.approved]` (by default the home directory).
-    Approved,
-}
-
-impl Profile {
-    /// The name shown to the owner and in results.
-    pub fn as_str(self) -> &'static str {
-        match self {
-            Profile::Allowed => "allowed",
-            Profile::Approved => "approved",
-        }
-    }
-}
-
-/// One tree (or single file) and what the task may do below it.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct Tree {
-    /// A directory (everything below it) or a file.
-    pub path: PathBuf,
-    /// What the task may do there.
-    pub access: Access,
-}
-
-/// What a task may do below a tree. Reading includes listing directories.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
-pub enum Access {
-    /// Read files, list directories.
-    Read,
-    /// Read, and run programs from it.
-    ReadExec,
-    /// Read, create, change and remove files and directories; run nothing from it.
-    ReadWrite,
-    /// Read, write and run programs.
-    Full,
-}
-
-impl Access {
-    /// Whether this access lets the task write.
-    pub fn writes(self) -> bool {
-        matches!(self, Access::ReadWrite | Access::Full)
-    }
-
-    /// Whether this access lets the task run programs.
-    pub fn runs(self) -> bool {
-        matches!(self, Access::ReadExec | Access::Full)
-    }
-}
-
-impl SandboxSpec {
-    /// One line for the owner: profile, what is writable, network.
-    pub fn summary(&self) -> String {
-        let writable: Vec<String> = self
-            .trees
-            .iter()
-            .filter(|t| t.access.writes() && t.path != self.tmpdir && !is_device(&t.path))
-            .map(|t| t.path.display().to_string())
-            .collect();
-        let writes = if writable.is_empty() {
-            "writes nothing outside its temp dir".to_owned()
-        } else {
-            format!("writes only {}", writable.join(", "))
-        };
-        let network = if self.network {
-            "network on"
-        } else {
-            "no network"
-        };
-        format!("sandbox `{}`: {writes}; {network}", self.profile.as_str())
-    }
-}
-
-/// Whether `path` is one of the device files every sandbox grants.
-fn is_device(path: &Path) -> bool {
-    path.starts_with("/dev")
-}
 
 /// Why a confined process could not be started. The task fails; nothing ran.
 #[derive(Debug, thiserror::Error)]
@@ -177,6 +70,53 @@ pub fn command(
     }
     cmd.args(args);
     Ok(cmd)
+}
+
+/// What [`command`] runs, as data: the program, `argv[0]` when the program runs itself
+/// (not under a wrapper such as `sandbox-exec`), and the arguments. A task's supervisor
+/// gets it in its job file and rebuilds exactly that command ([`Invocation::command`]).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Invocation {
+    /// The program started.
+    pub program: OsString,
+    /// What it sees as `argv[0]`, when not its path.
+    pub arg0: Option<OsString>,
+    /// The arguments after `argv[0]`.
+    pub args: Vec<OsString>,
+}
+
+/// The [`command`] for `program` as data: built by [`command`] itself, then read back.
+pub fn invocation(
+    spec: Option<&SandboxSpec>,
+    program: &Path,
+    arg0: Option<&str>,
+    args: &[impl AsRef<OsStr>],
+) -> Result<Invocation, SandboxError> {
+    let built = command(spec, program, arg0, args)?;
+    let std = built.as_std();
+    // `argv[0]` goes to the program only when the command runs the program itself.
+    let wrapped = std.get_program() != program.as_os_str();
+    Ok(Invocation {
+        program: std.get_program().to_owned(),
+        arg0: if wrapped {
+            None
+        } else {
+            arg0.map(OsString::from)
+        },
+        args: std.get_args().map(OsStr::to_owned).collect(),
+    })
+}
+
+impl Invocation {
+    /// The command this describes (no environment, directory or stdio set yet).
+    pub fn command(&self) -> tokio::process::Command {
+        let mut cmd = tokio::process::Command::new(&self.program);
+        if let Some(arg0) = &self.arg0 {
+            cmd.arg0(arg0);
+        }
+        cmd.args(&self.args);
+        cmd
+    }
 }
 
 /// Spawns `cmd`, confined by `spec`. On Linux the Landlock and seccomp rules are applied

@@ -10,4 +10,7 @@ mod claims;
 mod exec;
 mod files;
 mod helpers;
+mod service;
 mod startup;
+mod supervised;
+mod wake;

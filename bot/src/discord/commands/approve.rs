@@ -2,15 +2,12 @@
 //! that awaits that fingerprint. The bot cannot check the code (the secret lives only on the
 //! Mac): the worker verifies it and reports back on the task's own message.
 
-use openclaw_shared::worker::ApprovalDecision;
-use poise::serenity_prelude::CreateAllowedMentions;
-use poise::CreateReply;
-
-use super::Context;
+use super::{reply_privately, Context};
 use crate::discord::error::CommandError;
 use crate::discord::render::{self, lists::short_id, status_words, text::inline_code};
 use crate::intake::fields;
 use crate::queue::{QueueError, Task};
+use openclaw_shared::worker::ApprovalDecision;
 
 /// Approve a task your Mac is holding, with your authenticator code
 #[poise::command(slash_command)]
@@ -37,6 +34,8 @@ pub async fn approve(
         render::summary(&task.spec),
         which_task(&task),
     );
+    // The first response to the interaction is ephemeral (no public defer before it), so
+    // the options typed, the code among them, are never shown to the channel.
     reply_privately(ctx, message).await
 }
 
@@ -108,18 +107,6 @@ pub(super) fn which_task(task: &Task) -> String {
         Some(worker) => format!(" (task `{}` on `{worker}`)", short_id(task.id)),
         None => format!(" (task `{}`)", short_id(task.id)),
     }
-}
-
-/// Answers only the user who ran the command. The first response to the interaction is
-/// ephemeral (no public defer before it), so the options typed, the code among them, are
-/// never shown to the channel.
-pub(super) async fn reply_privately(ctx: Context<'_>, message: String) -> Result<(), CommandError> {
-    let reply = CreateReply::default()
-        .content(message)
-        .ephemeral(true)
-        .allowed_mentions(CreateAllowedMentions::new());
-    ctx.send(reply).await?;
-    Ok(())
 }
 
 #[cfg(test)]

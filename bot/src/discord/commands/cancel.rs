@@ -1,28 +1,37 @@
-//! `/cancel`: stop a task, named by its id or the first characters of it (as `/tasks` shows).
+//! `/cancel`: stop one of your tasks (an admin: anyone's), named by its id or the first
+//! characters of it (as `/tasks` shows). Another user's task is "no task", as if it did not
+//! exist, and stays as it is. The reply is ephemeral.
 
 use openclaw_shared::{TaskId, TaskStatus};
-use poise::serenity_prelude::CreateAllowedMentions;
-use poise::CreateReply;
 
-use super::Context;
+use super::{is_admin, reach, reply_privately, Context};
 use crate::discord::error::CommandError;
 use crate::discord::render::{self, lists::short_id, status_words};
-use crate::queue::{QueueError, Task};
+use crate::queue::{QueueError, TaskBrief};
 
 /// Shortest id prefix `/cancel` accepts.
 const MIN_PREFIX: usize = 4;
 /// How many recent tasks a prefix is matched against.
 const PREFIX_SEARCH: usize = 200;
 
-/// Cancel a task
+/// Cancel one of your tasks
 #[poise::command(slash_command)]
 pub async fn cancel(
     ctx: Context<'_>,
     #[description = "The task's id, or its first characters as /tasks shows them"] task: String,
 ) -> Result<(), CommandError> {
     let queue = &ctx.data().queue;
-    let recent = queue.list(None, PREFIX_SEARCH).await?;
+    // An admin acts on any task; everyone else only on their own.
+    let scope = reach(ctx, is_admin(ctx))?;
+    let recent = queue.list(&scope, None, PREFIX_SEARCH).await?;
     let id = resolve(&task, &recent)?;
+    // A full id skips the search: check it is in reach before touching it. The owner never
+    // changes, so the check holds for the cancel.
+    match queue.get(id).await {
+        Ok(found) if scope.covers(&found) => {}
+        Ok(_) | Err(QueueError::NotFound(_)) => return Err(not_found(&task)),
+        Err(other) => return Err(other.into()),
+    }
     let message = match queue.cancel(id).await {
         Ok(task) if task.status == TaskStatus::Cancelled => format!(
             "🛑 Cancelled `{}` {}",
@@ -47,15 +56,11 @@ pub async fn cancel(
         }
         Err(other) => return Err(other.into()),
     };
-    let reply = CreateReply::default()
-        .content(message)
-        .allowed_mentions(CreateAllowedMentions::new());
-    ctx.send(reply).await?;
-    Ok(())
+    reply_privately(ctx, message).await
 }
 
 /// The task `given` names: a full id, or a prefix of exactly one recent task's id.
-fn resolve(given: &str, recent: &[Task]) -> Result<TaskId, CommandError> {
+fn resolve(given: &str, recent: &[TaskBrief]) -> Result<TaskId, CommandError> {
     let given = given.trim().to_ascii_lowercase();
     if let Ok(id) = given.parse::<TaskId>() {
         return Ok(id);
@@ -89,10 +94,10 @@ mod tests {
     use openclaw_shared::TaskSpec;
 
     use super::*;
-    use crate::discord::render::tests::sample_task;
+    use crate::discord::render::tests::sample_brief;
 
-    fn task_with_id(id: &str) -> Task {
-        let mut task = sample_task(TaskSpec::FileRead { path: "p".into() }, TaskStatus::Queued);
+    fn task_with_id(id: &str) -> TaskBrief {
+        let mut task = sample_brief(TaskSpec::FileRead { path: "p".into() }, TaskStatus::Queued);
         task.id = id.parse().unwrap();
         task
     }

@@ -24,5 +24,5 @@ pub async fn claude(
         session_id: session,
         cwd: None,
     };
-    submit(ctx, request(spec, timeout_secs, worker_name)).await
+    submit(ctx, request(ctx, spec, timeout_secs, worker_name)).await
 }

@@ -3,8 +3,8 @@
 
 use openclaw_shared::worker::ApprovalDecision;
 
-use super::approve::{awaiting, relay, reply_privately, which_task};
-use super::Context;
+use super::approve::{awaiting, relay, which_task};
+use super::{reply_privately, Context};
 use crate::discord::error::CommandError;
 use crate::discord::render::{self, text::inline_code};
 

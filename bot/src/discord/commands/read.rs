@@ -14,5 +14,9 @@ pub async fn read(
     #[rename = "worker"]
     worker_name: Option<String>,
 ) -> Result<(), CommandError> {
-    submit(ctx, request(TaskSpec::FileRead { path }, None, worker_name)).await
+    submit(
+        ctx,
+        request(ctx, TaskSpec::FileRead { path }, None, worker_name),
+    )
+    .await
 }

@@ -20,5 +20,5 @@ pub async fn run(
     #[description = "Working directory"] cwd: Option<String>,
 ) -> Result<(), CommandError> {
     let spec = TaskSpec::Command { command, cwd };
-    submit(ctx, request(spec, timeout_secs, worker_name)).await
+    submit(ctx, request(ctx, spec, timeout_secs, worker_name)).await
 }

@@ -1,20 +1,19 @@
-//! `/status`: workers and queue depth.
+//! `/status`: the workers (everyone's: they are shared), and how many of your tasks are
+//! queued or running (an admin's `all:true`: the whole queue). The reply is ephemeral.
 
-use poise::serenity_prelude::CreateAllowedMentions;
-use poise::CreateReply;
-
-use super::Context;
+use super::{reach, reply_privately, Context};
 use crate::discord::error::CommandError;
 use crate::discord::render::lists;
-use crate::queue::now_millis;
+use crate::queue::{now_millis, Scope};
 
-/// Show your workers and the queue
+/// Show your workers and your tasks in the queue
 #[poise::command(slash_command)]
-pub async fn status(ctx: Context<'_>) -> Result<(), CommandError> {
-    let stats = ctx.data().queue.stats().await?;
-    let reply = CreateReply::default()
-        .content(lists::status(&stats, now_millis()))
-        .allowed_mentions(CreateAllowedMentions::new());
-    ctx.send(reply).await?;
-    Ok(())
+pub async fn status(
+    ctx: Context<'_>,
+    #[description = "Count everyone's tasks, not only yours (admins only)"] all: Option<bool>,
+) -> Result<(), CommandError> {
+    let scope = reach(ctx, all.unwrap_or(false))?;
+    let stats = ctx.data().queue.stats(&scope).await?;
+    let everyone = scope == Scope::All;
+    reply_privately(ctx, lists::status(&stats, everyone, now_millis())).await
 }

@@ -1,22 +1,22 @@
-//! `/tasks`: the most recent tasks and where they stand.
+//! `/tasks`: your most recent tasks and where they stand (an admin's `all:true`: everyone's).
+//! The reply is ephemeral: a task's command is its owner's business.
 
-use poise::serenity_prelude::CreateAllowedMentions;
-use poise::CreateReply;
-
-use super::Context;
+use super::{reach, reply_privately, Context};
 use crate::discord::error::CommandError;
 use crate::discord::render::lists;
+use crate::queue::Scope;
 
 /// Tasks listed by `/tasks` (as many as fit in one message are shown).
 const LISTED: usize = 15;
 
-/// List recent tasks
+/// List your recent tasks
 #[poise::command(slash_command)]
-pub async fn tasks(ctx: Context<'_>) -> Result<(), CommandError> {
-    let tasks = ctx.data().queue.list(None, LISTED).await?;
-    let reply = CreateReply::default()
-        .content(lists::tasks(&tasks))
-        .allowed_mentions(CreateAllowedMentions::new());
-    ctx.send(reply).await?;
-    Ok(())
+pub async fn tasks(
+    ctx: Context<'_>,
+    #[description = "Everyone's tasks, not only yours (admins only)"] all: Option<bool>,
+) -> Result<(), CommandError> {
+    let scope = reach(ctx, all.unwrap_or(false))?;
+    let tasks = ctx.data().queue.list(&scope, None, LISTED).await?;
+    let everyone = scope == Scope::All;
+    reply_privately(ctx, lists::tasks(&tasks, everyone)).await
 }

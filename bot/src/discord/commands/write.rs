@@ -27,7 +27,7 @@ pub async fn write(
             content,
             encoding,
         };
-        request(spec, None, worker_name.clone())
+        request(ctx, spec, None, worker_name.clone())
     };
     let new_task = match (content, file) {
         (Some(text), None) => {

@@ -19,7 +19,8 @@ use tokio_util::task::TaskTracker;
 use super::courier::Courier;
 use super::progress::{self, Followed, Stage};
 use super::Settings;
-use crate::intake::Origin;
+use crate::intake::{CallbackChannels, Origin};
+use crate::metrics::Metrics;
 use crate::queue::{Queue, Task, TaskEvent};
 use crate::telemetry::error_chain;
 
@@ -43,6 +44,8 @@ impl Delivery {
         queue: Queue,
         http: Arc<Http>,
         settings: Arc<Settings>,
+        channels: CallbackChannels,
+        metrics: Metrics,
         stop: CancellationToken,
     ) -> Arc<Delivery> {
         Arc::new(Delivery {
@@ -50,6 +53,8 @@ impl Delivery {
                 queue,
                 http,
                 settings,
+                channels,
+                metrics,
                 stop,
             },
             active: Mutex::new(HashMap::new()),

@@ -10,7 +10,7 @@ use poise::serenity_prelude::{ChannelId, UserId};
 use crate::discord::courier::Courier;
 use crate::discord::render::{self, FileOut, Rendered, ResultOptions, MESSAGE_LIMIT};
 use crate::discord::send::{self, SendError};
-use crate::intake::{InteractionOrigin, Origin};
+use crate::intake::{ChannelVerdict, InteractionOrigin, Origin};
 use crate::queue::{now_millis, Queue, Task};
 use crate::telemetry::error_chain;
 
@@ -44,6 +44,14 @@ pub(super) async fn deliver(courier: &Courier, id: TaskId, token_alive: bool) {
         Some(Origin::Interaction(origin)) => {
             answer_interaction(courier, &task, &origin, &images, token_alive).await
         }
+        Some(Origin::Channel(channel))
+            if courier.channels.verdict(channel.get()) != ChannelVerdict::Allowed =>
+        {
+            // Named before the allow-list was loaded, or refused by Discord since: no call
+            // for a channel the bot does not post in.
+            tracing::warn!(task_id = %id, %channel, "the task's channel is not on the callback allow-list; not posting");
+            Delivered::Never
+        }
         Some(Origin::Channel(channel)) => {
             let prefix = format!("-# task `{}` from the API", render::lists::short_id(id));
             post(courier, &task, channel, None, &prefix, &images).await
@@ -56,10 +64,12 @@ pub(super) async fn deliver(courier: &Courier, id: TaskId, token_alive: bool) {
             mark_delivered(&courier.queue, id).await;
         }
         Delivered::Never => {
+            courier.metrics.delivery_failed();
             tracing::warn!(task_id = %id, "Discord refused the result for good; it stays in the store, /tasks and the API");
             mark_delivered(&courier.queue, id).await;
         }
         Delivered::Later => {
+            courier.metrics.delivery_failed();
             tracing::warn!(task_id = %id, "result not delivered yet; it will be retried");
         }
     }
@@ -139,7 +149,8 @@ async fn post(
         Ok(()) => Delivered::Yes,
         Err(SendError::Transient(_) | SendError::Unauthorized) => Delivered::Later,
         Err(error) => {
-            tracing::warn!(task_id = %task.id, channel = %channel, %error, "Discord refused the result message");
+            tracing::warn!(task_id = %task.id, channel = %channel, %error, "Discord refused the result message; not posting in that channel again");
+            courier.channels.refused_by_discord(channel.get());
             Delivered::Never
         }
     }
@@ -165,7 +176,12 @@ where
     };
     loop {
         let message = render::result(task, images.to_vec(), options);
+        let mut attempts = 0_u32;
         let sent = send::with_retries(courier.settings.retry, &courier.stop, what, || {
+            attempts += 1;
+            if attempts > 1 {
+                courier.metrics.delivery_retried();
+            }
             call(message.clone())
         })
         .await;
@@ -198,7 +214,7 @@ async fn images(courier: &Courier, task: &Task) -> Vec<FileOut> {
         }
         if let Ok(Some((_, bytes))) = courier.queue.attachment(task.id, &info.name).await {
             images.push(FileOut {
-                name: info.name.clone(),
+                name: render::attachment_name(&info.name, &bytes),
                 bytes,
             });
         }

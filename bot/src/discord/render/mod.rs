@@ -3,12 +3,15 @@
 //! code block within the 2,000-character limit, attachments), and the `/status` and `/tasks`
 //! listings (in [`lists`]).
 
+pub mod file_name;
 pub mod lists;
 pub mod text;
 
 use base64::engine::general_purpose::STANDARD;
 use base64::Engine;
 use openclaw_shared::{ContentEncoding, TaskOutcome, TaskSpec, TaskStatus};
+
+pub use file_name::attachment_name;
 
 use crate::queue::Task;
 use text::{chars, code_block, escape_fences, inline_code, CODE_BLOCK_OVERHEAD};
@@ -308,7 +311,7 @@ fn file_body(path: &str, outcome: &TaskOutcome, room: usize, files_allowed: bool
             }
         },
     };
-    let name = file_name(path);
+    let name = attachment_name(path, &bytes);
     let size = text::size(bytes.len() as u64);
     let attached = if files_allowed {
         format!("attached as {}", inline_code(&name, 60))
@@ -343,24 +346,6 @@ fn file_body(path: &str, outcome: &TaskOutcome, room: usize, files_allowed: bool
         block,
         note: Some(note),
         file: files_allowed.then_some(FileOut { name, bytes }),
-    }
-}
-
-/// The last path component, cleaned for use as an attachment name.
-pub fn file_name(path: &str) -> String {
-    let base = path
-        .trim_end_matches('/')
-        .rsplit('/')
-        .next()
-        .unwrap_or_default();
-    let clean: String = base
-        .chars()
-        .map(|c| if c.is_control() || c == '\\' { '_' } else { c })
-        .collect();
-    if clean.is_empty() || clean == "." || clean == ".." {
-        "file".to_owned()
-    } else {
-        clean
     }
 }
 

@@ -9,7 +9,7 @@ use serde_json::json;
 
 use super::text::chars;
 use super::*;
-use crate::queue::Task;
+use crate::queue::{Task, TaskBrief};
 
 /// A task as the queue stores it; one place to follow changes to `Task`.
 pub(crate) fn sample_task(spec: TaskSpec, status: TaskStatus) -> Task {
@@ -21,12 +21,30 @@ pub(crate) fn sample_task(spec: TaskSpec, status: TaskStatus) -> Task {
         target_worker: None,
         worker: Some("mac".into()),
         origin: None,
+        owner: None,
         cancel_requested: false,
         created_at: 1_700_000_000_000,
         started_at: None,
         completed_at: None,
         outcome: None,
         approval: None,
+    }
+}
+
+/// The brief a list reads of [`sample_task`].
+pub(crate) fn sample_brief(spec: TaskSpec, status: TaskStatus) -> TaskBrief {
+    let task = sample_task(spec, status);
+    TaskBrief {
+        id: task.id,
+        kind: task.spec.kind(),
+        status: task.status,
+        summary: TaskBrief::summary_of(&task.spec),
+        target_worker: task.target_worker,
+        worker: task.worker,
+        created_at: task.created_at,
+        completed_at: task.completed_at,
+        exit_code: None,
+        owner: task.owner,
     }
 }
 
@@ -306,13 +324,4 @@ fn an_approval_request_names_the_fingerprint_and_a_refusal_its_reason() {
         line.ends_with("⚠️ approval refused: `wrong code`"),
         "{line}"
     );
-}
-
-#[test]
-fn file_names_are_the_last_component_and_never_empty() {
-    assert_eq!(file_name("/a/b/c.txt"), "c.txt");
-    assert_eq!(file_name("dir/"), "dir");
-    assert_eq!(file_name("/"), "file");
-    assert_eq!(file_name(".."), "file");
-    assert_eq!(file_name("a\nb"), "a_b");
 }

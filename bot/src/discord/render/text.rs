@@ -4,17 +4,31 @@
 /// Zero-width space: splits backtick runs so output cannot close our code block.
 const ZWSP: char = '\u{200B}';
 
+/// Shown in place of a bidirectional-text control: a right-to-left override in a path or in
+/// output could otherwise make `gpj.exe` read as `exe.jpg` in the message.
+const BIDI_STAND_IN: char = '\u{FFFD}';
+
+/// Whether `c` reorders the text around it (embeddings, overrides, isolates, marks).
+pub fn is_bidi_control(c: char) -> bool {
+    matches!(
+        c,
+        '\u{202A}'..='\u{202E}' | '\u{2066}'..='\u{2069}' | '\u{200E}' | '\u{200F}' | '\u{061C}'
+    )
+}
+
 /// Counts characters the way Discord's 2,000 limit does (Unicode code points).
 pub fn chars(text: &str) -> usize {
     text.chars().count()
 }
 
 /// Makes `text` safe inside a ```` ``` ```` block: no run of three backticks survives (a
-/// zero-width space goes between every pair), so the block ends only where we end it.
+/// zero-width space goes between every pair), so the block ends only where we end it, and
+/// bidirectional controls become a visible stand-in.
 pub fn escape_fences(text: &str) -> String {
     let mut out = String::with_capacity(text.len());
     let mut previous_was_backtick = false;
     for c in text.chars() {
+        let c = if is_bidi_control(c) { BIDI_STAND_IN } else { c };
         if c == '`' && previous_was_backtick {
             out.push(ZWSP);
         }
@@ -43,6 +57,7 @@ pub fn inline_code(text: &str, max_chars: usize) -> String {
             '`' => 'ˋ',
             '\n' => '⏎',
             c if c.is_control() => ' ',
+            c if is_bidi_control(c) => BIDI_STAND_IN,
             c => c,
         })
         .collect();

@@ -8,7 +8,7 @@ use rusqlite::{params, Connection, OptionalExtension};
 use super::rows::{get_task, parse_id, parse_status, to_i64, write_outcome};
 use super::SqliteStore;
 use crate::queue::store::{LeaseStore, Refusal, StoreError};
-use crate::queue::task::{Completion, Task};
+use crate::queue::task::{flagged_late, Completion, Task, LATE_RESULT_KEY};
 
 impl LeaseStore for SqliteStore {
     fn claim(
@@ -61,25 +61,32 @@ impl LeaseStore for SqliteStore {
     ) -> Result<Vec<LeaseReport>, StoreError> {
         let conn = self.conn();
         let mut read = conn.prepare_cached(
-            "SELECT cancel_requested, approval_decision FROM tasks WHERE id = ?1 \
-             AND worker = ?2 AND lease_id = ?3 AND status IN ('running', 'awaiting_approval')",
+            "SELECT status, cancel_requested, approval_decision FROM tasks WHERE id = ?1 \
+             AND worker = ?2 AND lease_id = ?3",
         )?;
         let mut extend = conn.prepare_cached(
             "UPDATE tasks SET lease_expires_at = ?2, approval_decision = NULL, \
              accepted_at = COALESCE(accepted_at, ?3) WHERE id = ?1",
         )?;
-        let answers: Vec<(LeaseState, Option<String>)> = leases
+        let answers: Vec<(LeaseState, bool, Option<String>)> = leases
             .iter()
             .map(|held| {
                 let id = held.task_id.to_string();
-                let found: Option<(bool, Option<String>)> = read
+                let found: Option<(String, bool, Option<String>)> = read
                     .query_row(params![id, worker, held.lease.to_string()], |row| {
-                        Ok((row.get(0)?, row.get(1)?))
+                        Ok((row.get(0)?, row.get(1)?, row.get(2)?))
                     })
                     .optional()?;
-                let Some((cancel, decision)) = found else {
-                    return Ok((LeaseState::Gone, None));
+                let Some((status, cancel, decision)) = found else {
+                    return Ok((LeaseState::Gone, false, None));
                 };
+                match parse_status(&status)? {
+                    TaskStatus::Running | TaskStatus::AwaitingApproval => {}
+                    // Lost under this very lease: the worker was out of touch, and its
+                    // result is still taken (see `complete`).
+                    TaskStatus::Lost => return Ok((LeaseState::Gone, true, None)),
+                    _ => return Ok((LeaseState::Gone, false, None)),
+                }
                 // Same connection, same lock: nothing changes between the read and this.
                 extend.execute(params![id, to_i64(lease_expires_at), to_i64(now)])?;
                 let state = if cancel {
@@ -87,7 +94,7 @@ impl LeaseStore for SqliteStore {
                 } else {
                     LeaseState::Active
                 };
-                Ok((state, decision))
+                Ok((state, false, decision))
             })
             .collect::<Result<_, StoreError>>()?;
         // Decoded only once every lease is extended: a corrupt decision fails the heartbeat
@@ -95,11 +102,12 @@ impl LeaseStore for SqliteStore {
         leases
             .iter()
             .zip(answers)
-            .map(|(held, (state, decision))| {
+            .map(|(held, (state, accepts_late_result, decision))| {
                 Ok(LeaseReport {
                     task_id: held.task_id,
                     state,
                     approval: decision.as_deref().map(serde_json::from_str).transpose()?,
+                    accepts_late_result,
                 })
             })
             .collect()
@@ -121,8 +129,32 @@ impl LeaseStore for SqliteStore {
         let Some(task) = get_task(&tx, id)? else {
             return Ok(Err(Refusal::NotFound));
         };
+        if task.status == TaskStatus::Lost {
+            // Only the sweep makes a task `lost`, and it keeps the worker and lease: this is
+            // the worker that held it, back after being out of touch (asleep, offline,
+            // restarted). Its real result replaces the guess, flagged late, and is
+            // delivered again like any result.
+            write_outcome(
+                &tx,
+                id,
+                TaskStatus::from(outcome.status),
+                &flagged_late(outcome),
+                now,
+            )?;
+            tx.execute(
+                "UPDATE tasks SET delivered_at = NULL WHERE id = ?1",
+                params![id.to_string()],
+            )?;
+            tx.commit()?;
+            return Ok(Ok(Completion::StoredLate));
+        }
         if task.status.is_terminal() {
-            return Ok(if task.outcome.as_ref() == Some(outcome) {
+            let same = task.outcome.as_ref().is_some_and(|stored| {
+                stored == outcome
+                    || (stored.metadata.contains_key(LATE_RESULT_KEY)
+                        && *stored == flagged_late(outcome))
+            });
+            return Ok(if same {
                 Ok(Completion::Duplicate)
             } else {
                 Err(Refusal::Conflict(task.status))

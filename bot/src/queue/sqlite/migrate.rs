@@ -11,7 +11,9 @@ const MIGRATIONS: &[&str] = &[
     include_str!("migrations/0002_deliveries_attachments.sql"),
     include_str!("migrations/0003_approvals.sql"),
     include_str!("migrations/0004_claim_offers.sql"),
-    include_str!("migrations/0005_usage.sql"),
+    include_str!("migrations/0005_task_owner.sql"),
+    include_str!("migrations/0006_task_summaries.sql"),
+    include_str!("migrations/0007_usage.sql"),
 ];
 
 /// Applies the migrations the database has not seen yet, each in its own transaction.

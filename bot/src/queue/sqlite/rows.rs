@@ -10,14 +10,55 @@ use rusqlite::{params, Connection, OptionalExtension, Row};
 use uuid::Uuid;
 
 use crate::queue::store::StoreError;
-use crate::queue::task::{PendingApproval, Task};
+use crate::queue::task::{PendingApproval, Task, TaskBrief};
 
 /// The columns `row_to_task` reads, in its order.
 pub(super) const TASK_COLUMNS: &str =
     "id, spec, status, timeout_ms, target_worker, worker, origin, \
      cancel_requested, created_at, started_at, completed_at, stdout, stdout_encoding, stderr, \
      exit_code, signal, error, stdout_truncated, stderr_truncated, duration_ms, metadata, \
-     fingerprint, approval_summary, approval_expires_at";
+     fingerprint, approval_summary, approval_expires_at, owner";
+
+/// The columns `row_to_brief` reads, in its order: what a list shows. The spec only for a
+/// task stored before summaries were (its summary is NULL).
+pub(super) const BRIEF_COLUMNS: &str =
+    "id, kind, status, summary, CASE WHEN summary IS NULL THEN spec END, target_worker, \
+     worker, created_at, completed_at, exit_code, owner";
+
+/// Reads one row of `BRIEF_COLUMNS`. The inner result carries decoding failures (ours).
+pub(super) fn row_to_brief(row: &Row<'_>) -> rusqlite::Result<Result<TaskBrief, StoreError>> {
+    let id: String = row.get(0)?;
+    let kind: String = row.get(1)?;
+    let status: String = row.get(2)?;
+    let summary: Option<String> = row.get(3)?;
+    let spec: Option<String> = row.get(4)?;
+    let completed_at: Option<i64> = row.get(8)?;
+    let brief = (|| {
+        let summary = match (summary, spec) {
+            (Some(summary), _) => summary,
+            (None, Some(spec)) => TaskBrief::summary_of(&serde_json::from_str::<TaskSpec>(&spec)?),
+            (None, None) => String::new(),
+        };
+        Ok(TaskBrief {
+            id: parse_id(&id)?,
+            kind: serde_json::from_value(serde_json::Value::String(kind.clone())).map_err(
+                |_| StoreError::Corrupt {
+                    column: "kind",
+                    value: kind,
+                },
+            )?,
+            status: parse_status(&status)?,
+            summary,
+            target_worker: row.get(5)?,
+            worker: row.get(6)?,
+            created_at: from_i64(row.get(7)?),
+            completed_at: completed_at.map(from_i64),
+            exit_code: row.get(9)?,
+            owner: row.get(10)?,
+        })
+    })();
+    Ok(brief)
+}
 
 /// The task with this id, read on `conn` (a transaction, or the store's connection).
 pub(super) fn get_task(conn: &Connection, id: TaskId) -> Result<Option<Task>, StoreError> {
@@ -85,6 +126,7 @@ pub(super) fn row_to_task(row: &Row<'_>) -> rusqlite::Result<Result<Task, StoreE
     let fingerprint: Option<String> = row.get(21)?;
     let approval_summary: Option<String> = row.get(22)?;
     let approval_expires_at: Option<i64> = row.get(23)?;
+    let owner: Option<String> = row.get(24)?;
     let task = (|| {
         let status = parse_status(&status)?;
         let outcome = match completed_at {
@@ -99,6 +141,7 @@ pub(super) fn row_to_task(row: &Row<'_>) -> rusqlite::Result<Result<Task, StoreE
             target_worker: row.get(4)?,
             worker: row.get(5)?,
             origin: origin.as_deref().map(serde_json::from_str).transpose()?,
+            owner,
             cancel_requested: row.get(7)?,
             created_at: from_i64(row.get(8)?),
             started_at: row.get::<_, Option<i64>>(9)?.map(from_i64),

@@ -4,12 +4,13 @@ use openclaw_shared::{EpochMillis, OutcomeStatus, TaskId, TaskOutcome, TaskStatu
 use rusqlite::{params, Connection};
 
 use super::rows::{
-    from_i64, get_task, millis_i64, parse_status, row_to_task, to_i64, write_outcome, TASK_COLUMNS,
+    from_i64, get_task, millis_i64, parse_status, row_to_brief, to_i64, write_outcome,
+    BRIEF_COLUMNS,
 };
 use super::SqliteStore;
 use crate::queue::quota::{Quota, QuotaSettings};
 use crate::queue::store::{Refusal, StoreError, TaskStore, Usage};
-use crate::queue::task::{NewTask, Task};
+use crate::queue::task::{NewTask, Scope, Task, TaskBrief};
 
 impl TaskStore for SqliteStore {
     fn insert(
@@ -44,7 +45,8 @@ impl TaskStore for SqliteStore {
         // Cached: the `usage` trigger is compiled into the statement, once.
         tx.prepare_cached(
             "INSERT INTO tasks (id, kind, spec, status, timeout_ms, target_worker, origin, \
-             created_at, expires_at) VALUES (?1, ?2, ?3, 'queued', ?4, ?5, ?6, ?7, ?8)",
+             created_at, expires_at, owner, summary) \
+             VALUES (?1, ?2, ?3, 'queued', ?4, ?5, ?6, ?7, ?8, ?9, ?10)",
         )?
         .execute(params![
             id.to_string(),
@@ -55,6 +57,8 @@ impl TaskStore for SqliteStore {
             origin,
             to_i64(now),
             to_i64(expires_at),
+            task.owner,
+            TaskBrief::summary_of(&task.spec),
         ])?;
         tx.commit()?;
         Ok(Ok(()))
@@ -65,14 +69,28 @@ impl TaskStore for SqliteStore {
         get_task(&conn, id)
     }
 
-    fn list(&self, status: Option<TaskStatus>, limit: usize) -> Result<Vec<Task>, StoreError> {
+    fn list(
+        &self,
+        scope: &Scope,
+        status: Option<TaskStatus>,
+        limit: usize,
+    ) -> Result<Vec<TaskBrief>, StoreError> {
         let conn = self.conn();
         let limit = i64::try_from(limit).unwrap_or(i64::MAX);
+        // Two statements rather than `?3 IS NULL OR owner = ?3`, which SQLite cannot serve
+        // from `tasks_by_owner`: one user's few tasks must not cost a scan of everyone's.
+        let filter = match scope {
+            Scope::All => "?3 IS NULL",
+            Scope::OwnedBy(_) => "owner = ?3",
+        };
         let mut stmt = conn.prepare_cached(&format!(
-            "SELECT {TASK_COLUMNS} FROM tasks WHERE ?1 IS NULL OR status = ?1 \
+            "SELECT {BRIEF_COLUMNS} FROM tasks WHERE {filter} AND (?1 IS NULL OR status = ?1) \
              ORDER BY seq DESC LIMIT ?2"
         ))?;
-        let rows = stmt.query_map(params![status.map(|s| s.as_str()), limit], row_to_task)?;
+        let rows = stmt.query_map(
+            params![status.map(|s| s.as_str()), limit, scope.owner()],
+            row_to_brief,
+        )?;
         rows.map(|row| row?).collect()
     }
 
@@ -106,10 +124,12 @@ impl TaskStore for SqliteStore {
         read_usage(&self.conn())
     }
 
-    fn count_by_status(&self) -> Result<Vec<(TaskStatus, u64)>, StoreError> {
+    fn count_by_status(&self, scope: &Scope) -> Result<Vec<(TaskStatus, u64)>, StoreError> {
         let conn = self.conn();
-        let mut stmt = conn.prepare_cached("SELECT status, COUNT(*) FROM tasks GROUP BY status")?;
-        let rows = stmt.query_map([], |row| {
+        let mut stmt = conn.prepare_cached(
+            "SELECT status, COUNT(*) FROM tasks WHERE ?1 IS NULL OR owner = ?1 GROUP BY status",
+        )?;
+        let rows = stmt.query_map(params![scope.owner()], |row| {
             Ok((row.get::<_, String>(0)?, row.get::<_, i64>(1)?))
         })?;
         rows.map(|row| {

@@ -37,6 +37,7 @@ fn command(text: &str) -> NewTask {
         timeout: Duration::from_secs(30),
         target_worker: None,
         origin: None,
+        owner: None,
     }
 }
 
@@ -69,8 +70,10 @@ async fn within<T>(future: impl std::future::Future<Output = T>) -> T {
 
 mod leases;
 mod offers;
+mod owners;
 mod quota;
 mod results;
+mod storage;
 mod sweep;
 mod tasks;
 mod waiting;

@@ -118,7 +118,8 @@ async fn a_task_past_the_live_tasks_quota_is_refused_and_nothing_is_stored() {
         "{refused:?}"
     );
     assert!(after_cancel.is_ok(), "a finished task no longer counts");
-    assert_eq!(fx.queue.list(None, 10).await.unwrap().len(), 3);
+    let listed = fx.queue.list(&crate::queue::Scope::All, None, 10).await;
+    assert_eq!(listed.unwrap().len(), 3);
 }
 
 #[tokio::test]
@@ -275,7 +276,7 @@ async fn a_database_from_before_quotas_counts_what_it_holds_at_the_upgrade() {
     drop(fx.queue);
     let conn = rusqlite::Connection::open(&fx.path).unwrap();
     conn.execute_batch(
-        "DROP TABLE usage; PRAGMA user_version = 4; \
+        "DROP TABLE usage; PRAGMA user_version = 6; \
          DROP TRIGGER usage_task_inserted; DROP TRIGGER usage_task_status; \
          DROP TRIGGER usage_task_bytes; DROP TRIGGER usage_task_deleted; \
          DROP TRIGGER usage_attachment_inserted; DROP TRIGGER usage_attachment_replaced; \

@@ -5,7 +5,7 @@ use openclaw_shared::worker::LeaseState;
 use openclaw_shared::{TaskId, TaskStatus};
 
 use super::*;
-use crate::queue::{Completion, QueueError};
+use crate::queue::{Completion, QueueError, Scope};
 
 #[tokio::test]
 async fn wait_on_an_unknown_task_fails_at_once() {
@@ -112,8 +112,12 @@ async fn list_is_most_recent_first_and_filters_by_status() {
     let second = fx.queue.enqueue(command("two")).await.unwrap();
     fx.queue.cancel(first.id).await.unwrap();
 
-    let all = fx.queue.list(None, 10).await.unwrap();
-    let queued = fx.queue.list(Some(TaskStatus::Queued), 10).await.unwrap();
+    let all = fx.queue.list(&Scope::All, None, 10).await.unwrap();
+    let queued = fx
+        .queue
+        .list(&Scope::All, Some(TaskStatus::Queued), 10)
+        .await
+        .unwrap();
 
     assert_eq!(
         all.iter().map(|t| t.id).collect::<Vec<_>>(),
@@ -129,7 +133,7 @@ async fn stats_count_statuses_and_running_tasks_per_worker() {
     fx.queue.enqueue(command("b")).await.unwrap();
     claim_one(&fx.queue, "mac").await;
 
-    let stats = fx.queue.stats().await.unwrap();
+    let stats = fx.queue.stats(&Scope::All).await.unwrap();
 
     let count = |status| {
         stats
@@ -171,4 +175,23 @@ async fn tasks_and_results_survive_reopening_the_database() {
         .await
         .unwrap();
     assert_eq!(stored, Completion::Stored, "leases survive a restart");
+}
+
+#[tokio::test]
+async fn a_task_stored_before_summaries_is_listed_with_one_made_from_its_spec() {
+    let fx = open();
+    let task = fx
+        .queue
+        .enqueue(command("echo from an older release"))
+        .await
+        .unwrap();
+    let conn = rusqlite::Connection::open(&fx.path).unwrap();
+    conn.execute("UPDATE tasks SET summary = NULL", []).unwrap();
+    drop(conn);
+
+    let listed = fx.queue.list(&Scope::All, None, 10).await.unwrap();
+
+    assert_eq!(listed.len(), 1);
+    assert_eq!(listed[0].id, task.id);
+    assert_eq!(listed[0].summary, "echo from an older release");
 }

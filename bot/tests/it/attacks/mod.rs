@@ -7,12 +7,16 @@
 //! - [`results`]: forged results, missing and stale leases.
 //! - [`tokens`]: malformed, near-miss and wrong-role tokens.
 //! - [`workers`]: per-worker tokens acting as another worker; the shared token.
+//! - [`worker_names`]: thousands of made-up worker names from the shared token.
 //! - [`bodies`]: oversized bodies.
 
 mod bodies;
 mod results;
 mod tokens;
+mod worker_names;
 mod workers;
+
+pub(crate) use worker_names::flood_claims;
 
 use openclaw_shared::worker::{ClaimResponse, ClaimedTask};
 use openclaw_shared::{LeaseId, TaskId};

@@ -1,7 +1,7 @@
 //! Programs that misbehave once they run — what no parsing of the request can see — and the
 //! kernel sandbox that stops them: an allowed program that reaches for the worker's secret,
-//! its config, `~/.ssh`, shell startup files, launch agents, the network and the worker
-//! itself; the same program approved by the owner, in the wider profile; and a worker with
+//! its config, `~/.ssh`, shell startup files, launch agents, the network, the worker
+//! itself, and its own supervisor and spool (where it could forge its result); the same program approved by the owner, in the wider profile; and a worker with
 //! the sandbox off, which then runs nothing without approval.
 
 use std::net::TcpListener;
@@ -37,6 +37,17 @@ except OSError as e:
     print("udp refused:", e)
 PY
 kill -0 "$2" && echo SIGNALLED-WORKER
+for d in "$h"/.config/openclaw-worker/state/spool/*; do
+  cat "$d/job.json" && echo LEAK-SPOOL
+  echo forged > "$d/result" && echo FORGED-RESULT
+done
+# The supervisor: the nearest ancestor that is the worker's binary (Linux).
+p=$PPID
+while [ "${p:-1}" -gt 1 ] && [ "$(cat /proc/$p/comm 2>/dev/null)" != openclaw-worker ]; do
+  p=$(cut -d' ' -f4 /proc/$p/stat 2>/dev/null)
+done
+echo "supervisor pid ${p:-none}"
+[ "${p:-1}" -gt 1 ] && kill -0 "$p" && echo SIGNALLED-SUPERVISOR
 exit 0
 "#;
 
@@ -96,6 +107,14 @@ async fn an_allowed_program_is_stopped_by_the_kernel_at_every_turn() {
             sandbox_of(&end),
             json!({"profile": "allowed", "network": false})
         );
+        // The probe is not its own judge: this is the supervisor's record of its run.
+        assert_eq!(end.exit_code, Some(Some(0)), "{end:?}");
+        if cfg!(target_os = "linux") {
+            assert!(
+                !out.contains("supervisor pid none") && out.contains("supervisor pid "),
+                "the probe must find its supervisor for the signal test to mean anything:\n{out}"
+            );
+        }
         for leak in [
             "LEAK-",
             "WROTE-ZSHRC",
@@ -103,6 +122,7 @@ async fn an_allowed_program_is_stopped_by_the_kernel_at_every_turn() {
             "CONNECTED",
             "UDP-SENT",
             "SIGNALLED",
+            "FORGED",
         ] {
             assert!(!out.contains(leak), "{leak} got through:\n{out}");
         }
@@ -154,7 +174,7 @@ async fn an_approved_program_gets_the_wider_profile_but_never_the_workers_files(
             out.contains("CONNECTED"),
             "approved tasks have the network:\n{out}"
         );
-        for leak in ["LEAK-", "WROTE-ZSHRC", "SIGNALLED"] {
+        for leak in ["LEAK-", "WROTE-ZSHRC", "SIGNALLED", "FORGED"] {
             assert!(!out.contains(leak), "{leak} got through:\n{out}");
         }
         assert_eq!(std::fs::read(lab.dirs.home.join(".zshrc")).unwrap(), zshrc);

@@ -7,6 +7,7 @@ use std::path::PathBuf;
 use std::time::Duration;
 
 use discord_fake::{FakeDiscord, Interaction, SlashCommand, StoredMessage};
+use openclaw_bot::queue::Scope;
 use openclaw_bot::Config;
 use secrecy::SecretString;
 use tempfile::TempDir;
@@ -113,7 +114,7 @@ impl DiscordTest {
     /// exited instead (e.g. it refused its policy).
     async fn wait_until_polling(&mut self) {
         loop {
-            let stats = self.bot().state.queue().stats().await.unwrap();
+            let stats = self.bot().state.queue().stats(&Scope::All).await.unwrap();
             if stats.workers.iter().any(|w| w.name == WORKER_NAME) {
                 return;
             }

@@ -6,7 +6,7 @@
 //! files (`golden/*.sb`), so any change to it shows up in review. Only running it needs a
 //! Mac; that part (`probe`, `command`, macOS only) is type-checked here
 //! (`scripts/check-macos.sh`) but has NOT been run: its real-kernel tests
-//! (`macos_tests.rs`) wait for a Mac.
+//! (`macos/tests.rs`) wait for a Mac.
 //!
 //! # Layout
 //! - [`render()`]: the profile for a spec (see `render.rs` for what it allows and why).

@@ -100,7 +100,7 @@ const NETWORK_MACH_SERVICES: &[&str] = &[
 const RESOLVER_SOCKET: &str = "/private/var/run/mDNSResponder";
 
 /// The Seatbelt profile for `spec`, with paths as they are in it: resolve them on disk
-/// first ([`super::resolve`]), since Seatbelt matches the real path.
+/// first ([`super::resolve()`]), since Seatbelt matches the real path.
 pub fn render(spec: &SandboxSpec) -> String {
     let mut out = String::new();
     out.push_str("(version 1)\n");

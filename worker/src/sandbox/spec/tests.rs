@@ -1,3 +1,6 @@
+//! Tests of the spec derivation: what each kind of task sees, writes and reaches on the
+//! network, per verdict and platform, and that the worker's own files stay hidden.
+
 use std::path::{Path, PathBuf};
 
 use openclaw_shared::{TaskId, TaskSpec};

@@ -1,7 +1,8 @@
 //! A fake server speaking the worker protocol, for what a hostile or broken bot can do to
 //! the claim loop: it hands out one task per claim from a script, records when each was
 //! handed out, accepts every lease, and acknowledges results, or never does; it can pad
-//! its first claim answer to any size.
+//! its first claim answer to any size, or never answer a claim at all (a connection that
+//! died unseen).
 
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
@@ -39,6 +40,10 @@ struct Script {
     result_posts: usize,
     /// Blanks added to the first claim answer that hands out a task.
     first_padding: usize,
+    /// When each claim arrived.
+    claims_at: Vec<Instant>,
+    /// Claims are held forever, never answered.
+    hang_claims: bool,
 }
 
 #[derive(Clone)]
@@ -107,6 +112,19 @@ impl FakeServer {
         self.script.lock().unwrap().handed_out.clone()
     }
 
+    /// A fake that never answers a claim: every long poll hangs as on a connection that
+    /// died unseen (a Mac asleep, a proxy that stopped forwarding).
+    pub async fn start_hanging() -> Self {
+        let fake = Self::start(Vec::new(), Results::Acknowledged).await;
+        fake.script.lock().unwrap().hang_claims = true;
+        fake
+    }
+
+    /// When each claim arrived, in order.
+    pub fn claims_at(&self) -> Vec<Instant> {
+        self.script.lock().unwrap().claims_at.clone()
+    }
+
     /// The `slots` of every claim so far.
     pub fn slots_asked(&self) -> Vec<u32> {
         self.script.lock().unwrap().slots_asked.clone()
@@ -127,6 +145,14 @@ impl Drop for FakeServer {
 /// One scripted task per claim; an empty answer after holding the poll when none is left
 /// (or when the worker asks for no slot).
 async fn claim(State(fake): State<Fake>, Json(request): Json<ClaimRequest>) -> Response {
+    let hang = {
+        let mut script = fake.script.lock().unwrap();
+        script.claims_at.push(Instant::now());
+        script.hang_claims
+    };
+    if hang {
+        return std::future::pending().await;
+    }
     let (next, padding) = {
         let mut script = fake.script.lock().unwrap();
         script.slots_asked.push(request.slots);
@@ -179,6 +205,7 @@ async fn heartbeat(Json(request): Json<HeartbeatRequest>) -> Json<HeartbeatRespo
             task_id: held.task_id,
             state: LeaseState::Active,
             approval: None,
+            accepts_late_result: false,
         })
         .collect();
     Json(HeartbeatResponse {
@@ -190,7 +217,11 @@ async fn heartbeat(Json(request): Json<HeartbeatRequest>) -> Json<HeartbeatRespo
 async fn result(State(fake): State<Fake>, Path(_id): Path<String>) -> Response {
     fake.script.lock().unwrap().result_posts += 1;
     match fake.results {
-        Results::Acknowledged => Json(ResultAck { duplicate: false }).into_response(),
+        Results::Acknowledged => Json(ResultAck {
+            duplicate: false,
+            late: false,
+        })
+        .into_response(),
         Results::NeverAcknowledged => StatusCode::SERVICE_UNAVAILABLE.into_response(),
     }
 }
