@@ -202,11 +202,23 @@ async fn a_task_marked_lost_while_the_worker_was_frozen_ends_with_its_real_resul
     .await;
 }
 
+/// What a chaos run saw.
+struct Chaos {
+    /// Tasks whose process finished.
+    finished: usize,
+    /// Of them, reported with their real result.
+    real: usize,
+    /// Tasks that started more than once.
+    twice: usize,
+    /// Tasks that never started.
+    never: usize,
+    /// Task processes running at the moments of the kills, added up.
+    hit: usize,
+}
+
 /// Kills the worker with SIGKILL `kills` times at moments drawn from `seed`, while `tasks`
 /// tasks of random length run three at a time, restarting it each time on the same state.
-/// Returns (tasks whose process finished, of them reported with their real result, tasks
-/// that started more than once, tasks that never started).
-async fn chaos(tasks: usize, kills: usize, seed: u64) -> (usize, usize, usize, usize) {
+async fn chaos(tasks: usize, kills: usize, seed: u64) -> Chaos {
     let (dirs, bot) = stack(3).await;
     let mut rng = fastrand::Rng::with_seed(seed);
     let script = dirs.home.join("chaos.sh");
@@ -228,8 +240,16 @@ async fn chaos(tasks: usize, kills: usize, seed: u64) -> (usize, usize, usize, u
         );
         ids.push(bot.command(&command).await);
     }
+    let mut hit = 0;
     for _ in 0..kills {
         tokio::time::sleep(Duration::from_millis(rng.u64(200..1_200))).await;
+        let counts = log_counts(&dirs.home);
+        let started = counts
+            .keys()
+            .filter(|line| line.starts_with("start"))
+            .count();
+        let ended = counts.keys().filter(|line| line.starts_with("end")).count();
+        hit += started - ended;
         worker.kill().await;
         worker = WorkerProcess::spawn(&bot.url(), &dirs.home, &env);
     }
@@ -265,34 +285,47 @@ async fn chaos(tasks: usize, kills: usize, seed: u64) -> (usize, usize, usize, u
     worker.terminate();
     assert!(worker.exit_status().await.success());
     bot.stop().await;
-    (finished, real, twice, never)
+    Chaos {
+        finished,
+        real,
+        twice,
+        never,
+        hit,
+    }
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn killing_the_worker_at_random_loses_no_finished_task_and_runs_none_twice() {
     within_limit(async {
-        let (tasks, kills) = (12, 6);
+        // CHAOS_TASKS and CHAOS_KILLS make a longer run (for the figures in the README).
+        let number = |name: &str, default: u64| {
+            std::env::var(name)
+                .ok()
+                .and_then(|value| value.parse().ok())
+                .unwrap_or(default)
+        };
+        let tasks = usize::try_from(number("CHAOS_TASKS", 12)).unwrap();
+        let kills = usize::try_from(number("CHAOS_KILLS", 6)).unwrap();
         // A new draw each run, printed, so that a failure can be replayed with CHAOS_SEED.
-        let seed = std::env::var("CHAOS_SEED")
-            .ok()
-            .and_then(|seed| seed.parse().ok())
-            .unwrap_or_else(|| fastrand::u64(..));
+        let seed = number("CHAOS_SEED", fastrand::u64(..));
 
-        let (finished, real, twice, never) = chaos(tasks, kills, seed).await;
+        let run = chaos(tasks, kills, seed).await;
 
         eprintln!(
-            "CHAOS_SEED={seed}: {kills} × SIGKILL during {tasks} tasks: {finished} processes \
-             finished, {real} reported with their real result, {twice} started twice, {never} \
-             never started"
+            "CHAOS_SEED={seed}: {kills} × SIGKILL during {tasks} tasks ({} task processes \
+             running at the kills): {} processes finished, {} reported with their real \
+             result, {} started twice, {} never started",
+            run.hit, run.finished, run.real, run.twice, run.never
         );
         assert_eq!(
-            real, finished,
+            run.real, run.finished,
             "every finished task reports its real result"
         );
-        assert_eq!(twice, 0, "no task runs twice");
+        assert_eq!(run.twice, 0, "no task runs twice");
         assert!(
-            finished > tasks / 2,
-            "most tasks ran: {finished} of {tasks}"
+            run.finished > tasks / 2,
+            "most tasks ran: {} of {tasks}",
+            run.finished
         );
     })
     .await;
