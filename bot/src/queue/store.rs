@@ -149,7 +149,7 @@ pub trait LeaseStore {
 
     /// Stores a worker's result, finishing the task at `now` with the outcome's status, if
     /// `worker` holds it under `lease`. A task `lost` under that lease takes it too, flagged
-    /// late ([`flagged_late`](super::task::flagged_late)) and due for delivery again:
+    /// late (`task::flagged_late`: `metadata.late`) and due for delivery again:
     /// [`Completion::StoredLate`]. The same outcome on a finished task is a
     /// [`Completion::Duplicate`]; a different one is a [`Refusal::Conflict`].
     fn complete(

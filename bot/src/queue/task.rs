@@ -92,7 +92,7 @@ pub enum Completion {
     /// The result was stored and the task is now final.
     Stored,
     /// The result ended a task that had been marked `lost` when its lease lapsed: the
-    /// worker was out of touch, not gone. It is stored flagged late ([`LATE_RESULT_KEY`]).
+    /// worker was out of touch, not gone. It is stored flagged late (`metadata.late`).
     StoredLate,
     /// The same result was already stored under this lease: nothing changed.
     Duplicate,
