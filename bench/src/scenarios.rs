@@ -84,7 +84,7 @@ impl Report {
                 p.p50.saturating_sub(plain).as_secs_f64() * 1e6,
                 ms(p.p90)
             ),
-            None => "not measured: no sandbox".to_owned(),
+            None => "not measured (no sandbox, or a worker without supervisors)".to_owned(),
         };
         let rows = rows.into_iter().chain([
             (
@@ -98,6 +98,10 @@ impl Report {
             (
                 "… in the sandbox, approved profile (the home, carved)".to_owned(),
                 extra(&cost.approved),
+            ),
+            (
+                "… allowed profile, under a supervisor (spool files included)".to_owned(),
+                extra(&cost.supervised),
             ),
         ]);
         let mut table = String::from("| measure | result |\n|---|---|\n");
@@ -181,7 +185,7 @@ pub async fn run_all(binaries: &Binaries, args: &Args) -> anyhow::Result<Report>
     eprintln!("throughput {throughput_per_sec:.0} tasks/s");
     let worker_busy_kib = procs::rss_kib(&worker)?;
     drop(worker);
-    let sandbox = sandbox_cost::measure(&home, args.samples).await?;
+    let sandbox = sandbox_cost::measure(&home, &binaries.worker, args.samples).await?;
     eprintln!(
         "sandbox: plain p50 {}, allowed p50 {}",
         ms(sandbox.plain.p50),

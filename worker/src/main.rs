@@ -1,7 +1,7 @@
 //! `openclaw-worker`: parse arguments, load `.env` and the config, start logging, then run
 //! the worker until SIGINT/SIGTERM (or a local command: `init`, `unlock`, `audit`,
-//! `service`), and report how it ended. Started as `supervise <dir>`, it is a task's
-//! supervisor instead, and nothing else.
+//! `service`), and report how it ended. Started as `supervise`, it is a task's supervisor
+//! instead, and nothing else.
 
 use std::process::ExitCode;
 
@@ -15,8 +15,8 @@ use tokio_util::sync::CancellationToken;
 fn main() -> ExitCode {
     // A task's supervisor reads nothing but its task's directory: no `.env`, no config,
     // and it builds its own runtime.
-    if let Some(dir) = supervisor::requested() {
-        return supervisor::supervise(&dir);
+    if supervisor::requested() {
+        return supervisor::supervise();
     }
     match tokio::runtime::Builder::new_current_thread()
         .enable_all()

@@ -204,6 +204,13 @@ pub async fn finish_adopted(
     cancel: &CancellationToken,
 ) -> TaskOutcome {
     let id = record.task.id;
+    let mut state = state;
+    if matches!(state, SpoolState::Interrupted) && spool.job_file().exists() {
+        // Handed to a supervisor just before the worker stopped: give it the moment it
+        // takes to lock the task (microseconds; a restart takes far longer anyway).
+        tokio::time::sleep(supervisor::HANDOVER_GRACE).await;
+        state = spool.state();
+    }
     if matches!(state, SpoolState::Running) {
         info!(task_id = %id, "task started before the restart is still running; waiting for it");
         supervisor::wait_adopted(spool, cancel).await;

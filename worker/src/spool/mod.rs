@@ -9,9 +9,10 @@
 //! - `task.json` ([`TaskRecord`]): the claimed task and the decision, written just before
 //!   anything runs. Without it, nothing ran.
 //! - `job.json`: the process to run, written before its supervisor starts.
-//! - `lock`: created and locked (`flock`) by the worker, then held by the supervisor for
-//!   its whole life (it is the supervisor's stdin); the supervisor writes its pid in it.
-//!   Locked means alive, whoever looks, with no pid to be reused.
+//! - `lock`: created (empty) by the worker with the job; the supervisor that takes the task
+//!   locks it (`flock`) for its whole life and writes its pid in it. Locked means alive,
+//!   whoever looks, with no pid to be reused; a pid in an unlocked file means a supervisor
+//!   started the task and is gone; no pid, that none ever did.
 //! - `result`: how the process ended, and its (capped) output, written by the supervisor.
 //! - `outcome.json`: the outcome as reported (redacted, audited), until the server
 //!   acknowledges it; then the directory goes.

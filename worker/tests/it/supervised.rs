@@ -16,8 +16,8 @@ use crate::helpers::{
     within_limit,
 };
 
-/// Runs `spec` under a supervisor with `ctx`, its spool in `state`; returns the outcome
-/// and the task's spool directory.
+/// Runs `spec` under a supervisor with `ctx` (a new one, unless `ctx` has supervisors
+/// already), its spool in `state`; returns the outcome and the task's spool directory.
 async fn supervised(
     ctx: &ExecContext,
     state: &std::path::Path,
@@ -26,7 +26,9 @@ async fn supervised(
     cancel: CancellationToken,
 ) -> (TaskOutcome, TaskSpool) {
     let mut ctx = ctx.clone();
-    ctx.supervisor = Some(Supervisor::at(openclaw_e2e::worker_bin()));
+    if ctx.supervisor.is_none() {
+        ctx.supervisor = Some(Supervisor::at(openclaw_e2e::worker_bin()));
+    }
     let task = claimed(spec, timeout_ms);
     let plan = plan_for(&ctx, &task.spec);
     let spool = Spool::open(state).unwrap().task(task.id);
@@ -82,7 +84,11 @@ async fn a_supervised_process_ends_exactly_as_one_run_in_the_worker() {
         .await;
 
         assert_eq!(comparable(under), comparable(plain), "{spec:?}");
-        assert!(matches!(spool.state(), SpoolState::Ended), "{spec:?}");
+        // It said `done` just before it exits (and lets go of the lock).
+        wait_for("the supervisor to exit", || {
+            matches!(spool.state(), SpoolState::Ended)
+        })
+        .await;
         assert!(spool.supervisor_pid().is_some_and(|pid| pid > 1));
     }
 }
@@ -146,4 +152,42 @@ async fn the_supervisor_leaves_the_workers_session_and_outlives_it() {
     .await;
     let (output, _ran) = exec::supervisor::adopted_output(&spool).unwrap();
     assert_eq!(output.stdout.bytes, b"survived\n");
+}
+
+#[tokio::test]
+async fn a_supervisor_takes_the_next_task_and_leaves_with_its_worker() {
+    let dir = tempfile::tempdir().unwrap();
+    let state = tempfile::tempdir().unwrap();
+    let mut ctx = exec_ctx(dir.path());
+    ctx.supervisor = Some(Supervisor::at(openclaw_e2e::worker_bin()));
+    let token = CancellationToken::new;
+
+    let (first, one) = supervised(&ctx, state.path(), command("echo 1"), 10_000, token()).await;
+    let (second, two) = supervised(&ctx, state.path(), command("echo 2"), 10_000, token()).await;
+    let pid = one.supervisor_pid().unwrap();
+    // The worker goes (its end of the supervisor's stdin closes with it).
+    drop(ctx);
+
+    assert_eq!(
+        (first.stdout.as_str(), second.stdout.as_str()),
+        ("1\n", "2\n")
+    );
+    assert_eq!(
+        two.supervisor_pid(),
+        Some(pid),
+        "the same supervisor ran both"
+    );
+    let alive = || nix::sys::signal::kill(nix::unistd::Pid::from_raw(pid), None).is_ok();
+    wait_for("the supervisor to leave", || !alive() || zombie(pid)).await;
+}
+
+/// Whether `pid` has exited and only waits to be reaped.
+fn zombie(pid: i32) -> bool {
+    std::fs::read_to_string(format!("/proc/{pid}/stat"))
+        .map(|stat| {
+            stat.split(") ")
+                .nth(1)
+                .is_some_and(|rest| rest.starts_with('Z'))
+        })
+        .unwrap_or(true)
 }

@@ -1,5 +1,6 @@
 //! Forged results: for another worker's task, without the lease or with a made-up one,
-//! with a stale lease. Each is refused and the task stays as it was.
+//! for a task lost under another worker or lease. Each is refused and the task stays as it
+//! was; only the lease a lost task was lost under still ends it (late).
 
 use openclaw_shared::LeaseId;
 use reqwest::StatusCode;
@@ -71,7 +72,7 @@ async fn a_result_without_the_lease_or_with_a_made_up_one_is_refused() {
 }
 
 #[tokio::test]
-async fn a_result_under_a_lease_the_task_was_not_lost_under_is_refused_and_changes_nothing() {
+async fn a_lost_task_takes_a_late_result_only_under_the_lease_it_was_lost_under() {
     within(async {
         let app = TestApp::spawn_with(|config| config.queue.lease_ttl_secs = 1).await;
         let id = app.submit_command("id").await;
@@ -83,20 +84,19 @@ async fn a_result_under_a_lease_the_task_was_not_lost_under_is_refused_and_chang
         let (_, lost) = app.task(id, 5_000).await;
         assert_eq!(lost["status"], "lost", "{lost}");
 
-        // A lease the task never had (forged, or from another claim) stays refused.
-        let forged = report_with(&app, WORKER, id, "mac", LeaseId::new(), "forged").await;
+        let made_up = report_with(&app, WORKER, id, "mac", LeaseId::new(), "forged").await;
+        let other_worker = report_with(&app, WORKER, id, "mini", lease, "forged").await;
+        let after_forgeries = view(&app, id).await;
+        let genuine = report_with(&app, WORKER, id, "mac", lease, "real").await;
 
-        assert_error(&forged, StatusCode::CONFLICT, "lease_mismatch", "");
-        assert_eq!(
-            view(&app, id).await,
-            lost,
-            "a stale result changed the task"
-        );
-        // The lease it was lost under may still deliver its real result, late (issue 9:
-        // a worker that was frozen or restarting loses no finished work).
-        let late = report_with(&app, WORKER, id, "mac", lease, "real").await;
-        assert_eq!(late.0, StatusCode::OK, "{}", late.1);
-        assert_eq!(late.1["late"], true, "{}", late.1);
+        assert_error(&made_up, StatusCode::CONFLICT, "lease_mismatch", "");
+        assert_error(&other_worker, StatusCode::FORBIDDEN, "forbidden", "");
+        assert_eq!(after_forgeries, lost, "a forged result changed the task");
+        // The worker that held it was only out of touch: its result ends the task, late.
+        assert_eq!(genuine.0, StatusCode::OK, "{}", genuine.1);
+        let finished = view(&app, id).await;
+        assert_eq!(finished["stdout"], "real");
+        assert_eq!(finished["metadata"]["late"], true);
     })
     .await
 }

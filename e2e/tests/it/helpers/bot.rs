@@ -8,7 +8,7 @@ use std::time::Duration;
 
 use openclaw_bot::AppState;
 use openclaw_shared::client::{TaskCreated, TaskList, TaskView};
-use openclaw_shared::worker::ClaimResponse;
+use openclaw_shared::worker::{ClaimResponse, ClaimedTask};
 use openclaw_shared::TaskId;
 use reqwest::StatusCode;
 use secrecy::SecretString;
@@ -117,6 +117,37 @@ impl TestBot {
         );
         let claimed: ClaimResponse = response.json().await.unwrap();
         claimed.tasks.into_iter().map(|task| task.id).collect()
+    }
+
+    /// Claims as `worker` and accepts what it was handed (a heartbeat of the leases): plays
+    /// a worker that took tasks and then stopped. The tasks, with their leases.
+    pub async fn claim_and_accept(&self, worker: &str) -> Vec<ClaimedTask> {
+        let post = |path: &str, body: Value| {
+            self.http
+                .post(format!("{}/v1/worker/{path}", self.url()))
+                .bearer_auth(WORKER_TOKEN)
+                .json(&body)
+                .send()
+        };
+        let claimed: ClaimResponse = post(
+            "claim",
+            json!({ "worker": worker, "slots": 8, "wait_ms": 0 }),
+        )
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+        let leases: Vec<Value> = claimed
+            .tasks
+            .iter()
+            .map(|task| json!({ "task_id": task.id, "lease": task.lease }))
+            .collect();
+        let accepted = post("heartbeat", json!({ "worker": worker, "leases": leases }))
+            .await
+            .unwrap();
+        assert!(accepted.status().is_success(), "{}", accepted.status());
+        claimed.tasks
     }
 
     /// `GET path` with the admin token: the status and the JSON body.

@@ -68,6 +68,11 @@ pub fn probe() -> SandboxStatus {
     }
 }
 
+/// Starts the thread the next confined spawn runs on, unless one waits already.
+pub fn prepare() {
+    spawner::prepare();
+}
+
 /// Spawns `cmd` confined by `spec`: its processes can reach only `spec.trees` (minus the
 /// hidden and read-only paths), and the network only if `spec.network`.
 ///
