@@ -11,7 +11,9 @@
 //!   than it would fare (its long poll's deadline runs out during the blackhole instead of
 //!   after it).
 //!
-//! The figure is the time from the proxy opening to the task's `started_at` on the bot.
+//! The figure is the time from the proxy opening to the task's `started_at` on the bot. It
+//! depends on how far into its long poll the worker was when the proxy went dark, so the
+//! rounds of each kind go dark 2, 12 and 22 s into one (and so on, round robin).
 //! Linux only (libfaketime); `--worker-bin` measures another build (the one before).
 
 use std::path::Path;
@@ -96,7 +98,9 @@ pub async fn run(
     let mut results = Vec::new();
     for kind in [Kind::Stall, Kind::Sleep] {
         for round in 1..=rounds {
-            tokio::time::sleep(Duration::from_secs(3)).await;
+            // The worker starts its next long poll as the last task's result is in.
+            let into_the_poll = 2 + 10 * ((round - 1) % 3);
+            tokio::time::sleep(Duration::from_secs(u64::try_from(into_the_poll)?)).await;
             switch.close();
             tokio::time::sleep(Duration::from_secs(1)).await;
             let id = submit(&client, &base).await?;
