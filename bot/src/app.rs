@@ -167,6 +167,13 @@ impl App {
             metrics: state.metrics().clone(),
         };
         crate::discord::spawn(discord, &tracker, &stopping);
+        tracker.spawn(crate::webhooks::run(
+            state.queue().clone(),
+            state.config().webhooks.clone(),
+            state.config().webhook_delivery.clone(),
+            state.metrics().clone(),
+            stopping.clone(),
+        ));
         tracker.spawn(state.metrics().clone().follow(
             state.queue().clone(),
             state.queue().subscribe(),

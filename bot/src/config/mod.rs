@@ -17,12 +17,14 @@ mod quota;
 mod security;
 mod storage;
 mod token_strength;
+mod webhooks;
 
 pub use discord::DiscordConfig;
 pub use queue::QueueConfig;
 pub use quota::QuotaConfig;
 pub use security::{AuthConfig, RateLimitConfig, WorkerTokenConfig};
 pub use storage::StorageConfig;
+pub use webhooks::{secret_key, WebhookDeliveryConfig, WebhookEndpointConfig, SECRET_PREFIX};
 
 use crate::queue::QueueSettings;
 use security::WorkersEnv;
@@ -96,6 +98,10 @@ pub struct Config {
     pub rate_limit: RateLimitConfig,
     /// The Discord bot (disabled without a token).
     pub discord: DiscordConfig,
+    /// Webhook endpoints (`[[webhooks]]`): where task and worker events are sent.
+    pub webhooks: Vec<WebhookEndpointConfig>,
+    /// How webhooks are sent and retried, and what a client's `callbackUrl` may be.
+    pub webhook_delivery: WebhookDeliveryConfig,
 }
 
 /// `[http]`: the listener and request limits.
@@ -312,6 +318,7 @@ impl Config {
         self.auth.validate()?;
         self.rate_limit.validate()?;
         self.discord.validate()?;
+        webhooks::validate(&self.webhooks, &self.webhook_delivery)?;
         Ok(())
     }
 }

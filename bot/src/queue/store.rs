@@ -22,6 +22,7 @@ use openclaw_shared::client::AttachmentInfo;
 use openclaw_shared::worker::{ApprovalDecision, HeldLease, LeaseReport};
 use openclaw_shared::{EpochMillis, LeaseId, TaskId, TaskOutcome, TaskStatus};
 
+use super::outbox::{AttemptResult, OutboxCounts, WebhookDelivery, WebhookEvent};
 use super::quota::{Quota, QuotaSettings};
 use super::task::{ApprovalProgress, Completion, NewTask, Scope, Task, TaskBrief};
 
@@ -168,7 +169,15 @@ pub struct LapsedOffers {
 /// Everything the queue stores, and a health check. Implemented by a database backend and
 /// held by the queue as a `Box<dyn Store>`; each method is one atomic change or read.
 pub trait Store:
-    TaskStore + LeaseStore + SweepStore + ApprovalStore + AttachmentStore + DeliveryStore + Send + Sync
+    TaskStore
+    + LeaseStore
+    + SweepStore
+    + ApprovalStore
+    + AttachmentStore
+    + DeliveryStore
+    + WebhookStore
+    + Send
+    + Sync
 {
     /// Runs a trivial query, to tell whether the database answers.
     fn ping(&self) -> Result<(), StoreError>;
@@ -385,4 +394,57 @@ pub trait DeliveryStore {
 
     /// Marks a task's result delivered at `now`. Returns whether the task exists.
     fn mark_delivered(&self, id: TaskId, now: EpochMillis) -> Result<bool, StoreError>;
+}
+
+/// The webhook outbox. Task events are written by the backend itself, in the transaction
+/// that changes the task's status, for every subscription and the task's callback url.
+pub trait WebhookStore {
+    /// Replaces the endpoints and the events each takes (pairs of url and event).
+    fn set_webhook_subscriptions(&self, subs: &[(String, WebhookEvent)]) -> Result<(), StoreError>;
+
+    /// Writes a message about `event` (with `data` as its payload's `data`) for every
+    /// endpoint subscribed to it, due at `now`. Returns how many.
+    fn add_webhook_message(
+        &self,
+        event: WebhookEvent,
+        data: &serde_json::Value,
+        now: EpochMillis,
+    ) -> Result<usize, StoreError>;
+
+    /// Takes up to `limit` pending messages due at `now`, oldest first, and moves their next
+    /// attempt to `held_until`: a sender that dies mid-attempt leaves them due again then.
+    fn take_due_webhooks(
+        &self,
+        now: EpochMillis,
+        held_until: EpochMillis,
+        limit: usize,
+    ) -> Result<Vec<WebhookDelivery>, StoreError>;
+
+    /// Records an attempt at message `id` made at `now`. Returns whether it exists.
+    fn record_webhook_attempt(
+        &self,
+        id: &str,
+        result: &AttemptResult,
+        now: EpochMillis,
+    ) -> Result<bool, StoreError>;
+
+    /// The `limit` most recent messages, newest first, only those about `task` if given.
+    fn webhook_deliveries(
+        &self,
+        task: Option<TaskId>,
+        limit: usize,
+    ) -> Result<Vec<WebhookDelivery>, StoreError>;
+
+    /// Makes message `id` pending and due at `now`, with its attempts counted from zero.
+    /// Returns whether it exists.
+    fn redeliver_webhook(&self, id: &str, now: EpochMillis) -> Result<bool, StoreError>;
+
+    /// When the next pending message is due, if any is.
+    fn next_webhook_due(&self) -> Result<Option<EpochMillis>, StoreError>;
+
+    /// How many messages are in each state.
+    fn webhook_counts(&self) -> Result<OutboxCounts, StoreError>;
+
+    /// Deletes up to `limit` delivered or failed messages written at or before `cutoff`.
+    fn prune_webhooks(&self, cutoff: EpochMillis, limit: usize) -> Result<usize, StoreError>;
 }

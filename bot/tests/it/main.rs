@@ -37,3 +37,5 @@ mod storage_faults;
 mod storage_flood;
 mod storage_outage;
 mod sweep_backlog;
+mod webhook_receiver;
+mod webhooks;

@@ -38,6 +38,7 @@ fn command(text: &str) -> NewTask {
         target_worker: None,
         origin: None,
         owner: None,
+        callback_url: None,
     }
 }
 
