@@ -130,7 +130,7 @@ impl App {
         } = self;
         let stopping = state.stopping().clone();
         let tracker = TaskTracker::new();
-        let router = api::router(state.clone());
+        let router = api::router(state.clone()).merge(crate::ui::router(state.clone()));
         let serve_stop = stopping.clone();
         let http_config = &state.config().http;
         let policy = api::ConnectionPolicy {
