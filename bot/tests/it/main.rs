@@ -37,5 +37,6 @@ mod storage_faults;
 mod storage_flood;
 mod storage_outage;
 mod sweep_backlog;
+mod ui;
 mod webhook_receiver;
 mod webhooks;
