@@ -32,7 +32,7 @@ pub fn page(
             head {
                 meta charset="utf-8";
                 meta name="viewport" content="width=device-width, initial-scale=1";
-                meta name="referrer" content="no-referrer";
+                meta name="referrer" content="same-origin";
                 title { (title) " · OpenClaw" }
                 link rel="stylesheet" href="/ui/assets/ui.css";
                 script src="/ui/assets/ui.js" defer {}
