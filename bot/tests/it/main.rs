@@ -38,5 +38,6 @@ mod storage_flood;
 mod storage_outage;
 mod sweep_backlog;
 mod ui;
+mod ui_pages;
 mod webhook_receiver;
 mod webhooks;

@@ -10,7 +10,7 @@ use serde_json::json;
 use crate::helpers::{success, within, TestApp, ADMIN, CLIENT};
 
 /// A browser-like client that does not follow redirects, so tests see them.
-fn browser() -> reqwest::Client {
+pub fn browser() -> reqwest::Client {
     reqwest::Client::builder()
         .redirect(Policy::none())
         .build()
@@ -33,7 +33,7 @@ async fn log_in(app: &TestApp, token: &str) -> (StatusCode, Option<String>) {
 }
 
 /// A logged-in session: its `Cookie` header value and the CSRF token its pages carry.
-async fn session(app: &TestApp) -> (String, String) {
+pub async fn session(app: &TestApp) -> (String, String) {
     let (_, set_cookie) = log_in(app, ADMIN).await;
     let cookie = set_cookie.unwrap().split(';').next().unwrap().to_owned();
     let page = get_page(app, "/ui/tasks", &cookie).await.1;
@@ -46,7 +46,7 @@ async fn session(app: &TestApp) -> (String, String) {
     (cookie, csrf)
 }
 
-async fn get_page(app: &TestApp, path: &str, cookie: &str) -> (StatusCode, String) {
+pub async fn get_page(app: &TestApp, path: &str, cookie: &str) -> (StatusCode, String) {
     let response = browser()
         .get(app.url(path))
         .header("cookie", cookie)
