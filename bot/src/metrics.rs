@@ -1,8 +1,8 @@
 //! Metrics for `GET /metrics` (admin token), in the OpenMetrics text format Prometheus
 //! scrapes: tasks created and finished, queue depth, time from submit to start and run time,
-//! workers online, long polls held, Discord deliveries retried and failed, and HTTP requests
-//! by route and status. Counters are updated where things happen; the queue's depth and the
-//! workers online are read from the queue at scrape time.
+//! workers online, long polls held, Discord deliveries retried and failed, webhook attempts by
+//! outcome, and HTTP requests by route and status. Counters are updated where things happen;
+//! the queue's depth and the workers online are read from the queue at scrape time.
 
 use std::sync::Arc;
 

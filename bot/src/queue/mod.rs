@@ -20,8 +20,9 @@
 //! could not record it), `quota` (what may be stored), `waiters` (who waits for a task, and
 //! whom a new task wakes), `clock`.
 //!
-//! Storage sits behind [`Store`] (`store`): a few small traits, one per noun, in the queue's
-//! own types. `sqlite` implements them; no SQL or rusqlite type is seen outside it.
+//! Storage sits behind [`Store`] (`store`; its failures in `store_error`): a few small
+//! traits, one per noun, in the queue's own types. `sqlite` implements them; no SQL or
+//! rusqlite type is seen outside it.
 
 mod approvals;
 mod attachments;
@@ -39,6 +40,7 @@ mod runner;
 mod settings;
 mod sqlite;
 mod store;
+mod store_error;
 mod sweep;
 mod task;
 mod visits;
