@@ -58,6 +58,8 @@ pub struct UiState {
     secure: bool,
     /// How long a login lasts.
     ttl: Duration,
+    /// Failed logins per minute (`rate_limit.failed_auth_burst`).
+    throttle: session::LoginThrottle,
 }
 
 /// A form whose only field that matters is its CSRF token.
@@ -82,6 +84,7 @@ pub fn router(app: AppState) -> Router {
             .is_some_and(|u| u.starts_with("https://")),
         ttl: Duration::from_secs(app.config().ui.session_ttl_secs),
         sessions: Sessions::default(),
+        throttle: session::LoginThrottle::new(app.config().rate_limit.failed_auth_burst),
         app,
     };
     Router::new()
@@ -185,8 +188,17 @@ struct LoginForm {
 
 /// `POST /ui/login`: the admin token for a session cookie; any other token gets nothing.
 async fn login(State(state): State<UiState>, Form(form): Form<LoginForm>) -> Response {
+    if !state.throttle.allows() {
+        tracing::warn!("/ui login refused: too many failed logins this minute");
+        return (
+            StatusCode::TOO_MANY_REQUESTS,
+            login_page(Some("Too many failed logins; try again in a minute.")),
+        )
+            .into_response();
+    }
     let holder = state.app.tokens().identify(form.token.trim().as_bytes());
     if holder != Some(&TokenHolder::Admin) {
+        state.throttle.failed();
         tracing::warn!("failed /ui login");
         return (
             StatusCode::UNAUTHORIZED,

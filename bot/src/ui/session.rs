@@ -81,6 +81,46 @@ impl Sessions {
     }
 }
 
+/// Failed logins, counted per minute across all clients: past `burst` in a minute, logins
+/// are refused without looking at the token until the minute is over. The admin token is
+/// 32+ random characters, so guessing is hopeless anyway; this keeps it that way cheaply
+/// (the API's per-IP lockout does the same for bearer tokens). An attacker can keep the
+/// admin out of `/ui` this way, never out of the API, and never in.
+#[derive(Debug, Clone)]
+pub struct LoginThrottle {
+    burst: u32,
+    /// A std mutex: held to read or bump a counter, never across an `.await`.
+    window: Arc<Mutex<(Instant, u32)>>,
+}
+
+/// How long a throttle window lasts.
+const THROTTLE_WINDOW: Duration = Duration::from_secs(60);
+
+impl LoginThrottle {
+    /// A throttle allowing `burst` failed logins per minute.
+    pub fn new(burst: u32) -> LoginThrottle {
+        LoginThrottle {
+            burst,
+            window: Arc::new(Mutex::new((Instant::now(), 0))),
+        }
+    }
+
+    /// Whether a login may be tried now.
+    pub fn allows(&self) -> bool {
+        let mut window = self.window.lock().unwrap_or_else(PoisonError::into_inner);
+        if window.0.elapsed() >= THROTTLE_WINDOW {
+            *window = (Instant::now(), 0);
+        }
+        window.1 < self.burst
+    }
+
+    /// Counts a failed login.
+    pub fn failed(&self) {
+        let mut window = self.window.lock().unwrap_or_else(PoisonError::into_inner);
+        window.1 = window.1.saturating_add(1);
+    }
+}
+
 /// A request from a logged-in browser: the session and its id. Without one, a page (GET)
 /// redirects to the login form and anything else is a 403.
 pub struct LoggedIn {
@@ -171,5 +211,17 @@ mod tests {
         assert!(sessions.get("made-up").is_none());
         sessions.end(&id);
         assert!(sessions.get(&id).is_none());
+    }
+
+    #[test]
+    fn logins_stop_being_tried_after_a_burst_of_failures() {
+        let throttle = LoginThrottle::new(2);
+
+        let first = throttle.allows();
+        throttle.failed();
+        throttle.failed();
+
+        assert!(first);
+        assert!(!throttle.allows());
     }
 }

@@ -104,6 +104,21 @@ async fn only_the_admin_token_gets_a_session_and_its_cookie_is_httponly_and_stri
 }
 
 #[tokio::test]
+async fn after_a_burst_of_failed_logins_even_the_right_token_waits() {
+    within(async {
+        let app = TestApp::spawn_with(|c| c.rate_limit.failed_auth_burst = 3).await;
+
+        for _ in 0..3 {
+            assert_eq!(log_in(&app, CLIENT).await.0, StatusCode::UNAUTHORIZED);
+        }
+        let admin = log_in(&app, ADMIN).await;
+
+        assert_eq!(admin, (StatusCode::TOO_MANY_REQUESTS, None));
+    })
+    .await;
+}
+
+#[tokio::test]
 async fn behind_https_the_cookie_is_secure() {
     within(async {
         let app =
