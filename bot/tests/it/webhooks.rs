@@ -81,6 +81,45 @@ async fn a_worker_coming_online_is_sent() {
 }
 
 #[tokio::test]
+async fn a_task_awaiting_approval_is_sent_with_its_fingerprint() {
+    within(async {
+        let receiver = Receiver::spawn(0).await;
+        let app =
+            TestApp::spawn_with(|c| endpoint(c, &receiver.url, &["task.awaiting_approval"])).await;
+
+        let claimed = crate::approvals::awaiting(&app).await;
+        let got = receiver.wait_accepted(1).await;
+
+        let body = got[0].json();
+        assert_eq!(body["type"], "task.awaiting_approval");
+        assert_eq!(body["data"]["taskId"], claimed.id.to_string());
+        assert_eq!(body["data"]["fingerprint"], "ABCD2345");
+        assert!(signature_is_valid(SECRET, &got[0]));
+    })
+    .await;
+}
+
+#[tokio::test]
+async fn a_worker_not_heard_from_is_sent_offline() {
+    within(async {
+        let receiver = Receiver::spawn(0).await;
+        let app = TestApp::spawn_with(|c| {
+            endpoint(c, &receiver.url, &["worker.online", "worker.offline"]);
+            c.queue.worker_expiry_secs = 1;
+        })
+        .await;
+
+        app.claim("mac-mini").await;
+        let got = receiver.wait_accepted(2).await;
+
+        let types: Vec<_> = got.iter().map(|r| r.json()["type"].clone()).collect();
+        assert_eq!(types, ["worker.online", "worker.offline"]);
+        assert_eq!(got[1].json()["data"]["worker"], "mac-mini");
+    })
+    .await;
+}
+
+#[tokio::test]
 async fn a_receiver_that_fails_is_retried_with_the_same_id_until_it_takes_the_message() {
     within(async {
         let receiver = Receiver::spawn(2).await;
