@@ -136,22 +136,26 @@ async fn a_receiver_that_fails_is_retried_with_the_same_id_until_it_takes_the_me
         assert!(got
             .iter()
             .all(|r| r.id == got[0].id && r.body == got[0].body));
-        let metrics = app
-            .http
-            .get(app.url("/metrics"))
-            .bearer_auth(ADMIN)
-            .send()
-            .await
-            .unwrap()
-            .text()
-            .await
-            .unwrap();
+        // Counted once the receiver's answer reached the bot, a moment after it saw it.
+        let delivered = "openclaw_webhook_deliveries_total{outcome=\"delivered\"} 1";
+        let metrics = loop {
+            let text = app
+                .http
+                .get(app.url("/metrics"))
+                .bearer_auth(ADMIN)
+                .send()
+                .await
+                .unwrap()
+                .text()
+                .await
+                .unwrap();
+            if text.contains(delivered) {
+                break text;
+            }
+            tokio::time::sleep(Duration::from_millis(20)).await;
+        };
         assert!(
             metrics.contains("openclaw_webhook_deliveries_total{outcome=\"retried\"} 2"),
-            "{metrics}"
-        );
-        assert!(
-            metrics.contains("openclaw_webhook_deliveries_total{outcome=\"delivered\"} 1"),
             "{metrics}"
         );
     })
@@ -190,8 +194,10 @@ async fn a_message_is_failed_after_its_last_attempt_and_sent_again_when_redelive
 
         assert_eq!(got.len(), 4);
         assert_eq!(got[3].id, failed.id);
-        let after = queue.webhook_deliveries(None, 10).await.unwrap();
-        assert_eq!(after[0].state, WebhookState::Delivered);
+        // The receiver saw it before its answer reached the bot: wait for the record.
+        while queue.webhook_deliveries(None, 1).await.unwrap()[0].state != WebhookState::Delivered {
+            tokio::time::sleep(Duration::from_millis(20)).await;
+        }
     })
     .await;
 }
