@@ -130,7 +130,7 @@ impl App {
         } = self;
         let stopping = state.stopping().clone();
         let tracker = TaskTracker::new();
-        let router = api::router(state.clone());
+        let router = api::router(state.clone()).merge(crate::ui::router(state.clone()));
         let serve_stop = stopping.clone();
         let http_config = &state.config().http;
         let policy = api::ConnectionPolicy {
@@ -167,6 +167,13 @@ impl App {
             metrics: state.metrics().clone(),
         };
         crate::discord::spawn(discord, &tracker, &stopping);
+        tracker.spawn(crate::webhooks::run(
+            state.queue().clone(),
+            state.config().webhooks.clone(),
+            state.config().webhook_delivery.clone(),
+            state.metrics().clone(),
+            stopping.clone(),
+        ));
         tracker.spawn(state.metrics().clone().follow(
             state.queue().clone(),
             state.queue().subscribe(),

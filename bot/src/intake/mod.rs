@@ -4,6 +4,7 @@
 //! [`IntakeError`] into their own error (`From<IntakeError>` for `ApiError` and the Discord
 //! `CommandError`), so every rule is written once and names the field it refused.
 
+pub mod callback;
 pub mod channels;
 pub mod fields;
 pub mod origin;
@@ -93,6 +94,8 @@ pub struct Rules<'a> {
     pub limits: &'a LimitsConfig,
     /// The callback-channel allow-list.
     pub channels: &'a CallbackChannels,
+    /// What a `callbackUrl` may be.
+    pub callbacks: callback::CallbackRule,
 }
 
 /// Where a task's result should be delivered besides the API, as the adapter received it.
@@ -123,6 +126,8 @@ pub struct TaskRequest {
     pub reply_to: ReplyTo,
     /// Who asks: the task becomes theirs.
     pub requester: Requester,
+    /// Where to send the task's webhooks besides the configured endpoints (API only).
+    pub callback_url: Option<String>,
 }
 
 impl TaskRequest {
@@ -134,6 +139,7 @@ impl TaskRequest {
             worker: None,
             reply_to: ReplyTo::Nowhere,
             requester,
+            callback_url: None,
         }
     }
 }
@@ -175,12 +181,14 @@ pub fn check(request: TaskRequest, rules: &Rules<'_>) -> Result<NewTask, IntakeE
         },
         ReplyTo::Interaction(interaction) => Some(Origin::Interaction(interaction).to_value()),
     };
+    let callback_url = callback::check(request.callback_url, rules.callbacks)?;
     Ok(NewTask {
         spec,
         timeout,
         target_worker,
         origin,
         owner: Some(request.requester.owner()),
+        callback_url,
     })
 }
 
