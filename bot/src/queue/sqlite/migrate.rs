@@ -14,8 +14,7 @@ const MIGRATIONS: &[&str] = &[
     include_str!("migrations/0005_task_owner.sql"),
     include_str!("migrations/0006_task_summaries.sql"),
     include_str!("migrations/0007_usage.sql"),
-    // 0008-0011 are reserved for issue 11's schedules and priorities (merged separately).
-    include_str!("migrations/0012_webhooks.sql"),
+    include_str!("migrations/0008_webhooks.sql"),
 ];
 
 /// Applies the migrations the database has not seen yet, each in its own transaction.

@@ -1,5 +1,5 @@
 //! [`WebhookStore`] on SQLite: the `webhook_deliveries` outbox and the subscriptions its
-//! triggers (migration 0012) fan task events out from.
+//! triggers (migration 0008) fan task events out from.
 
 use openclaw_shared::{EpochMillis, TaskId};
 use rusqlite::{params, OptionalExtension, Row};

@@ -63,7 +63,7 @@ fn held(claim: &Claim) -> HeldLease {
     }
 }
 
-/// Undoes migration 0012 (webhooks), for tests that take a database back to an older schema
+/// Undoes migration 0008 (webhooks), for tests that take a database back to an older schema
 /// (its `callback_url` column would otherwise be added twice).
 const UNDO_WEBHOOKS: &str = "DROP TRIGGER webhook_task_finished; \
      DROP TRIGGER webhook_task_awaiting_approval; DROP TABLE webhook_deliveries; \
