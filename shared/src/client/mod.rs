@@ -134,7 +134,11 @@ pub struct ClaudeRequest {
     pub session_id: Option<String>,
     /// Start `sessionId` as a new session rather than continue it (JSON `newSession`);
     /// without a `sessionId` a new one is made up. `false` when absent.
-    #[serde(default, alias = "new_session", skip_serializing_if = "std::ops::Not::not")]
+    #[serde(
+        default,
+        alias = "new_session",
+        skip_serializing_if = "std::ops::Not::not"
+    )]
     pub new_session: bool,
     /// Working directory on the Mac, as [`CreateCommandRequest::cwd`]; when absent, the
     /// worker policy's Claude directory or its `default_cwd`.

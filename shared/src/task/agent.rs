@@ -17,8 +17,7 @@ pub const CLAUDE_AGENT: &str = "claude";
 pub const SESSION_ID_RULE: &str =
     "must be 1-128 characters of A-Z a-z 0-9 - _ and not start with -";
 /// The agent-name rule in words, for error messages on both sides.
-pub const AGENT_NAME_RULE: &str =
-    "must be 1-32 characters of a-z 0-9 - _, starting with a letter";
+pub const AGENT_NAME_RULE: &str = "must be 1-32 characters of a-z 0-9 - _, starting with a letter";
 
 /// Whether `id` may name an agent session: 1-[`MAX_SESSION_ID_LEN`] of `A-Z a-z 0-9 - _`,
 /// not starting with `-`. It ends up as one argument of the agent's CLI on the Mac
@@ -108,7 +107,9 @@ mod tests {
         assert!(is_valid_session_id("6f1c1a8e-7a51-4c3e-9f67-1d2f0a6b8c11"));
         assert!(is_valid_session_id("sess_1"));
         let too_long = "a".repeat(MAX_SESSION_ID_LEN + 1);
-        for bad in ["", ".", "a.b", "-x", "--resume", "a b", "x;y", "é", &too_long] {
+        for bad in [
+            "", ".", "a.b", "-x", "--resume", "a b", "x;y", "é", &too_long,
+        ] {
             assert!(!is_valid_session_id(bad), "{bad:?}");
         }
     }

@@ -142,11 +142,7 @@ pub enum TaskSpec {
         /// with `--resume <id>` otherwise; omitted when absent (the CLI then makes up its
         /// own). The id follows [`is_valid_session_id`], checked by the bot and again by the
         /// worker. Read from `session_id` too, where a bare string means resume.
-        #[serde(
-            default,
-            alias = "session_id",
-            skip_serializing_if = "Option::is_none"
-        )]
+        #[serde(default, alias = "session_id", skip_serializing_if = "Option::is_none")]
         session: Option<AgentSession>,
         /// Working directory for the run, resolved as a command's `cwd`; omitted when
         /// absent: the policy's `[claude] cwd`, else the worker's `default_cwd`.

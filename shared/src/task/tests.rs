@@ -94,8 +94,7 @@ fn claude_spec_carries_its_session_and_reads_the_old_session_id() {
 #[test]
 fn agent_spec_names_its_agent() {
     let spec: TaskSpec =
-        serde_json::from_value(json!({"kind": "agent", "agent": "codex", "prompt": "hi"}))
-            .unwrap();
+        serde_json::from_value(json!({"kind": "agent", "agent": "codex", "prompt": "hi"})).unwrap();
     assert_eq!(spec.kind(), TaskKind::Agent);
     assert_eq!(spec.agent(), Some("codex"));
     assert_eq!(spec.summary(), "codex: hi");

@@ -220,7 +220,7 @@ pub async fn finish_adopted(
         .and_then(|bytes| serde_json::from_slice(&bytes).ok());
     let runs_a_process = matches!(
         record.task.spec,
-        TaskSpec::Command { .. } | TaskSpec::Claude { .. }
+        TaskSpec::Command { .. } | TaskSpec::Claude { .. } | TaskSpec::Agent { .. }
     );
     let outcome = match (&job, supervisor::adopted_output(spool)) {
         (Some(job), Ok((output, ran))) => {

@@ -3,6 +3,7 @@
 
 use super::*;
 use crate::sandbox::Profile;
+use openclaw_shared::task::AgentSession;
 
 fn command(text: &str) -> TaskSpec {
     TaskSpec::Command {
@@ -14,7 +15,7 @@ fn command(text: &str) -> TaskSpec {
 fn claude(prompt: &str) -> TaskSpec {
     TaskSpec::Claude {
         prompt: prompt.into(),
-        session_id: None,
+        session: None,
         cwd: None,
     }
 }
@@ -37,6 +38,7 @@ fn subject<'a>(spec: &'a TaskSpec, plan: &'a Plan) -> ApprovalSubject<'a> {
         shell: SHELL,
         claude_bin: "claude",
         claude_args: NO_ARGS,
+        agent: None,
     }
 }
 
@@ -219,7 +221,12 @@ fn claudes_flags_program_and_session_change_the_fingerprint() {
     let skip = ["--dangerously-skip-permissions".to_owned()];
     let resumed = TaskSpec::Claude {
         prompt: "fix the tests".into(),
-        session_id: Some("abc".into()),
+        session: Some(AgentSession::resume("abc")),
+        cwd: None,
+    };
+    let started = TaskSpec::Claude {
+        prompt: "fix the tests".into(),
+        session: Some(AgentSession::start("abc")),
         cwd: None,
     };
 
@@ -239,6 +246,7 @@ fn claudes_flags_program_and_session_change_the_fingerprint() {
             }),
         ),
         ("session", fp(&resumed, &plan)),
+        ("new session", fp(&started, &plan)),
         ("prompt", fp(&claude("fix the tests!"), &plan)),
     ];
 

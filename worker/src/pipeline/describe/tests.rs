@@ -21,6 +21,7 @@ fn subject<'a>(spec: &'a TaskSpec, plan: &'a Plan) -> ApprovalSubject<'a> {
         shell: NO_ARGS,
         claude_bin: "/usr/local/bin/claude",
         claude_args: NO_ARGS,
+        agent: None,
     }
 }
 
@@ -188,7 +189,7 @@ fn argv0_other_than_the_programs_name_is_shown() {
 fn claude_shows_its_flags_session_and_a_warning_when_it_skips_permissions() {
     let spec = TaskSpec::Claude {
         prompt: "fix the tests\nthen commit".into(),
-        session_id: Some("abc-123".into()),
+        session: Some(openclaw_shared::task::AgentSession::resume("abc-123")),
         cwd: None,
     };
     let plan = Plan::default();
@@ -261,7 +262,7 @@ fn characters_that_grow_when_spelled_out_count_as_shown() {
 fn a_long_prompt_or_edit_cannot_be_described_either() {
     let prompt = TaskSpec::Claude {
         prompt: "p".repeat(MAX_SHOWN_TEXT_CHARS + 1),
-        session_id: None,
+        session: None,
         cwd: None,
     };
     let edit = TaskSpec::FileEdit {

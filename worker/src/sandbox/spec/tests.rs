@@ -18,6 +18,7 @@ fn env() -> SandboxEnv {
         search: vec![PathBuf::from("/bin"), PathBuf::from("/opt/homebrew/bin")],
         tmp_base: PathBuf::from("/tmp/ocw"),
         claude_dir: Some(PathBuf::from("/opt/claude")),
+        agent_dirs: std::collections::BTreeMap::new(),
         platform: Platform::Linux,
     }
 }
@@ -43,7 +44,7 @@ fn command() -> TaskSpec {
 fn claude() -> TaskSpec {
     TaskSpec::Claude {
         prompt: "hi there".into(),
-        session_id: None,
+        session: None,
         cwd: None,
     }
 }
