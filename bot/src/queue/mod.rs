@@ -12,6 +12,7 @@
 //! - `lease`: claims (offers), heartbeats, results.
 //! - `sweep`: requeued offers, expiry, lost leases, pruning.
 //! - `approvals`, `attachments`, `delivery`: what happens around a result.
+//! - `sessions`: agent sessions by owner, and the one each Discord channel continues.
 //!
 //! The data they work with: `task` (what is stored about a task), `settings`, `events`,
 //! `error`, `workers` (the worker registry: names admitted, who vouched, who polled),
@@ -34,6 +35,7 @@ mod health;
 mod lease;
 mod quota;
 mod runner;
+mod sessions;
 mod settings;
 mod sqlite;
 mod store;
@@ -50,10 +52,11 @@ pub use handle::Queue;
 pub use health::{IntegrityCheck, StorageFailure, StorageReport, RECENT_FAILURE};
 pub use lease::Claim;
 pub use quota::{Quota, QuotaSettings, TRUNCATION_NOTE};
+pub use sessions::{prompt_excerpt, ChannelBinding, SessionBrief, SESSION_PROMPT_CHARS};
 pub use settings::{QueueSettings, StorageSettings, Synchronous};
 pub use store::{
-    ApprovalStore, AttachmentStore, DeliveryStore, LapsedOffers, LeaseStore, Refusal, Store,
-    StoreError, StoreFault, SweepStore, TaskStore, Usage,
+    ApprovalStore, AttachmentStore, DeliveryStore, LapsedOffers, LeaseStore, Refusal, SessionStore,
+    Store, StoreError, StoreFault, SweepStore, TaskStore, Usage,
 };
 pub use sweep::SweepReport;
 pub use task::{

@@ -23,6 +23,7 @@ use openclaw_shared::worker::{ApprovalDecision, HeldLease, LeaseReport};
 use openclaw_shared::{EpochMillis, LeaseId, TaskId, TaskOutcome, TaskStatus};
 
 use super::quota::{Quota, QuotaSettings};
+use super::sessions::{ChannelBinding, SessionBrief};
 use super::task::{ApprovalProgress, Completion, NewTask, Scope, Task, TaskBrief};
 
 /// A failure of the database itself (not of the caller's request).
@@ -168,7 +169,15 @@ pub struct LapsedOffers {
 /// Everything the queue stores, and a health check. Implemented by a database backend and
 /// held by the queue as a `Box<dyn Store>`; each method is one atomic change or read.
 pub trait Store:
-    TaskStore + LeaseStore + SweepStore + ApprovalStore + AttachmentStore + DeliveryStore + Send + Sync
+    TaskStore
+    + LeaseStore
+    + SweepStore
+    + ApprovalStore
+    + AttachmentStore
+    + DeliveryStore
+    + SessionStore
+    + Send
+    + Sync
 {
     /// Runs a trivial query, to tell whether the database answers.
     fn ping(&self) -> Result<(), StoreError>;
@@ -385,4 +394,28 @@ pub trait DeliveryStore {
 
     /// Marks a task's result delivered at `now`. Returns whether the task exists.
     fn mark_delivered(&self, id: TaskId, now: EpochMillis) -> Result<bool, StoreError>;
+}
+
+/// Agent sessions: each owner's, by latest task (written by [`TaskStore::insert`] with the
+/// task that names one), and the session each Discord channel continues.
+pub trait SessionStore {
+    /// Up to `limit` sessions in `scope`, most recently used first; only `agent`'s when
+    /// given.
+    fn recent_sessions(
+        &self,
+        scope: &Scope,
+        agent: Option<&str>,
+        limit: usize,
+    ) -> Result<Vec<SessionBrief>, StoreError>;
+
+    /// Binds (or rebinds) a channel's session for a user and agent, at `now`.
+    fn bind_channel(&self, binding: &ChannelBinding, now: EpochMillis) -> Result<(), StoreError>;
+
+    /// The session bound for `owner` and `agent` in `channel_id`, if any.
+    fn channel_session(
+        &self,
+        channel_id: &str,
+        owner: &str,
+        agent: &str,
+    ) -> Result<Option<String>, StoreError>;
 }

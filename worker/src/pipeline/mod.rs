@@ -299,6 +299,11 @@ async fn finalize(
     outcome
         .metadata
         .insert("redactions".into(), json!(redactions.total()));
+    if file_content && redactions.total() > 0 {
+        // Never alter a file silently: the content is not the file's bytes any more (a
+        // binary's length and offsets change too), and the result says so.
+        outcome.metadata.insert("altered".into(), json!(true));
+    }
 
     let screenshot = screenshot::prepare(rt, task, &outcome).await;
     let screenshot = match screenshot {

@@ -250,7 +250,7 @@ fn screenshots_are_attached_and_a_missing_one_is_mentioned() {
     let task = finished(
         TaskSpec::Claude {
             prompt: "take a screenshot".into(),
-            session_id: None,
+            session: None,
             cwd: None,
         },
         outcome,

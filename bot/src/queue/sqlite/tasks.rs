@@ -7,6 +7,7 @@ use super::rows::{
     from_i64, get_task, millis_i64, parse_status, row_to_brief, to_i64, write_outcome,
     BRIEF_COLUMNS,
 };
+use super::sessions::record_session;
 use super::SqliteStore;
 use crate::queue::quota::{Quota, QuotaSettings};
 use crate::queue::store::{Refusal, StoreError, TaskStore, Usage};
@@ -60,6 +61,7 @@ impl TaskStore for SqliteStore {
             task.owner,
             TaskBrief::summary_of(&task.spec),
         ])?;
+        record_session(&tx, id, &task.spec, task.owner.as_deref(), now)?;
         tx.commit()?;
         Ok(Ok(()))
     }
