@@ -19,7 +19,10 @@ async fn every_command_is_registered_in_the_guild_with_a_description() {
         names.sort_unstable();
         assert_eq!(
             names,
-            ["approve", "cancel", "claude", "deny", "read", "run", "status", "tasks", "write"]
+            [
+                "agent", "approve", "cancel", "claude", "deny", "read", "run", "sessions",
+                "status", "tasks", "write"
+            ]
         );
         for command in &commands {
             assert_eq!(command.guild_id, Some(t.discord.guild_id()));

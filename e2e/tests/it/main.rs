@@ -11,6 +11,8 @@ mod attacks;
 mod discord_commands;
 mod discord_delivery;
 mod discord_resilience;
+mod discord_sessions;
 mod helpers;
 mod restarts;
+mod sessions;
 mod worker_loop;
