@@ -135,7 +135,7 @@ async fn a_configured_agent_gets_the_prompt_as_one_argument_and_an_unknown_one_r
             unknown.error.flatten().unwrap().contains("no agent `nope`"),
             "the owner learns why"
         );
-        assert_eq!(unknown.exit_code, Some(None), "nothing ran");
+        assert_eq!(unknown.exit_code.flatten(), None, "nothing ran");
 
         worker.terminate();
         bot.stop().await;
