@@ -96,3 +96,31 @@ async fn new_starts_another_session_and_sessions_resume_goes_back() {
     })
     .await;
 }
+
+#[tokio::test]
+async fn agent_queues_the_chosen_agent_and_a_worker_without_it_runs_nothing() {
+    within_discord(async {
+        let t = DiscordTest::start().await;
+
+        // Discord sends the index of the choice picked: 0 is `codex`.
+        let result = ask(
+            &t,
+            SlashCommand::new("agent")
+                .option("agent", 0_i64)
+                .option("prompt", "hello $(whoami)"),
+        )
+        .await;
+
+        assert!(
+            result.content.starts_with("⛔ `codex: hello $(whoami)`"),
+            "{}",
+            result.content
+        );
+        assert!(
+            result.content.contains("no agent named codex"),
+            "{}",
+            result.content
+        );
+    })
+    .await;
+}

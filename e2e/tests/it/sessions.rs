@@ -132,7 +132,11 @@ async fn a_configured_agent_gets_the_prompt_as_one_argument_and_an_unknown_one_r
         assert!(dirs.home.exists());
         assert_eq!(unknown.status, "denied", "{unknown:?}");
         assert!(
-            unknown.error.flatten().unwrap().contains("no agent `nope`"),
+            unknown
+                .error
+                .flatten()
+                .unwrap()
+                .contains("no agent named nope"),
             "the owner learns why"
         );
         assert_eq!(unknown.exit_code.flatten(), None, "nothing ran");

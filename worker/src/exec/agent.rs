@@ -37,7 +37,7 @@ pub async fn run(
 ) -> TaskOutcome {
     let Some(agent) = ctx.agents.get(run.agent) else {
         return TaskOutcome::failure(format!(
-            "this worker has no agent `{}`; nothing ran",
+            "this worker has no agent named {}; nothing ran",
             run.agent
         ));
     };

@@ -150,7 +150,7 @@ async fn an_agent_the_worker_does_not_have_runs_nothing() {
             .error
             .as_deref()
             .unwrap()
-            .contains("no agent `gemini`"),
+            .contains("no agent named gemini"),
         "{outcome:?}"
     );
     assert_eq!(direct.status, OutcomeStatus::Failed);

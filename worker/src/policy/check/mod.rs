@@ -263,7 +263,7 @@ impl Checker<'_> {
         let Some(agent) = self.policy.agents.get(name) else {
             return deny(
                 "agents",
-                format!("this worker has no agent `{name}` (configure [agents.{name}])"),
+                format!("this worker has no agent named {name} (configure [agents.{name}])"),
             )
             .with(plan);
         };
