@@ -81,20 +81,14 @@ pub fn router(state: AppState) -> Router {
         )
         .route("/files/write", post(tasks::create_file_write))
         .route("/files/edit", post(tasks::create_file_edit))
-        .route(
-            "/claude",
-            post(agents::create_claude).layer(prompt_body.clone()),
-        )
+        .route("/claude", post(agents::create_claude).layer(prompt_body))
         .route("/claude/recent", get(agents::recent_claude))
         .route(
             "/agents/{name}",
-            post(agents::create_agent).layer(prompt_body.clone()),
+            post(agents::create_agent).layer(prompt_body),
         )
         .route("/agents/{name}/recent", get(agents::recent_agent))
-        .route(
-            "/codex",
-            post(agents::create_codex).layer(prompt_body.clone()),
-        )
+        .route("/codex", post(agents::create_codex).layer(prompt_body))
         .route("/gemini", post(agents::create_gemini).layer(prompt_body))
         .route(&worker("/claim"), post(worker::claim).layer(small))
         .route(&worker("/heartbeat"), post(worker::heartbeat).layer(small))

@@ -13,8 +13,6 @@ use openclaw_shared::worker::is_valid_worker_name;
 
 use super::{IntakeError, Problem};
 
-/// Longest Claude session id accepted (they are UUIDs in practice).
-
 /// Decodes base64 with or without padding; the result is re-encoded canonically, so the
 /// worker always receives padded standard base64.
 const LENIENT_BASE64: GeneralPurpose = GeneralPurpose::new(
