@@ -151,3 +151,28 @@ async fn recent_sessions_list_the_latest_prompt_of_each_and_only_the_callers() {
     })
     .await;
 }
+
+#[tokio::test]
+async fn a_session_whose_first_task_never_ran_is_started_again_not_resumed() {
+    within(async {
+        let app = TestApp::spawn().await;
+        let (_, first) = app.create("/claude", json!({"prompt": "one"})).await;
+        let id = first["sessionId"].as_str().unwrap().to_owned();
+        let opener = app.claim("mac").await.remove(0);
+        let denied = openclaw_shared::TaskOutcome::new(openclaw_shared::OutcomeStatus::Denied);
+        assert_eq!(app.report(&opener, "mac", &denied).await.0, StatusCode::OK);
+
+        app.create("/claude", json!({"prompt": "two", "sessionId": id}))
+            .await;
+        let retried = app.claim("mac").await.remove(0);
+        let ok = crate::helpers::success("hi");
+        assert_eq!(app.report(&retried, "mac", &ok).await.0, StatusCode::OK);
+        app.create("/claude", json!({"prompt": "three", "sessionId": id}))
+            .await;
+        let continued = app.claim("mac").await.remove(0);
+
+        assert_eq!(session_of(&retried.spec), AgentSession::start(&id));
+        assert_eq!(session_of(&continued.spec), AgentSession::resume(&id));
+    })
+    .await;
+}

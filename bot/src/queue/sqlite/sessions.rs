@@ -44,6 +44,36 @@ pub(super) fn record_session(
     Ok(())
 }
 
+/// Whether `spec`, which continues a session, must start it instead: the session is
+/// `owner`'s, and its latest task was the one to start it but never ran (denied, expired, or
+/// cancelled before it started). The CLI then has no such session, and `--resume` would
+/// fail; the conversation starts again under the same id.
+pub(super) fn starts_again(
+    tx: &Transaction<'_>,
+    spec: &TaskSpec,
+    owner: Option<&str>,
+) -> Result<bool, StoreError> {
+    let (Some(session), Some(agent)) = (spec.session(), spec.agent()) else {
+        return Ok(false);
+    };
+    if session.new {
+        return Ok(false);
+    }
+    let never_ran: Option<bool> = tx
+        .prepare_cached(
+            "SELECT json_extract(t.spec, '$.session.new') = 1 AND (t.status IN ('denied', \
+             'expired') OR (t.status = 'cancelled' AND t.started_at IS NULL)) \
+             FROM agent_sessions s JOIN tasks t ON t.id = s.last_task \
+             WHERE s.owner = ?1 AND s.agent = ?2 AND s.session_id = ?3",
+        )?
+        .query_row(params![owner.unwrap_or(""), agent, session.id], |row| {
+            row.get::<_, Option<bool>>(0)
+        })
+        .optional()?
+        .flatten();
+    Ok(never_ran == Some(true))
+}
+
 impl SessionStore for SqliteStore {
     fn recent_sessions(
         &self,
