@@ -155,6 +155,8 @@ pub enum Refusal {
     Conflict(TaskStatus),
     /// The change would pass this quota.
     OverQuota(Quota),
+    /// The task names an agent session another owner's tasks ran in.
+    SessionOfAnother,
 }
 
 /// What a sweep did with offers whose deadline passed before the worker accepted them.
@@ -195,7 +197,10 @@ pub trait Store:
 pub trait TaskStore {
     /// Inserts a new task, `queued`, created at `now`; unclaimed, it expires at `expires_at`.
     /// Refused, storing nothing, if it would make more live tasks than
-    /// `quota.max_live_tasks` or more stored bytes than `quota.max_stored_bytes`.
+    /// `quota.max_live_tasks` or more stored bytes than `quota.max_stored_bytes`, or if it
+    /// names an agent session another owner's tasks ran in. A task that names a session
+    /// records it as its owner's, and continues one whose opening task never ran by
+    /// starting it again.
     fn insert(
         &self,
         id: TaskId,

@@ -176,3 +176,50 @@ async fn a_session_whose_first_task_never_ran_is_started_again_not_resumed() {
     })
     .await;
 }
+
+#[tokio::test]
+async fn a_client_cannot_continue_or_take_over_another_users_session() {
+    within(async {
+        let app = TestApp::spawn().await;
+        let theirs = NewTask {
+            spec: TaskSpec::Claude {
+                prompt: "my secret plans".into(),
+                session: Some(AgentSession::start("theirs-1")),
+                cwd: None,
+            },
+            timeout: Duration::from_secs(60),
+            target_worker: None,
+            origin: None,
+            owner: Some("discord:42".into()),
+        };
+        app.state.queue().enqueue(theirs).await.unwrap();
+        assert_eq!(app.claim("mac").await.len(), 1);
+
+        let resumed = app
+            .post(
+                "/claude",
+                Some(CLIENT),
+                &json!({"prompt": "what did we discuss?", "sessionId": "theirs-1"}),
+            )
+            .await;
+        let restarted = app
+            .post(
+                "/claude",
+                Some(CLIENT),
+                &json!({"prompt": "hi", "sessionId": "theirs-1", "newSession": true}),
+            )
+            .await;
+
+        assert_error(&resumed, StatusCode::FORBIDDEN, "forbidden", "another user");
+        assert_error(
+            &restarted,
+            StatusCode::FORBIDDEN,
+            "forbidden",
+            "another user",
+        );
+        assert!(app.claim("mac").await.is_empty(), "nothing was queued");
+        let (_, recent) = app.get("/claude/recent", Some(CLIENT)).await;
+        assert_eq!(recent["sessions"], json!([]));
+    })
+    .await;
+}

@@ -44,6 +44,25 @@ pub(super) fn record_session(
     Ok(())
 }
 
+/// Whether the session `spec` names is another owner's: one their tasks ran in.
+pub(super) fn session_of_another(
+    tx: &Transaction<'_>,
+    spec: &TaskSpec,
+    owner: Option<&str>,
+) -> Result<bool, StoreError> {
+    let (Some(session), Some(agent)) = (spec.session(), spec.agent()) else {
+        return Ok(false);
+    };
+    Ok(tx
+        .prepare_cached(
+            "SELECT 1 FROM agent_sessions WHERE agent = ?1 AND session_id = ?2 \
+             AND owner <> ?3 LIMIT 1",
+        )?
+        .query_row(params![agent, session.id, owner.unwrap_or("")], |_| Ok(()))
+        .optional()?
+        .is_some())
+}
+
 /// Whether `spec`, which continues a session, must start it instead: the session is
 /// `owner`'s, and its latest task was the one to start it but never ran (denied, expired, or
 /// cancelled before it started). The CLI then has no such session, and `--resume` would

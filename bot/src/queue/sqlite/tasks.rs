@@ -7,7 +7,7 @@ use super::rows::{
     from_i64, get_task, millis_i64, parse_status, row_to_brief, to_i64, write_outcome,
     BRIEF_COLUMNS,
 };
-use super::sessions::{record_session, starts_again};
+use super::sessions::{record_session, session_of_another, starts_again};
 use super::SqliteStore;
 use crate::queue::quota::{Quota, QuotaSettings};
 use crate::queue::store::{Refusal, StoreError, TaskStore, Usage};
@@ -29,6 +29,9 @@ impl TaskStore for SqliteStore {
             .transpose()?;
         let mut conn = self.conn();
         let tx = conn.transaction()?;
+        if session_of_another(&tx, &task.spec, task.owner.as_deref())? {
+            return Ok(Err(Refusal::SessionOfAnother));
+        }
         let restarted = if starts_again(&tx, &task.spec, task.owner.as_deref())? {
             Some(restart(&task.spec))
         } else {

@@ -14,6 +14,8 @@ CREATE TABLE IF NOT EXISTS agent_sessions (
     PRIMARY KEY (owner, agent, session_id)
 ) WITHOUT ROWID;
 CREATE INDEX IF NOT EXISTS agent_sessions_recent ON agent_sessions (owner, updated_at);
+-- Whose a session is: a task may not continue another owner's.
+CREATE INDEX IF NOT EXISTS agent_sessions_by_id ON agent_sessions (agent, session_id);
 
 -- Discord: the session a user's `/claude` (or `/agent`) continues by default in a channel.
 -- Survives restarts; replaced by `new:true`, a `session:` option or `/sessions resume:`.
