@@ -49,6 +49,8 @@ pub fn offer(command: &mut poise::Command<super::Data, CommandError>, agents: &[
     if let Some(option) = command.parameters.iter_mut().find(|p| p.name == "agent") {
         option.choices = agents
             .iter()
+            // poise builds choices only from its derive; this struct literal is the one way
+            // to make them from configuration (its hidden field is a unit).
             .map(|name| poise::CommandParameterChoice {
                 name: name.clone().into(),
                 localizations: Default::default(),

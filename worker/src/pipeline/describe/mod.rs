@@ -162,7 +162,7 @@ pub fn describe(subject: &ApprovalSubject<'_>) -> Result<String, Unshowable> {
                 quote(&one_line(agent)),
                 size(prompt)
             )];
-            lines.push(agent_line(subject, prompt, session.as_ref()));
+            lines.push(agent_line(subject, session.as_ref()));
             lines.push(session_line(session.as_ref()));
             lines.extend(process_facts(subject));
             lines.push(body);
@@ -256,19 +256,18 @@ fn session_line(session: Option<&AgentSession>) -> String {
 }
 
 /// The agent's program and its argv, the prompt shown as `<prompt>` (it follows in full).
-fn agent_line(
-    subject: &ApprovalSubject<'_>,
-    prompt: &str,
-    session: Option<&AgentSession>,
-) -> String {
+fn agent_line(subject: &ApprovalSubject<'_>, session: Option<&AgentSession>) -> String {
     let Some(agent) = subject.agent else {
         return "this worker has no such agent: nothing runs".to_owned();
     };
-    let argv: Vec<String> = match agent.argv(prompt, session) {
+    // Built around a stand-in no prompt can equal (prompts hold no NUL), so the prompt's
+    // own element, and only it, shows as `<prompt>`.
+    const STAND_IN: &str = "\0";
+    let argv: Vec<String> = match agent.argv(STAND_IN, session) {
         Ok(argv) => argv
             .iter()
             .map(|arg| {
-                if arg == prompt {
+                if arg == STAND_IN {
                     "<prompt>".to_owned()
                 } else {
                     quote(&one_line(arg))

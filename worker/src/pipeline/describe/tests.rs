@@ -219,6 +219,47 @@ fn claude_shows_its_flags_session_and_a_warning_when_it_skips_permissions() {
 }
 
 #[test]
+fn an_agent_shows_its_program_argv_and_whether_it_starts_the_session() {
+    let codex = crate::agents::AgentConfig {
+        bin: "/usr/local/bin/codex".into(),
+        args: ["exec", "{session}", "--", "{prompt}"]
+            .map(String::from)
+            .to_vec(),
+        new_session: ["--session-id", "{id}"].map(String::from).to_vec(),
+        resume_session: ["resume", "{id}"].map(String::from).to_vec(),
+        tier: crate::policy::Verdict::Approve,
+        network: true,
+        state: Vec::new(),
+        cwd: None,
+    };
+    let spec = TaskSpec::Agent {
+        agent: "codex".into(),
+        prompt: "--yolo $(id)".into(),
+        session: Some(openclaw_shared::task::AgentSession::start("s-1")),
+        cwd: None,
+    };
+    let plan = Plan::default();
+
+    let text = describe(&ApprovalSubject {
+        agent: Some(&codex),
+        ..subject(&spec, &plan)
+    })
+    .unwrap();
+    let missing = describe(&subject(&spec, &plan)).unwrap();
+
+    assert_eq!(
+        text,
+        "agent codex prompt (12 bytes, 1 line), shown last:\n\
+         runs /usr/local/bin/codex with arguments exec --session-id s-1 -- <prompt>\n\
+         starts session s-1\n\
+         in the default directory · timeout 30s\n\
+         NO SANDBOX: runs unconfined\n\
+         1│ --yolo $(id)"
+    );
+    assert!(missing.contains("this worker has no such agent: nothing runs"));
+}
+
+#[test]
 fn a_command_too_long_to_show_whole_cannot_be_described() {
     let long = format!("echo {}", "x".repeat(MAX_SHOWN_TEXT_CHARS));
     let spec = command(&long);

@@ -249,10 +249,10 @@ pub fn derive(
                 .map(tree(Access::Full)),
         );
     }
-    let claude_state: Vec<PathBuf> = agent
+    let agent_state: Vec<PathBuf> = agent
         .map(|(_, state, _)| state.iter().filter_map(expand).collect())
         .unwrap_or_default();
-    trees.extend(claude_state.iter().cloned().map(tree(Access::ReadWrite)));
+    trees.extend(agent_state.iter().cloned().map(tree(Access::ReadWrite)));
     if let Some((_, _, Some(dir))) = agent {
         trees.push(Tree {
             path: dir.clone(),
@@ -274,7 +274,7 @@ pub fn derive(
     let (mut hidden, hidden_patterns) = split_patterns(hidden_sources, home);
     // An agent's own login and settings are its to read, whatever the lists say of them for
     // other tasks.
-    hidden.retain(|path| !claude_state.iter().any(|state| path.starts_with(state)));
+    hidden.retain(|path| !agent_state.iter().any(|state| path.starts_with(state)));
     hidden.extend(policy.protected.iter().map(|p| paths::fold(p)));
     let read_only_sources = defaults::DENY_WRITE_PATHS
         .iter()
