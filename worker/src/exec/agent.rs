@@ -59,7 +59,11 @@ pub async fn run(
         .run_job(&job, spool, cancel)
         .await
         .into_outcome(&job.what, timeout);
-    annotate(&mut outcome, run.agent, run.session);
+    // An agent that cannot start a named session ran without one: its result names none.
+    let session = run
+        .session
+        .filter(|session| !session.new || !agent.new_session.is_empty());
+    annotate(&mut outcome, run.agent, session);
     outcome
 }
 
