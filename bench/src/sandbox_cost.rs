@@ -165,6 +165,7 @@ fn spec_for(home: &Path, program: &Path, verdict: Verdict) -> anyhow::Result<San
         }),
         tmp_base: std::env::temp_dir(),
         claude_dir: None,
+        agent_dirs: std::collections::BTreeMap::new(),
         platform: Platform::CURRENT,
     };
     sandbox::derive(&policy, &task, &decision, TaskId::new(), &env)

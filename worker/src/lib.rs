@@ -10,6 +10,7 @@
 //! - [`poll`]: the loop: claims for free slots, heartbeats, result delivery, shutdown.
 //! - [`pipeline`]: every task's path: verdict, approval, execution, redaction, audit.
 //! - [`guard`]: the security state opened at start (policy, approvals, audit, lock).
+//! - [`agents`]: agent CLIs besides Claude (`[agents.<name>]`): argv templates, sessions.
 //! - [`exec`]: the executors behind the single [`exec::execute`] seam.
 //! - [`notify`]: approval requests posted to the owner's own webhook.
 //! - [`visible`]: text shown to the owner made unambiguous (hidden characters spelled out).
@@ -23,6 +24,7 @@
 //! - [`files`]: where the worker's own files live, written private and atomically.
 //! - [`spool`]: each started task's directory, which outlives the worker (crash, upgrade).
 
+pub mod agents;
 pub mod approval;
 pub mod audit;
 pub mod cli;

@@ -7,8 +7,9 @@
 //! - [`error`]: `ApiError` → status + code + log level, in one match.
 //! - [`extract`]: JSON/query/path extractors that reject with `ApiError`.
 //! - [`ratelimit`]: per client IP (before auth), per token (after), failed-auth lockouts.
-//! - `tasks`, `worker`, `approvals`, `attachments`, `health`: the handlers; `view`: their pure helper (field rules live in [`crate::intake`]).
+//! - `tasks`, `agents`, `worker`, `approvals`, `attachments`, `health`: the handlers; `view`: their pure helper (field rules live in [`crate::intake`]).
 
+mod agents;
 mod approvals;
 mod attachments;
 pub mod auth;
@@ -80,7 +81,15 @@ pub fn router(state: AppState) -> Router {
         )
         .route("/files/write", post(tasks::create_file_write))
         .route("/files/edit", post(tasks::create_file_edit))
-        .route("/claude", post(tasks::create_claude).layer(prompt_body))
+        .route("/claude", post(agents::create_claude).layer(prompt_body))
+        .route("/claude/recent", get(agents::recent_claude))
+        .route(
+            "/agents/{name}",
+            post(agents::create_agent).layer(prompt_body),
+        )
+        .route("/agents/{name}/recent", get(agents::recent_agent))
+        .route("/codex", post(agents::create_codex).layer(prompt_body))
+        .route("/gemini", post(agents::create_gemini).layer(prompt_body))
         .route(&worker("/claim"), post(worker::claim).layer(small))
         .route(&worker("/heartbeat"), post(worker::heartbeat).layer(small))
         .route(&worker("/tasks/{id}/result"), post(worker::report))

@@ -3,7 +3,7 @@
 
 use std::time::Duration;
 
-use openclaw_shared::client::{client_status, TaskSummary, TaskView};
+use openclaw_shared::client::{client_status, ApprovalView, TaskSummary, TaskView};
 use openclaw_shared::worker::ClaimedTask;
 use openclaw_shared::TaskStatus;
 
@@ -19,6 +19,7 @@ pub fn task_view(task: &Task) -> TaskView {
     let mut view = TaskView {
         task_id: task.id,
         status: client_status(task.status).to_owned(),
+        state: task.status,
         kind: task.spec.kind(),
         message: None,
         worker: task.worker.clone().or_else(|| task.target_worker.clone()),
@@ -37,12 +38,17 @@ pub fn task_view(task: &Task) -> TaskView {
         stderr_truncated: None,
         duration_ms: None,
         fingerprint: None,
+        approval: None,
         attachments: None,
     };
     if !task.status.is_terminal() {
         view.message = Some(NOT_READY.to_owned());
         if let (TaskStatus::AwaitingApproval, Some(approval)) = (task.status, &task.approval) {
             view.fingerprint = Some(approval.fingerprint.clone());
+            view.approval = Some(ApprovalView {
+                fingerprint: approval.fingerprint.clone(),
+                expires_at: approval.expires_at,
+            });
             view.message = Some(format!(
                 "Awaiting the owner's approval on the worker: {}",
                 approval.summary
@@ -86,6 +92,7 @@ pub fn task_summary(task: &TaskBrief) -> TaskSummary {
     TaskSummary {
         task_id: task.id,
         status: client_status(task.status).to_owned(),
+        state: task.status,
         kind: task.kind,
         summary,
         worker: task.worker.clone().or_else(|| task.target_worker.clone()),

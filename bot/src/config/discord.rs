@@ -2,11 +2,14 @@
 //! its deliveries (fields, not constants, so tests can shrink them).
 
 use axum::http::Uri;
+use openclaw_shared::task::{is_valid_agent_name, AGENT_NAME_RULE, CLAUDE_AGENT};
 use secrecy::SecretString;
 use serde::Deserialize;
 
 use super::ConfigError;
 
+/// Most choices one Discord option may offer.
+const MAX_AGENT_CHOICES: usize = 25;
 /// Discord kills an interaction token 15 minutes after the interaction.
 const DISCORD_TOKEN_LIFETIME_SECS: u64 = 15 * 60;
 
@@ -46,6 +49,10 @@ pub struct DiscordConfig {
     pub callback_channel_ids: Vec<u64>,
     /// How often the channels of `guild_ids` are listed again from Discord.
     pub channel_refresh_secs: u64,
+    /// The agents `/agent` offers as choices: names of `[agents.<name>]` on the workers
+    /// (the bot cannot know them; a worker without the one chosen fails the task, running
+    /// nothing). At most 25 (Discord's limit on choices); `claude` has its own command.
+    pub agents: Vec<String>,
 }
 
 impl Default for DiscordConfig {
@@ -65,6 +72,7 @@ impl Default for DiscordConfig {
             redeliver_interval_secs: 300,
             callback_channel_ids: Vec::new(),
             channel_refresh_secs: 300,
+            agents: vec!["codex".to_owned(), "gemini".to_owned()],
         }
     }
 }
@@ -111,6 +119,22 @@ impl DiscordConfig {
                     "holds {stranger}, who is not in discord.allowed_user_ids (every command \
                      checks that list first)"
                 ),
+            );
+        }
+        if self.agents.len() > MAX_AGENT_CHOICES {
+            return invalid(
+                "discord.agents",
+                format!("holds more than Discord's {MAX_AGENT_CHOICES} choices"),
+            );
+        }
+        if let Some(bad) = self
+            .agents
+            .iter()
+            .find(|name| !is_valid_agent_name(name) || *name == CLAUDE_AGENT)
+        {
+            return invalid(
+                "discord.agents",
+                format!("holds {bad:?}: a name {AGENT_NAME_RULE}, and not claude (/claude)"),
             );
         }
         let positive = [

@@ -61,6 +61,8 @@ pub struct Settings {
     pub retry: RetryPolicy,
     /// How often results left undelivered are tried again.
     pub redeliver_interval: Duration,
+    /// The agents `/agent` offers (`discord.agents`), in the order shown.
+    pub agents: Vec<String>,
 }
 
 impl Settings {
@@ -93,6 +95,7 @@ impl Settings {
                 attempts: config.delivery_attempts,
             },
             redeliver_interval: Duration::from_secs(config.redeliver_interval_secs),
+            agents: config.agents.clone(),
         }
     }
 }

@@ -13,6 +13,7 @@
 //! - `sweep`: requeued offers, expiry, lost leases, pruning.
 //! - `approvals`, `attachments`, `delivery`: what happens around a result.
 //! - `webhooks`: the webhook outbox (`outbox` holds its data).
+//! - `sessions`: agent sessions by owner, and the one each Discord channel continues.
 //!
 //! The data they work with: `task` (what is stored about a task), `settings`, `events`,
 //! `error`, `workers` (the worker registry: names admitted, who vouched, who polled),
@@ -37,6 +38,7 @@ mod lease;
 mod outbox;
 mod quota;
 mod runner;
+mod sessions;
 mod settings;
 mod sqlite;
 mod store;
@@ -58,10 +60,11 @@ pub use outbox::{
     AttemptResult, OutboxCounts, WebhookDelivery, WebhookEvent, WebhookState, WebhookTarget,
 };
 pub use quota::{Quota, QuotaSettings, TRUNCATION_NOTE};
+pub use sessions::{prompt_excerpt, ChannelBinding, SessionBrief, SESSION_PROMPT_CHARS};
 pub use settings::{QueueSettings, StorageSettings, Synchronous};
 pub use store::{
-    ApprovalStore, AttachmentStore, DeliveryStore, LapsedOffers, LeaseStore, Refusal, Store,
-    StoreError, StoreFault, SweepStore, TaskStore, Usage, WebhookStore,
+    ApprovalStore, AttachmentStore, DeliveryStore, LapsedOffers, LeaseStore, Refusal, SessionStore,
+    Store, StoreError, StoreFault, SweepStore, TaskStore, Usage, WebhookStore,
 };
 pub use sweep::SweepReport;
 pub use task::{

@@ -31,6 +31,7 @@ mod metrics;
 mod owners;
 mod quotas;
 mod rate_limits;
+mod sessions;
 mod startup;
 mod storage_busy;
 mod storage_faults;

@@ -19,7 +19,10 @@ async fn every_command_is_registered_in_the_guild_with_a_description() {
         names.sort_unstable();
         assert_eq!(
             names,
-            ["approve", "cancel", "claude", "deny", "read", "run", "status", "tasks", "write"]
+            [
+                "agent", "approve", "cancel", "claude", "deny", "read", "run", "sessions",
+                "status", "tasks", "write"
+            ]
         );
         for command in &commands {
             assert_eq!(command.guild_id, Some(t.discord.guild_id()));
@@ -37,6 +40,15 @@ async fn every_command_is_registered_in_the_guild_with_a_description() {
             .map(|o| o["name"].as_str().unwrap())
             .collect();
         assert_eq!(options, ["command", "timeout", "worker", "cwd"]);
+        // The agents a worker may configure, offered as choices (`discord.agents`).
+        let agent = commands.iter().find(|c| c.name == "agent").unwrap();
+        let choices: Vec<&str> = agent.sent["options"][0]["choices"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|c| c["name"].as_str().unwrap())
+            .collect();
+        assert_eq!(choices, ["codex", "gemini"]);
     })
     .await;
 }

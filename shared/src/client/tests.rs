@@ -24,10 +24,34 @@ fn claude_request_takes_session_id_in_both_spellings() {
 }
 
 #[test]
+fn unfinished_statuses_are_only_the_originals_two_words() {
+    for status in TaskStatus::ALL {
+        let word = client_status(status);
+        if status.is_terminal() {
+            assert_eq!(word, status.as_str());
+        } else {
+            assert!(["pending", "running"].contains(&word), "{status}: {word}");
+        }
+    }
+    assert_eq!(client_status(TaskStatus::AwaitingApproval), "pending");
+}
+
+#[test]
+fn claude_request_may_ask_for_a_new_session() {
+    let req: ClaudeRequest =
+        serde_json::from_value(json!({"prompt": "hi", "sessionId": "s1", "newSession": true}))
+            .unwrap();
+    assert!(req.new_session);
+    let plain: ClaudeRequest = serde_json::from_value(json!({"prompt": "hi"})).unwrap();
+    assert!(!plain.new_session);
+}
+
+#[test]
 fn unfinished_view_has_only_the_original_fields_and_ours() {
     let view = TaskView {
         task_id: "6f1c1a8e-7a51-4c3e-9f67-1d2f0a6b8c11".parse().unwrap(),
         status: client_status(TaskStatus::Queued).into(),
+        state: TaskStatus::Queued,
         kind: TaskKind::Command,
         message: Some("Result not ready yet".into()),
         worker: None,
@@ -46,6 +70,7 @@ fn unfinished_view_has_only_the_original_fields_and_ours() {
         stderr_truncated: None,
         duration_ms: None,
         fingerprint: None,
+        approval: None,
         attachments: None,
     };
     assert_eq!(
@@ -53,6 +78,7 @@ fn unfinished_view_has_only_the_original_fields_and_ours() {
         json!({
             "taskId": "6f1c1a8e-7a51-4c3e-9f67-1d2f0a6b8c11",
             "status": "pending",
+            "state": "queued",
             "kind": "command",
             "message": "Result not ready yet",
             "createdAt": 1
@@ -65,6 +91,7 @@ fn finished_view_keeps_null_error_and_exit_code() {
     let view = TaskView {
         task_id: TaskId::new(),
         status: "succeeded".into(),
+        state: TaskStatus::Succeeded,
         kind: TaskKind::Command,
         message: None,
         worker: Some("mac".into()),
@@ -83,6 +110,7 @@ fn finished_view_keeps_null_error_and_exit_code() {
         stderr_truncated: Some(false),
         duration_ms: Some(1),
         fingerprint: None,
+        approval: None,
         attachments: None,
     };
     let value = serde_json::to_value(&view).unwrap();

@@ -97,7 +97,11 @@ pub struct Asked {
     /// The working directory, as sent.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub cwd: Option<KeptText>,
-    /// The Claude prompt, as sent (it is what was asked; a prompt is text, like a command).
+    /// The agent an `agent` task named (`claude` tasks say so by their kind).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub agent: Option<String>,
+    /// The Claude (or agent) prompt, as sent (it is what was asked; a prompt is text, like
+    /// a command).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub prompt: Option<KeptText>,
     /// A write's content (decoded when base64), or an edit's new text.
@@ -152,6 +156,14 @@ impl Asked {
                 ..Self::default()
             },
             TaskSpec::Claude { prompt, cwd, .. } => Self {
+                prompt: kept(prompt),
+                cwd: cwd.as_deref().and_then(kept),
+                ..Self::default()
+            },
+            TaskSpec::Agent {
+                agent, prompt, cwd, ..
+            } => Self {
+                agent: Some(agent.clone()),
                 prompt: kept(prompt),
                 cwd: cwd.as_deref().and_then(kept),
                 ..Self::default()

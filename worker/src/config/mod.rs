@@ -6,12 +6,15 @@
 //! - `env.rs`: the environment overrides ([`ENV_PREFIX`], [`ORIGINAL_ENV_NAMES`]).
 //! - `validate.rs`: [`Config::validate`], every value checked once.
 
+use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
 
 use figment::providers::{Format, Serialized, Toml};
 use figment::Figment;
 use secrecy::SecretString;
 use serde::Deserialize;
+
+use crate::agents::AgentConfig;
 
 mod env;
 mod validate;
@@ -56,6 +59,9 @@ pub struct Config {
     pub claude_bin: String,
     /// Extra arguments passed to every `claude` run, before the prompt.
     pub claude_args: Vec<String>,
+    /// Agent CLIs besides Claude, by name (`[agents.<name>]`): program, argv template,
+    /// session flags, tier. See [`crate::agents`].
+    pub agents: BTreeMap<String, AgentConfig>,
     /// The local policy file. The worker refuses to start without it, or when it (or its
     /// directory) can be changed by anyone but this user.
     pub policy_path: PathBuf,
@@ -88,6 +94,7 @@ impl Default for Config {
             default_cwd: home_dir().unwrap_or_else(|| PathBuf::from("/")),
             claude_bin: "claude".into(),
             claude_args: Vec::new(),
+            agents: BTreeMap::new(),
             policy_path: default_dir().join("policy.toml"),
             state_dir: default_dir().join("state"),
             notify_webhook_url: None,

@@ -104,6 +104,11 @@ impl Config {
         if self.claude_bin.is_empty() {
             return Err(invalid("claude_bin", "must not be empty"));
         }
+        for (name, agent) in &self.agents {
+            agent
+                .validate(name)
+                .map_err(|reason| invalid("agents", reason))?;
+        }
         if let Some(url) = &self.notify_webhook_url {
             validate_webhook(url.expose_secret())?;
         }

@@ -14,7 +14,9 @@
 //! - [`command`]: `command` tasks, direct or (approved shell syntax) through the shell.
 //! - [`files`]: binary-safe reads, atomic writes, exact-match edits.
 //! - [`claude`]: the Claude Code CLI, prompt as one argv element.
+//! - [`agent`]: the agent CLIs of the worker config, prompt as one argv element.
 
+pub mod agent;
 pub mod claude;
 pub mod command;
 pub mod files;
@@ -22,6 +24,7 @@ pub mod job;
 pub mod process;
 pub mod supervisor;
 
+use std::collections::BTreeMap;
 use std::ffi::{OsStr, OsString};
 use std::path::{Path, PathBuf};
 use std::time::{Duration, Instant};
@@ -30,6 +33,7 @@ use openclaw_shared::worker::ClaimedTask;
 use openclaw_shared::{TaskOutcome, TaskSpec};
 use tokio_util::sync::CancellationToken;
 
+use crate::agents::AgentConfig;
 use crate::config::Config;
 use crate::policy::env::child_env;
 use crate::policy::{CheckEnv, Plan, Policy};
@@ -58,6 +62,8 @@ pub struct ExecContext {
     /// Arguments for every `claude` run, before the session and the prompt: the
     /// configured extras, then what the policy's `[claude]` section adds.
     pub claude_args: Vec<String>,
+    /// The agent CLIs of the config, by name; a bare `bin` is resolved like `claude_bin`.
+    pub agents: BTreeMap<String, AgentConfig>,
     /// The whole environment of every child: the allowlisted part of the worker's own,
     /// never the worker token. Children start from an empty environment plus this.
     pub child_env: Vec<(OsString, OsString)>,
@@ -80,6 +86,7 @@ impl ExecContext {
             max_read_bytes: config.max_read_bytes,
             claude_bin: config.claude_bin.clone(),
             claude_args: config.claude_args.clone(),
+            agents: config.agents.clone(),
             child_env: child_env(std::env::vars_os(), &[], None),
             supervisor: None,
         }
@@ -87,7 +94,7 @@ impl ExecContext {
 
     /// Applies the policy: the child environment gets its `env.extra` names and, as
     /// `PATH`, the search path programs were checked against; `claude` gets the
-    /// `[claude]` flags; a bare `claude_bin` is resolved now through the worker's own
+    /// `[claude]` flags; a bare `claude_bin` (or agent `bin`) is resolved now through the worker's own
     /// `PATH` (children no longer see it).
     pub fn apply_policy(&mut self, policy: &Policy, env: &CheckEnv) {
         let search = std::env::join_paths(policy.search_path(env)).ok();
@@ -102,9 +109,13 @@ impl ExecContext {
             self.claude_args
                 .push("--dangerously-skip-permissions".to_owned());
         }
-        if !self.claude_bin.contains('/') {
-            if let Some(found) = find_in_path(&self.claude_bin, &env.path) {
-                self.claude_bin = found.to_string_lossy().into_owned();
+        let bins = std::iter::once(&mut self.claude_bin)
+            .chain(self.agents.values_mut().map(|agent| &mut agent.bin));
+        for bin in bins {
+            if !bin.contains('/') {
+                if let Some(found) = find_in_path(bin, &env.path) {
+                    *bin = found.to_string_lossy().into_owned();
+                }
             }
         }
     }
@@ -260,15 +271,31 @@ pub async fn execute_spooled(
         }
         (
             TaskSpec::Claude {
-                prompt, session_id, ..
+                prompt, session, ..
             },
             _,
         ) => {
             let run = claude::ClaudeRun {
                 prompt,
-                session_id: session_id.as_deref(),
+                session: session.as_ref(),
             };
             claude::run(ctx, plan, run, timeout, &cancel, spool).await
+        }
+        (
+            TaskSpec::Agent {
+                agent,
+                prompt,
+                session,
+                ..
+            },
+            _,
+        ) => {
+            let run = agent::AgentRun {
+                agent,
+                prompt,
+                session: session.as_ref(),
+            };
+            agent::run(ctx, plan, run, timeout, &cancel, spool).await
         }
         (_, None) => TaskOutcome::failure("the policy planned no path for this file task"),
     };
@@ -279,7 +306,7 @@ pub async fn execute_spooled(
     }
     if matches!(
         task.spec,
-        TaskSpec::Command { .. } | TaskSpec::Claude { .. }
+        TaskSpec::Command { .. } | TaskSpec::Claude { .. } | TaskSpec::Agent { .. }
     ) {
         outcome
             .metadata
@@ -298,8 +325,12 @@ pub fn adopted_outcome(
     ran: Duration,
 ) -> TaskOutcome {
     let mut outcome = output.into_outcome(&job.what, job.timeout());
-    if let TaskSpec::Claude { session_id, .. } = &task.spec {
-        claude::annotate(&mut outcome, session_id.as_deref());
+    match &task.spec {
+        TaskSpec::Claude { session, .. } => claude::annotate(&mut outcome, session.as_ref()),
+        TaskSpec::Agent { agent, session, .. } => {
+            agent::annotate(&mut outcome, agent, session.as_ref());
+        }
+        _ => {}
     }
     outcome.duration_ms = u64::try_from(ran.as_millis()).unwrap_or(u64::MAX);
     outcome

@@ -220,7 +220,7 @@ pub async fn finish_adopted(
         .and_then(|bytes| serde_json::from_slice(&bytes).ok());
     let runs_a_process = matches!(
         record.task.spec,
-        TaskSpec::Command { .. } | TaskSpec::Claude { .. }
+        TaskSpec::Command { .. } | TaskSpec::Claude { .. } | TaskSpec::Agent { .. }
     );
     let outcome = match (&job, supervisor::adopted_output(spool)) {
         (Some(job), Ok((output, ran))) => {
@@ -299,6 +299,11 @@ async fn finalize(
     outcome
         .metadata
         .insert("redactions".into(), json!(redactions.total()));
+    if file_content && redactions.total() > 0 {
+        // Never alter a file silently: the content is not the file's bytes any more (a
+        // binary's length and offsets change too), and the result says so.
+        outcome.metadata.insert("altered".into(), json!(true));
+    }
 
     let screenshot = screenshot::prepare(rt, task, &outcome).await;
     let screenshot = match screenshot {

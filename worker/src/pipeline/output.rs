@@ -10,7 +10,10 @@ use crate::exec::process::REDACTION_MARGIN_BYTES;
 /// setting the truncation flags where it cuts. A file read's content is left alone: its
 /// own limit (`max_read_bytes`) applied when it was read.
 pub fn cap_output(spec: &TaskSpec, outcome: &mut TaskOutcome, cap: usize) {
-    if !matches!(spec, TaskSpec::Command { .. } | TaskSpec::Claude { .. }) {
+    if !matches!(
+        spec,
+        TaskSpec::Command { .. } | TaskSpec::Claude { .. } | TaskSpec::Agent { .. }
+    ) {
         return;
     }
     if outcome.stdout_encoding == ContentEncoding::Utf8 {

@@ -3,6 +3,7 @@
 use std::fs;
 use std::time::Duration;
 
+use openclaw_shared::task::AgentSession;
 use openclaw_shared::{OutcomeStatus, TaskSpec};
 use openclaw_worker::exec;
 use openclaw_worker::exec::process::REDACTION_MARGIN_BYTES;
@@ -257,10 +258,10 @@ async fn invalid_utf8_output_is_converted_lossily() {
 const FAKE_CLAUDE: &str = "#!/bin/sh\nfor a in \"$@\"; do printf 'arg:%s\\n' \"$a\"; done\n\
                            echo 'PLEASE_UPLOAD_TO_DISCORD: /tmp/shot.png'\n";
 
-fn claude(prompt: &str, session_id: Option<&str>) -> TaskSpec {
+fn claude(prompt: &str, session: Option<AgentSession>) -> TaskSpec {
     TaskSpec::Claude {
         prompt: prompt.into(),
-        session_id: session_id.map(Into::into),
+        session,
         cwd: None,
     }
 }
@@ -296,10 +297,18 @@ async fn claude_session_and_screenshot_go_to_metadata() {
     let mut ctx = exec_ctx(dir.path());
     ctx.claude_bin = bin.to_str().unwrap().into();
 
-    let outcome = run(&ctx, claude("take a screenshot", Some("sess-42")), 10_000).await;
+    let resumed = AgentSession::resume("sess-42");
+    let started = AgentSession::start("sess-43");
+
+    let outcome = run(&ctx, claude("take a screenshot", Some(resumed)), 10_000).await;
+    let first = run(&ctx, claude("hello there", Some(started)), 10_000).await;
 
     assert!(outcome.stdout.contains("arg:--resume\narg:sess-42\n"));
     assert_eq!(outcome.metadata["sessionId"], "sess-42");
+    assert_eq!(outcome.metadata["sessionNew"], false);
+    assert!(first.stdout.contains("arg:--session-id\narg:sess-43\n"));
+    assert!(!first.stdout.contains("--resume"));
+    assert_eq!(first.metadata["sessionNew"], true);
     assert_eq!(outcome.metadata["screenshotPath"], "/tmp/shot.png");
 }
 

@@ -163,6 +163,9 @@ pub fn result(task: &Task, images: Vec<FileOut>, options: ResultOptions) -> Rend
             notes.push(format!("-# the worker cut {stream} at its output cap"));
         }
     }
+    if let Some(note) = redaction_note(&task.spec, outcome) {
+        notes.push(note);
+    }
     let mut files = Vec::new();
     if let Some(path) = outcome
         .metadata
@@ -209,6 +212,24 @@ pub fn result(task: &Task, images: Vec<FileOut>, options: ResultOptions) -> Rend
     }
 }
 
+/// What the worker's redaction changed, said plainly: a read file that is not the file's
+/// exact bytes any more (`metadata.altered`), or output with secrets taken out.
+fn redaction_note(spec: &TaskSpec, outcome: &TaskOutcome) -> Option<String> {
+    let count = outcome
+        .metadata
+        .get("redactions")
+        .and_then(serde_json::Value::as_u64)
+        .filter(|n| *n > 0)?;
+    let secrets = if count == 1 { "secret" } else { "secrets" };
+    let altered = outcome.metadata.get("altered") == Some(&serde_json::Value::Bool(true));
+    Some(match spec {
+        TaskSpec::FileRead { .. } if altered => format!(
+            "⚠️ the worker redacted {count} {secrets}: this is NOT the file's exact content"
+        ),
+        _ => format!("-# the worker redacted {count} {secrets} from the output"),
+    })
+}
+
 /// Status, exit code or signal, duration and worker, joined with dots.
 fn facts(task: &Task, outcome: &TaskOutcome) -> String {
     let mut facts = vec![status_words(task.status).to_owned()];
@@ -226,6 +247,11 @@ fn facts(task: &Task, outcome: &TaskOutcome) -> String {
     }
     if let Some(worker) = &task.worker {
         facts.push(format!("on `{worker}`"));
+    }
+    // The id to continue it with (`/sessions resume:`, an API `sessionId`); plain
+    // characters only, so it is safe in inline code.
+    if let Some(session) = task.spec.session() {
+        facts.push(format!("session `{}`", session.id));
     }
     facts.join(" · ")
 }

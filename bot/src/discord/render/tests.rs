@@ -223,6 +223,49 @@ fn a_binary_file_is_attached_under_its_own_name() {
 }
 
 #[test]
+fn a_read_file_the_worker_altered_says_so_and_redacted_output_is_counted() {
+    let mut altered = TaskOutcome {
+        stdout: STANDARD.encode([0_u8, 255, 1]),
+        stdout_encoding: ContentEncoding::Base64,
+        ..succeeded("")
+    };
+    altered.metadata.insert("redactions".into(), json!(2));
+    altered.metadata.insert("altered".into(), json!(true));
+    let mut output = succeeded("token [REDACTED:github_token]\n");
+    output.metadata.insert("redactions".into(), json!(1));
+    let read = TaskSpec::FileRead {
+        path: "/Users/me/tool.bin".into(),
+    };
+
+    let file = result(
+        &finished(read, altered),
+        Vec::new(),
+        ResultOptions::default(),
+    );
+    let run = result(
+        &finished(command("env"), output),
+        Vec::new(),
+        ResultOptions::default(),
+    );
+    let clean = result(
+        &finished(command("ls"), succeeded("a\n")),
+        Vec::new(),
+        ResultOptions::default(),
+    );
+
+    assert!(
+        file.content
+            .contains("the worker redacted 2 secrets: this is NOT the file's exact content"),
+        "{}",
+        file.content
+    );
+    assert!(run
+        .content
+        .contains("the worker redacted 1 secret from the output"));
+    assert!(!clean.content.contains("redacted"));
+}
+
+#[test]
 fn a_long_text_file_gets_a_preview_and_the_attachment() {
     let text = "word ".repeat(1000);
     let spec = TaskSpec::FileRead {
@@ -250,7 +293,7 @@ fn screenshots_are_attached_and_a_missing_one_is_mentioned() {
     let task = finished(
         TaskSpec::Claude {
             prompt: "take a screenshot".into(),
-            session_id: None,
+            session: None,
             cwd: None,
         },
         outcome,

@@ -15,6 +15,7 @@ const MIGRATIONS: &[&str] = &[
     include_str!("migrations/0006_task_summaries.sql"),
     include_str!("migrations/0007_usage.sql"),
     include_str!("migrations/0008_webhooks.sql"),
+    include_str!("migrations/0009_agent_sessions.sql"),
 ];
 
 /// Applies the migrations the database has not seen yet, each in its own transaction.
