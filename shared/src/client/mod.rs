@@ -4,7 +4,11 @@
 //! `old_string`/`replace_all` for edits) so its existing clients keep working; everything we
 //! add is a superset.
 
+mod output;
+
 use serde::{Deserialize, Serialize};
+
+pub use output::{OutputEnd, OutputPiece, TaskOutputView, END_EVENT, OUTPUT_EVENT};
 
 use crate::task::{ContentEncoding, TaskId, TaskKind, TaskStatus};
 use crate::EpochMillis;

@@ -15,7 +15,7 @@ use std::time::Duration;
 
 use openclaw_shared::worker::{
     ApprovalState, ApprovalUpdate, ClaimRequest, ClaimResponse, HeartbeatRequest,
-    HeartbeatResponse, HeldLease, ResultAck, SandboxReport, LEASE_HEADER, WORKER_API_PREFIX,
+    HeartbeatResponse, HeldLease, OutputAck, OutputChunk, ResultAck, SandboxReport, LEASE_HEADER, WORKER_API_PREFIX,
     WORKER_HEADER,
 };
 use openclaw_shared::{ErrorBody, LeaseId, TaskId, TaskOutcome};
@@ -214,6 +214,27 @@ impl ApiClient {
             .timeout(REQUEST_TIMEOUT)
             .json(&body);
         self.send(request).await.map(drop)
+    }
+
+    /// Sends the next piece of a running task's live output (see [`crate::live`]). One
+    /// attempt: the sender tries again with its next piece.
+    pub async fn send_output(
+        &self,
+        worker: &str,
+        task_id: TaskId,
+        lease: LeaseId,
+        offset: u64,
+        text: &str,
+    ) -> Result<OutputAck, ClientError> {
+        let body = OutputChunk {
+            worker: worker.to_owned(),
+            lease,
+            offset,
+            text: text.to_owned(),
+        };
+        let path = format!("/tasks/{task_id}/output");
+        self.post(&path, &body, REQUEST_TIMEOUT, MAX_ANSWER_BYTES)
+            .await
     }
 
     /// Uploads an image as attachment `name` of a task the worker holds under `lease`.

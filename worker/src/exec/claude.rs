@@ -55,7 +55,7 @@ pub async fn run(
     let mut outcome = ctx
         .run_job(&job, spool, cancel)
         .await
-        .into_outcome(&job.what, timeout);
+        .into_outcome(&job.what, timeout, ctx.redactor.as_deref());
     annotate(&mut outcome, run.session_id);
     outcome
 }

@@ -15,6 +15,7 @@
 //! - [`files`]: binary-safe reads, atomic writes, exact-match edits.
 //! - [`claude`]: the Claude Code CLI, prompt as one argv element.
 
+pub mod capture;
 pub mod claude;
 pub mod command;
 pub mod files;
@@ -24,6 +25,7 @@ pub mod supervisor;
 
 use std::ffi::{OsStr, OsString};
 use std::path::{Path, PathBuf};
+use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use openclaw_shared::worker::ClaimedTask;
@@ -33,10 +35,11 @@ use tokio_util::sync::CancellationToken;
 use crate::config::Config;
 use crate::policy::env::child_env;
 use crate::policy::{CheckEnv, Plan, Policy};
+use crate::redact::Redactor;
 use crate::sandbox::{self, SandboxSpec, TaskTempDir};
 use crate::spool::TaskSpool;
 use job::{ProcessJob, JOB_VERSION};
-use process::{run_process, ProcessLimits, ProcessOutput};
+use process::{run_process, ProcessLimits, ProcessOutput, Tees};
 use supervisor::Supervisor;
 
 /// Longest a task may run, whatever timeout the server sends (7 days).
@@ -64,6 +67,12 @@ pub struct ExecContext {
     /// How processes of spooled tasks are supervised ([`execute_spooled`]); `None` runs
     /// every process in the worker.
     pub supervisor: Option<Supervisor>,
+    /// Redacts a long output next to its cuts (head and tail); `None` leaves that to the
+    /// pipeline's redaction of the whole text.
+    pub redactor: Option<Arc<Redactor>>,
+    /// Most bytes per stream written to a supervised task's live output files (0: no live
+    /// output).
+    pub live_output_bytes: u64,
 }
 
 impl ExecContext {
@@ -82,6 +91,12 @@ impl ExecContext {
             claude_args: config.claude_args.clone(),
             child_env: child_env(std::env::vars_os(), &[], None),
             supervisor: None,
+            redactor: None,
+            live_output_bytes: if config.live_output_interval_ms > 0 {
+                supervisor::LIVE_FILE_LIMIT_BYTES
+            } else {
+                0
+            },
         }
     }
 
@@ -160,6 +175,7 @@ impl ExecContext {
             kill_grace_ms: u64::try_from(self.limits.kill_grace.as_millis()).unwrap_or(u64::MAX),
             timeout_ms: u64::try_from(timeout.as_millis()).unwrap_or(u64::MAX),
             what,
+            live_output_bytes: self.live_output_bytes,
         })
     }
 
@@ -180,6 +196,7 @@ impl ExecContext {
                     job.limits(),
                     job.timeout(),
                     cancel,
+                    Tees::default(),
                 )
                 .await
             }
@@ -290,14 +307,15 @@ pub async fn execute_spooled(
 
 /// The outcome of a process a supervisor ran for a worker that has stopped since: made
 /// from its spooled `job` and `output` as [`execute_spooled`] would have made it, with the
-/// time the process ran.
+/// time the process ran (a long output's cuts redacted with `redactor`).
 pub fn adopted_outcome(
     task: &ClaimedTask,
     job: &ProcessJob,
     output: ProcessOutput,
     ran: Duration,
+    redactor: Option<&Redactor>,
 ) -> TaskOutcome {
-    let mut outcome = output.into_outcome(&job.what, job.timeout());
+    let mut outcome = output.into_outcome(&job.what, job.timeout(), redactor);
     if let TaskSpec::Claude { session_id, .. } = &task.spec {
         claude::annotate(&mut outcome, session_id.as_deref());
     }

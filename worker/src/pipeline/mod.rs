@@ -21,6 +21,7 @@ pub mod output;
 pub mod screenshot;
 
 use std::sync::Arc;
+use std::time::Duration;
 
 use openclaw_shared::worker::{ApprovalDecision, ClaimedTask};
 use openclaw_shared::{OutcomeStatus, TaskOutcome, TaskSpec};
@@ -34,9 +35,11 @@ use crate::audit::{ApprovalRecord, AuditRecord};
 use crate::client::ApiClient;
 use crate::config::Config;
 use crate::exec::job::ProcessJob;
+use crate::exec::process::CUT_REDACTIONS_KEY;
 use crate::exec::supervisor::{self, Supervisor};
 use crate::exec::{self, ExecContext};
 use crate::guard::Guard;
+use crate::live::{send_live_output, LiveTask};
 use crate::policy::{Decision, Plan, Verdict};
 use crate::spool::{Spool, SpoolState, Supervisor as Lock, TaskRecord, TaskSpool};
 pub use describe::describe;
@@ -57,6 +60,8 @@ pub struct TaskRuntime {
     pub stop_waiting: CancellationToken,
     /// Where started tasks are kept until their result is acknowledged.
     pub spool: Spool,
+    /// Time between pieces of live output; `None`: live output is off.
+    pub live_interval: Option<Duration>,
 }
 
 impl TaskRuntime {
@@ -65,6 +70,7 @@ impl TaskRuntime {
         let guard = Guard::open(config)?;
         let mut exec = ExecContext::from_config(config);
         exec.apply_policy(guard.policy(), guard.check_env());
+        exec.redactor = Some(guard.redactor());
         exec.supervisor = Some(
             Supervisor::current()
                 .map_err(|err| anyhow::anyhow!("cannot find the worker's own binary: {err}"))?,
@@ -88,6 +94,8 @@ impl TaskRuntime {
             guard,
             stop_waiting: CancellationToken::new(),
             spool,
+            live_interval: (config.live_output_interval_ms > 0)
+                .then(|| Duration::from_millis(config.live_output_interval_ms)),
         })
     }
 }
@@ -181,14 +189,51 @@ async fn execute_checked(
             None
         }
     };
+    let ended = CancellationToken::new();
+    let live = live_output(rt, task, spooled.as_ref(), &ended);
     let (runtime, claimed, plan) = (Arc::clone(rt), task.clone(), decision.plan.clone());
     let run = tokio::spawn(async move {
         exec::execute_spooled(&runtime.exec, &claimed, &plan, cancel, spooled.as_ref()).await
     });
-    run.await.unwrap_or_else(|err| {
+    let outcome = run.await.unwrap_or_else(|err| {
         error!(task_id = %task.id, error = %err, "executor crashed");
         TaskOutcome::failure("the worker failed while running this task")
-    })
+    });
+    // The last piece goes before the result, so a follower sees the end of the live text
+    // before the end of the task (bounded by the sender's own timeout).
+    ended.cancel();
+    if let Some(live) = live {
+        let _ = live.await;
+    }
+    outcome
+}
+
+/// Starts sending the task's live output, when it is on and the task runs a process under
+/// a supervisor (whose live files it reads) until `ended` fires.
+fn live_output(
+    rt: &Arc<TaskRuntime>,
+    task: &ClaimedTask,
+    spooled: Option<&TaskSpool>,
+    ended: &CancellationToken,
+) -> Option<tokio::task::JoinHandle<()>> {
+    let runs_a_process = matches!(task.spec, TaskSpec::Command { .. } | TaskSpec::Claude { .. });
+    let interval = rt.live_interval?;
+    let spool = spooled?.clone();
+    if !runs_a_process || rt.exec.supervisor.is_none() {
+        return None;
+    }
+    let live = LiveTask {
+        client: rt.client.clone(),
+        worker: rt.name.clone(),
+        id: task.id,
+        lease: task.lease,
+        redactor: rt.guard.redactor(),
+        interval,
+    };
+    let ended = ended.clone();
+    Some(tokio::spawn(async move {
+        send_live_output(live, &spool, ended).await;
+    }))
 }
 
 /// Finishes a task a previous worker started and this one found in the spool, as that
@@ -225,7 +270,7 @@ pub async fn finish_adopted(
     let outcome = match (&job, supervisor::adopted_output(spool)) {
         (Some(job), Ok((output, ran))) => {
             info!(task_id = %id, "result of a task started before the restart");
-            exec::adopted_outcome(&record.task, job, output, ran)
+            exec::adopted_outcome(&record.task, job, output, ran, rt.exec.redactor.as_deref())
         }
         _ => {
             let why = match spool.supervisor() {
@@ -293,12 +338,19 @@ async fn finalize(
     let file_content = matches!(task.spec, TaskSpec::FileRead { .. });
     let redactions = rt.guard.redact(&mut outcome, file_content);
     output::cap_output(&task.spec, &mut outcome, rt.exec.limits.max_output_bytes);
-    if redactions.total() > 0 {
-        info!(task_id = %task.id, redactions = redactions.total(), "secrets redacted from the output");
+    // Secrets replaced at a long output's cuts are already markers the pass above skips.
+    let at_cuts = outcome
+        .metadata
+        .remove(CUT_REDACTIONS_KEY)
+        .and_then(|n| n.as_u64())
+        .unwrap_or(0);
+    let redacted = redactions.total() + at_cuts;
+    if redacted > 0 {
+        info!(task_id = %task.id, redactions = redacted, "secrets redacted from the output");
     }
     outcome
         .metadata
-        .insert("redactions".into(), json!(redactions.total()));
+        .insert("redactions".into(), json!(redacted));
 
     let screenshot = screenshot::prepare(rt, task, &outcome).await;
     let screenshot = match screenshot {
@@ -323,7 +375,7 @@ async fn finalize(
     record.approval = approval.map(ApprovalRecord::from);
     record.status = outcome.status;
     record.exit_code = outcome.exit_code;
-    record.redactions = redactions.total();
+    record.redactions = redacted;
     record.bytes_uploaded = (outcome.stdout.len() + outcome.stderr.len()) as u64
         + screenshot.as_ref().map_or(0, |s| s.bytes.len() as u64);
     let runtime = Arc::clone(rt);
