@@ -12,6 +12,7 @@
 //! - `lease`: claims (offers), heartbeats, results.
 //! - `sweep`: requeued offers, expiry, lost leases, pruning.
 //! - `approvals`, `attachments`, `delivery`: what happens around a result.
+//! - `live`: running tasks' live output, a bounded tail each, in memory.
 //!
 //! The data they work with: `task` (what is stored about a task), `settings`, `events`,
 //! `error`, `workers` (the worker registry: names admitted, who vouched, who polled),
@@ -32,6 +33,7 @@ mod events;
 mod handle;
 mod health;
 mod lease;
+mod live;
 mod quota;
 mod runner;
 mod settings;
@@ -49,6 +51,7 @@ pub use events::TaskEvent;
 pub use handle::Queue;
 pub use health::{IntegrityCheck, StorageFailure, StorageReport, RECENT_FAILURE};
 pub use lease::Claim;
+pub use live::{LiveSettings, LiveSlice, ENDED_TAIL_GRACE};
 pub use quota::{Quota, QuotaSettings, TRUNCATION_NOTE};
 pub use settings::{QueueSettings, StorageSettings, Synchronous};
 pub use store::{

@@ -36,7 +36,7 @@ pub fn head_bytes(cap: usize) -> usize {
 
 /// How much of a long stream's end the result keeps: the rest of the cap.
 pub fn tail_bytes(cap: usize) -> usize {
-    cap.saturating_sub(head_bytes(cap) + MARKER_ROOM)
+    cap.saturating_sub(head_bytes(cap) + MARKER_ROOM.min(cap / 8))
 }
 
 /// A stream's bytes as captured.
