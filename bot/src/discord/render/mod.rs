@@ -112,6 +112,22 @@ pub fn progress(task: &Task, approval_rejected: Option<&str>) -> String {
     format!("{} {}\n-# {state}", icon(task.status), summary(&task.spec))
 }
 
+/// Characters of live output a progress message shows (the newest), well within Discord's
+/// 2,000 with the progress line above them.
+pub const LIVE_OUTPUT_CHARS: usize = 1_500;
+
+/// The progress line of a running task with the end of its live output (as the worker
+/// sent it, redacted on the Mac) in a code block below.
+pub fn progress_with_output(task: &Task, live: &str) -> String {
+    let line = progress(task, None);
+    let escaped = escape_fences(live);
+    let (kept, _) = text::tail(&escaped, LIVE_OUTPUT_CHARS);
+    if kept.trim().is_empty() {
+        return line;
+    }
+    format!("{line}\n{}", code_block(kept))
+}
+
 /// The approval request as the bot knows it. The worker's own notification (sent by the
 /// Mac itself) is the one to trust; this line only says how to answer.
 fn approval(task: &Task, worker: Option<&str>, rejected: Option<&str>) -> String {
@@ -159,8 +175,17 @@ pub fn result(task: &Task, images: Vec<FileOut>, options: ResultOptions) -> Rend
         (outcome.stdout_truncated, "stdout"),
         (outcome.stderr_truncated, "stderr"),
     ] {
-        if cut {
-            notes.push(format!("-# the worker cut {stream} at its output cap"));
+        match omission(outcome, stream) {
+            Some(kept) => notes.push(format!(
+                "-# {stream} was {}: the worker kept the first {} and the last {}; {} in \
+                 between were left out (marked in the text)",
+                text::size(kept.total()),
+                text::size(kept.head),
+                text::size(kept.tail),
+                text::size(kept.omitted),
+            )),
+            None if cut => notes.push(format!("-# the worker cut {stream} at its output cap")),
+            None => {}
         }
     }
     let mut files = Vec::new();
@@ -230,6 +255,38 @@ fn facts(task: &Task, outcome: &TaskOutcome) -> String {
     facts.join(" · ")
 }
 
+/// How the worker cut a long stream (`metadata.stdoutOmitted` / `stderrOmitted`), in the
+/// stream's own bytes.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Kept {
+    /// Bytes of its start kept.
+    pub head: u64,
+    /// Bytes left out between head and tail.
+    pub omitted: u64,
+    /// Bytes of its end kept.
+    pub tail: u64,
+}
+
+impl Kept {
+    /// How long the stream was.
+    pub fn total(&self) -> u64 {
+        self.head
+            .saturating_add(self.omitted)
+            .saturating_add(self.tail)
+    }
+}
+
+/// How the worker cut `stream` (`stdout` or `stderr`), if it did.
+pub fn omission(outcome: &TaskOutcome, stream: &str) -> Option<Kept> {
+    let value = outcome.metadata.get(&format!("{stream}Omitted"))?;
+    let field = |name: &str| value.get(name).and_then(serde_json::Value::as_u64);
+    Some(Kept {
+        head: field("headBytes")?,
+        omitted: field("omittedBytes")?,
+        tail: field("tailBytes")?,
+    })
+}
+
 /// The part of a result below the header: a code block, a note, a file.
 struct Body {
     block: Option<String>,
@@ -277,10 +334,13 @@ fn output_body(outcome: &TaskOutcome, room: usize, files_allowed: bool) -> Body 
     }
     let keep = room.saturating_sub(CODE_BLOCK_OVERHEAD + TRIM_NOTE_RESERVE);
     let (kept, _) = text::tail(&escaped, keep);
-    let whole = if files_allowed {
-        format!("full output attached as `{OUTPUT_FILE}`")
-    } else {
-        "full output in `/tasks` and the API".to_owned()
+    // After a cut on the Mac, neither the file nor the API holds more than the worker kept.
+    let cut = omission(outcome, "stdout").is_some() || omission(outcome, "stderr").is_some();
+    let whole = match (files_allowed, cut) {
+        (true, false) => format!("full output attached as `{OUTPUT_FILE}`"),
+        (true, true) => format!("`{OUTPUT_FILE}` holds all the worker kept"),
+        (false, false) => "full output in `/tasks` and the API".to_owned(),
+        (false, true) => "all the worker kept is in `/tasks` and the API".to_owned(),
     };
     Body {
         block: (!kept.is_empty()).then(|| code_block(kept)),
