@@ -9,8 +9,10 @@
 //! - [`workers`]: per-worker tokens acting as another worker; the shared token.
 //! - [`worker_names`]: thousands of made-up worker names from the shared token.
 //! - [`bodies`]: oversized bodies.
+//! - [`live_output`]: live output pieces under a wrong lease, from another worker, too late.
 
 mod bodies;
+mod live_output;
 mod results;
 mod tokens;
 mod worker_names;
