@@ -12,5 +12,6 @@ mod discord_commands;
 mod discord_delivery;
 mod discord_resilience;
 mod helpers;
+mod live_output;
 mod restarts;
 mod worker_loop;
