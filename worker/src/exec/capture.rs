@@ -23,7 +23,8 @@ pub const REDACTION_MARGIN_BYTES: usize = 4 * 1024;
 pub const HEAD_BYTES: usize = 64 * 1024;
 /// Room left in the cap for the marker line between head and tail.
 const MARKER_ROOM: usize = 64;
-/// How far from a cut a line break is looked for, to cut there instead.
+/// How far from a cut a line break is looked for, to cut there instead: at most this, and
+/// at most an eighth of the part kept (a long last line is cut rather than lost).
 const LINE_SEARCH_BYTES: usize = 4 * 1024;
 
 /// Where the bytes of a stream also go as they are read (live output).
@@ -102,7 +103,8 @@ impl Captured {
         };
         let head_end = cut_head(&self.bytes, head_bytes(self.cap));
         let wanted = (self.total - tail_bytes(self.cap) as u64).saturating_sub(tail_offset);
-        let tail_start = cut_tail(tail_src, usize::try_from(wanted).unwrap_or(usize::MAX));
+        let search = LINE_SEARCH_BYTES.min(tail_bytes(self.cap) / 8);
+        let tail_start = cut_tail(tail_src, usize::try_from(wanted).unwrap_or(usize::MAX), search);
         let head = lossy(&self.bytes[..head_end]);
         let after = lossy(&self.bytes[head_end..(head_end + REDACTION_MARGIN_BYTES).min(self.bytes.len())]);
         let before = lossy(&tail_src[tail_start.saturating_sub(REDACTION_MARGIN_BYTES)..tail_start]);
@@ -143,11 +145,11 @@ pub fn marker(omitted: u64) -> String {
     format!("… {omitted} bytes omitted …\n")
 }
 
-/// Where the head ends: after the last line break within [`LINE_SEARCH_BYTES`] before
-/// `keep`, else at `keep` moved back to a character boundary.
+/// Where the head ends: after the last line break within [`LINE_SEARCH_BYTES`] (or an
+/// eighth of `keep`) before `keep`, else at `keep` moved back to a character boundary.
 fn cut_head(bytes: &[u8], keep: usize) -> usize {
     let keep = keep.min(bytes.len());
-    let from = keep.saturating_sub(LINE_SEARCH_BYTES);
+    let from = keep.saturating_sub(LINE_SEARCH_BYTES.min(keep / 8));
     if let Some(i) = bytes[from..keep].iter().rposition(|&b| b == b'\n') {
         return from + i + 1;
     }
@@ -158,11 +160,11 @@ fn cut_head(bytes: &[u8], keep: usize) -> usize {
     end
 }
 
-/// Where the tail starts: after the first line break within [`LINE_SEARCH_BYTES`] from
-/// `from`, else at `from` moved on to a character boundary.
-fn cut_tail(bytes: &[u8], from: usize) -> usize {
+/// Where the tail starts: after the first line break within `search` bytes from `from`,
+/// else at `from` moved on to a character boundary.
+fn cut_tail(bytes: &[u8], from: usize, search: usize) -> usize {
     let from = from.min(bytes.len());
-    let to = (from + LINE_SEARCH_BYTES).min(bytes.len());
+    let to = (from + search).min(bytes.len());
     // A tail that starts right after a break is already at a line start.
     if from == 0 || bytes[from - 1] == b'\n' {
         return from;
