@@ -10,6 +10,7 @@ mod approval_flow;
 mod attacks;
 mod discord_commands;
 mod discord_delivery;
+mod discord_live;
 mod discord_resilience;
 mod helpers;
 mod live_output;
