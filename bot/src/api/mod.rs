@@ -88,7 +88,10 @@ pub fn router(state: AppState) -> Router {
         .route(&worker("/claim"), post(worker::claim).layer(small))
         .route(&worker("/heartbeat"), post(worker::heartbeat).layer(small))
         .route(&worker("/tasks/{id}/result"), post(worker::report))
-        .route(&worker("/tasks/{id}/output"), post(output::append).layer(output_body))
+        .route(
+            &worker("/tasks/{id}/output"),
+            post(output::append).layer(output_body),
+        )
         .route(
             &worker("/tasks/{id}/approval"),
             post(approvals::update).layer(small),

@@ -213,7 +213,9 @@ impl Follower {
                 }
                 Ok(_) => {}
                 // Try again at the next change or keepalive; the client still has its place.
-                Err(error) => tracing::debug!(task_id = %self.id, %error, "cannot read a followed task"),
+                Err(error) => {
+                    tracing::debug!(task_id = %self.id, %error, "cannot read a followed task")
+                }
             }
             tokio::select! {
                 changed = self.changes.changed() => {

@@ -233,6 +233,23 @@ mod tests {
     }
 
     #[test]
+    fn an_edit_for_newer_output_only_waits_the_longer_live_interval() {
+        let start = Instant::now();
+        let mut throttle = Throttle::new(Duration::from_millis(1500), start);
+        let edit = start + Duration::from_secs(4);
+        throttle.edited(edit);
+
+        assert_eq!(
+            throttle.due_for_output(Duration::from_millis(2500)),
+            edit + Duration::from_millis(2500)
+        );
+        assert_eq!(
+            throttle.due_for_output(Duration::from_millis(500)),
+            edit + Duration::from_millis(1500)
+        );
+    }
+
+    #[test]
     fn events_map_to_stages() {
         let id = TaskId::new();
 

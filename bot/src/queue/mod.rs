@@ -12,13 +12,14 @@
 //! - `lease`: claims (offers), heartbeats, results.
 //! - `sweep`: requeued offers, expiry, lost leases, pruning.
 //! - `approvals`, `attachments`, `delivery`: what happens around a result.
-//! - `live`: running tasks' live output, a bounded tail each, in memory.
+//! - `live`: running tasks' live output, taken under the lease, read and watched.
 //!
 //! The data they work with: `task` (what is stored about a task), `settings`, `events`,
 //! `error`, `workers` (the worker registry: names admitted, who vouched, who polled),
 //! `visits` (a worker's request, admitted to it), `contact` (leases heard of while the store
 //! could not record it), `quota` (what may be stored), `waiters` (who waits for a task, and
-//! whom a new task wakes), `clock`.
+//! whom a new task wakes), `tails` (live output, a bounded tail per running task, in
+//! memory), `clock`.
 //!
 //! Storage sits behind [`Store`] (`store`): a few small traits, one per noun, in the queue's
 //! own types. `sqlite` implements them; no SQL or rusqlite type is seen outside it.
@@ -40,6 +41,7 @@ mod settings;
 mod sqlite;
 mod store;
 mod sweep;
+mod tails;
 mod task;
 mod visits;
 mod waiters;
@@ -51,7 +53,6 @@ pub use events::TaskEvent;
 pub use handle::Queue;
 pub use health::{IntegrityCheck, StorageFailure, StorageReport, RECENT_FAILURE};
 pub use lease::Claim;
-pub use live::{LiveSettings, LiveSlice, ENDED_TAIL_GRACE};
 pub use quota::{Quota, QuotaSettings, TRUNCATION_NOTE};
 pub use settings::{QueueSettings, StorageSettings, Synchronous};
 pub use store::{
@@ -59,6 +60,7 @@ pub use store::{
     StoreError, StoreFault, SweepStore, TaskStore, Usage,
 };
 pub use sweep::SweepReport;
+pub use tails::{LiveSettings, LiveSlice, ENDED_TAIL_GRACE};
 pub use task::{
     ApprovalProgress, Completion, NewTask, PendingApproval, Scope, Task, TaskBrief,
     BRIEF_SUMMARY_CHARS,

@@ -3,8 +3,8 @@
 
 use std::time::Duration;
 
-use super::live::LiveSettings;
 use super::quota::QuotaSettings;
+use super::tails::LiveSettings;
 
 /// Timing rules and limits of the queue. All are fields (not constants) so tests can shrink
 /// them.

@@ -73,12 +73,14 @@ async fn a_long_outputs_result_shows_its_real_end_and_says_what_was_kept() {
             result.content
         );
         assert!(
-            result.content.contains("`output.txt` holds all the worker kept"),
+            result
+                .content
+                .contains("`output.txt` holds all the worker kept"),
             "{}",
             result.content
         );
-        let file = String::from_utf8(result.attachment("output.txt").unwrap().bytes.clone())
-            .unwrap();
+        let file =
+            String::from_utf8(result.attachment("output.txt").unwrap().bytes.clone()).unwrap();
         assert!(file.starts_with("1\n2\n3\n"));
         assert!(file.contains(" bytes omitted …\n"));
         assert!(file.ends_with("\n200000\n"));

@@ -78,10 +78,13 @@ impl Follow {
     }
 
     /// Every output piece until the end event: the pieces, the last id, and the end.
-    async fn to_end(&mut self) -> (Vec<(Option<u64>, OutputPiece)>, OutputEnd) {
+    async fn until_end(&mut self) -> (Vec<(Option<u64>, OutputPiece)>, OutputEnd) {
         let mut pieces = Vec::new();
         loop {
-            let event = self.next().await.expect("the stream ends with an end event");
+            let event = self
+                .next()
+                .await
+                .expect("the stream ends with an end event");
             match event.name.as_str() {
                 "output" => pieces.push((event.id, serde_json::from_str(&event.data).unwrap())),
                 "end" => return (pieces, serde_json::from_str(&event.data).unwrap()),
@@ -129,7 +132,7 @@ async fn a_ticking_task_shows_growing_output_on_the_follow_endpoint_before_it_en
         let _worker = WorkerProcess::spawn(&bot.url(), &dirs.home, &[]);
 
         let mut follow = Follow::start(&bot, id, None).await;
-        let (pieces, end) = follow.to_end().await;
+        let (pieces, end) = follow.until_end().await;
 
         let mut seen = String::new();
         let snapshots: Vec<String> = pieces
@@ -140,9 +143,14 @@ async fn a_ticking_task_shows_growing_output_on_the_follow_endpoint_before_it_en
             })
             .collect();
         assert!(snapshots.len() >= 3, "only {} snapshots", snapshots.len());
-        assert!(snapshots.windows(2).all(|w| w[1].len() > w[0].len() && w[1].starts_with(&w[0])));
+        assert!(snapshots
+            .windows(2)
+            .all(|w| w[1].len() > w[0].len() && w[1].starts_with(&w[0])));
         assert_eq!(joined(&pieces, 0), ticks(12));
-        assert_eq!((end.task_id, end.status.as_str(), end.exit_code), (id, "succeeded", Some(0)));
+        assert_eq!(
+            (end.task_id, end.status.as_str(), end.exit_code),
+            (id, "succeeded", Some(0))
+        );
         bot.stop().await;
     })
     .await;
@@ -163,12 +171,15 @@ async fn a_follower_that_reconnects_with_last_event_id_gets_the_rest_without_rep
         while before.len() < 2 {
             let event = first.next().await.unwrap();
             assert_eq!(event.name, "output");
-            before.push((event.id, serde_json::from_str::<OutputPiece>(&event.data).unwrap()));
+            before.push((
+                event.id,
+                serde_json::from_str::<OutputPiece>(&event.data).unwrap(),
+            ));
         }
         drop(first);
         let last_id = before.last().unwrap().0.unwrap();
         let mut again = Follow::start(&bot, id, Some(last_id)).await;
-        let (after, end) = again.to_end().await;
+        let (after, end) = again.until_end().await;
 
         let text = joined(&before, 0) + &joined(&after, last_id);
         assert_eq!(text, ticks(8));
@@ -245,12 +256,19 @@ async fn a_long_output_keeps_its_real_end_and_counts_what_it_left_out_exactly() 
         let expected: String = (1..=200_000).map(|n| format!("{n}\n")).collect();
 
         let id = bot
-            .submit("/tasks", json!({"command": "seq 1 200000", "timeout": 60000}))
+            .submit(
+                "/tasks",
+                json!({"command": "seq 1 200000", "timeout": 60000}),
+            )
             .await;
         let view = bot.finished(id).await;
 
         let stdout = view.stdout.unwrap();
-        assert!(stdout.ends_with("\n199999\n200000\n"), "{}", &stdout[stdout.len() - 50..]);
+        assert!(
+            stdout.ends_with("\n199999\n200000\n"),
+            "{}",
+            &stdout[stdout.len() - 50..]
+        );
         let kept = &view.metadata.unwrap()["stdoutOmitted"];
         let (head, omitted, tail) = (
             kept["headBytes"].as_u64().unwrap() as usize,
@@ -262,7 +280,11 @@ async fn a_long_output_keeps_its_real_end_and_counts_what_it_left_out_exactly() 
         let marker = format!("… {omitted} bytes omitted …\n");
         assert_eq!(
             stdout,
-            format!("{}{marker}{}", &expected[..head], &expected[expected.len() - tail..])
+            format!(
+                "{}{marker}{}",
+                &expected[..head],
+                &expected[expected.len() - tail..]
+            )
         );
         assert!(view.stdout_truncated.unwrap());
         bot.stop().await;

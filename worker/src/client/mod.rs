@@ -15,8 +15,8 @@ use std::time::Duration;
 
 use openclaw_shared::worker::{
     ApprovalState, ApprovalUpdate, ClaimRequest, ClaimResponse, HeartbeatRequest,
-    HeartbeatResponse, HeldLease, OutputAck, OutputChunk, ResultAck, SandboxReport, LEASE_HEADER, WORKER_API_PREFIX,
-    WORKER_HEADER,
+    HeartbeatResponse, HeldLease, OutputAck, OutputChunk, ResultAck, SandboxReport, LEASE_HEADER,
+    WORKER_API_PREFIX, WORKER_HEADER,
 };
 use openclaw_shared::{ErrorBody, LeaseId, TaskId, TaskOutcome};
 use reqwest::header::{HeaderValue, AUTHORIZATION, CONTENT_TYPE, RETRY_AFTER};

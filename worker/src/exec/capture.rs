@@ -104,10 +104,16 @@ impl Captured {
         let head_end = cut_head(&self.bytes, head_bytes(self.cap));
         let wanted = (self.total - tail_bytes(self.cap) as u64).saturating_sub(tail_offset);
         let search = LINE_SEARCH_BYTES.min(tail_bytes(self.cap) / 8);
-        let tail_start = cut_tail(tail_src, usize::try_from(wanted).unwrap_or(usize::MAX), search);
+        let tail_start = cut_tail(
+            tail_src,
+            usize::try_from(wanted).unwrap_or(usize::MAX),
+            search,
+        );
         let head = lossy(&self.bytes[..head_end]);
-        let after = lossy(&self.bytes[head_end..(head_end + REDACTION_MARGIN_BYTES).min(self.bytes.len())]);
-        let before = lossy(&tail_src[tail_start.saturating_sub(REDACTION_MARGIN_BYTES)..tail_start]);
+        let after =
+            lossy(&self.bytes[head_end..(head_end + REDACTION_MARGIN_BYTES).min(self.bytes.len())]);
+        let before =
+            lossy(&tail_src[tail_start.saturating_sub(REDACTION_MARGIN_BYTES)..tail_start]);
         let tail = lossy(&tail_src[tail_start..]);
         let mut redactions = Redactions::default();
         let (head, tail) = match redactor {
@@ -222,7 +228,8 @@ impl Capture {
                 return;
             }
             // Past cap + margin: keep the head and its margin, the rest starts the ring.
-            let head_len = (head_bytes(captured.cap) + REDACTION_MARGIN_BYTES).min(captured.bytes.len());
+            let head_len =
+                (head_bytes(captured.cap) + REDACTION_MARGIN_BYTES).min(captured.bytes.len());
             let mut ring = VecDeque::with_capacity(ring_len);
             ring.extend(captured.bytes.drain(head_len..));
             self.ring = Some(ring);
@@ -259,7 +266,10 @@ mod tests {
     use super::*;
 
     fn seq(n: u32) -> Vec<u8> {
-        (1..=n).map(|i| format!("{i}\n")).collect::<String>().into_bytes()
+        (1..=n)
+            .map(|i| format!("{i}\n"))
+            .collect::<String>()
+            .into_bytes()
     }
 
     #[test]

@@ -16,8 +16,8 @@ use tokio::process::{Child, Command};
 use tokio::time::{sleep, sleep_until, Instant};
 use tokio_util::sync::CancellationToken;
 
-pub use super::capture::{Captured, Tee, REDACTION_MARGIN_BYTES};
 use super::capture::{Capture, Omission};
+pub use super::capture::{Captured, Tee, REDACTION_MARGIN_BYTES};
 use crate::redact::Redactor;
 use crate::sandbox::{self, SandboxSpec, SpawnError};
 

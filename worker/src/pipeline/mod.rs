@@ -216,7 +216,10 @@ fn live_output(
     spooled: Option<&TaskSpool>,
     ended: &CancellationToken,
 ) -> Option<tokio::task::JoinHandle<()>> {
-    let runs_a_process = matches!(task.spec, TaskSpec::Command { .. } | TaskSpec::Claude { .. });
+    let runs_a_process = matches!(
+        task.spec,
+        TaskSpec::Command { .. } | TaskSpec::Claude { .. }
+    );
     let interval = rt.live_interval?;
     let spool = spooled?.clone();
     if !runs_a_process || rt.exec.supervisor.is_none() {

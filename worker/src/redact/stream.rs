@@ -59,11 +59,7 @@ pub fn redact_after(before: &str, text: &str, redactor: &Redactor) -> (String, R
 
 /// Bytes `a` and `b` share at their start, cut back to a character boundary.
 fn common_prefix(a: &str, b: &str) -> usize {
-    let mut n = a
-        .bytes()
-        .zip(b.bytes())
-        .take_while(|(x, y)| x == y)
-        .count();
+    let mut n = a.bytes().zip(b.bytes()).take_while(|(x, y)| x == y).count();
     while !a.is_char_boundary(n) {
         n -= 1;
     }
@@ -277,7 +273,8 @@ mod tests {
         let (first, rest) = secret.split_at(12);
 
         let (head, _) = redact_before(&format!("ok\n{first}"), rest, &plain());
-        let (tail, counts) = redact_after(&format!("ok\n{first}"), &format!("{rest}\nend"), &plain());
+        let (tail, counts) =
+            redact_after(&format!("ok\n{first}"), &format!("{rest}\nend"), &plain());
 
         assert_eq!(head, "ok\n");
         assert_eq!(tail, "[REDACTED:github_token]\nend");

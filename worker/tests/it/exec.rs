@@ -221,10 +221,9 @@ async fn output_past_the_cap_keeps_its_head_and_tail_per_stream_and_says_so() {
     let omitted = &outcome.metadata["stdoutOmitted"];
     let kept = omitted["headBytes"].as_u64().unwrap() + omitted["tailBytes"].as_u64().unwrap();
     assert_eq!(kept + omitted["omittedBytes"].as_u64().unwrap(), 50_004);
-    assert!(outcome.stdout.contains(&format!(
-        "… {} bytes omitted …\n",
-        omitted["omittedBytes"]
-    )));
+    assert!(outcome
+        .stdout
+        .contains(&format!("… {} bytes omitted …\n", omitted["omittedBytes"])));
     assert!(outcome.stdout_truncated);
     assert_eq!(outcome.stderr, "small\n");
     assert!(!outcome.stderr_truncated);

@@ -24,9 +24,7 @@ async fn piece(
 
 /// What a client sees of the task's live output.
 async fn shown(app: &TestApp, id: TaskId) -> Value {
-    let (status, output) = app
-        .get(&format!("/tasks/{id}/output"), Some(CLIENT))
-        .await;
+    let (status, output) = app.get(&format!("/tasks/{id}/output"), Some(CLIENT)).await;
     assert_eq!(status, StatusCode::OK, "{output}");
     output
 }
@@ -62,7 +60,12 @@ async fn another_workers_piece_is_403_even_with_the_right_lease() {
         let posing = piece(&app, MINI, id, "mac", lease, "forged\n").await;
         let own_name = piece(&app, MINI, id, "mini", lease, "forged\n").await;
 
-        assert_error(&posing, StatusCode::FORBIDDEN, "forbidden", "may not act as");
+        assert_error(
+            &posing,
+            StatusCode::FORBIDDEN,
+            "forbidden",
+            "may not act as",
+        );
         assert_error(&own_name, StatusCode::FORBIDDEN, "forbidden", "");
         assert_eq!(shown(&app, id).await["text"], "");
     })

@@ -139,7 +139,11 @@ pub fn read(path: &Path) -> io::Result<(ProcessOutput, Duration)> {
         header.stderr_len,
         header.stderr_tail_len,
     ];
-    if body.len() != lens.iter().fold(0usize, |sum, len| sum.saturating_add(*len)) {
+    if body.len()
+        != lens
+            .iter()
+            .fold(0usize, |sum, len| sum.saturating_add(*len))
+    {
         return Err(bad("is cut short"));
     }
     let mut parts = Vec::with_capacity(lens.len());
