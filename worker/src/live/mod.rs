@@ -50,8 +50,10 @@ pub struct LiveTask {
 }
 
 /// Sends the task's live output from its spool's live files, one piece per `interval` at
-/// most, until `done` fires (the process ended); then sends what is left and returns.
-pub async fn send_live_output(task: LiveTask, spool: &TaskSpool, done: CancellationToken) {
+/// most, until `done` fires (the process ended); then sends what is left and returns the
+/// bytes of text the server took. A task that ends within its first interval sends
+/// nothing: its result, sent next, holds it all, and the result's path stays one request.
+pub async fn send_live_output(task: LiveTask, spool: &TaskSpool, done: CancellationToken) -> u64 {
     let mut readers = spool.live_files().map(LiveFile::new);
     let mut redactors = [LiveRedactor::new(), LiveRedactor::new()];
     let mut offset = 0u64;
@@ -62,12 +64,15 @@ pub async fn send_live_output(task: LiveTask, spool: &TaskSpool, done: Cancellat
             () = done.cancelled() => {}
         }
         let finished = done.is_cancelled();
+        if finished && offset == 0 && unsent.is_empty() {
+            return 0;
+        }
         for (reader, live) in readers.iter_mut().zip(&mut redactors) {
             let new = match reader.read_new() {
                 Ok(new) => new,
                 Err(error) => {
                     debug!(task_id = %task.id, %error, "cannot read live output; live output stops");
-                    return;
+                    return offset;
                 }
             };
             if new.skipped > 0 {
@@ -94,11 +99,11 @@ pub async fn send_live_output(task: LiveTask, spool: &TaskSpool, done: Cancellat
                 }
                 // Not heard: the same piece goes again, at the same offset.
                 Ok(false) => {}
-                Err(()) => return,
+                Err(()) => return offset,
             }
         }
         if finished {
-            return;
+            return offset;
         }
     }
 }

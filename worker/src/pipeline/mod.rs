@@ -195,7 +195,7 @@ async fn execute_checked(
     let run = tokio::spawn(async move {
         exec::execute_spooled(&runtime.exec, &claimed, &plan, cancel, spooled.as_ref()).await
     });
-    let outcome = run.await.unwrap_or_else(|err| {
+    let mut outcome = run.await.unwrap_or_else(|err| {
         error!(task_id = %task.id, error = %err, "executor crashed");
         TaskOutcome::failure("the worker failed while running this task")
     });
@@ -203,10 +203,17 @@ async fn execute_checked(
     // before the end of the task (bounded by the sender's own timeout).
     ended.cancel();
     if let Some(live) = live {
-        let _ = live.await;
+        let sent = live.await.unwrap_or(0);
+        if sent > 0 {
+            // What already left the Mac, for the audit entry (`bytes_uploaded`).
+            outcome.metadata.insert(LIVE_BYTES_KEY.into(), json!(sent));
+        }
     }
     outcome
 }
+
+/// The metadata key for the bytes of live output the server took while the task ran.
+pub const LIVE_BYTES_KEY: &str = "liveOutputBytes";
 
 /// Starts sending the task's live output, when it is on and the task runs a process under
 /// a supervisor (whose live files it reads) until `ended` fires.
@@ -215,7 +222,7 @@ fn live_output(
     task: &ClaimedTask,
     spooled: Option<&TaskSpool>,
     ended: &CancellationToken,
-) -> Option<tokio::task::JoinHandle<()>> {
+) -> Option<tokio::task::JoinHandle<u64>> {
     let runs_a_process = matches!(
         task.spec,
         TaskSpec::Command { .. } | TaskSpec::Claude { .. }
@@ -235,7 +242,7 @@ fn live_output(
     };
     let ended = ended.clone();
     Some(tokio::spawn(async move {
-        send_live_output(live, &spool, ended).await;
+        send_live_output(live, &spool, ended).await
     }))
 }
 
@@ -379,8 +386,14 @@ async fn finalize(
     record.status = outcome.status;
     record.exit_code = outcome.exit_code;
     record.redactions = redacted;
+    let live_bytes = outcome
+        .metadata
+        .get(LIVE_BYTES_KEY)
+        .and_then(serde_json::Value::as_u64)
+        .unwrap_or(0);
     record.bytes_uploaded = (outcome.stdout.len() + outcome.stderr.len()) as u64
-        + screenshot.as_ref().map_or(0, |s| s.bytes.len() as u64);
+        + screenshot.as_ref().map_or(0, |s| s.bytes.len() as u64)
+        + live_bytes;
     let runtime = Arc::clone(rt);
     let appended = tokio::task::spawn_blocking(move || runtime.guard.record(&record)).await;
     match appended {
