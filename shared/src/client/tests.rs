@@ -96,3 +96,34 @@ fn finished_view_keeps_null_error_and_exit_code() {
     assert_eq!(value["encoding"], json!("utf8"));
     assert_eq!(value["owner"], json!("api"));
 }
+
+#[test]
+fn live_output_views_keep_their_camel_case_shape() {
+    let id: TaskId = "00000000-0000-0000-0000-000000000002".parse().unwrap();
+    let view = TaskOutputView {
+        task_id: id,
+        status: "running".into(),
+        finished: false,
+        start: 0,
+        end: 7,
+        text: "tick 1\n".into(),
+    };
+    let end = OutputEnd {
+        task_id: id,
+        status: "succeeded".into(),
+        exit_code: Some(0),
+    };
+
+    assert_eq!(
+        serde_json::to_value(&view).unwrap(),
+        json!({"taskId": "00000000-0000-0000-0000-000000000002", "status": "running",
+               "finished": false, "start": 0, "end": 7, "text": "tick 1\n"})
+    );
+    assert_eq!(
+        serde_json::to_value(&end).unwrap(),
+        json!({"taskId": "00000000-0000-0000-0000-000000000002", "status": "succeeded",
+               "exitCode": 0})
+    );
+    let piece: OutputPiece = serde_json::from_value(json!({"offset": 3, "text": "x"})).unwrap();
+    assert_eq!((piece.offset, piece.text.as_str()), (3, "x"));
+}
