@@ -14,9 +14,11 @@
 //! - [`screenshot`]: `PLEASE_UPLOAD_TO_DISCORD:` files, checked and uploaded.
 //! - [`describe`](mod@describe): what a task will do, in words, for the owner.
 //! - [`output`]: redacted output cut back to the cap.
+//! - [`live_output`]: a running task's output sent as it comes ([`crate::live`]).
 
 pub mod approve;
 pub mod describe;
+pub mod live_output;
 pub mod output;
 pub mod screenshot;
 
@@ -39,7 +41,6 @@ use crate::exec::process::CUT_REDACTIONS_KEY;
 use crate::exec::supervisor::{self, Supervisor};
 use crate::exec::{self, ExecContext};
 use crate::guard::Guard;
-use crate::live::{send_live_output, LiveTask};
 use crate::policy::{Decision, Plan, Verdict};
 use crate::spool::{Spool, SpoolState, Supervisor as Lock, TaskRecord, TaskSpool};
 pub use describe::describe;
@@ -190,7 +191,7 @@ async fn execute_checked(
         }
     };
     let ended = CancellationToken::new();
-    let live = live_output(rt, task, spooled.as_ref(), &ended);
+    let live = live_output::start(rt, task, spooled.as_ref(), &ended);
     let (runtime, claimed, plan) = (Arc::clone(rt), task.clone(), decision.plan.clone());
     let run = tokio::spawn(async move {
         exec::execute_spooled(&runtime.exec, &claimed, &plan, cancel, spooled.as_ref()).await
@@ -206,44 +207,12 @@ async fn execute_checked(
         let sent = live.await.unwrap_or(0);
         if sent > 0 {
             // What already left the Mac, for the audit entry (`bytes_uploaded`).
-            outcome.metadata.insert(LIVE_BYTES_KEY.into(), json!(sent));
+            outcome
+                .metadata
+                .insert(live_output::LIVE_BYTES_KEY.into(), json!(sent));
         }
     }
     outcome
-}
-
-/// The metadata key for the bytes of live output the server took while the task ran.
-pub const LIVE_BYTES_KEY: &str = "liveOutputBytes";
-
-/// Starts sending the task's live output, when it is on and the task runs a process under
-/// a supervisor (whose live files it reads) until `ended` fires.
-fn live_output(
-    rt: &Arc<TaskRuntime>,
-    task: &ClaimedTask,
-    spooled: Option<&TaskSpool>,
-    ended: &CancellationToken,
-) -> Option<tokio::task::JoinHandle<u64>> {
-    let runs_a_process = matches!(
-        task.spec,
-        TaskSpec::Command { .. } | TaskSpec::Claude { .. }
-    );
-    let interval = rt.live_interval?;
-    let spool = spooled?.clone();
-    if !runs_a_process || rt.exec.supervisor.is_none() {
-        return None;
-    }
-    let live = LiveTask {
-        client: rt.client.clone(),
-        worker: rt.name.clone(),
-        id: task.id,
-        lease: task.lease,
-        redactor: rt.guard.redactor(),
-        interval,
-    };
-    let ended = ended.clone();
-    Some(tokio::spawn(async move {
-        send_live_output(live, &spool, ended).await
-    }))
 }
 
 /// Finishes a task a previous worker started and this one found in the spool, as that
@@ -388,7 +357,7 @@ async fn finalize(
     record.redactions = redacted;
     let live_bytes = outcome
         .metadata
-        .get(LIVE_BYTES_KEY)
+        .get(live_output::LIVE_BYTES_KEY)
         .and_then(serde_json::Value::as_u64)
         .unwrap_or(0);
     record.bytes_uploaded = (outcome.stdout.len() + outcome.stderr.len()) as u64

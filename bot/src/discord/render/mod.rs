@@ -3,6 +3,7 @@
 //! code block within the 2,000-character limit, attachments), and the `/status` and `/tasks`
 //! listings (in [`lists`]).
 
+pub mod cut;
 pub mod file_name;
 pub mod lists;
 pub mod text;
@@ -14,6 +15,7 @@ use openclaw_shared::{ContentEncoding, TaskOutcome, TaskSpec, TaskStatus};
 pub use file_name::attachment_name;
 
 use crate::queue::Task;
+use cut::omission;
 use text::{chars, code_block, escape_fences, inline_code, CODE_BLOCK_OVERHEAD};
 
 /// Discord's limit on a message's content, in Unicode code points.
@@ -253,38 +255,6 @@ fn facts(task: &Task, outcome: &TaskOutcome) -> String {
         facts.push(format!("on `{worker}`"));
     }
     facts.join(" · ")
-}
-
-/// How the worker cut a long stream (`metadata.stdoutOmitted` / `stderrOmitted`), in the
-/// stream's own bytes.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub struct Kept {
-    /// Bytes of its start kept.
-    pub head: u64,
-    /// Bytes left out between head and tail.
-    pub omitted: u64,
-    /// Bytes of its end kept.
-    pub tail: u64,
-}
-
-impl Kept {
-    /// How long the stream was.
-    pub fn total(&self) -> u64 {
-        self.head
-            .saturating_add(self.omitted)
-            .saturating_add(self.tail)
-    }
-}
-
-/// How the worker cut `stream` (`stdout` or `stderr`), if it did.
-pub fn omission(outcome: &TaskOutcome, stream: &str) -> Option<Kept> {
-    let value = outcome.metadata.get(&format!("{stream}Omitted"))?;
-    let field = |name: &str| value.get(name).and_then(serde_json::Value::as_u64);
-    Some(Kept {
-        head: field("headBytes")?,
-        omitted: field("omittedBytes")?,
-        tail: field("tailBytes")?,
-    })
 }
 
 /// The part of a result below the header: a code block, a note, a file.
