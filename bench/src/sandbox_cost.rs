@@ -121,9 +121,10 @@ async fn supervise_once(
         kill_grace_ms: 1_000,
         timeout_ms: 10_000,
         what: program.display().to_string(),
+        live_output_bytes: 0,
     };
     let output = supervisor.run(&task, &job, &CancellationToken::new()).await;
-    let outcome = output.into_outcome(&job.what, job.timeout());
+    let outcome = output.into_outcome(&job.what, job.timeout(), None);
     task.remove();
     let elapsed = start.elapsed();
     if outcome.status != OutcomeStatus::Succeeded {

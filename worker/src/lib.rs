@@ -12,6 +12,7 @@
 //! - [`guard`]: the security state opened at start (policy, approvals, audit, lock).
 //! - [`agents`]: agent CLIs besides Claude (`[agents.<name>]`): argv templates, sessions.
 //! - [`exec`]: the executors behind the single [`exec::execute`] seam.
+//! - [`live`]: a running task's output sent to the server in redacted pieces.
 //! - [`notify`]: approval requests posted to the owner's own webhook.
 //! - [`visible`]: text shown to the owner made unambiguous (hidden characters spelled out).
 //! - [`telemetry`]: logging setup.
@@ -34,6 +35,7 @@ pub mod exec;
 pub mod files;
 pub mod guard;
 pub mod init;
+pub mod live;
 pub mod notify;
 pub mod pipeline;
 pub mod policy;

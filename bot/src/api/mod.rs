@@ -7,7 +7,7 @@
 //! - [`error`]: `ApiError` → status + code + log level, in one match.
 //! - [`extract`]: JSON/query/path extractors that reject with `ApiError`.
 //! - [`ratelimit`]: per client IP (before auth), per token (after), failed-auth lockouts.
-//! - `tasks`, `agents`, `worker`, `approvals`, `attachments`, `health`: the handlers; `view`: their pure helper (field rules live in [`crate::intake`]).
+//! - `tasks`, `agents`, `worker`, `output`, `approvals`, `attachments`, `health`: the handlers; `view`: their pure helper (field rules live in [`crate::intake`]).
 
 mod agents;
 mod approvals;
@@ -17,6 +17,7 @@ pub mod error;
 pub mod extract;
 mod health;
 mod metrics;
+mod output;
 pub mod ratelimit;
 mod serve;
 mod tasks;
@@ -33,7 +34,7 @@ use axum::middleware::{self, Next};
 use axum::response::{IntoResponse, Response};
 use axum::routing::{get, post, put};
 use axum::Router;
-use openclaw_shared::worker::{MAX_ATTACHMENT_BYTES, WORKER_API_PREFIX};
+use openclaw_shared::worker::{MAX_ATTACHMENT_BYTES, MAX_OUTPUT_CHUNK_BYTES, WORKER_API_PREFIX};
 use tower_http::catch_panic::CatchPanicLayer;
 use tower_http::trace::TraceLayer;
 
@@ -63,6 +64,8 @@ pub fn router(state: AppState) -> Router {
     let prompt_body =
         DefaultBodyLimit::max(fields.max_prompt_bytes + fields.max_path_bytes + SMALL_BODY_BYTES);
     let upload_body = DefaultBodyLimit::max(MAX_ATTACHMENT_BYTES + SMALL_BODY_BYTES);
+    // A piece's text may be all escapes in JSON (`\u0000`: 6 bytes each).
+    let output_body = DefaultBodyLimit::max(6 * MAX_OUTPUT_CHUNK_BYTES + SMALL_BODY_BYTES);
     let routes = Router::new()
         .route(
             "/tasks",
@@ -72,6 +75,7 @@ pub fn router(state: AppState) -> Router {
         )
         .route("/tasks/{id}", get(tasks::get))
         .route("/tasks/{id}/cancel", post(tasks::cancel).layer(small))
+        .route("/tasks/{id}/output", get(output::read))
         .route("/tasks/{id}/attachments/{name}", get(attachments::download))
         .route("/tasks/{id}/approve", post(approvals::approve).layer(small))
         .route("/tasks/{id}/deny", post(approvals::deny).layer(small))
@@ -93,6 +97,10 @@ pub fn router(state: AppState) -> Router {
         .route(&worker("/claim"), post(worker::claim).layer(small))
         .route(&worker("/heartbeat"), post(worker::heartbeat).layer(small))
         .route(&worker("/tasks/{id}/result"), post(worker::report))
+        .route(
+            &worker("/tasks/{id}/output"),
+            post(output::append).layer(output_body),
+        )
         .route(
             &worker("/tasks/{id}/approval"),
             post(approvals::update).layer(small),

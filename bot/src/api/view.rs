@@ -36,6 +36,8 @@ pub fn task_view(task: &Task) -> TaskView {
         encoding: None,
         stdout_truncated: None,
         stderr_truncated: None,
+        stdout_omitted_bytes: None,
+        stderr_omitted_bytes: None,
         duration_ms: None,
         fingerprint: None,
         approval: None,
@@ -68,6 +70,15 @@ pub fn task_view(task: &Task) -> TaskView {
             view.encoding = Some(outcome.stdout_encoding);
             view.stdout_truncated = Some(outcome.stdout_truncated);
             view.stderr_truncated = Some(outcome.stderr_truncated);
+            let omitted = |key: &str| {
+                outcome
+                    .metadata
+                    .get(key)
+                    .and_then(|o| o.get("omittedBytes"))
+                    .and_then(serde_json::Value::as_u64)
+            };
+            view.stdout_omitted_bytes = omitted("stdoutOmitted");
+            view.stderr_omitted_bytes = omitted("stderrOmitted");
             view.duration_ms = Some(outcome.duration_ms);
         }
         // The queue gives every final task an outcome; should one lack it, the client

@@ -33,6 +33,9 @@ pub struct DiscordConfig {
     pub api_base: Option<String>,
     /// Least time between two edits of one message (Discord rate-limits edits).
     pub edit_interval_ms: u64,
+    /// Least time between two edits that only show newer live output of a running task
+    /// (at least `edit_interval_ms`); 0: the message shows no live output.
+    pub live_edit_interval_ms: u64,
     /// How long after a command its interaction token is used to edit the response; a
     /// later result is posted in the channel instead. At most Discord's 15 minutes.
     pub interaction_ttl_secs: u64,
@@ -64,6 +67,7 @@ impl Default for DiscordConfig {
             admin_user_ids: Vec::new(),
             api_base: None,
             edit_interval_ms: 1_500,
+            live_edit_interval_ms: 2_500,
             // A minute short of Discord's limit: the clock starts when the bot receives the
             // interaction, a little after Discord created it.
             interaction_ttl_secs: 14 * 60,

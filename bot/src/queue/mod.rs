@@ -14,12 +14,14 @@
 //! - `approvals`, `attachments`, `delivery`: what happens around a result.
 //! - `webhooks`: the webhook outbox (`outbox` holds its data).
 //! - `sessions`: agent sessions by owner, and the one each Discord channel continues.
+//! - `live`: running tasks' live output, taken under the lease, read and watched.
 //!
 //! The data they work with: `task` (what is stored about a task), `settings`, `events`,
 //! `error`, `workers` (the worker registry: names admitted, who vouched, who polled),
 //! `visits` (a worker's request, admitted to it), `contact` (leases heard of while the store
 //! could not record it), `quota` (what may be stored), `waiters` (who waits for a task, and
-//! whom a new task wakes), `clock`.
+//! whom a new task wakes), `tails` (live output, a bounded tail per running task, in
+//! memory), `clock`.
 //!
 //! Storage sits behind [`Store`] (`store`; its failures in `store_error`): a few small
 //! traits, one per noun, in the queue's own types. `sqlite` implements them; no SQL or
@@ -36,6 +38,7 @@ mod handle;
 mod health;
 mod lease;
 mod outbox;
+mod live;
 mod quota;
 mod runner;
 mod sessions;
@@ -44,6 +47,7 @@ mod sqlite;
 mod store;
 mod store_error;
 mod sweep;
+mod tails;
 mod task;
 mod visits;
 mod waiters;
@@ -67,6 +71,7 @@ pub use store::{
     Store, StoreError, StoreFault, SweepStore, TaskStore, Usage, WebhookStore,
 };
 pub use sweep::SweepReport;
+pub use tails::{LiveSettings, LiveSlice, ENDED_TAIL_GRACE};
 pub use task::{
     ApprovalProgress, Completion, NewTask, PendingApproval, Scope, Task, TaskBrief,
     BRIEF_SUMMARY_CHARS,

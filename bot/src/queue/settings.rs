@@ -4,6 +4,7 @@
 use std::time::Duration;
 
 use super::quota::QuotaSettings;
+use super::tails::LiveSettings;
 
 /// Timing rules and limits of the queue. All are fields (not constants) so tests can shrink
 /// them.
@@ -35,6 +36,8 @@ pub struct QueueSettings {
     pub worker_expiry: Duration,
     /// How the store keeps the database and how long a request waits for it.
     pub storage: StorageSettings,
+    /// How much live output is kept in memory.
+    pub live: LiveSettings,
 }
 
 impl Default for QueueSettings {
@@ -50,6 +53,7 @@ impl Default for QueueSettings {
             quota: QuotaSettings::default(),
             worker_expiry: Duration::from_secs(60 * 60),
             storage: StorageSettings::default(),
+            live: LiveSettings::default(),
         }
     }
 }

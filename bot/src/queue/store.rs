@@ -178,6 +178,15 @@ pub trait LeaseStore {
 
     /// How many live (running or awaiting approval) tasks each worker holds.
     fn running_by_worker(&self) -> Result<Vec<(String, usize)>, StoreError>;
+
+    /// The status of task `id` if `worker` holds it under `lease`, or why not: the check a
+    /// piece of live output passes (it reads, never writes).
+    fn held(
+        &self,
+        id: TaskId,
+        worker: &str,
+        lease: LeaseId,
+    ) -> Result<Result<TaskStatus, Refusal>, StoreError>;
 }
 
 /// The sweep's changes: each ends or frees what a deadline at or before `now` left behind,

@@ -25,6 +25,7 @@ mod healthcheck;
 mod helpers;
 mod lifecycle;
 mod listing;
+mod live_output;
 mod log_flood;
 mod long_polls;
 mod metrics;

@@ -4,7 +4,11 @@
 //! `old_string`/`replace_all` for edits) so its existing clients keep working; everything we
 //! add is a superset.
 
+mod output;
+
 use serde::{Deserialize, Serialize};
+
+pub use output::{OutputEnd, OutputPiece, TaskOutputView, END_EVENT, OUTPUT_EVENT};
 
 use crate::task::{ContentEncoding, TaskId, TaskKind, TaskStatus};
 use crate::EpochMillis;
@@ -261,6 +265,14 @@ pub struct TaskView {
     /// present once finished.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub stderr_truncated: Option<bool>,
+    /// For a stdout past the worker's cap: bytes left out between the head and the tail it
+    /// kept (JSON `stdoutOmittedBytes`; the text has a `… N bytes omitted …` line there,
+    /// and `metadata.stdoutOmitted` has the head's and tail's sizes too). Absent otherwise.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub stdout_omitted_bytes: Option<u64>,
+    /// The same for stderr (JSON `stderrOmittedBytes`).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub stderr_omitted_bytes: Option<u64>,
     /// Wall-clock run time on the worker, in milliseconds (JSON `durationMs`); present once
     /// finished, 0 when nothing ran.
     #[serde(default, skip_serializing_if = "Option::is_none")]

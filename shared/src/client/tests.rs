@@ -68,6 +68,8 @@ fn unfinished_view_has_only_the_original_fields_and_ours() {
         encoding: None,
         stdout_truncated: None,
         stderr_truncated: None,
+        stdout_omitted_bytes: None,
+        stderr_omitted_bytes: None,
         duration_ms: None,
         fingerprint: None,
         approval: None,
@@ -108,6 +110,8 @@ fn finished_view_keeps_null_error_and_exit_code() {
         encoding: Some(ContentEncoding::Utf8),
         stdout_truncated: Some(false),
         stderr_truncated: Some(false),
+        stdout_omitted_bytes: None,
+        stderr_omitted_bytes: None,
         duration_ms: Some(1),
         fingerprint: None,
         approval: None,
@@ -136,4 +140,35 @@ fn a_create_request_carries_a_callback_url_as_callback_url_in_camel_case() {
         serde_json::to_value(&req.common).unwrap(),
         json!({"callbackUrl": "https://hooks.example.com/x"})
     );
+}
+
+#[test]
+fn live_output_views_keep_their_camel_case_shape() {
+    let id: TaskId = "00000000-0000-0000-0000-000000000002".parse().unwrap();
+    let view = TaskOutputView {
+        task_id: id,
+        status: "running".into(),
+        finished: false,
+        start: 0,
+        end: 7,
+        text: "tick 1\n".into(),
+    };
+    let end = OutputEnd {
+        task_id: id,
+        status: "succeeded".into(),
+        exit_code: Some(0),
+    };
+
+    assert_eq!(
+        serde_json::to_value(&view).unwrap(),
+        json!({"taskId": "00000000-0000-0000-0000-000000000002", "status": "running",
+               "finished": false, "start": 0, "end": 7, "text": "tick 1\n"})
+    );
+    assert_eq!(
+        serde_json::to_value(&end).unwrap(),
+        json!({"taskId": "00000000-0000-0000-0000-000000000002", "status": "succeeded",
+               "exitCode": 0})
+    );
+    let piece: OutputPiece = serde_json::from_value(json!({"offset": 3, "text": "x"})).unwrap();
+    assert_eq!((piece.offset, piece.text.as_str()), (3, "x"));
 }

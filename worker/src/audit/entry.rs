@@ -215,7 +215,8 @@ pub struct AuditRecord {
     /// The process exit code, if a process ran.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub exit_code: Option<i32>,
-    /// Bytes of output uploaded (after redaction).
+    /// Bytes of output uploaded (after redaction): the result's, a screenshot's, and live
+    /// output the server took while the task ran.
     pub bytes_uploaded: u64,
     /// Secrets redacted from the output.
     pub redactions: u64,

@@ -49,8 +49,12 @@ pub struct Config {
     /// On SIGINT/SIGTERM, how long running tasks may finish before they are killed (and
     /// then how long undelivered results are retried before the worker exits anyway).
     pub shutdown_grace_secs: u64,
-    /// Cap on captured stdout, and separately on stderr, per task.
+    /// Cap on captured stdout, and separately on stderr, per task: a longer stream keeps
+    /// its first 64 KiB (a quarter of a smaller cap) and its last rest of the cap.
     pub max_output_bytes: usize,
+    /// How often a running task's new output is sent to the server as live output, in
+    /// milliseconds; 0 turns live output off (the result is sent as before either way).
+    pub live_output_interval_ms: u64,
     /// Largest file a read task returns.
     pub max_read_bytes: u64,
     /// Working directory for tasks that name none; relative file paths resolve against it.
@@ -90,6 +94,7 @@ impl Default for Config {
             kill_grace_secs: 5,
             shutdown_grace_secs: 30,
             max_output_bytes: 1024 * 1024,
+            live_output_interval_ms: 1000,
             max_read_bytes: 10 * 1024 * 1024,
             default_cwd: home_dir().unwrap_or_else(|| PathBuf::from("/")),
             claude_bin: "claude".into(),

@@ -90,6 +90,11 @@ fn invalid_values_name_their_key() {
         ("OPENCLAW_WORKER_DEFAULT_CWD", "/no/such/dir", "default_cwd"),
         ("OPENCLAW_WORKER_MAX_OUTPUT_BYTES", "0", "max_output_bytes"),
         (
+            "OPENCLAW_WORKER_LIVE_OUTPUT_INTERVAL_MS",
+            "50",
+            "live_output_interval_ms",
+        ),
+        (
             "OPENCLAW_WORKER_HEARTBEAT_INTERVAL_SECS",
             "x",
             "heartbeat_interval_secs",

@@ -85,6 +85,12 @@ impl Config {
                 format!("must be between 1 and {MAX_OUTPUT_CAP}"),
             ));
         }
+        if (1..200).contains(&self.live_output_interval_ms) {
+            return Err(invalid(
+                "live_output_interval_ms",
+                "must be 0 (off) or at least 200",
+            ));
+        }
         if !(1..=MAX_READ_CAP).contains(&self.max_read_bytes) {
             return Err(invalid(
                 "max_read_bytes",

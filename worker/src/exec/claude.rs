@@ -51,10 +51,11 @@ pub async fn run(
         Ok(job) => job,
         Err(message) => return TaskOutcome::failure(format!("{message}; nothing ran")),
     };
-    let mut outcome = ctx
-        .run_job(&job, spool, cancel)
-        .await
-        .into_outcome(&job.what, timeout);
+    let mut outcome = ctx.run_job(&job, spool, cancel).await.into_outcome(
+        &job.what,
+        timeout,
+        ctx.redactor.as_deref(),
+    );
     annotate(&mut outcome, run.session);
     outcome
 }

@@ -17,6 +17,7 @@
 //! - [`agent`]: the agent CLIs of the worker config, prompt as one argv element.
 
 pub mod agent;
+pub mod capture;
 pub mod claude;
 pub mod command;
 pub mod files;
@@ -27,6 +28,7 @@ pub mod supervisor;
 use std::collections::BTreeMap;
 use std::ffi::{OsStr, OsString};
 use std::path::{Path, PathBuf};
+use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use openclaw_shared::worker::ClaimedTask;
@@ -37,10 +39,11 @@ use crate::agents::AgentConfig;
 use crate::config::Config;
 use crate::policy::env::child_env;
 use crate::policy::{CheckEnv, Plan, Policy};
+use crate::redact::Redactor;
 use crate::sandbox::{self, SandboxSpec, TaskTempDir};
 use crate::spool::TaskSpool;
 use job::{ProcessJob, JOB_VERSION};
-use process::{run_process, ProcessLimits, ProcessOutput};
+use process::{run_process, ProcessLimits, ProcessOutput, Tees};
 use supervisor::Supervisor;
 
 /// Longest a task may run, whatever timeout the server sends (7 days).
@@ -70,6 +73,12 @@ pub struct ExecContext {
     /// How processes of spooled tasks are supervised ([`execute_spooled`]); `None` runs
     /// every process in the worker.
     pub supervisor: Option<Supervisor>,
+    /// Redacts a long output next to its cuts (head and tail); `None` leaves that to the
+    /// pipeline's redaction of the whole text.
+    pub redactor: Option<Arc<Redactor>>,
+    /// Most bytes per stream written to a supervised task's live output files (0: no live
+    /// output).
+    pub live_output_bytes: u64,
 }
 
 impl ExecContext {
@@ -89,6 +98,12 @@ impl ExecContext {
             agents: config.agents.clone(),
             child_env: child_env(std::env::vars_os(), &[], None),
             supervisor: None,
+            redactor: None,
+            live_output_bytes: if config.live_output_interval_ms > 0 {
+                supervisor::LIVE_FILE_LIMIT_BYTES
+            } else {
+                0
+            },
         }
     }
 
@@ -171,6 +186,7 @@ impl ExecContext {
             kill_grace_ms: u64::try_from(self.limits.kill_grace.as_millis()).unwrap_or(u64::MAX),
             timeout_ms: u64::try_from(timeout.as_millis()).unwrap_or(u64::MAX),
             what,
+            live_output_bytes: self.live_output_bytes,
         })
     }
 
@@ -191,6 +207,7 @@ impl ExecContext {
                     job.limits(),
                     job.timeout(),
                     cancel,
+                    Tees::default(),
                 )
                 .await
             }
@@ -317,14 +334,15 @@ pub async fn execute_spooled(
 
 /// The outcome of a process a supervisor ran for a worker that has stopped since: made
 /// from its spooled `job` and `output` as [`execute_spooled`] would have made it, with the
-/// time the process ran.
+/// time the process ran (a long output's cuts redacted with `redactor`).
 pub fn adopted_outcome(
     task: &ClaimedTask,
     job: &ProcessJob,
     output: ProcessOutput,
     ran: Duration,
+    redactor: Option<&Redactor>,
 ) -> TaskOutcome {
-    let mut outcome = output.into_outcome(&job.what, job.timeout());
+    let mut outcome = output.into_outcome(&job.what, job.timeout(), redactor);
     match &task.spec {
         TaskSpec::Claude { session, .. } => claude::annotate(&mut outcome, session.as_ref()),
         TaskSpec::Agent { agent, session, .. } => {

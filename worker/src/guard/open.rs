@@ -120,7 +120,7 @@ impl Guard {
             approvals: approvals.map(Mutex::new),
             turn: Semaphore::new(1),
             audit: Mutex::new(audit),
-            redactor,
+            redactor: std::sync::Arc::new(redactor),
             lock: WorkerLock::new(&state.dir),
             notifier,
         })

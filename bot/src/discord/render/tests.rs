@@ -368,3 +368,47 @@ fn an_approval_request_names_the_fingerprint_and_a_refusal_its_reason() {
         "{line}"
     );
 }
+
+#[test]
+fn a_stream_the_worker_cut_is_described_as_it_was_cut() {
+    let mut outcome = succeeded(&"x\n".repeat(2000));
+    outcome.stdout_truncated = true;
+    outcome.metadata.insert(
+        "stdoutOmitted".into(),
+        json!({"headBytes": 65_536, "omittedBytes": 240_000, "tailBytes": 983_000}),
+    );
+    let task = finished(command("seq 1 200000"), outcome);
+
+    let content = result(&task, Vec::new(), ResultOptions::default()).content;
+
+    assert!(
+        content.contains(
+            "stdout was 1.2 MiB: the worker kept the first 64.0 KiB and the last 959.9 KiB; \
+         234.3 KiB in between were left out"
+        ),
+        "{content}"
+    );
+    assert!(
+        content.contains("`output.txt` holds all the worker kept"),
+        "{content}"
+    );
+    assert!(!content.contains("full output"), "{content}");
+}
+
+#[test]
+fn a_running_tasks_progress_shows_the_end_of_its_live_output_in_a_block() {
+    let mut task = sample_task(command("make"), TaskStatus::Running);
+    task.worker = Some("mac".into());
+    let live: String = (0..500).map(|i| format!("step {i}\n")).collect::<String>() + "```\n";
+
+    let content = progress_with_output(&task, &live);
+
+    assert!(
+        content.starts_with("⚙️ `make`\n-# running on `mac`…\n```\n"),
+        "{content}"
+    );
+    assert!(content.contains("step 499\n"));
+    assert!(!content.contains("step 0\n"));
+    assert!(chars(&content) <= MESSAGE_LIMIT);
+    assert_eq!(content.matches("```").count(), 2, "{content}");
+}
