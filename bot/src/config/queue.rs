@@ -26,6 +26,11 @@ pub struct QueueConfig {
     /// gone from `/status` and `/admin/health`, and its place under
     /// `auth.max_shared_worker_names` is free again.
     pub worker_expiry_secs: u64,
+    /// How much waiting one priority level is worth, in ms: a task of priority `p` (0-9) is
+    /// claimed before every task enqueued more than `p ×` this after it, so a flood of
+    /// priority-0 work delays a priority-9 task by at most 9 × this (plus the work queued
+    /// before it).
+    pub priority_aging_ms: u64,
 }
 
 impl Default for QueueConfig {
@@ -37,6 +42,7 @@ impl Default for QueueConfig {
             offer_ttl_secs: 10,
             sweep_interval_ms: 1_000,
             worker_expiry_secs: 3_600,
+            priority_aging_ms: 30_000,
         }
     }
 }
@@ -52,6 +58,7 @@ impl QueueConfig {
             offer_ttl: Duration::from_secs(self.offer_ttl_secs),
             sweep_interval: Duration::from_millis(self.sweep_interval_ms),
             worker_expiry: Duration::from_secs(self.worker_expiry_secs),
+            priority_aging: Duration::from_millis(self.priority_aging_ms),
             storage: storage.settings(),
             ..QueueSettings::default()
         }

@@ -13,7 +13,8 @@
 //! - `sweep`: requeued offers, expiry, lost leases, pruning.
 //! - `approvals`, `attachments`, `delivery`: what happens around a result.
 //!
-//! The data they work with: `task` (what is stored about a task), `settings`, `events`,
+//! The data they work with: `task` (what is stored about a task), `priority` (the order
+//! claims take tasks in), `settings`, `events`,
 //! `error`, `workers` (the worker registry: names admitted, who vouched, who polled),
 //! `visits` (a worker's request, admitted to it), `contact` (leases heard of while the store
 //! could not record it), `quota` (what may be stored), `waiters` (who waits for a task, and
@@ -32,6 +33,7 @@ mod events;
 mod handle;
 mod health;
 mod lease;
+mod priority;
 mod quota;
 mod runner;
 mod settings;
@@ -49,6 +51,7 @@ pub use events::TaskEvent;
 pub use handle::Queue;
 pub use health::{IntegrityCheck, StorageFailure, StorageReport, RECENT_FAILURE};
 pub use lease::Claim;
+pub use priority::Priority;
 pub use quota::{Quota, QuotaSettings, TRUNCATION_NOTE};
 pub use settings::{QueueSettings, StorageSettings, Synchronous};
 pub use store::{

@@ -35,6 +35,9 @@ pub struct QueueSettings {
     pub worker_expiry: Duration,
     /// How the store keeps the database and how long a request waits for it.
     pub storage: StorageSettings,
+    /// How much waiting one priority level is worth: a task of priority `p` is claimed
+    /// before every task enqueued more than `p ×` this after it (see `Priority::rank`).
+    pub priority_aging: Duration,
 }
 
 impl Default for QueueSettings {
@@ -50,6 +53,7 @@ impl Default for QueueSettings {
             quota: QuotaSettings::default(),
             worker_expiry: Duration::from_secs(60 * 60),
             storage: StorageSettings::default(),
+            priority_aging: Duration::from_secs(30),
         }
     }
 }

@@ -185,7 +185,7 @@ pub trait Store:
 /// Tasks as records: what was asked, where each stands, and how many there are.
 pub trait TaskStore {
     /// Inserts a new task, `queued`, created at `now`; unclaimed, it expires at `expires_at`.
-    /// Refused, storing nothing, if it would make more live tasks than
+    /// Claims take it in the order of `ranked_at` (see `Priority::rank`). Refused, storing nothing, if it would make more live tasks than
     /// `quota.max_live_tasks` or more stored bytes than `quota.max_stored_bytes`.
     fn insert(
         &self,
@@ -193,6 +193,7 @@ pub trait TaskStore {
         task: &NewTask,
         now: EpochMillis,
         expires_at: EpochMillis,
+        ranked_at: EpochMillis,
         quota: &QuotaSettings,
     ) -> Result<Result<(), Refusal>, StoreError>;
 
@@ -237,7 +238,8 @@ pub struct Usage {
 /// worker's first heartbeat accepts it; from then on each heartbeat moves the deadline.
 pub trait LeaseStore {
     /// Moves up to `slots` tasks that are `queued`, not expired at `now` and untargeted or
-    /// targeted at `worker` to `running` for `worker`, oldest first, each under a fresh
+    /// targeted at `worker` to `running` for `worker`, lowest rank (priority, then age; see
+    /// `Priority::rank`) first, each under a fresh
     /// lease offered until `offer_expires_at` and started at `now`. All or nothing.
     fn claim(
         &self,

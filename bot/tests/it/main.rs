@@ -29,6 +29,7 @@ mod log_flood;
 mod long_polls;
 mod metrics;
 mod owners;
+mod priorities;
 mod quotas;
 mod rate_limits;
 mod startup;

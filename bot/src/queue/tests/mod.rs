@@ -8,6 +8,11 @@ use openclaw_shared::{OutcomeStatus, TaskOutcome, TaskSpec};
 
 use super::{Claim, NewTask, Queue, QueueSettings};
 
+/// Undoes the migrations after `0007_usage`, for tests that set a database back to an older
+/// release before their own changes; each new migration adds its undoing here.
+const UNDO_AFTER_USAGE: &str = "DROP INDEX tasks_claim_order; \
+     ALTER TABLE tasks DROP COLUMN ranked_at; ALTER TABLE tasks DROP COLUMN priority;";
+
 /// Fails the test instead of hanging when a wake-up never comes.
 const TEST_TIMEOUT: Duration = Duration::from_secs(10);
 
@@ -38,6 +43,7 @@ fn command(text: &str) -> NewTask {
         target_worker: None,
         origin: None,
         owner: None,
+        priority: crate::queue::Priority::default(),
     }
 }
 
@@ -71,6 +77,7 @@ async fn within<T>(future: impl std::future::Future<Output = T>) -> T {
 mod leases;
 mod offers;
 mod owners;
+mod priorities;
 mod quota;
 mod results;
 mod storage;
