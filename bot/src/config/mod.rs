@@ -14,6 +14,7 @@ use serde::Deserialize;
 mod discord;
 mod queue;
 mod quota;
+mod schedules;
 mod security;
 mod storage;
 mod token_strength;
@@ -21,6 +22,7 @@ mod token_strength;
 pub use discord::DiscordConfig;
 pub use queue::QueueConfig;
 pub use quota::QuotaConfig;
+pub use schedules::{MissedRuns, SchedulesConfig};
 pub use security::{AuthConfig, RateLimitConfig, WorkerTokenConfig};
 pub use storage::StorageConfig;
 
@@ -96,6 +98,8 @@ pub struct Config {
     pub rate_limit: RateLimitConfig,
     /// The Discord bot (disabled without a token).
     pub discord: DiscordConfig,
+    /// How schedules fire.
+    pub schedules: SchedulesConfig,
 }
 
 /// `[http]`: the listener and request limits.
@@ -169,6 +173,7 @@ impl Config {
     pub fn queue_settings(&self) -> QueueSettings {
         let mut settings = self.queue.settings(&self.storage);
         self.quota.apply(&mut settings);
+        settings.max_schedules_per_owner = self.schedules.max_per_owner;
         settings
     }
 
@@ -309,6 +314,7 @@ impl Config {
             return invalid(key, "must be greater than 0".into());
         }
         self.quota.validate()?;
+        self.schedules.validate()?;
         self.auth.validate()?;
         self.rate_limit.validate()?;
         self.discord.validate()?;

@@ -12,9 +12,10 @@
 //! - `lease`: claims (offers), heartbeats, results.
 //! - `sweep`: requeued offers, expiry, lost leases, pruning.
 //! - `approvals`, `attachments`, `delivery`: what happens around a result.
+//! - `schedules`: schedules saved, listed, paused, deleted, and fired one run at a time.
 //!
 //! The data they work with: `task` (what is stored about a task), `priority` (the order
-//! claims take tasks in), `settings`, `events`,
+//! claims take tasks in), `schedule` and `timetable` (when a schedule runs), `settings`, `events`,
 //! `error`, `workers` (the worker registry: names admitted, who vouched, who polled),
 //! `visits` (a worker's request, admitted to it), `contact` (leases heard of while the store
 //! could not record it), `quota` (what may be stored), `waiters` (who waits for a task, and
@@ -36,11 +37,14 @@ mod lease;
 mod priority;
 mod quota;
 mod runner;
+mod schedule;
+mod schedules;
 mod settings;
 mod sqlite;
 mod store;
 mod sweep;
 mod task;
+mod timetable;
 mod visits;
 mod waiters;
 mod workers;
@@ -53,16 +57,19 @@ pub use health::{IntegrityCheck, StorageFailure, StorageReport, RECENT_FAILURE};
 pub use lease::Claim;
 pub use priority::Priority;
 pub use quota::{Quota, QuotaSettings, TRUNCATION_NOTE};
+pub use schedule::{Fired, Firing, NewSchedule, Schedule};
+pub use schedules::MAX_SCHEDULES_LISTED;
 pub use settings::{QueueSettings, StorageSettings, Synchronous};
 pub use store::{
-    ApprovalStore, AttachmentStore, DeliveryStore, LapsedOffers, LeaseStore, Refusal, Store,
-    StoreError, StoreFault, SweepStore, TaskStore, Usage,
+    ApprovalStore, AttachmentStore, DeliveryStore, LapsedOffers, LeaseStore, Refusal,
+    ScheduleStore, Store, StoreError, StoreFault, SweepStore, TaskStore, Usage,
 };
 pub use sweep::SweepReport;
 pub use task::{
     ApprovalProgress, Completion, NewTask, PendingApproval, Scope, Task, TaskBrief,
     BRIEF_SUMMARY_CHARS,
 };
+pub use timetable::{Timetable, TimetableError, MAX_CRON_BYTES};
 pub use visits::WorkerVisit;
 pub use workers::{QueueStats, TooManyWorkers, Voucher, WorkerInfo};
 

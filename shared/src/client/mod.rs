@@ -6,6 +6,12 @@
 
 use serde::{Deserialize, Serialize};
 
+mod schedules;
+pub use schedules::{
+    CreateScheduleRequest, RunTime, ScheduleId, ScheduleList, SchedulePreview, ScheduleView,
+    ScheduledTask,
+};
+
 use crate::task::{ContentEncoding, TaskId, TaskKind, TaskStatus};
 use crate::EpochMillis;
 

@@ -94,3 +94,27 @@ fn finished_view_keeps_null_error_and_exit_code() {
     assert_eq!(value["encoding"], json!("utf8"));
     assert_eq!(value["owner"], json!("api"));
 }
+
+#[test]
+fn a_scheduled_task_is_a_create_body_with_its_kind() {
+    let body = json!({
+        "cron": "*/5 * * * *",
+        "tz": "Europe/Berlin",
+        "task": {"kind": "command", "command": "uptime", "timeout": 5000, "priority": 8},
+    });
+
+    let req: CreateScheduleRequest = serde_json::from_value(body).unwrap();
+    let ScheduledTask::Command(command) = &req.task else {
+        panic!("{:?}", req.task)
+    };
+
+    assert_eq!(command.command, "uptime");
+    assert_eq!(command.common.priority, Some(8));
+    assert!(!req.preview);
+    assert_eq!(
+        serde_json::to_value(&req.task).unwrap(),
+        json!({"kind": "command", "command": "uptime", "timeout": 5000, "priority": 8})
+    );
+    let unknown = json!({"cron": "* * * * *", "task": {"kind": "shell", "command": "x"}});
+    assert!(serde_json::from_value::<CreateScheduleRequest>(unknown).is_err());
+}

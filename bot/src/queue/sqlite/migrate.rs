@@ -15,6 +15,7 @@ const MIGRATIONS: &[&str] = &[
     include_str!("migrations/0006_task_summaries.sql"),
     include_str!("migrations/0007_usage.sql"),
     include_str!("migrations/0010_task_priority.sql"),
+    include_str!("migrations/0011_schedules.sql"),
 ];
 
 /// Applies the migrations the database has not seen yet, each in its own transaction.

@@ -10,7 +10,9 @@ use super::{Claim, NewTask, Queue, QueueSettings};
 
 /// Undoes the migrations after `0007_usage`, for tests that set a database back to an older
 /// release before their own changes; each new migration adds its undoing here.
-const UNDO_AFTER_USAGE: &str = "DROP INDEX tasks_claim_order; \
+const UNDO_AFTER_USAGE: &str = "DROP TABLE schedules; DROP INDEX tasks_by_schedule_run; \
+     ALTER TABLE tasks DROP COLUMN schedule_id; ALTER TABLE tasks DROP COLUMN scheduled_for; \
+     DROP INDEX tasks_claim_order; \
      ALTER TABLE tasks DROP COLUMN ranked_at; ALTER TABLE tasks DROP COLUMN priority;";
 
 /// Fails the test instead of hanging when a wake-up never comes.
