@@ -7,7 +7,7 @@
 //! - [`error`]: `ApiError` → status + code + log level, in one match.
 //! - [`extract`]: JSON/query/path extractors that reject with `ApiError`.
 //! - [`ratelimit`]: per client IP (before auth), per token (after), failed-auth lockouts.
-//! - `tasks`, `worker`, `approvals`, `attachments`, `health`: the handlers; `view`: their pure helper (field rules live in [`crate::intake`]).
+//! - `tasks`, `schedules`, `worker`, `approvals`, `attachments`, `health`: the handlers; `view`: their pure helper (field rules live in [`crate::intake`]).
 
 mod approvals;
 mod attachments;
@@ -17,6 +17,7 @@ pub mod extract;
 mod health;
 mod metrics;
 pub mod ratelimit;
+mod schedules;
 mod serve;
 mod tasks;
 mod view;
@@ -91,6 +92,16 @@ pub fn router(state: AppState) -> Router {
         .route(
             &worker("/tasks/{id}/attachments/{name}"),
             put(attachments::upload).layer(upload_body),
+        )
+        .route("/schedules", post(schedules::create).get(schedules::list))
+        .route(
+            "/schedules/{id}",
+            get(schedules::get).delete(schedules::delete),
+        )
+        .route("/schedules/{id}/pause", post(schedules::pause).layer(small))
+        .route(
+            "/schedules/{id}/resume",
+            post(schedules::resume).layer(small),
         )
         .route("/health", get(health::public))
         .route("/admin/health", get(health::admin))

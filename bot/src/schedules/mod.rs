@@ -17,7 +17,7 @@ use openclaw_shared::{EpochMillis, TaskSpec};
 pub use crate::config::MissedRuns;
 use crate::config::SchedulesConfig;
 use crate::intake::{
-    self, fields, IntakeError, ReplyTo, RequestedTimeout, Requester, Rules, TaskRequest,
+    self, fields, IntakeError, Problem, ReplyTo, RequestedTimeout, Requester, Rules, TaskRequest,
 };
 use crate::queue::{NewSchedule, NewTask, Priority, Timetable};
 
@@ -25,6 +25,9 @@ pub use firing::Firer;
 
 /// Longest schedule name accepted, in characters.
 pub const MAX_NAME_CHARS: usize = 100;
+/// Largest task a schedule keeps, as stored JSON, in bytes: schedules are not counted by
+/// the storage quota, so each is kept small (a scheduled write carries its content).
+pub const MAX_TASK_BYTES: usize = 64 * 1024;
 
 /// How schedules fire (`[schedules]` in the config).
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -144,6 +147,14 @@ pub fn plan(
     }
     let task = serde_json::to_value(&task)
         .map_err(|_| IntakeError::invalid("task", "cannot be stored"))?;
+    if task.to_string().len() > MAX_TASK_BYTES {
+        return Err(IntakeError::new(
+            "task",
+            Problem::TooLong {
+                limit: MAX_TASK_BYTES,
+            },
+        ));
+    }
     Ok(Plan {
         schedule: NewSchedule {
             owner: request.requester.owner(),
