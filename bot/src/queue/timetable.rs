@@ -85,7 +85,9 @@ impl Timetable {
 
     /// The first run strictly after `after`; `None` if the expression never matches again.
     pub fn next_after(&self, after: EpochMillis) -> Option<EpochMillis> {
-        let mut from = self.local(after)?;
+        // Cron works in whole seconds: search from the second `after` falls in (croner keeps
+        // a fraction it is given, and runs would land at .430 s).
+        let mut from = self.local(after - after % 1000)?;
         // A few tries: in a repeated autumn hour the search may answer the first
         // occurrence of a local time we are already past; search again from its second.
         for _ in 0..4 {
@@ -165,6 +167,15 @@ mod tests {
                 "2026-01-05T10:08:00Z"
             ]
         );
+    }
+
+    #[test]
+    fn runs_fall_on_whole_seconds_whatever_the_fraction_of_the_start() {
+        let secondly = Timetable::parse("* * * * * *", "UTC").unwrap();
+
+        let runs = secondly.next_runs(1_000_430, 2);
+
+        assert_eq!(runs, [1_001_000, 1_002_000]);
     }
 
     #[test]

@@ -32,6 +32,7 @@ mod owners;
 mod priorities;
 mod quotas;
 mod rate_limits;
+mod schedule_firing;
 mod schedules;
 mod startup;
 mod storage_busy;
