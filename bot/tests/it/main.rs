@@ -18,6 +18,7 @@ mod discord_approvals;
 mod discord_channels;
 mod discord_owners;
 mod discord_resilience;
+mod discord_schedules;
 mod discord_support;
 mod disk;
 mod errors;

@@ -69,6 +69,7 @@ impl FakeDiscord {
                 &interaction,
                 command_id,
                 &command.options,
+                command.subcommand.as_deref(),
                 &attachments,
                 model::user(user_id, &format!("user-{user_id}"), false),
                 &shared.base_url,

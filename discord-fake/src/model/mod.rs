@@ -301,6 +301,7 @@ pub(crate) fn interaction(
     ix: &Interaction,
     command_id: u64,
     options: &[(String, OptionValue)],
+    subcommand: Option<&str>,
     attachments: &[StoredAttachment],
     invoker: Value,
     base_url: &str,
@@ -324,6 +325,11 @@ pub(crate) fn interaction(
             },
         })
         .collect();
+    // A subcommand's options are nested in one option of type 1 (SUB_COMMAND).
+    let options = match subcommand {
+        Some(sub) => vec![json!({"name": sub, "type": 1, "options": options})],
+        None => options,
+    };
     let mut data = json!({
         "id": command_id.to_string(),
         "name": ix.command,

@@ -11,6 +11,7 @@ mod claude;
 mod deny;
 mod read;
 mod run;
+mod schedule;
 mod status;
 mod tasks;
 mod write;
@@ -64,6 +65,7 @@ pub fn all() -> Vec<poise::Command<Data, CommandError>> {
         cancel::cancel(),
         approve::approve(),
         deny::deny(),
+        schedule::schedule(),
     ]
 }
 
