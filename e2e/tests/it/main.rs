@@ -13,4 +13,5 @@ mod discord_delivery;
 mod discord_resilience;
 mod helpers;
 mod restarts;
+mod schedules;
 mod worker_loop;
