@@ -4,7 +4,7 @@
 use openclaw_shared::client::ScheduleId;
 use openclaw_shared::{EpochMillis, TaskId};
 
-use super::store::Refusal;
+use super::quota::Quota;
 use super::task::{NewTask, Task};
 
 /// A schedule to save. The queue stores `task` without reading it: the schedules service
@@ -83,5 +83,5 @@ pub enum Fired {
     /// The slot was taken without a task: skipped, or refused for the reason recorded.
     Skipped,
     /// The slot was taken but the task passed a quota: nothing queued, the reason recorded.
-    Refused(Refusal),
+    Refused(Quota),
 }

@@ -143,3 +143,38 @@ async fn runs_missed_while_the_bot_was_down_run_once_not_in_a_burst_under_run_on
     })
     .await
 }
+
+#[tokio::test]
+async fn a_run_past_the_quota_queues_nothing_says_why_and_the_schedule_goes_on() {
+    within(async {
+        let app = TestApp::spawn_with(|c| {
+            c.schedules.tick_ms = 3_600_000;
+            c.schedules.missed_after_secs = 3_600;
+            c.quota.max_live_tasks = 1;
+        })
+        .await;
+        let config = app.state.config().clone();
+        let path = config.storage.database_path();
+        app.submit_command("true").await;
+        let saved = app
+            .schedule(
+                json!({"cron": "* * * * * *", "task": {"kind": "command", "command": "true"}}),
+            )
+            .await;
+        let id = saved["id"].as_str().unwrap();
+        let first = saved["nextRunAt"].as_u64().unwrap();
+
+        let report = firer_on(&path, &config).tick(first + 10).await.unwrap();
+        let after = app
+            .get(&format!("/schedules/{id}"), Some(crate::helpers::CLIENT))
+            .await
+            .1;
+
+        assert_eq!((report.queued, report.skipped), (0, 1));
+        assert!(fired_slots(&path, id).is_empty());
+        let why = after["lastError"].as_str().unwrap_or_default();
+        assert!(why.contains("quota.max_live_tasks"), "{after}");
+        assert_eq!(after["nextRunAt"].as_u64(), Some(first + 1000));
+    })
+    .await
+}

@@ -146,13 +146,16 @@ impl ScheduleStore for SqliteStore {
             Ok(task) => task,
         };
         if let Err(refusal) = insert_task(&tx, id, task, now, expires_at, ranked_at, quota)? {
-            let why = match refusal {
-                Refusal::OverQuota(quota) => format!("no task created: {quota}"),
-                other => format!("no task created: {other:?}"),
+            let why = format!("no task created: {refusal:?}");
+            let (why, fired) = match refusal {
+                Refusal::OverQuota(quota) => {
+                    (format!("no task created: {quota}"), Fired::Refused(quota))
+                }
+                _ => (why, Fired::Skipped),
             };
             record_error(&tx, &schedule_id, &why)?;
             tx.commit()?;
-            return Ok(Fired::Refused(refusal));
+            return Ok(fired);
         }
         tx.prepare_cached("UPDATE tasks SET schedule_id = ?2, scheduled_for = ?3 WHERE id = ?1")?
             .execute(params![id.to_string(), schedule_id, to_i64(firing.slot)])?;
