@@ -23,7 +23,7 @@ use crate::state::AppState;
 #[serde(untagged)]
 pub enum Created {
     /// Saved.
-    Saved(ScheduleView),
+    Saved(Box<ScheduleView>),
     /// `preview`: nothing saved.
     Preview(SchedulePreview),
 }
@@ -67,7 +67,7 @@ pub async fn create(
     tracing::info!(schedule_id = %saved.id, "schedule created");
     let mut view = schedule_view(&saved)?;
     view.next_runs = next_runs;
-    Ok(Json(Created::Saved(view)))
+    Ok(Json(Created::Saved(Box::new(view))))
 }
 
 /// `GET /schedules`: the schedules the token sees, oldest first.

@@ -79,7 +79,7 @@ pub enum Fired {
     /// paused or deleted meanwhile): nothing changed.
     Taken,
     /// The slot was taken and the task created (`queued`).
-    Queued(Task),
+    Queued(Box<Task>),
     /// The slot was taken without a task: skipped, or refused for the reason recorded.
     Skipped,
     /// The slot was taken but the task passed a quota: nothing queued, the reason recorded.

@@ -90,7 +90,7 @@ impl Firer {
         }
     }
 
-    /// Fires every schedule due at `now` (up to [`DUE_PER_TICK`]), one slot each.
+    /// Fires every schedule due at `now` (up to 100; the rest next tick), one slot each.
     pub async fn tick(&self, now: EpochMillis) -> Result<TickReport, QueueError> {
         let mut report = TickReport::default();
         for schedule in self.queue.due_schedules(now, DUE_PER_TICK).await? {

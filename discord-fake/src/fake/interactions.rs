@@ -68,8 +68,7 @@ impl FakeDiscord {
             let data = model::interaction(
                 &interaction,
                 command_id,
-                &command.options,
-                command.subcommand.as_deref(),
+                &command,
                 &attachments,
                 model::user(user_id, &format!("user-{user_id}"), false),
                 &shared.base_url,

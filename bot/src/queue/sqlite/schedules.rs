@@ -166,7 +166,7 @@ impl ScheduleStore for SqliteStore {
         .execute(params![schedule_id, to_i64(firing.slot), id.to_string()])?;
         let stored = get_task(&tx, id)?;
         tx.commit()?;
-        Ok(stored.map_or(Fired::Skipped, Fired::Queued))
+        Ok(stored.map_or(Fired::Skipped, |task| Fired::Queued(Box::new(task))))
     }
 }
 
