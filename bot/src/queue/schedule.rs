@@ -6,6 +6,7 @@ use openclaw_shared::{EpochMillis, TaskId};
 
 use super::quota::Quota;
 use super::task::{NewTask, Task};
+use super::timetable::Timetable;
 
 /// A schedule to save. The queue stores `task` without reading it: the schedules service
 /// that fires the schedule gives it meaning (the body of a create route, with its kind).
@@ -56,6 +57,15 @@ pub struct Schedule {
     /// Why the last slot created no task (skipped while the bot was down, a refused field,
     /// a quota); cleared by the next run that creates one.
     pub last_error: Option<String>,
+}
+
+impl Schedule {
+    /// When it runs, read from its stored expression and time zone (`None` only for a row
+    /// edited by hand: both are checked when saved). For views: `timetable()?.next_runs(now,
+    /// 5)` and `local_time` give its next runs.
+    pub fn timetable(&self) -> Option<Timetable> {
+        Timetable::parse(&self.cron, &self.tz).ok()
+    }
 }
 
 /// One firing, as the schedules service decided it: take slot `slot` of a schedule (if no

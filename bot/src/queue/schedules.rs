@@ -13,7 +13,6 @@ use super::handle::Queue;
 use super::schedule::{Fired, Firing, NewSchedule, Schedule};
 use super::store::Refusal;
 use super::task::Scope;
-use super::timetable::Timetable;
 use super::waiters::Wake;
 
 /// Most schedules one listing returns.
@@ -84,8 +83,8 @@ impl Queue {
         id: ScheduleId,
     ) -> Result<Schedule, QueueError> {
         let schedule = self.schedule(scope, id).await?;
-        let next = Timetable::parse(&schedule.cron, &schedule.tz)
-            .ok()
+        let next = schedule
+            .timetable()
             .and_then(|table| table.next_after(now_millis()));
         self.write(move |store| store.set_paused(id, false, next))
             .await?;
