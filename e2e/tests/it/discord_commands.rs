@@ -19,7 +19,10 @@ async fn every_command_is_registered_in_the_guild_with_a_description() {
         names.sort_unstable();
         assert_eq!(
             names,
-            ["approve", "cancel", "claude", "deny", "read", "run", "status", "tasks", "write"]
+            [
+                "approve", "cancel", "claude", "deny", "read", "run", "schedule", "status",
+                "tasks", "write"
+            ]
         );
         for command in &commands {
             assert_eq!(command.guild_id, Some(t.discord.guild_id()));
@@ -37,6 +40,14 @@ async fn every_command_is_registered_in_the_guild_with_a_description() {
             .map(|o| o["name"].as_str().unwrap())
             .collect();
         assert_eq!(options, ["command", "timeout", "worker", "cwd"]);
+        let schedule = commands.iter().find(|c| c.name == "schedule").unwrap();
+        let subcommands: Vec<&str> = schedule.sent["options"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|o| o["name"].as_str().unwrap())
+            .collect();
+        assert_eq!(subcommands, ["add", "list", "remove"]);
     })
     .await;
 }
