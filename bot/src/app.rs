@@ -130,7 +130,7 @@ impl App {
         } = self;
         let stopping = state.stopping().clone();
         let tracker = TaskTracker::new();
-        let router = api::router(state.clone());
+        let router = api::router(state.clone()).merge(crate::ui::router(state.clone()));
         let serve_stop = stopping.clone();
         let http_config = &state.config().http;
         let policy = api::ConnectionPolicy {
@@ -172,9 +172,17 @@ impl App {
             state.queue().clone(),
             state.limits().clone(),
             state.channels().clone(),
+            state.intake_rules().callbacks,
             crate::schedules::ScheduleSettings::from_config(&state.config().schedules),
         );
         tracker.spawn(firer.run(stopping.clone()));
+        tracker.spawn(crate::webhooks::run(
+            state.queue().clone(),
+            state.config().webhooks.clone(),
+            state.config().webhook_delivery.clone(),
+            state.metrics().clone(),
+            stopping.clone(),
+        ));
         tracker.spawn(state.metrics().clone().follow(
             state.queue().clone(),
             state.queue().subscribe(),

@@ -148,6 +148,7 @@ async fn enqueue(
             .discord_channel_id
             .map_or(ReplyTo::Nowhere, ReplyTo::DiscordChannel),
         priority: common.priority,
+        callback_url: common.callback_url,
         ..TaskRequest::new(spec, Requester::ApiClient)
     };
     let new_task = intake::check(request, &state.intake_rules())?;

@@ -4,6 +4,7 @@
 //! [`IntakeError`] into their own error (`From<IntakeError>` for `ApiError` and the Discord
 //! `CommandError`), so every rule is written once and names the field it refused.
 
+pub mod callback;
 pub mod channels;
 pub mod fields;
 pub mod origin;
@@ -93,6 +94,8 @@ pub struct Rules<'a> {
     pub limits: &'a LimitsConfig,
     /// The callback-channel allow-list.
     pub channels: &'a CallbackChannels,
+    /// What a `callbackUrl` may be.
+    pub callbacks: callback::CallbackRule,
 }
 
 /// Where a task's result should be delivered besides the API, as the adapter received it.
@@ -128,6 +131,8 @@ pub struct TaskRequest {
     /// The door's default: Discord's commands [`Priority::INTERACTIVE`], the API
     /// [`Priority::API`], a schedule's runs [`Priority::SCHEDULED`].
     pub default_priority: Priority,
+    /// Where to send the task's webhooks besides the configured endpoints (API only).
+    pub callback_url: Option<String>,
 }
 
 impl TaskRequest {
@@ -144,6 +149,7 @@ impl TaskRequest {
                 Requester::ApiClient => Priority::API,
                 Requester::DiscordUser(_) => Priority::INTERACTIVE,
             },
+            callback_url: None,
         }
     }
 }
@@ -198,6 +204,7 @@ pub fn check(request: TaskRequest, rules: &Rules<'_>) -> Result<NewTask, IntakeE
         },
         ReplyTo::Interaction(interaction) => Some(Origin::Interaction(interaction).to_value()),
     };
+    let callback_url = callback::check(request.callback_url, rules.callbacks)?;
     Ok(NewTask {
         spec,
         timeout,
@@ -205,6 +212,7 @@ pub fn check(request: TaskRequest, rules: &Rules<'_>) -> Result<NewTask, IntakeE
         origin,
         owner: Some(request.requester.owner()),
         priority,
+        callback_url,
     })
 }
 

@@ -129,6 +129,7 @@ mod tests {
                 origin: None,
                 owner: None,
                 priority: crate::queue::Priority::default(),
+                callback_url: None,
             })
             .await
             .unwrap();

@@ -13,6 +13,7 @@
 //! - `sweep`: requeued offers, expiry, lost leases, pruning.
 //! - `approvals`, `attachments`, `delivery`: what happens around a result.
 //! - `schedules`: schedules saved, listed, paused, deleted, and fired one run at a time.
+//! - `webhooks`: the webhook outbox (`outbox` holds its data).
 //!
 //! The data they work with: `task` (what is stored about a task), `priority` (the order
 //! claims take tasks in), `schedule` and `timetable` (when a schedule runs), `settings`, `events`,
@@ -21,8 +22,9 @@
 //! could not record it), `quota` (what may be stored), `waiters` (who waits for a task, and
 //! whom a new task wakes), `clock`.
 //!
-//! Storage sits behind [`Store`] (`store`): a few small traits, one per noun, in the queue's
-//! own types. `sqlite` implements them; no SQL or rusqlite type is seen outside it.
+//! Storage sits behind [`Store`] (`store`; its failures in `store_error`): a few small
+//! traits, one per noun, in the queue's own types. `sqlite` implements them; no SQL or
+//! rusqlite type is seen outside it.
 
 mod approvals;
 mod attachments;
@@ -34,6 +36,7 @@ mod events;
 mod handle;
 mod health;
 mod lease;
+mod outbox;
 mod priority;
 mod quota;
 mod runner;
@@ -42,11 +45,13 @@ mod schedules;
 mod settings;
 mod sqlite;
 mod store;
+mod store_error;
 mod sweep;
 mod task;
 mod timetable;
 mod visits;
 mod waiters;
+mod webhooks;
 mod workers;
 
 pub use clock::now_millis;
@@ -55,6 +60,9 @@ pub use events::TaskEvent;
 pub use handle::Queue;
 pub use health::{IntegrityCheck, StorageFailure, StorageReport, RECENT_FAILURE};
 pub use lease::Claim;
+pub use outbox::{
+    AttemptResult, OutboxCounts, WebhookDelivery, WebhookEvent, WebhookState, WebhookTarget,
+};
 pub use priority::Priority;
 pub use quota::{Quota, QuotaSettings, TRUNCATION_NOTE};
 pub use schedule::{Fired, Firing, NewSchedule, Schedule};
@@ -62,7 +70,7 @@ pub use schedules::MAX_SCHEDULES_LISTED;
 pub use settings::{QueueSettings, StorageSettings, Synchronous};
 pub use store::{
     ApprovalStore, AttachmentStore, DeliveryStore, LapsedOffers, LeaseStore, Refusal,
-    ScheduleStore, Store, StoreError, StoreFault, SweepStore, TaskStore, Usage,
+    ScheduleStore, Store, StoreError, StoreFault, SweepStore, TaskStore, Usage, WebhookStore,
 };
 pub use sweep::SweepReport;
 pub use task::{

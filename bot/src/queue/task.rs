@@ -31,6 +31,9 @@ pub struct NewTask {
     pub owner: Option<String>,
     /// How soon claims take it (see [`Priority`]).
     pub priority: Priority,
+    /// Where to send this task's webhooks besides the configured endpoints: an API client's
+    /// `callbackUrl`, checked by intake. The queue stores it, never calls it.
+    pub callback_url: Option<String>,
 }
 
 /// A task as stored.

@@ -16,6 +16,7 @@ use openclaw_shared::EpochMillis;
 
 use super::{run_task, MissedRuns, ScheduleSettings};
 use crate::config::LimitsConfig;
+use crate::intake::callback::CallbackRule;
 use crate::intake::{CallbackChannels, Rules};
 use crate::queue::{now_millis, Fired, Firing, Queue, QueueError, Schedule, Timetable};
 use crate::telemetry::{error_chain, Throttled};
@@ -43,22 +44,25 @@ pub struct Firer {
     queue: Queue,
     limits: LimitsConfig,
     channels: CallbackChannels,
+    callbacks: CallbackRule,
     settings: ScheduleSettings,
 }
 
 impl Firer {
-    /// A firer for `queue`, checking each run's task against `limits` and `channels` as
-    /// the other doors do.
+    /// A firer for `queue`, checking each run's task against `limits`, `channels` and
+    /// `callbacks` as the other doors do.
     pub fn new(
         queue: Queue,
         limits: LimitsConfig,
         channels: CallbackChannels,
+        callbacks: CallbackRule,
         settings: ScheduleSettings,
     ) -> Firer {
         Firer {
             queue,
             limits,
             channels,
+            callbacks,
             settings,
         }
     }
@@ -140,6 +144,7 @@ impl Firer {
             let rules = Rules {
                 limits: &self.limits,
                 channels: &self.channels,
+                callbacks: self.callbacks,
             };
             let run = run_task(&schedule.task, &schedule.owner, &rules);
             if let Err(why) = &run {

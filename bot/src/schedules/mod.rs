@@ -231,6 +231,7 @@ fn task_request(task: ScheduledTask, requester: Requester) -> TaskRequest {
             .map_or(ReplyTo::Nowhere, ReplyTo::DiscordChannel),
         priority: common.priority,
         default_priority: Priority::SCHEDULED,
+        callback_url: common.callback_url,
         ..TaskRequest::new(spec, requester)
     }
 }

@@ -6,6 +6,7 @@ use std::path::Path;
 use std::time::Duration;
 
 use openclaw_bot::config::MissedRuns;
+use openclaw_bot::intake::callback::CallbackRule;
 use openclaw_bot::intake::CallbackChannels;
 use openclaw_bot::queue::{now_millis, Queue};
 use openclaw_bot::schedules::{Firer, ScheduleSettings};
@@ -22,6 +23,7 @@ fn firer_on(path: &Path, config: &Config) -> Firer {
         queue,
         config.limits.clone(),
         CallbackChannels::new(&[], false),
+        CallbackRule::default(),
         ScheduleSettings::from_config(&config.schedules),
     )
 }

@@ -14,4 +14,5 @@ mod discord_resilience;
 mod helpers;
 mod restarts;
 mod schedules;
+mod ui_browser;
 mod worker_loop;

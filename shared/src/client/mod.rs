@@ -54,6 +54,11 @@ pub struct CommonFields {
     /// bot's `queue.priority_aging_ms` per level).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub priority: Option<i64>,
+    /// Send this task's webhooks (`task.finished`, `task.awaiting_approval`) here too,
+    /// signed with the bot's `webhook_delivery.callback_secret`: an `https://` URL that
+    /// does not point at an internal address; ignored when empty.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub callback_url: Option<String>,
 }
 
 /// `POST /tasks`: run a shell command.

@@ -118,3 +118,20 @@ fn a_scheduled_task_is_a_create_body_with_its_kind() {
     let unknown = json!({"cron": "* * * * *", "task": {"kind": "shell", "command": "x"}});
     assert!(serde_json::from_value::<CreateScheduleRequest>(unknown).is_err());
 }
+
+#[test]
+fn a_create_request_carries_a_callback_url_as_callback_url_in_camel_case() {
+    let req: CreateCommandRequest = serde_json::from_value(
+        json!({"command": "true", "callbackUrl": "https://hooks.example.com/x"}),
+    )
+    .unwrap();
+
+    assert_eq!(
+        req.common.callback_url.as_deref(),
+        Some("https://hooks.example.com/x")
+    );
+    assert_eq!(
+        serde_json::to_value(&req.common).unwrap(),
+        json!({"callbackUrl": "https://hooks.example.com/x"})
+    );
+}

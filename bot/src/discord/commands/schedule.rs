@@ -7,6 +7,7 @@ use openclaw_shared::client::{CommonFields, CreateCommandRequest, ScheduleId, Sc
 
 use super::{is_admin, reach, reply_privately, Context};
 use crate::discord::error::CommandError;
+use crate::intake::callback::CallbackRule;
 use crate::intake::{Requester, Rules};
 use crate::queue::{now_millis, QueueError, Schedule, Timetable};
 use crate::schedules::{self, ScheduleRequest};
@@ -56,6 +57,8 @@ pub async fn add(
         let rules = Rules {
             limits: &data.limits,
             channels: &data.channels,
+            // Discord takes no callback URL (as its task commands).
+            callbacks: CallbackRule::default(),
         };
         let now = now_millis();
         let plan = schedules::plan(request, &rules, now)?;

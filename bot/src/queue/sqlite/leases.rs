@@ -246,6 +246,7 @@ mod tests {
                 origin: None,
                 owner: None,
                 priority: Priority::new(i64::try_from(n % 10).unwrap()).unwrap(),
+                callback_url: None,
             };
             let rank = task.priority.rank(n, Duration::from_secs(30));
             store

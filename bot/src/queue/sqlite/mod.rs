@@ -22,6 +22,7 @@ mod rows;
 mod schedules;
 mod sweep;
 mod tasks;
+mod webhooks;
 
 use std::path::Path;
 use std::sync::{Mutex, MutexGuard};

@@ -140,8 +140,8 @@ pub(super) fn insert_task(
     // Cached: the `usage` trigger is compiled into the statement, once.
     tx.prepare_cached(
         "INSERT INTO tasks (id, kind, spec, status, timeout_ms, target_worker, origin, \
-         created_at, expires_at, owner, summary, priority, ranked_at) \
-         VALUES (?1, ?2, ?3, 'queued', ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12)",
+         created_at, expires_at, owner, summary, priority, ranked_at, callback_url) \
+         VALUES (?1, ?2, ?3, 'queued', ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13)",
     )?
     .execute(params![
         id.to_string(),
@@ -156,6 +156,7 @@ pub(super) fn insert_task(
         TaskBrief::summary_of(&task.spec),
         task.priority.get(),
         to_i64(ranked_at),
+        task.callback_url,
     ])?;
     Ok(Ok(()))
 }

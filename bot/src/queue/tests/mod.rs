@@ -8,9 +8,9 @@ use openclaw_shared::{OutcomeStatus, TaskOutcome, TaskSpec};
 
 use super::{Claim, NewTask, Queue, QueueSettings};
 
-/// Undoes the migrations after `0007_usage`, for tests that set a database back to an older
-/// release before their own changes; each new migration adds its undoing here.
-const UNDO_AFTER_USAGE: &str = "DROP TABLE schedules; DROP INDEX tasks_by_schedule_run; \
+/// Undoes the migrations after `0008_webhooks` (priorities, schedules), for tests that set a
+/// database back to an older release: run before [`UNDO_WEBHOOKS`].
+const UNDO_AFTER_WEBHOOKS: &str = "DROP TABLE schedules; DROP INDEX tasks_by_schedule_run; \
      ALTER TABLE tasks DROP COLUMN schedule_id; ALTER TABLE tasks DROP COLUMN scheduled_for; \
      DROP INDEX tasks_claim_order; \
      ALTER TABLE tasks DROP COLUMN ranked_at; ALTER TABLE tasks DROP COLUMN priority;";
@@ -46,6 +46,7 @@ fn command(text: &str) -> NewTask {
         origin: None,
         owner: None,
         priority: crate::queue::Priority::default(),
+        callback_url: None,
     }
 }
 
@@ -69,6 +70,12 @@ fn held(claim: &Claim) -> HeldLease {
         lease: claim.lease,
     }
 }
+
+/// Undoes migration 0008 (webhooks), for tests that take a database back to an older schema
+/// (its `callback_url` column would otherwise be added twice).
+const UNDO_WEBHOOKS: &str = "DROP TRIGGER webhook_task_finished; \
+     DROP TRIGGER webhook_task_awaiting_approval; DROP TABLE webhook_deliveries; \
+     DROP TABLE webhook_subscriptions; ALTER TABLE tasks DROP COLUMN callback_url;";
 
 async fn within<T>(future: impl std::future::Future<Output = T>) -> T {
     tokio::time::timeout(TEST_TIMEOUT, future)

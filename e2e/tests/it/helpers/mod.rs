@@ -3,10 +3,12 @@
 //! the attack lab ([`lab`]) and Discord through the protocol fake ([`discord`]).
 
 mod bot;
+mod browser;
 mod discord;
 mod lab;
 
 pub use bot::*;
+pub use browser::*;
 pub use discord::*;
 pub use lab::*;
 pub use openclaw_e2e::*;
