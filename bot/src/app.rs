@@ -167,6 +167,15 @@ impl App {
             metrics: state.metrics().clone(),
         };
         crate::discord::spawn(discord, &tracker, &stopping);
+        // Not one of the parts whose end stops the app either: it only ends on `stopping`.
+        let firer = crate::schedules::Firer::new(
+            state.queue().clone(),
+            state.limits().clone(),
+            state.channels().clone(),
+            state.intake_rules().callbacks,
+            crate::schedules::ScheduleSettings::from_config(&state.config().schedules),
+        );
+        tracker.spawn(firer.run(stopping.clone()));
         tracker.spawn(crate::webhooks::run(
             state.queue().clone(),
             state.config().webhooks.clone(),

@@ -6,6 +6,7 @@
 //! - [`tokens`]: API tokens per role, generated on first start, compared in constant time.
 //! - [`queue`]: the core: SQLite-backed, lease-based, push-driven. No HTTP, no Discord.
 //! - [`intake`]: the core's front door: every adapter's task request is checked here, once.
+//! - [`schedules`]: the clock as a door: schedules checked once, their runs fired once each.
 //! - [`api`]: the axum adapter: client routes, worker protocol v1, health.
 //! - [`discord`]: the poise adapter: slash commands, progress and results in Discord.
 //! - [`ui`]: the web task monitor at `/ui` (admin login, live updates by SSE).
@@ -31,6 +32,7 @@ pub mod intake;
 pub mod metrics;
 pub mod os_limits;
 pub mod queue;
+pub mod schedules;
 pub mod setup;
 pub mod state;
 pub mod telemetry;

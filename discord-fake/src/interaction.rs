@@ -80,6 +80,8 @@ pub(crate) enum Place {
 pub struct SlashCommand {
     pub(crate) name: String,
     pub(crate) options: Vec<(String, OptionValue)>,
+    /// The subcommand invoked (`/schedule add`); its options are the ones added.
+    pub(crate) subcommand: Option<String>,
     pub(crate) user_id: Option<u64>,
     pub(crate) place: Option<Place>,
 }
@@ -90,9 +92,17 @@ impl SlashCommand {
         Self {
             name: name.into(),
             options: Vec::new(),
+            subcommand: None,
             user_id: None,
             place: None,
         }
+    }
+
+    /// Invokes the subcommand `name` of the command (`/schedule add`): the options added
+    /// are the subcommand's, as Discord nests them.
+    pub fn subcommand(mut self, name: impl Into<String>) -> Self {
+        self.subcommand = Some(name.into());
+        self
     }
 
     /// Adds an option value, e.g. `.option("command", "ls")` or `.option("timeout", 5_i64)`.

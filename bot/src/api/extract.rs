@@ -5,11 +5,14 @@ use axum::body::Bytes;
 use axum::extract::{FromRequest, FromRequestParts, Path, Query, Request};
 use axum::http::request::Parts;
 use axum::http::StatusCode;
+use openclaw_shared::client::ScheduleId;
 use openclaw_shared::TaskId;
 use serde::de::DeserializeOwned;
 use serde_json::error::Category;
 
 use super::error::ApiError;
+use crate::queue::QueueError;
+use uuid::Uuid;
 
 /// A JSON body, parsed whatever its `Content-Type` says (curl recipes send `-d` without
 /// one). Malformed JSON, a wrong type or a missing field is a 400 naming the field; a body
@@ -122,6 +125,22 @@ impl<S: Send + Sync> FromRequestParts<S> for TaskIdPath {
         raw.parse()
             .map(TaskIdPath)
             .map_err(|_| ApiError::TaskNotFound)
+    }
+}
+
+/// The `{id}` of a schedule route; like [`TaskIdPath`], anything not a UUID is a 404.
+#[derive(Debug, Clone, Copy)]
+pub struct ScheduleIdPath(pub ScheduleId);
+
+impl<S: Send + Sync> FromRequestParts<S> for ScheduleIdPath {
+    type Rejection = ApiError;
+
+    async fn from_request_parts(parts: &mut Parts, state: &S) -> Result<Self, ApiError> {
+        let not_found = || ApiError::Queue(QueueError::ScheduleNotFound(ScheduleId(Uuid::nil())));
+        let Path(raw) = Path::<String>::from_request_parts(parts, state)
+            .await
+            .map_err(|_| not_found())?;
+        raw.parse().map(ScheduleIdPath).map_err(|_| not_found())
     }
 }
 

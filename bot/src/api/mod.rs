@@ -7,7 +7,7 @@
 //! - [`error`]: `ApiError` → status + code + log level, in one match.
 //! - [`extract`]: JSON/query/path extractors that reject with `ApiError`.
 //! - [`ratelimit`]: per client IP (before auth), per token (after), failed-auth lockouts.
-//! - `tasks`, `agents`, `worker`, `output`, `approvals`, `attachments`, `health`: the handlers; `view`: their pure helper (field rules live in [`crate::intake`]).
+//! - `tasks`, `agents`, `schedules`, `worker`, `output`, `approvals`, `attachments`, `health`: the handlers; `view`: their pure helper (field rules live in [`crate::intake`]).
 
 mod agents;
 mod approvals;
@@ -19,6 +19,7 @@ mod health;
 mod metrics;
 mod output;
 pub mod ratelimit;
+mod schedules;
 mod serve;
 mod tasks;
 mod view;
@@ -108,6 +109,16 @@ pub fn router(state: AppState) -> Router {
         .route(
             &worker("/tasks/{id}/attachments/{name}"),
             put(attachments::upload).layer(upload_body),
+        )
+        .route("/schedules", post(schedules::create).get(schedules::list))
+        .route(
+            "/schedules/{id}",
+            get(schedules::get).delete(schedules::delete),
+        )
+        .route("/schedules/{id}/pause", post(schedules::pause).layer(small))
+        .route(
+            "/schedules/{id}/resume",
+            post(schedules::resume).layer(small),
         )
         .route("/health", get(health::public))
         .route("/admin/health", get(health::admin))

@@ -123,14 +123,14 @@ pub(super) async fn enqueue(
     common: CommonFields,
 ) -> Result<Task, ApiError> {
     let request = TaskRequest {
-        spec,
         timeout: timeout_ms.map(RequestedTimeout::Millis),
         worker: common.worker,
         reply_to: common
             .discord_channel_id
             .map_or(ReplyTo::Nowhere, ReplyTo::DiscordChannel),
-        requester: Requester::ApiClient,
+        priority: common.priority,
         callback_url: common.callback_url,
+        ..TaskRequest::new(spec, Requester::ApiClient)
     };
     let new_task = intake::check(request, &state.intake_rules())?;
     let kind = new_task.spec.kind();

@@ -14,6 +14,7 @@ use serde::Deserialize;
 mod discord;
 mod queue;
 mod quota;
+mod schedules;
 mod security;
 mod storage;
 mod token_strength;
@@ -23,6 +24,7 @@ mod webhooks;
 pub use discord::DiscordConfig;
 pub use queue::QueueConfig;
 pub use quota::QuotaConfig;
+pub use schedules::{MissedRuns, SchedulesConfig};
 pub use security::{AuthConfig, RateLimitConfig, WorkerTokenConfig};
 pub use storage::StorageConfig;
 pub use ui::UiConfig;
@@ -100,6 +102,8 @@ pub struct Config {
     pub rate_limit: RateLimitConfig,
     /// The Discord bot (disabled without a token).
     pub discord: DiscordConfig,
+    /// How schedules fire.
+    pub schedules: SchedulesConfig,
     /// Webhook endpoints (`[[webhooks]]`): where task and worker events are sent.
     pub webhooks: Vec<WebhookEndpointConfig>,
     /// How webhooks are sent and retried, and what a client's `callbackUrl` may be.
@@ -179,6 +183,7 @@ impl Config {
     pub fn queue_settings(&self) -> QueueSettings {
         let mut settings = self.queue.settings(&self.storage);
         self.quota.apply(&mut settings);
+        settings.max_schedules_per_owner = self.schedules.max_per_owner;
         settings
     }
 
@@ -333,6 +338,7 @@ impl Config {
             return invalid(key, "must be greater than 0".into());
         }
         self.quota.validate()?;
+        self.schedules.validate()?;
         self.auth.validate()?;
         self.rate_limit.validate()?;
         self.discord.validate()?;

@@ -31,6 +31,11 @@ pub struct QueueConfig {
     /// Bytes of live output kept for all tasks together; the least recently updated task's
     /// tail makes way for a new one past it.
     pub live_total_bytes: usize,
+    /// How much waiting one priority level is worth, in ms: a task of priority `p` (0-9) is
+    /// claimed before every task enqueued more than `p ×` this after it, so a flood of
+    /// priority-0 work delays a priority-9 task by at most 9 × this (plus the work queued
+    /// before it).
+    pub priority_aging_ms: u64,
 }
 
 impl Default for QueueConfig {
@@ -44,6 +49,7 @@ impl Default for QueueConfig {
             worker_expiry_secs: 3_600,
             live_tail_bytes: 64 * 1024,
             live_total_bytes: 16 * 1024 * 1024,
+            priority_aging_ms: 30_000,
         }
     }
 }
@@ -59,6 +65,7 @@ impl QueueConfig {
             offer_ttl: Duration::from_secs(self.offer_ttl_secs),
             sweep_interval: Duration::from_millis(self.sweep_interval_ms),
             worker_expiry: Duration::from_secs(self.worker_expiry_secs),
+            priority_aging: Duration::from_millis(self.priority_aging_ms),
             storage: storage.settings(),
             live: LiveSettings {
                 tail_bytes: self.live_tail_bytes,

@@ -18,7 +18,7 @@ use openclaw_shared::task::{AgentSession, CLAUDE_AGENT};
 use openclaw_shared::{ContentEncoding, TaskSpec};
 
 use crate::config::LimitsConfig;
-use crate::queue::NewTask;
+use crate::queue::{NewTask, Priority};
 pub use channels::{CallbackChannels, ChannelVerdict};
 pub use origin::{InteractionOrigin, Origin};
 pub use owner::Requester;
@@ -127,6 +127,11 @@ pub struct TaskRequest {
     pub reply_to: ReplyTo,
     /// Who asks: the task becomes theirs.
     pub requester: Requester,
+    /// The priority asked for (0 first … 9 last); `default_priority` when `None`.
+    pub priority: Option<i64>,
+    /// The door's default: Discord's commands [`Priority::INTERACTIVE`], the API
+    /// [`Priority::API`], a schedule's runs [`Priority::SCHEDULED`].
+    pub default_priority: Priority,
     /// Where to send the task's webhooks besides the configured endpoints (API only).
     pub callback_url: Option<String>,
 }
@@ -140,6 +145,11 @@ impl TaskRequest {
             worker: None,
             reply_to: ReplyTo::Nowhere,
             requester,
+            priority: None,
+            default_priority: match requester {
+                Requester::ApiClient => Priority::API,
+                Requester::DiscordUser(_) => Priority::INTERACTIVE,
+            },
             callback_url: None,
         }
     }
@@ -147,8 +157,8 @@ impl TaskRequest {
 
 /// Checks every field of `request` against `rules` and returns the task to queue: blank or
 /// oversized strings, NULs, a malformed worker name, session id or channel id, a Discord
-/// channel outside the allow-list, base64 that does not decode, and timeouts out of range
-/// are refused; empty optional fields become absent, and base64 content is made canonical.
+/// channel outside the allow-list, base64 that does not decode, and timeouts and priorities
+/// out of range are refused; empty optional fields become absent, and base64 content is made canonical.
 pub fn check(request: TaskRequest, rules: &Rules<'_>) -> Result<NewTask, IntakeError> {
     let limits = rules.limits;
     // Fields in the order the original checked them, so the first refusal is the same.
@@ -164,6 +174,19 @@ pub fn check(request: TaskRequest, rules: &Rules<'_>) -> Result<NewTask, IntakeE
         Duration::from_millis(default_ms)
     };
     let target_worker = fields::worker_name("worker", request.worker)?;
+    let priority = match request.priority {
+        None => request.default_priority,
+        Some(value) => Priority::new(value).ok_or_else(|| {
+            IntakeError::invalid(
+                "priority",
+                format!(
+                    "must be a whole number from {} (first) to {} (last), got {value}",
+                    Priority::HIGHEST,
+                    Priority::LOWEST
+                ),
+            )
+        })?,
+    };
     let origin = match request.reply_to {
         ReplyTo::Nowhere => None,
         ReplyTo::DiscordChannel(raw) => match fields::reply_channel(Some(raw))? {
@@ -189,6 +212,7 @@ pub fn check(request: TaskRequest, rules: &Rules<'_>) -> Result<NewTask, IntakeE
         target_worker,
         origin,
         owner: Some(request.requester.owner()),
+        priority,
         callback_url,
     })
 }

@@ -310,3 +310,37 @@ fn the_task_belongs_to_whoever_asked() {
     assert_eq!(from_api.owner.as_deref(), Some("api"));
     assert_eq!(from_discord.owner.as_deref(), Some("discord:42"));
 }
+
+#[test]
+fn discord_commands_default_to_a_higher_priority_than_the_api_and_a_given_one_is_kept() {
+    let discord = || {
+        TaskRequest::new(
+            TaskSpec::Command {
+                command: "ls".into(),
+                cwd: None,
+            },
+            Requester::DiscordUser(poise::serenity_prelude::UserId::new(42)),
+        )
+    };
+    let given = TaskRequest {
+        priority: Some(1),
+        ..command("ls")
+    };
+
+    assert_eq!(
+        check(discord(), &limits()).unwrap().priority,
+        Priority::INTERACTIVE
+    );
+    assert_eq!(
+        check(command("ls"), &limits()).unwrap().priority,
+        Priority::API
+    );
+    assert_eq!(check(given, &limits()).unwrap().priority.get(), 1);
+    for bad in [-1, 10] {
+        let request = TaskRequest {
+            priority: Some(bad),
+            ..discord()
+        };
+        assert_eq!(check(request, &limits()).unwrap_err().field, "priority");
+    }
+}

@@ -128,6 +128,7 @@ mod tests {
                 target_worker: None,
                 origin: None,
                 owner: None,
+                priority: crate::queue::Priority::default(),
                 callback_url: None,
             })
             .await

@@ -1,6 +1,7 @@
 //! Why a queue operation failed, in the queue's terms; adapters map each variant to their
 //! own words (an HTTP status, a Discord reply).
 
+use openclaw_shared::client::ScheduleId;
 use openclaw_shared::{TaskId, TaskStatus};
 
 use super::quota::Quota;
@@ -12,6 +13,9 @@ pub enum QueueError {
     /// No task has this id (404), or it was pruned.
     #[error("task {0} not found")]
     NotFound(TaskId),
+    /// No schedule has this id (404), or it is not the caller's.
+    #[error("schedule {0} not found")]
+    ScheduleNotFound(ScheduleId),
     /// The task is held by another worker (403: a worker may report only its own tasks).
     #[error("task {0} is not held by this worker")]
     NotHolder(TaskId),

@@ -163,12 +163,13 @@ impl Queue {
         let id = TaskId::new();
         let now = now_millis();
         let expires_at = now.saturating_add(duration_millis(self.inner.settings.task_ttl));
+        let ranked_at = task.priority.rank(now, self.inner.settings.priority_aging);
         let target = task.target_worker.clone();
         let quota = self.inner.settings.quota;
         // Read back in the same call: one trip to the store's thread, not two.
         let stored = self
             .write(move |store| {
-                if let Err(refusal) = store.insert(id, &task, now, expires_at, &quota)? {
+                if let Err(refusal) = store.insert(id, &task, now, expires_at, ranked_at, &quota)? {
                     return Ok(Err(refusal));
                 }
                 Ok(Ok(store.get(id)?))

@@ -31,7 +31,7 @@ pub struct Claim {
 
 impl Queue {
     /// Claims up to `slots` queued tasks for `worker` (untargeted ones, or those targeting
-    /// it), oldest first, each with a fresh lease. When none is queued, waits up to `wait`
+    /// it), by priority then age (see [`Priority`](super::Priority)), each with a fresh lease. When none is queued, waits up to `wait`
     /// and is woken the moment one arrives. Returns an empty list when the wait runs out.
     ///
     /// Each task is only offered: the long poll may have died unseen (a Mac asleep), so

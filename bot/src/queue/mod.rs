@@ -12,11 +12,13 @@
 //! - `lease`: claims (offers), heartbeats, results.
 //! - `sweep`: requeued offers, expiry, lost leases, pruning.
 //! - `approvals`, `attachments`, `delivery`: what happens around a result.
+//! - `schedules`: schedules saved, listed, paused, deleted, and fired one run at a time.
 //! - `webhooks`: the webhook outbox (`outbox` holds its data).
 //! - `sessions`: agent sessions by owner, and the one each Discord channel continues.
 //! - `live`: running tasks' live output, taken under the lease, read and watched.
 //!
-//! The data they work with: `task` (what is stored about a task), `settings`, `events`,
+//! The data they work with: `task` (what is stored about a task), `priority` (the order
+//! claims take tasks in), `schedule` and `timetable` (when a schedule runs), `settings`, `events`,
 //! `error`, `workers` (the worker registry: names admitted, who vouched, who polled),
 //! `visits` (a worker's request, admitted to it), `contact` (leases heard of while the store
 //! could not record it), `quota` (what may be stored), `waiters` (who waits for a task, and
@@ -39,8 +41,11 @@ mod health;
 mod lease;
 mod outbox;
 mod live;
+mod priority;
 mod quota;
 mod runner;
+mod schedule;
+mod schedules;
 mod sessions;
 mod settings;
 mod sqlite;
@@ -49,6 +54,7 @@ mod store_error;
 mod sweep;
 mod tails;
 mod task;
+mod timetable;
 mod visits;
 mod waiters;
 mod webhooks;
@@ -63,12 +69,16 @@ pub use lease::Claim;
 pub use outbox::{
     AttemptResult, OutboxCounts, WebhookDelivery, WebhookEvent, WebhookState, WebhookTarget,
 };
+pub use priority::Priority;
 pub use quota::{Quota, QuotaSettings, TRUNCATION_NOTE};
+pub use schedule::{Fired, Firing, NewSchedule, Schedule};
+pub use schedules::MAX_SCHEDULES_LISTED;
 pub use sessions::{prompt_excerpt, ChannelBinding, SessionBrief, SESSION_PROMPT_CHARS};
 pub use settings::{QueueSettings, StorageSettings, Synchronous};
 pub use store::{
-    ApprovalStore, AttachmentStore, DeliveryStore, LapsedOffers, LeaseStore, Refusal, SessionStore,
-    Store, StoreError, StoreFault, SweepStore, TaskStore, Usage, WebhookStore,
+    ApprovalStore, AttachmentStore, DeliveryStore, LapsedOffers, LeaseStore, Refusal,
+    ScheduleStore, SessionStore, Store, StoreError, StoreFault, SweepStore, TaskStore, Usage,
+    WebhookStore,
 };
 pub use sweep::SweepReport;
 pub use tails::{LiveSettings, LiveSlice, ENDED_TAIL_GRACE};
@@ -76,6 +86,7 @@ pub use task::{
     ApprovalProgress, Completion, NewTask, PendingApproval, Scope, Task, TaskBrief,
     BRIEF_SUMMARY_CHARS,
 };
+pub use timetable::{Timetable, TimetableError, MAX_CRON_BYTES};
 pub use visits::WorkerVisit;
 pub use workers::{QueueStats, TooManyWorkers, Voucher, WorkerInfo};
 

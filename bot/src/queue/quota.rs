@@ -54,6 +54,8 @@ pub enum Quota {
     AttachmentsPerTask(u64),
     /// Bytes of one task's attachments.
     AttachmentBytesPerTask(u64),
+    /// Schedules of one owner.
+    SchedulesPerOwner(u64),
 }
 
 impl fmt::Display for Quota {
@@ -77,6 +79,11 @@ impl fmt::Display for Quota {
                 f,
                 "a task's attachments may hold at most {limit} bytes together \
                  (quota.max_attachment_bytes_per_task)"
+            ),
+            Quota::SchedulesPerOwner(limit) => write!(
+                f,
+                "an owner may have at most {limit} schedules (schedules.max_per_owner); \
+                 delete one first"
             ),
         }
     }

@@ -38,6 +38,11 @@ pub struct QueueSettings {
     pub storage: StorageSettings,
     /// How much live output is kept in memory.
     pub live: LiveSettings,
+    /// How much waiting one priority level is worth: a task of priority `p` is claimed
+    /// before every task enqueued more than `p ×` this after it (see `Priority::rank`).
+    pub priority_aging: Duration,
+    /// Most schedules one owner may have (`schedules.max_per_owner`).
+    pub max_schedules_per_owner: u64,
 }
 
 impl Default for QueueSettings {
@@ -54,6 +59,8 @@ impl Default for QueueSettings {
             worker_expiry: Duration::from_secs(60 * 60),
             storage: StorageSettings::default(),
             live: LiveSettings::default(),
+            priority_aging: Duration::from_secs(30),
+            max_schedules_per_owner: 50,
         }
     }
 }

@@ -8,6 +8,8 @@ use std::time::Duration;
 
 use openclaw_shared::{EpochMillis, TaskId, TaskKind, TaskOutcome, TaskSpec, TaskStatus};
 
+use super::priority::Priority;
+
 /// Longest summary a [`TaskBrief`] carries, in characters: more than any list shows.
 pub const BRIEF_SUMMARY_CHARS: usize = 200;
 
@@ -27,6 +29,8 @@ pub struct NewTask {
     /// see `intake::Requester`). The queue stores it and lists by it ([`Scope`]), never
     /// interprets it. `None` is the admin's.
     pub owner: Option<String>,
+    /// How soon claims take it (see [`Priority`]).
+    pub priority: Priority,
     /// Where to send this task's webhooks besides the configured endpoints: an API client's
     /// `callbackUrl`, checked by intake. The queue stores it, never calls it.
     pub callback_url: Option<String>,
@@ -52,6 +56,8 @@ pub struct Task {
     /// Who it belongs to, as given at enqueue. `None` on tasks stored before owners were
     /// recorded: those are the admin's, seen only by a [`Scope::All`].
     pub owner: Option<String>,
+    /// How soon claims take it (see [`Priority`]); tasks stored before priorities have 5.
+    pub priority: Priority,
     /// A client asked to cancel it while it ran; the worker hears it on its next heartbeat.
     pub cancel_requested: bool,
     /// When it was enqueued.

@@ -68,7 +68,7 @@ impl FakeDiscord {
             let data = model::interaction(
                 &interaction,
                 command_id,
-                &command.options,
+                &command,
                 &attachments,
                 model::user(user_id, &format!("user-{user_id}"), false),
                 &shared.base_url,

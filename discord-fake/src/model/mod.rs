@@ -7,7 +7,7 @@ use std::time::SystemTime;
 use serde_json::{json, Value};
 
 use crate::ids::iso8601;
-use crate::interaction::{Interaction, OptionValue};
+use crate::interaction::{Interaction, OptionValue, SlashCommand};
 use crate::message::{MessageOrigin, StoredAttachment, StoredMessage};
 
 /// Permissions the fake grants everyone (ADMINISTRATOR), so permission checks never get in the
@@ -300,7 +300,7 @@ pub(crate) fn message(
 pub(crate) fn interaction(
     ix: &Interaction,
     command_id: u64,
-    options: &[(String, OptionValue)],
+    command: &SlashCommand,
     attachments: &[StoredAttachment],
     invoker: Value,
     base_url: &str,
@@ -308,7 +308,8 @@ pub(crate) fn interaction(
 ) -> Value {
     let mut next_attachment = attachments.iter();
     let mut resolved = serde_json::Map::new();
-    let options: Vec<Value> = options
+    let options: Vec<Value> = command
+        .options
         .iter()
         .map(|(name, value)| match value {
             OptionValue::String(s) => json!({"name": name, "type": 3, "value": s}),
@@ -324,6 +325,11 @@ pub(crate) fn interaction(
             },
         })
         .collect();
+    // A subcommand's options are nested in one option of type 1 (SUB_COMMAND).
+    let options = match command.subcommand.as_deref() {
+        Some(sub) => vec![json!({"name": sub, "type": 1, "options": options})],
+        None => options,
+    };
     let mut data = json!({
         "id": command_id.to_string(),
         "name": ix.command,

@@ -64,18 +64,10 @@ fn guild_create_parses_with_its_channels() {
 #[test]
 fn guild_interaction_parses_with_options_member_and_attachment() {
     let ix = interaction_in(Some(200));
-    let options = vec![
-        ("command".to_owned(), OptionValue::from("ls")),
-        ("timeout".to_owned(), OptionValue::from(5_i64)),
-        (
-            "file".to_owned(),
-            OptionValue::Attachment {
-                filename: "a b.txt".into(),
-                content_type: None,
-                bytes: b"hi".to_vec(),
-            },
-        ),
-    ];
+    let options = SlashCommand::new("run")
+        .option("command", "ls")
+        .option("timeout", 5_i64)
+        .attachment("file", "a b.txt", b"hi".to_vec());
     let stored = StoredAttachment {
         id: 555,
         filename: "a b.txt".into(),
@@ -119,7 +111,7 @@ fn dm_interaction_parses_with_a_user_and_no_guild() {
     let d = interaction(
         &interaction_in(None),
         7,
-        &[],
+        &SlashCommand::new("run"),
         &[],
         user(42, "alice", false),
         "http://x",
@@ -190,4 +182,26 @@ fn bot_user_and_gateway_parse() {
 
     assert!(me.bot);
     assert_eq!(gw.url, "ws://127.0.0.1:1");
+}
+
+#[test]
+fn a_subcommands_options_are_nested_in_it_as_discord_sends_them() {
+    let command = SlashCommand::new("schedule")
+        .subcommand("add")
+        .option("cron", "* * * * *");
+
+    let d = interaction(
+        &interaction_in(None),
+        7,
+        &command,
+        &[],
+        user(42, "alice", false),
+        "http://x",
+        1,
+    );
+
+    assert_eq!(
+        d["data"]["options"],
+        json!([{"name": "add", "type": 1, "options": [{"name": "cron", "type": 3, "value": "* * * * *"}]}])
+    );
 }

@@ -20,8 +20,8 @@ async fn every_command_is_registered_in_the_guild_with_a_description() {
         assert_eq!(
             names,
             [
-                "agent", "approve", "cancel", "claude", "deny", "read", "run", "sessions",
-                "status", "tasks", "write"
+                "agent", "approve", "cancel", "claude", "deny", "read", "run", "schedule",
+                "sessions", "status", "tasks", "write"
             ]
         );
         for command in &commands {
@@ -49,6 +49,14 @@ async fn every_command_is_registered_in_the_guild_with_a_description() {
             .map(|c| c["name"].as_str().unwrap())
             .collect();
         assert_eq!(choices, ["codex", "gemini"]);
+        let schedule = commands.iter().find(|c| c.name == "schedule").unwrap();
+        let subcommands: Vec<&str> = schedule.sent["options"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|o| o["name"].as_str().unwrap())
+            .collect();
+        assert_eq!(subcommands, ["add", "list", "remove"]);
     })
     .await;
 }

@@ -17,5 +17,6 @@ mod helpers;
 mod live_output;
 mod restarts;
 mod sessions;
+mod schedules;
 mod ui_browser;
 mod worker_loop;

@@ -9,6 +9,11 @@ mod output;
 use serde::{Deserialize, Serialize};
 
 pub use output::{OutputEnd, OutputPiece, TaskOutputView, END_EVENT, OUTPUT_EVENT};
+mod schedules;
+pub use schedules::{
+    CreateScheduleRequest, RunTime, ScheduleId, ScheduleList, SchedulePreview, ScheduleView,
+    ScheduledTask,
+};
 
 use crate::task::{ContentEncoding, TaskId, TaskKind, TaskStatus};
 use crate::EpochMillis;
@@ -46,6 +51,12 @@ pub struct CommonFields {
         skip_serializing_if = "Option::is_none"
     )]
     pub discord_channel_id: Option<String>,
+    /// How soon a worker takes it, from 0 (first) to 9 (last); the bot's default for the
+    /// API (5) when absent. Discord's commands default to 3, a schedule's runs to 7; a
+    /// task waiting long enough goes ahead of more urgent ones enqueued after it (the
+    /// bot's `queue.priority_aging_ms` per level).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub priority: Option<i64>,
     /// Send this task's webhooks (`task.finished`, `task.awaiting_approval`) here too,
     /// signed with the bot's `webhook_delivery.callback_secret`: an `https://` URL that
     /// does not point at an internal address; ignored when empty.
@@ -223,6 +234,9 @@ pub struct TaskView {
     /// stored before owners were recorded (the admin's). Only the admin token sees others'.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub owner: Option<String>,
+    /// How soon a worker takes it: 0 (first) to 9 (last). Absent in views of older bots.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub priority: Option<u8>,
     /// When a client created it, in epoch milliseconds (JSON `createdAt`).
     pub created_at: EpochMillis,
     /// When a worker last claimed it, in epoch milliseconds (JSON `startedAt`); absent

@@ -56,6 +56,7 @@ fn unfinished_view_has_only_the_original_fields_and_ours() {
         message: Some("Result not ready yet".into()),
         worker: None,
         owner: None,
+        priority: None,
         created_at: 1,
         started_at: None,
         stdout: None,
@@ -98,6 +99,7 @@ fn finished_view_keeps_null_error_and_exit_code() {
         message: None,
         worker: Some("mac".into()),
         owner: Some("api".into()),
+        priority: Some(5),
         created_at: 1,
         started_at: Some(2),
         stdout: Some("hi\n".into()),
@@ -123,6 +125,30 @@ fn finished_view_keeps_null_error_and_exit_code() {
     assert_eq!(value["completedAt"], json!(3));
     assert_eq!(value["encoding"], json!("utf8"));
     assert_eq!(value["owner"], json!("api"));
+}
+
+#[test]
+fn a_scheduled_task_is_a_create_body_with_its_kind() {
+    let body = json!({
+        "cron": "*/5 * * * *",
+        "tz": "Europe/Berlin",
+        "task": {"kind": "command", "command": "uptime", "timeout": 5000, "priority": 8},
+    });
+
+    let req: CreateScheduleRequest = serde_json::from_value(body).unwrap();
+    let ScheduledTask::Command(command) = &req.task else {
+        panic!("{:?}", req.task)
+    };
+
+    assert_eq!(command.command, "uptime");
+    assert_eq!(command.common.priority, Some(8));
+    assert!(!req.preview);
+    assert_eq!(
+        serde_json::to_value(&req.task).unwrap(),
+        json!({"kind": "command", "command": "uptime", "timeout": 5000, "priority": 8})
+    );
+    let unknown = json!({"cron": "* * * * *", "task": {"kind": "shell", "command": "x"}});
+    assert!(serde_json::from_value::<CreateScheduleRequest>(unknown).is_err());
 }
 
 #[test]

@@ -215,6 +215,12 @@ impl ApiError {
                     "Task not found".into(),
                     Log::Debug,
                 ),
+                QueueError::ScheduleNotFound(_) => (
+                    StatusCode::NOT_FOUND,
+                    ErrorCode::NotFound,
+                    "Schedule not found".into(),
+                    Log::Debug,
+                ),
                 // A worker reporting a task it does not hold is worth noticing: it is either
                 // a bug or a forged report.
                 QueueError::NotHolder(_) => (

@@ -14,6 +14,7 @@ mod deny;
 mod read;
 mod run;
 mod sessions;
+mod schedule;
 mod status;
 mod tasks;
 mod write;
@@ -72,6 +73,7 @@ pub fn all(settings: &Settings) -> Vec<poise::Command<Data, CommandError>> {
         cancel::cancel(),
         approve::approve(),
         deny::deny(),
+        schedule::schedule(),
     ]
 }
 

@@ -10,7 +10,7 @@ use poise::serenity_prelude::{ChannelId, UserId};
 use crate::discord::courier::Courier;
 use crate::discord::render::{self, FileOut, Rendered, ResultOptions, MESSAGE_LIMIT};
 use crate::discord::send::{self, SendError};
-use crate::intake::{ChannelVerdict, InteractionOrigin, Origin};
+use crate::intake::{ChannelVerdict, InteractionOrigin, Origin, Requester};
 use crate::queue::{now_millis, Queue, Task};
 use crate::telemetry::error_chain;
 
@@ -53,7 +53,13 @@ pub(super) async fn deliver(courier: &Courier, id: TaskId, token_alive: bool) {
             Delivered::Never
         }
         Some(Origin::Channel(channel)) => {
-            let prefix = format!("-# task `{}` from the API", render::lists::short_id(id));
+            // A Discord user's task posted in a channel (not an interaction) is a run of
+            // their schedule (`/schedule add`); the API's name a channel themselves.
+            let from = match task.owner.as_deref().and_then(Requester::from_owner) {
+                Some(Requester::DiscordUser(user)) => format!("scheduled by <@{user}>"),
+                _ => "from the API".to_owned(),
+            };
+            let prefix = format!("-# task `{}` {from}", render::lists::short_id(id));
             post(courier, &task, channel, None, &prefix, &images).await
         }
         None => Delivered::Never,

@@ -22,6 +22,7 @@ pub(crate) fn sample_task(spec: TaskSpec, status: TaskStatus) -> Task {
         worker: Some("mac".into()),
         origin: None,
         owner: None,
+        priority: crate::queue::Priority::default(),
         cancel_requested: false,
         created_at: 1_700_000_000_000,
         started_at: None,

@@ -20,6 +20,7 @@ mod leases;
 mod migrate;
 mod rows;
 mod sessions;
+mod schedules;
 mod sweep;
 mod tasks;
 mod webhooks;

@@ -9,6 +9,7 @@ use openclaw_shared::{
 use rusqlite::{params, Connection, OptionalExtension, Row};
 use uuid::Uuid;
 
+use crate::queue::priority::Priority;
 use crate::queue::store::StoreError;
 use crate::queue::task::{PendingApproval, Task, TaskBrief};
 
@@ -17,7 +18,7 @@ pub(super) const TASK_COLUMNS: &str =
     "id, spec, status, timeout_ms, target_worker, worker, origin, \
      cancel_requested, created_at, started_at, completed_at, stdout, stdout_encoding, stderr, \
      exit_code, signal, error, stdout_truncated, stderr_truncated, duration_ms, metadata, \
-     fingerprint, approval_summary, approval_expires_at, owner";
+     fingerprint, approval_summary, approval_expires_at, owner, priority";
 
 /// The columns `row_to_brief` reads, in its order: what a list shows. The spec only for a
 /// task stored before summaries were (its summary is NULL).
@@ -127,6 +128,7 @@ pub(super) fn row_to_task(row: &Row<'_>) -> rusqlite::Result<Result<Task, StoreE
     let approval_summary: Option<String> = row.get(22)?;
     let approval_expires_at: Option<i64> = row.get(23)?;
     let owner: Option<String> = row.get(24)?;
+    let priority: i64 = row.get(25)?;
     let task = (|| {
         let status = parse_status(&status)?;
         let outcome = match completed_at {
@@ -142,6 +144,10 @@ pub(super) fn row_to_task(row: &Row<'_>) -> rusqlite::Result<Result<Task, StoreE
             worker: row.get(5)?,
             origin: origin.as_deref().map(serde_json::from_str).transpose()?,
             owner,
+            priority: Priority::new(priority).ok_or_else(|| StoreError::Corrupt {
+                column: "priority",
+                value: priority.to_string(),
+            })?,
             cancel_requested: row.get(7)?,
             created_at: from_i64(row.get(8)?),
             started_at: row.get::<_, Option<i64>>(9)?.map(from_i64),

@@ -2,7 +2,7 @@
 //! row is written by `insert` (`record_session`), in the task's own transaction.
 
 use openclaw_shared::{EpochMillis, TaskId, TaskSpec};
-use rusqlite::{params, OptionalExtension, Transaction};
+use rusqlite::{params, Connection, OptionalExtension};
 
 use super::rows::{from_i64, parse_id, to_i64};
 use super::SqliteStore;
@@ -13,7 +13,7 @@ use crate::queue::task::Scope;
 /// Records the session `spec` names, if any, as `owner`'s with task `id` its latest, at
 /// `now`. Part of the task's insert: a session is listed exactly when a task in it exists.
 pub(super) fn record_session(
-    tx: &Transaction<'_>,
+    tx: &Connection,
     id: TaskId,
     spec: &TaskSpec,
     owner: Option<&str>,
@@ -46,7 +46,7 @@ pub(super) fn record_session(
 
 /// Whether the session `spec` names is another owner's: one their tasks ran in.
 pub(super) fn session_of_another(
-    tx: &Transaction<'_>,
+    tx: &Connection,
     spec: &TaskSpec,
     owner: Option<&str>,
 ) -> Result<bool, StoreError> {
@@ -68,7 +68,7 @@ pub(super) fn session_of_another(
 /// cancelled before it started). The CLI then has no such session, and `--resume` would
 /// fail; the conversation starts again under the same id.
 pub(super) fn starts_again(
-    tx: &Transaction<'_>,
+    tx: &Connection,
     spec: &TaskSpec,
     owner: Option<&str>,
 ) -> Result<bool, StoreError> {

@@ -20,60 +20,16 @@ impl TaskStore for SqliteStore {
         task: &NewTask,
         now: EpochMillis,
         expires_at: EpochMillis,
+        ranked_at: EpochMillis,
         quota: &QuotaSettings,
     ) -> Result<Result<(), Refusal>, StoreError> {
-        let origin = task
-            .origin
-            .as_ref()
-            .map(serde_json::to_string)
-            .transpose()?;
         let mut conn = self.conn();
         let tx = conn.transaction()?;
-        if session_of_another(&tx, &task.spec, task.owner.as_deref())? {
-            return Ok(Err(Refusal::SessionOfAnother));
+        let inserted = insert_task(&tx, id, task, now, expires_at, ranked_at, quota)?;
+        if inserted.is_ok() {
+            tx.commit()?;
         }
-        let restarted = if starts_again(&tx, &task.spec, task.owner.as_deref())? {
-            Some(restart(&task.spec))
-        } else {
-            None
-        };
-        let stored_spec = restarted.as_ref().unwrap_or(&task.spec);
-        let spec = serde_json::to_string(stored_spec)?;
-        // Checked and inserted in one transaction, so concurrent creates cannot all pass
-        // a check made before any of them was stored.
-        let usage = read_usage(&tx)?;
-        if usage.live_tasks >= quota.max_live_tasks {
-            return Ok(Err(Refusal::OverQuota(Quota::LiveTasks(
-                quota.max_live_tasks,
-            ))));
-        }
-        if usage.stored_bytes.saturating_add(spec.len() as u64) > quota.max_stored_bytes {
-            return Ok(Err(Refusal::OverQuota(Quota::StoredBytes(
-                quota.max_stored_bytes,
-            ))));
-        }
-        // Cached: the `usage` trigger is compiled into the statement, once.
-        tx.prepare_cached(
-            "INSERT INTO tasks (id, kind, spec, status, timeout_ms, target_worker, origin, \
-             created_at, expires_at, owner, summary, callback_url) \
-             VALUES (?1, ?2, ?3, 'queued', ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11)",
-        )?
-        .execute(params![
-            id.to_string(),
-            stored_spec.kind().as_str(),
-            spec,
-            millis_i64(task.timeout.as_millis()),
-            task.target_worker,
-            origin,
-            to_i64(now),
-            to_i64(expires_at),
-            task.owner,
-            TaskBrief::summary_of(stored_spec),
-            task.callback_url,
-        ])?;
-        record_session(&tx, id, stored_spec, task.owner.as_deref(), now)?;
-        tx.commit()?;
-        Ok(Ok(()))
+        Ok(inserted)
     }
 
     fn get(&self, id: TaskId) -> Result<Option<Task>, StoreError> {
@@ -150,6 +106,70 @@ impl TaskStore for SqliteStore {
         })
         .collect()
     }
+}
+
+/// Inserts a new task on `tx` (see [`TaskStore::insert`]); the caller commits. Refused,
+/// inserting nothing, past the quota.
+pub(super) fn insert_task(
+    tx: &Connection,
+    id: TaskId,
+    task: &NewTask,
+    now: EpochMillis,
+    expires_at: EpochMillis,
+    ranked_at: EpochMillis,
+    quota: &QuotaSettings,
+) -> Result<Result<(), Refusal>, StoreError> {
+    if session_of_another(tx, &task.spec, task.owner.as_deref())? {
+        return Ok(Err(Refusal::SessionOfAnother));
+    }
+    let restarted = if starts_again(tx, &task.spec, task.owner.as_deref())? {
+        Some(restart(&task.spec))
+    } else {
+        None
+    };
+    let stored_spec = restarted.as_ref().unwrap_or(&task.spec);
+    let spec = serde_json::to_string(stored_spec)?;
+    let origin = task
+        .origin
+        .as_ref()
+        .map(serde_json::to_string)
+        .transpose()?;
+    // Checked and inserted in one transaction, so concurrent creates cannot all pass a
+    // check made before any of them was stored.
+    let usage = read_usage(tx)?;
+    if usage.live_tasks >= quota.max_live_tasks {
+        return Ok(Err(Refusal::OverQuota(Quota::LiveTasks(
+            quota.max_live_tasks,
+        ))));
+    }
+    if usage.stored_bytes.saturating_add(spec.len() as u64) > quota.max_stored_bytes {
+        return Ok(Err(Refusal::OverQuota(Quota::StoredBytes(
+            quota.max_stored_bytes,
+        ))));
+    }
+    // Cached: the `usage` trigger is compiled into the statement, once.
+    tx.prepare_cached(
+        "INSERT INTO tasks (id, kind, spec, status, timeout_ms, target_worker, origin, \
+         created_at, expires_at, owner, summary, priority, ranked_at, callback_url) \
+         VALUES (?1, ?2, ?3, 'queued', ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13)",
+    )?
+    .execute(params![
+        id.to_string(),
+        stored_spec.kind().as_str(),
+        spec,
+        millis_i64(task.timeout.as_millis()),
+        task.target_worker,
+        origin,
+        to_i64(now),
+        to_i64(expires_at),
+        task.owner,
+        TaskBrief::summary_of(stored_spec),
+        task.priority.get(),
+        to_i64(ranked_at),
+        task.callback_url,
+    ])?;
+    record_session(tx, id, stored_spec, task.owner.as_deref(), now)?;
+    Ok(Ok(()))
 }
 
 /// What the kept tasks hold, from the row the `usage_*` triggers keep current.

@@ -8,6 +8,13 @@ use openclaw_shared::{OutcomeStatus, TaskOutcome, TaskSpec};
 
 use super::{Claim, NewTask, Queue, QueueSettings};
 
+/// Undoes the migrations after `0008_webhooks` (priorities, schedules), for tests that set a
+/// database back to an older release: run before [`UNDO_WEBHOOKS`].
+const UNDO_AFTER_WEBHOOKS: &str = "DROP TABLE schedules; DROP INDEX tasks_by_schedule_run; \
+     ALTER TABLE tasks DROP COLUMN schedule_id; ALTER TABLE tasks DROP COLUMN scheduled_for; \
+     DROP INDEX tasks_claim_order; \
+     ALTER TABLE tasks DROP COLUMN ranked_at; ALTER TABLE tasks DROP COLUMN priority;";
+
 /// Fails the test instead of hanging when a wake-up never comes.
 const TEST_TIMEOUT: Duration = Duration::from_secs(10);
 
@@ -38,6 +45,7 @@ fn command(text: &str) -> NewTask {
         target_worker: None,
         origin: None,
         owner: None,
+        priority: crate::queue::Priority::default(),
         callback_url: None,
     }
 }
@@ -78,6 +86,7 @@ async fn within<T>(future: impl std::future::Future<Output = T>) -> T {
 mod leases;
 mod offers;
 mod owners;
+mod priorities;
 mod quota;
 mod results;
 mod storage;

@@ -27,7 +27,7 @@ async fn a_write_sqlite_refuses_is_a_read_only_fault() {
     let reader = SqliteStore::open_reader(&fx.path).unwrap();
 
     let quota = crate::queue::QuotaSettings::default();
-    let written = reader.insert(TaskId::new(), &command("true"), 1, 2, &quota);
+    let written = reader.insert(TaskId::new(), &command("true"), 1, 2, 1, &quota);
 
     assert_eq!(written.unwrap_err().fault(), StoreFault::ReadOnly);
 }

@@ -22,6 +22,10 @@ use openclaw_shared::client::AttachmentInfo;
 use openclaw_shared::worker::{ApprovalDecision, HeldLease, LeaseReport};
 use openclaw_shared::{EpochMillis, LeaseId, TaskId, TaskOutcome, TaskStatus};
 
+mod schedules;
+
+pub use schedules::ScheduleStore;
+
 use super::outbox::{AttemptResult, OutboxCounts, WebhookDelivery, WebhookEvent};
 use super::quota::{Quota, QuotaSettings};
 use super::sessions::{ChannelBinding, SessionBrief};
@@ -64,6 +68,7 @@ pub trait Store:
     + ApprovalStore
     + AttachmentStore
     + DeliveryStore
+    + ScheduleStore
     + WebhookStore
     + SessionStore
     + Send
@@ -84,17 +89,18 @@ pub trait Store:
 /// Tasks as records: what was asked, where each stands, and how many there are.
 pub trait TaskStore {
     /// Inserts a new task, `queued`, created at `now`; unclaimed, it expires at `expires_at`.
-    /// Refused, storing nothing, if it would make more live tasks than
-    /// `quota.max_live_tasks` or more stored bytes than `quota.max_stored_bytes`, or if it
-    /// names an agent session another owner's tasks ran in. A task that names a session
-    /// records it as its owner's, and continues one whose opening task never ran by
-    /// starting it again.
+    /// Claims take it in the order of `ranked_at` (see `Priority::rank`). Refused, storing
+    /// nothing, if it would make more live tasks than `quota.max_live_tasks` or more stored
+    /// bytes than `quota.max_stored_bytes`, or if it names an agent session another owner's
+    /// tasks ran in. A task that names a session records it as its owner's, and continues
+    /// one whose opening task never ran by starting it again.
     fn insert(
         &self,
         id: TaskId,
         task: &NewTask,
         now: EpochMillis,
         expires_at: EpochMillis,
+        ranked_at: EpochMillis,
         quota: &QuotaSettings,
     ) -> Result<Result<(), Refusal>, StoreError>;
 
@@ -139,7 +145,8 @@ pub struct Usage {
 /// worker's first heartbeat accepts it; from then on each heartbeat moves the deadline.
 pub trait LeaseStore {
     /// Moves up to `slots` tasks that are `queued`, not expired at `now` and untargeted or
-    /// targeted at `worker` to `running` for `worker`, oldest first, each under a fresh
+    /// targeted at `worker` to `running` for `worker`, lowest rank (priority, then age; see
+    /// `Priority::rank`) first, each under a fresh
     /// lease offered until `offer_expires_at` and started at `now`. All or nothing.
     fn claim(
         &self,
