@@ -130,7 +130,8 @@ impl App {
         } = self;
         let stopping = state.stopping().clone();
         let tracker = TaskTracker::new();
-        let router = api::router(state.clone());
+        // The MCP door is served on the API's listener, behind its client-token check.
+        let router = api::router_with(state.clone(), crate::mcp::router(&state));
         let serve_stop = stopping.clone();
         let http_config = &state.config().http;
         let policy = api::ConnectionPolicy {

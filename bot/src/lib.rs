@@ -8,6 +8,7 @@
 //! - [`intake`]: the core's front door: every adapter's task request is checked here, once.
 //! - [`api`]: the axum adapter: client routes, worker protocol v1, health.
 //! - [`discord`]: the poise adapter: slash commands, progress and results in Discord.
+//! - [`mcp`]: the MCP adapter for AI agents: tools at `/mcp`, and `mcp-stdio`.
 //! - [`state`]: what the running app shares (queue, tokens, config, Discord status).
 //! - [`healthcheck`]: the `healthcheck` subcommand: `GET /health` as an exit status.
 //! - [`app`]: wiring, a leaf: `App::build` → `local_addr` → `run(shutdown)`.
@@ -26,6 +27,7 @@ pub mod data_dir;
 pub mod discord;
 pub mod healthcheck;
 pub mod intake;
+pub mod mcp;
 pub mod metrics;
 pub mod os_limits;
 pub mod queue;

@@ -23,6 +23,18 @@ pub fn init(default_filter: &str) {
         .try_init();
 }
 
+/// [`init`], but to stderr: for `mcp-stdio`, whose stdout carries the MCP protocol and
+/// must never see a log line.
+pub fn init_stderr(default_filter: &str) {
+    let filter =
+        EnvFilter::try_from_default_env().unwrap_or_else(|_| EnvFilter::new(default_filter));
+    let _ = tracing_subscriber::fmt()
+        .with_env_filter(filter)
+        .with_writer(std::io::stderr)
+        .with_ansi(std::io::stderr().is_terminal())
+        .try_init();
+}
+
 /// An error and all its sources, `: `-separated, for logs (the wire never sees this).
 /// Secrets in Discord URLs are scrubbed (see [`scrub_url_secrets`]).
 pub fn error_chain(err: &dyn std::error::Error) -> String {

@@ -174,6 +174,22 @@ impl<R: RequiredRole> FromRequestParts<AppState> for Authorized<R> {
     }
 }
 
+/// Lets through only requests with the client token (within its rate limit), for routes
+/// other doors add beside the API's ([`super::router_with`]); others get our JSON error.
+pub async fn client_only(
+    axum::extract::State(state): axum::extract::State<AppState>,
+    request: axum::extract::Request,
+    next: axum::middleware::Next,
+) -> axum::response::Response {
+    use axum::response::IntoResponse;
+    let (mut parts, body) = request.into_parts();
+    if let Err(refused) = ClientAuth::from_request_parts(&mut parts, &state).await {
+        return refused.into_response();
+    }
+    next.run(axum::extract::Request::from_parts(parts, body))
+        .await
+}
+
 /// The token of a single `Authorization: Bearer <token>` header. Strict: no bare token
 /// (the original accepted one), no other scheme, exactly one space, no second header. The
 /// scheme name is case-insensitive, as RFC 9110 says.
