@@ -178,6 +178,7 @@ impl From<IntakeError> for ToolFailure {
 fn parameter_name(field: &str) -> &str {
     match field {
         "sessionId" => "session_id",
+        "timeout" => "timeout_seconds",
         "discordChannelId (callbackChannel)" => "discord_channel_id",
         other => other,
     }

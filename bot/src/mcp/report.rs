@@ -275,11 +275,14 @@ fn approval_text(approval: &ApprovalWait) -> String {
     if let Some(summary) = &approval.summary {
         text.push_str(&format!(" The worker will run: {summary}."));
     }
-    if let Some(expires) = approval.expires_at {
-        text.push_str(&format!(
+    match approval.expires_at {
+        Some(expires) => text.push_str(&format!(
             " The request expires {} (epoch ms {expires}); then the task ends denied.",
             from_now(expires)
-        ));
+        )),
+        None => text.push_str(
+            " If the owner does not answer in time, the request lapses and the task ends denied.",
+        ),
     }
     text.push_str(
         " Approving is the owner's job, on the Mac or in Discord with their authenticator \

@@ -12,5 +12,6 @@ mod discord_commands;
 mod discord_delivery;
 mod discord_resilience;
 mod helpers;
+mod mcp;
 mod restarts;
 mod worker_loop;

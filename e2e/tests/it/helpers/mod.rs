@@ -5,10 +5,12 @@
 mod bot;
 mod discord;
 mod lab;
+mod mcp;
 
 pub use bot::*;
 pub use discord::*;
 pub use lab::*;
+pub use mcp::*;
 pub use openclaw_e2e::*;
 
 use std::net::SocketAddr;
