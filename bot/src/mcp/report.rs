@@ -221,6 +221,7 @@ impl TaskReport {
         let Some(result) = &self.result else {
             if !self.finished {
                 let waited = waited_secs
+                    .filter(|secs| *secs > 0)
                     .map(|secs| format!("after waiting {secs} s "))
                     .unwrap_or_default();
                 text.push_str(&format!(

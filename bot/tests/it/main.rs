@@ -26,6 +26,7 @@ mod helpers;
 mod lifecycle;
 mod listing;
 mod log_flood;
+mod mcp;
 mod long_polls;
 mod metrics;
 mod owners;

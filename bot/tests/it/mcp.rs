@@ -1,0 +1,160 @@
+//! Attacks on `/mcp`, over raw HTTP (JSON-RPC as an MCP client sends it): without the client
+//! token nothing reaches the MCP server and nothing is queued; with it, a tool call obeys the
+//! same intake limits as the HTTP API, and an oversized body is refused with our error.
+
+use reqwest::StatusCode;
+use serde_json::{json, Value};
+
+use crate::helpers::{read, within, TestApp, ADMIN, CLIENT, WORKER};
+
+/// A `tools/call` of `tool` with `arguments`, as a JSON-RPC request.
+fn tool_call(tool: &str, arguments: Value) -> Value {
+    json!({
+        "jsonrpc": "2.0",
+        "id": 1,
+        "method": "tools/call",
+        "params": { "name": tool, "arguments": arguments },
+    })
+}
+
+/// `POST /mcp` with `body` and the `Authorization` header value `authorization`.
+async fn post_mcp(app: &TestApp, authorization: Option<&str>, body: &Value) -> (StatusCode, Value) {
+    let mut request = app
+        .http
+        .post(app.url("/mcp"))
+        .header("Accept", "application/json, text/event-stream")
+        .json(body);
+    if let Some(value) = authorization {
+        request = request.header("Authorization", value);
+    }
+    read(request.send().await.unwrap()).await
+}
+
+/// Every task in the store, whoever owns it (the admin's list).
+async fn all_tasks(app: &TestApp) -> Vec<Value> {
+    let (status, list) = app.get("/tasks?limit=200", Some(ADMIN)).await;
+    assert_eq!(status, StatusCode::OK, "{list}");
+    list["tasks"].as_array().unwrap().clone()
+}
+
+#[tokio::test]
+async fn mcp_without_the_client_token_is_refused_before_the_mcp_server_and_queues_nothing() {
+    within(async {
+        let app = TestApp::spawn().await;
+        let call = tool_call("run_command", json!({ "command": "id", "wait_seconds": 0 }));
+        let wrong = format!("Bearer {}x", &CLIENT[..CLIENT.len() - 1]);
+        let worker = format!("Bearer {WORKER}");
+        let admin = format!("Bearer {ADMIN}");
+        let bare = CLIENT.to_owned();
+
+        let refusals = [
+            (None, StatusCode::UNAUTHORIZED, "unauthorized"),
+            (Some(wrong.as_str()), StatusCode::UNAUTHORIZED, "unauthorized"),
+            (Some(bare.as_str()), StatusCode::UNAUTHORIZED, "unauthorized"),
+            (Some(worker.as_str()), StatusCode::FORBIDDEN, "forbidden"),
+            (Some(admin.as_str()), StatusCode::FORBIDDEN, "forbidden"),
+        ];
+        for (authorization, status, code) in refusals {
+            let (got, body) = post_mcp(&app, authorization, &call).await;
+
+            // Our JSON error, not a JSON-RPC answer: rmcp never saw the request.
+            assert_eq!(got, status, "{authorization:?}: {body}");
+            assert_eq!(body["code"], code, "{body}");
+            assert!(body.get("jsonrpc").is_none(), "{body}");
+        }
+        let (get_status, _) = app.get("/mcp", Some(WORKER)).await;
+
+        assert_eq!(get_status, StatusCode::FORBIDDEN);
+        assert!(all_tasks(&app).await.is_empty());
+        app.stop().await;
+    })
+    .await;
+}
+
+#[tokio::test]
+async fn an_mcp_tool_call_with_the_client_token_queues_a_task_the_api_owns() {
+    within(async {
+        let app = TestApp::spawn().await;
+        let call = tool_call("run_command", json!({ "command": "id", "wait_seconds": 0 }));
+
+        let (status, answer) = post_mcp(&app, Some(&format!("Bearer {CLIENT}")), &call).await;
+
+        assert_eq!(status, StatusCode::OK, "{answer}");
+        let report = &answer["result"]["structuredContent"];
+        assert_eq!(report["status"], "pending", "{answer}");
+        let tasks = all_tasks(&app).await;
+        assert_eq!(tasks.len(), 1);
+        assert_eq!(tasks[0]["taskId"], report["taskId"]);
+        assert_eq!(tasks[0]["owner"], "api");
+        app.stop().await;
+    })
+    .await;
+}
+
+#[tokio::test]
+async fn an_mcp_task_obeys_the_same_intake_limits_as_the_api() {
+    within(async {
+        let app = TestApp::spawn().await;
+        let limit = app.state.limits().max_command_bytes;
+        let token = format!("Bearer {CLIENT}");
+        let too_long = "x".repeat(limit + 1);
+        let calls = [
+            (
+                tool_call("run_command", json!({ "command": too_long })),
+                "field_too_long",
+                "command",
+            ),
+            (
+                tool_call("ask_claude", json!({ "prompt": "hi", "session_id": "--evil" })),
+                "invalid_field",
+                "session_id",
+            ),
+            (
+                tool_call("edit_file", json!({ "path": "~/a", "old_string": "", "new_string": "b" })),
+                "invalid_field",
+                "old_string",
+            ),
+            (
+                tool_call("write_file", json!({ "path": "~/a", "content": "%%%", "encoding": "base64" })),
+                "invalid_field",
+                "content",
+            ),
+        ];
+
+        for (call, code, field) in calls {
+            let (status, answer) = post_mcp(&app, Some(&token), &call).await;
+
+            // A tool error the model can read and fix, not a protocol failure.
+            assert_eq!(status, StatusCode::OK, "{answer}");
+            let result = &answer["result"];
+            assert_eq!(result["isError"], true, "{answer}");
+            assert_eq!(result["structuredContent"]["code"], code, "{answer}");
+            assert_eq!(result["structuredContent"]["field"], field, "{answer}");
+        }
+        assert!(all_tasks(&app).await.is_empty());
+        app.stop().await;
+    })
+    .await;
+}
+
+#[tokio::test]
+async fn an_mcp_body_over_its_limit_is_refused_with_our_error() {
+    within(async {
+        let app = TestApp::spawn_with(|config| {
+            config.limits.max_content_bytes = 1024;
+            config.limits.max_prompt_bytes = 1024;
+            config.limits.max_command_bytes = 1024;
+        })
+        .await;
+        let limit = openclaw_bot::mcp::body_limit(app.state.config());
+        let call = tool_call("write_file", json!({ "path": "~/a", "content": "x".repeat(limit) }));
+
+        let (status, body) = post_mcp(&app, Some(&format!("Bearer {CLIENT}")), &call).await;
+
+        assert_eq!(status, StatusCode::PAYLOAD_TOO_LARGE, "{body}");
+        assert_eq!(body["code"], "payload_too_large");
+        assert!(all_tasks(&app).await.is_empty());
+        app.stop().await;
+    })
+    .await;
+}
