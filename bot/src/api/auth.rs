@@ -183,8 +183,25 @@ pub async fn client_only(
 ) -> axum::response::Response {
     use axum::response::IntoResponse;
     let (mut parts, body) = request.into_parts();
-    if let Err(refused) = ClientAuth::from_request_parts(&mut parts, &state).await {
-        return refused.into_response();
+    let auth = match ClientAuth::from_request_parts(&mut parts, &state).await {
+        Ok(auth) => auth,
+        Err(refused) => return refused.into_response(),
+    };
+    // The door creates its tasks later in the request; it gets the token's creation rate
+    // to check each against, as `POST /tasks` checks its one.
+    if let Some(limits) = parts.extensions.get::<Arc<RateLimits>>().cloned() {
+        let holder = auth.holder().clone();
+        parts
+            .extensions
+            .insert(crate::intake::CreateAdmission::new(move || {
+                match limits.admit_create(&holder) {
+                    Ok(()) => Ok(()),
+                    Err(ApiError::RateLimited { retry_after_secs }) => {
+                        Err(crate::intake::RetryAfter(retry_after_secs))
+                    }
+                    Err(_) => Err(crate::intake::RetryAfter(1)),
+                }
+            }));
     }
     next.run(axum::extract::Request::from_parts(parts, body))
         .await

@@ -12,11 +12,11 @@ use serde::Serialize;
 use super::local::Local;
 use super::remote::Remote;
 use super::report::{error_json, TaskReport};
-use crate::intake::IntakeError;
+use crate::intake::{CreateAdmission, IntakeError};
 use crate::queue::{QueueError, TaskBrief};
 
 /// A task an agent asks for, in no transport's shape.
-#[derive(Debug, Clone, PartialEq)]
+#[derive(Debug, Clone)]
 pub struct CreateRequest {
     /// What to run.
     pub spec: TaskSpec,
@@ -24,6 +24,8 @@ pub struct CreateRequest {
     pub timeout_secs: Option<u64>,
     /// The worker that must run it; any when `None`.
     pub worker: Option<String>,
+    /// The asking token's creation rate, when the transport handed one over.
+    pub admission: Option<CreateAdmission>,
 }
 
 /// The tools' way to the queue.

@@ -8,7 +8,7 @@ use tokio::sync::broadcast;
 
 use super::backend::{CreateRequest, TaskLine, ToolFailure};
 use super::report::TaskReport;
-use crate::intake::{self, ReplyTo, RequestedTimeout, Requester, TaskRequest};
+use crate::intake::{self, ReplyTo, RequestedTimeout, Requester, RetryAfter, TaskRequest};
 use crate::metrics::Source;
 use crate::queue::{Task, TaskEvent};
 use crate::state::AppState;
@@ -39,6 +39,15 @@ impl Local {
         &self,
         request: CreateRequest,
     ) -> Result<(TaskId, Option<String>), ToolFailure> {
+        // Before any checking, as `POST /tasks` refuses an over-rate create first.
+        if let Some(admission) = &request.admission {
+            admission.admit().map_err(|RetryAfter(secs)| {
+                ToolFailure::new(
+                    ErrorCode::RateLimited,
+                    format!("too many tasks created; retry in {secs} s"),
+                )
+            })?;
+        }
         let request = TaskRequest {
             spec: request.spec,
             timeout: request.timeout_secs.map(RequestedTimeout::Seconds),

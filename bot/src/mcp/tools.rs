@@ -6,11 +6,14 @@ use std::time::Duration;
 
 use openclaw_shared::{ContentEncoding, ErrorCode, TaskId, TaskSpec};
 use rmcp::handler::server::wrapper::Parameters;
-use rmcp::model::{CallToolResult, ContentBlock, Implementation, ServerCapabilities, ServerConfig};
+use rmcp::model::{
+    CallToolResult, ContentBlock, Extensions, Implementation, ServerCapabilities, ServerConfig,
+};
 use rmcp::{tool, tool_handler, tool_router, ErrorData, ServerHandler};
 use serde_json::json;
 
 use super::backend::{Backend, CreateRequest, ToolFailure};
+use crate::intake::CreateAdmission;
 use super::params::{
     AskClaude, CancelTask, EditFile, Encoding, GetTask, ListTasks, ReadFile, RunCommand,
     WriteFile, DEFAULT_CREATE_WAIT_SECS, DEFAULT_LIST_LIMIT, MAX_LIST_LIMIT, MAX_WAIT_SECS,
@@ -52,13 +55,14 @@ impl OpenClawTools {
     async fn run_command(
         &self,
         Parameters(p): Parameters<RunCommand>,
+        context: Extensions,
     ) -> Result<CallToolResult, ErrorData> {
         let spec = TaskSpec::Command {
             command: p.command,
             cwd: p.cwd,
         };
         Ok(self
-            .create(spec, p.timeout_seconds, p.worker, p.wait_seconds)
+            .create(&context, spec, p.timeout_seconds, p.worker, p.wait_seconds)
             .await)
     }
 
@@ -73,9 +77,12 @@ impl OpenClawTools {
     async fn read_file(
         &self,
         Parameters(p): Parameters<ReadFile>,
+        context: Extensions,
     ) -> Result<CallToolResult, ErrorData> {
         let spec = TaskSpec::FileRead { path: p.path };
-        Ok(self.create(spec, None, p.worker, p.wait_seconds).await)
+        Ok(self
+            .create(&context, spec, None, p.worker, p.wait_seconds)
+            .await)
     }
 
     /// `write_file`.
@@ -88,6 +95,7 @@ impl OpenClawTools {
     async fn write_file(
         &self,
         Parameters(p): Parameters<WriteFile>,
+        context: Extensions,
     ) -> Result<CallToolResult, ErrorData> {
         let encoding = match p.encoding {
             Encoding::Utf8 => ContentEncoding::Utf8,
@@ -98,7 +106,9 @@ impl OpenClawTools {
             content: p.content,
             encoding,
         };
-        Ok(self.create(spec, None, p.worker, p.wait_seconds).await)
+        Ok(self
+            .create(&context, spec, None, p.worker, p.wait_seconds)
+            .await)
     }
 
     /// `edit_file`.
@@ -113,6 +123,7 @@ impl OpenClawTools {
     async fn edit_file(
         &self,
         Parameters(p): Parameters<EditFile>,
+        context: Extensions,
     ) -> Result<CallToolResult, ErrorData> {
         let spec = TaskSpec::FileEdit {
             path: p.path,
@@ -120,7 +131,9 @@ impl OpenClawTools {
             new_string: p.new_string,
             replace_all: p.replace_all,
         };
-        Ok(self.create(spec, None, p.worker, p.wait_seconds).await)
+        Ok(self
+            .create(&context, spec, None, p.worker, p.wait_seconds)
+            .await)
     }
 
     /// `ask_claude`.
@@ -135,6 +148,7 @@ impl OpenClawTools {
     async fn ask_claude(
         &self,
         Parameters(p): Parameters<AskClaude>,
+        context: Extensions,
     ) -> Result<CallToolResult, ErrorData> {
         let spec = TaskSpec::Claude {
             prompt: p.prompt,
@@ -142,7 +156,7 @@ impl OpenClawTools {
             cwd: p.cwd,
         };
         Ok(self
-            .create(spec, p.timeout_seconds, p.worker, p.wait_seconds)
+            .create(&context, spec, p.timeout_seconds, p.worker, p.wait_seconds)
             .await)
     }
 
@@ -236,6 +250,7 @@ impl OpenClawTools {
     /// Creates the task, waits up to `wait_seconds` for it, and says where it stands.
     async fn create(
         &self,
+        context: &Extensions,
         spec: TaskSpec,
         timeout_secs: Option<u64>,
         worker: Option<String>,
@@ -245,6 +260,7 @@ impl OpenClawTools {
             spec,
             timeout_secs,
             worker,
+            admission: admission(context),
         };
         let wait = wait_secs(wait_seconds, DEFAULT_CREATE_WAIT_SECS);
         let (id, session_id) = match self.backend.create(request).await {
@@ -268,6 +284,16 @@ impl OpenClawTools {
             .into_result(),
         }
     }
+}
+
+/// The creation rate the HTTP layer handed this call (over `/mcp`; none over stdio, where
+/// the bot's API checks its own).
+fn admission(context: &Extensions) -> Option<CreateAdmission> {
+    context
+        .get::<axum::http::request::Parts>()?
+        .extensions
+        .get::<CreateAdmission>()
+        .cloned()
 }
 
 /// `wait_seconds`, defaulted and capped at [`MAX_WAIT_SECS`].

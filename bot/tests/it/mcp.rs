@@ -158,3 +158,36 @@ async fn an_mcp_body_over_its_limit_is_refused_with_our_error() {
     })
     .await;
 }
+
+#[tokio::test]
+async fn mcp_creations_share_the_tokens_creation_rate_with_the_api() {
+    within(async {
+        let app = TestApp::spawn_with(|config| {
+            config.rate_limit.enabled = true;
+            config.rate_limit.creates_per_sec = 1;
+            config.rate_limit.creates_burst = 2;
+        })
+        .await;
+        let token = format!("Bearer {CLIENT}");
+        let call = tool_call("run_command", json!({ "command": "id", "wait_seconds": 0 }));
+
+        let mut refused = None;
+        for _ in 0..4 {
+            let (status, answer) = post_mcp(&app, Some(&token), &call).await;
+            assert_eq!(status, StatusCode::OK, "{answer}");
+            if answer["result"]["isError"] == true {
+                refused = Some(answer["result"]["structuredContent"].clone());
+                break;
+            }
+        }
+        // The API's own create now finds the budget spent as well.
+        let (api_status, _) = app.post("/tasks", Some(CLIENT), &json!({ "command": "id" })).await;
+
+        let refused = refused.expect("an MCP create past the burst was not refused");
+        assert_eq!(refused["code"], "rate_limited", "{refused}");
+        assert!(all_tasks(&app).await.len() <= 2);
+        assert_eq!(api_status, StatusCode::TOO_MANY_REQUESTS);
+        app.stop().await;
+    })
+    .await;
+}
