@@ -40,7 +40,12 @@ enum Command {
         #[arg(long, value_name = "URL", env = "OPENCLAW_URL")]
         url: String,
         /// The client token (better from the environment, so it is not in the process list).
-        #[arg(long, value_name = "TOKEN", env = "OPENCLAW_TOKEN", hide_env_values = true)]
+        #[arg(
+            long,
+            value_name = "TOKEN",
+            env = "OPENCLAW_TOKEN",
+            hide_env_values = true
+        )]
         token: String,
     },
     /// The API tokens and the commands to connect a Mac (generates missing tokens).

@@ -6,7 +6,7 @@ use std::time::Duration;
 use openclaw_shared::{ErrorCode, TaskId, TaskStatus};
 use tokio::sync::broadcast;
 
-use super::backend::{CreateRequest, TaskLine, ToolFailure};
+use super::calls::{CreateRequest, TaskLine, ToolFailure};
 use super::report::TaskReport;
 use crate::intake::{self, ReplyTo, RequestedTimeout, Requester, RetryAfter, TaskRequest};
 use crate::metrics::Source;
@@ -68,7 +68,9 @@ impl Local {
         // read and the wait is not missed.
         let events = self.state.queue().subscribe();
         let task = self.visible(id).await?;
-        if wait.is_zero() || task.status.is_terminal() || task.status == TaskStatus::AwaitingApproval
+        if wait.is_zero()
+            || task.status.is_terminal()
+            || task.status == TaskStatus::AwaitingApproval
         {
             return Ok(TaskReport::from_task(&task));
         }

@@ -9,11 +9,12 @@
 //! - [`tools`]: the tools, their descriptions, and the server's instructions.
 //! - [`params`]: the tools' parameters (their JSON schemas).
 //! - [`backend`]: where tool calls go: [`local`] (the bot's intake and queue) or [`remote`]
-//!   (the bot's HTTP API, for stdio).
+//!   (the bot's HTTP API, for stdio); [`calls`]: what passes between tools and backends.
 //! - [`report`]: a task in words and as structured content.
 //! - [`stdio`]: `openclaw-bot mcp-stdio`.
 
 pub mod backend;
+pub mod calls;
 pub mod local;
 pub mod params;
 pub mod remote;
@@ -107,7 +108,10 @@ async fn limit_body(State(limit): State<usize>, request: Request, next: Next) ->
     }
     let (parts, body) = request.into_parts();
     match axum::body::to_bytes(body, limit).await {
-        Ok(bytes) => next.run(Request::from_parts(parts, Body::from(bytes))).await,
+        Ok(bytes) => {
+            next.run(Request::from_parts(parts, Body::from(bytes)))
+                .await
+        }
         Err(_) => too_large(limit),
     }
 }

@@ -13,7 +13,7 @@ use secrecy::{ExposeSecret, SecretString};
 use serde::de::DeserializeOwned;
 use serde_json::Value;
 
-use super::backend::{CreateRequest, TaskLine, ToolFailure};
+use super::calls::{CreateRequest, TaskLine, ToolFailure};
 use super::report::TaskReport;
 
 /// How long one long poll of `GET /tasks/:id?wait=` lasts while a tool waits: short, so a
@@ -46,7 +46,10 @@ impl Remote {
     pub fn new(base_url: &str, token: SecretString) -> Result<Remote, reqwest::Error> {
         let http = reqwest::Client::builder()
             .connect_timeout(CONNECT_TIMEOUT)
-            .user_agent(concat!("openclaw-bot-mcp-stdio/", env!("CARGO_PKG_VERSION")))
+            .user_agent(concat!(
+                "openclaw-bot-mcp-stdio/",
+                env!("CARGO_PKG_VERSION")
+            ))
             .build()?;
         Ok(Remote {
             http,
@@ -74,7 +77,9 @@ impl Remote {
                     common,
                 }),
             ),
-            TaskSpec::FileRead { path } => ("/files/read", to_json(&FileReadRequest { path, common })),
+            TaskSpec::FileRead { path } => {
+                ("/files/read", to_json(&FileReadRequest { path, common }))
+            }
             TaskSpec::FileWrite {
                 path,
                 content,
@@ -147,7 +152,10 @@ impl Remote {
             query.push(("status", status.to_owned()));
         }
         let list: TaskList = self
-            .send(self.http.get(self.url("/tasks")).query(&query), Duration::ZERO)
+            .send(
+                self.http.get(self.url("/tasks")).query(&query),
+                Duration::ZERO,
+            )
             .await?;
         Ok(list.tasks.into_iter().map(TaskLine::from).collect())
     }

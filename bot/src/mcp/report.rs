@@ -131,9 +131,11 @@ impl TaskReport {
     /// for an `approval` object the view type may not know yet). Awaiting approval is told
     /// by the fingerprint, whatever word the status uses for it.
     pub fn from_view(view: TaskView, raw: &Value) -> TaskReport {
-        let status = view.status.parse::<TaskStatus>().ok().or_else(|| {
-            (view.status == "pending").then_some(TaskStatus::Queued)
-        });
+        let status = view
+            .status
+            .parse::<TaskStatus>()
+            .ok()
+            .or_else(|| (view.status == "pending").then_some(TaskStatus::Queued));
         let finished = status.is_some_and(TaskStatus::is_terminal);
         let approval_raw = raw.get("approval");
         let fingerprint = view.fingerprint.clone().or_else(|| {
@@ -142,17 +144,19 @@ impl TaskReport {
                 .and_then(Value::as_str)
                 .map(str::to_owned)
         });
-        let approval = fingerprint.filter(|_| !finished).map(|fingerprint| ApprovalWait {
-            fingerprint,
-            summary: view.message.as_deref().and_then(|message| {
-                message
-                    .split_once(": ")
-                    .map(|(_, summary)| summary.to_owned())
-            }),
-            expires_at: approval_raw
-                .and_then(|a| a.get("expiresAt"))
-                .and_then(Value::as_u64),
-        });
+        let approval = fingerprint
+            .filter(|_| !finished)
+            .map(|fingerprint| ApprovalWait {
+                fingerprint,
+                summary: view.message.as_deref().and_then(|message| {
+                    message
+                        .split_once(": ")
+                        .map(|(_, summary)| summary.to_owned())
+                }),
+                expires_at: approval_raw
+                    .and_then(|a| a.get("expiresAt"))
+                    .and_then(Value::as_u64),
+            });
         let status = match (&approval, status) {
             (Some(_), _) => "awaiting_approval".to_owned(),
             (None, Some(status)) => status_word(status).to_owned(),
@@ -208,7 +212,9 @@ impl TaskReport {
             text.push_str(&format!(" Worker: {worker}."));
         }
         if let Some(session) = &self.session_id {
-            text.push_str(&format!(" Claude session: {session} (pass it as session_id to continue this conversation)."));
+            text.push_str(&format!(
+                " Claude session: {session} (pass it as session_id to continue this conversation)."
+            ));
         }
         if let Some(approval) = &self.approval {
             text.push_str(&approval_text(approval));

@@ -23,10 +23,7 @@ pub async fn run(url: &str, token: SecretString) -> anyhow::Result<()> {
         .serve(rmcp::transport::stdio())
         .await
         .context("starting the MCP session on stdio")?;
-    let reason = service
-        .waiting()
-        .await
-        .context("serving MCP on stdio")?;
+    let reason = service.waiting().await.context("serving MCP on stdio")?;
     tracing::info!(?reason, "MCP over stdio: the client closed the session");
     Ok(())
 }

@@ -12,12 +12,13 @@ use rmcp::model::{
 use rmcp::{tool, tool_handler, tool_router, ErrorData, ServerHandler};
 use serde_json::json;
 
-use super::backend::{Backend, CreateRequest, ToolFailure};
-use crate::intake::CreateAdmission;
+use super::backend::Backend;
+use super::calls::{CreateRequest, ToolFailure};
 use super::params::{
-    AskClaude, CancelTask, EditFile, Encoding, GetTask, ListTasks, ReadFile, RunCommand,
-    WriteFile, DEFAULT_CREATE_WAIT_SECS, DEFAULT_LIST_LIMIT, MAX_LIST_LIMIT, MAX_WAIT_SECS,
+    AskClaude, CancelTask, EditFile, Encoding, GetTask, ListTasks, ReadFile, RunCommand, WriteFile,
+    DEFAULT_CREATE_WAIT_SECS, DEFAULT_LIST_LIMIT, MAX_LIST_LIMIT, MAX_WAIT_SECS,
 };
+use crate::intake::CreateAdmission;
 
 /// What the server tells an agent when it connects.
 const INSTRUCTIONS: &str = "OpenClaw runs tasks on the owner's Mac through a worker that \
@@ -50,7 +51,11 @@ impl OpenClawTools {
             and stderr. Waits up to wait_seconds (default 20) for it to finish; otherwise \
             returns the task id to follow with get_task. The owner's policy may refuse the \
             command (denied) or hold it for their approval (awaiting_approval).",
-        annotations(title = "Run a command on the Mac", destructive_hint = true, open_world_hint = true)
+        annotations(
+            title = "Run a command on the Mac",
+            destructive_hint = true,
+            open_world_hint = true
+        )
     )]
     async fn run_command(
         &self,
@@ -143,7 +148,11 @@ impl OpenClawTools {
             under the owner's policy). Pass session_id from an earlier answer to continue that \
             conversation. Claude often needs minutes: when the answer is not ready within \
             wait_seconds, follow the task with get_task.",
-        annotations(title = "Ask Claude Code on the Mac", destructive_hint = true, open_world_hint = true)
+        annotations(
+            title = "Ask Claude Code on the Mac",
+            destructive_hint = true,
+            open_world_hint = true
+        )
     )]
     async fn ask_claude(
         &self,
@@ -192,7 +201,10 @@ impl OpenClawTools {
         &self,
         Parameters(p): Parameters<ListTasks>,
     ) -> Result<CallToolResult, ErrorData> {
-        let limit = p.limit.unwrap_or(DEFAULT_LIST_LIMIT).clamp(1, MAX_LIST_LIMIT);
+        let limit = p
+            .limit
+            .unwrap_or(DEFAULT_LIST_LIMIT)
+            .clamp(1, MAX_LIST_LIMIT);
         let status = p.status.as_deref().filter(|s| !s.trim().is_empty());
         let lines = match self.backend.list(status, limit).await {
             Ok(lines) => lines,
@@ -222,7 +234,11 @@ impl OpenClawTools {
         description = "Cancel a task: a pending one at once; a running one (or one waiting \
             for approval) is stopped by its worker within seconds. A finished task cannot be \
             cancelled.",
-        annotations(title = "Cancel a task", destructive_hint = false, idempotent_hint = true)
+        annotations(
+            title = "Cancel a task",
+            destructive_hint = false,
+            idempotent_hint = true
+        )
     )]
     async fn cancel_task(
         &self,

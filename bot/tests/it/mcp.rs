@@ -49,8 +49,16 @@ async fn mcp_without_the_client_token_is_refused_before_the_mcp_server_and_queue
 
         let refusals = [
             (None, StatusCode::UNAUTHORIZED, "unauthorized"),
-            (Some(wrong.as_str()), StatusCode::UNAUTHORIZED, "unauthorized"),
-            (Some(bare.as_str()), StatusCode::UNAUTHORIZED, "unauthorized"),
+            (
+                Some(wrong.as_str()),
+                StatusCode::UNAUTHORIZED,
+                "unauthorized",
+            ),
+            (
+                Some(bare.as_str()),
+                StatusCode::UNAUTHORIZED,
+                "unauthorized",
+            ),
             (Some(worker.as_str()), StatusCode::FORBIDDEN, "forbidden"),
             (Some(admin.as_str()), StatusCode::FORBIDDEN, "forbidden"),
         ];
@@ -105,17 +113,26 @@ async fn an_mcp_task_obeys_the_same_intake_limits_as_the_api() {
                 "command",
             ),
             (
-                tool_call("ask_claude", json!({ "prompt": "hi", "session_id": "--evil" })),
+                tool_call(
+                    "ask_claude",
+                    json!({ "prompt": "hi", "session_id": "--evil" }),
+                ),
                 "invalid_field",
                 "session_id",
             ),
             (
-                tool_call("edit_file", json!({ "path": "~/a", "old_string": "", "new_string": "b" })),
+                tool_call(
+                    "edit_file",
+                    json!({ "path": "~/a", "old_string": "", "new_string": "b" }),
+                ),
                 "invalid_field",
                 "old_string",
             ),
             (
-                tool_call("write_file", json!({ "path": "~/a", "content": "%%%", "encoding": "base64" })),
+                tool_call(
+                    "write_file",
+                    json!({ "path": "~/a", "content": "%%%", "encoding": "base64" }),
+                ),
                 "invalid_field",
                 "content",
             ),
@@ -147,7 +164,10 @@ async fn an_mcp_body_over_its_limit_is_refused_with_our_error() {
         })
         .await;
         let limit = openclaw_bot::mcp::body_limit(app.state.config());
-        let call = tool_call("write_file", json!({ "path": "~/a", "content": "x".repeat(limit) }));
+        let call = tool_call(
+            "write_file",
+            json!({ "path": "~/a", "content": "x".repeat(limit) }),
+        );
 
         let (status, body) = post_mcp(&app, Some(&format!("Bearer {CLIENT}")), &call).await;
 
@@ -181,7 +201,9 @@ async fn mcp_creations_share_the_tokens_creation_rate_with_the_api() {
             }
         }
         // The API's own create now finds the budget spent as well.
-        let (api_status, _) = app.post("/tasks", Some(CLIENT), &json!({ "command": "id" })).await;
+        let (api_status, _) = app
+            .post("/tasks", Some(CLIENT), &json!({ "command": "id" }))
+            .await;
 
         let refused = refused.expect("an MCP create past the burst was not refused");
         assert_eq!(refused["code"], "rate_limited", "{refused}");

@@ -104,8 +104,18 @@ async fn commands_and_files_run_end_to_end_over_mcp() {
         let text = text_of(&run);
         assert!(text.contains("Exit code: 3."), "{text}");
         assert!(text.contains("--- stdout ---\nout:hello"), "{text}");
-        assert_eq!(structured(&write)["status"], "succeeded", "{}", text_of(&write));
-        assert_eq!(structured(&edit)["status"], "succeeded", "{}", text_of(&edit));
+        assert_eq!(
+            structured(&write)["status"],
+            "succeeded",
+            "{}",
+            text_of(&write)
+        );
+        assert_eq!(
+            structured(&edit)["status"],
+            "succeeded",
+            "{}",
+            text_of(&edit)
+        );
         assert_eq!(structured(&missed)["status"], "failed");
         assert!(text_of(&missed).contains("old_string not found"));
         assert_eq!(structured(&read)["result"]["stdout"], "one\n2\n");
@@ -225,7 +235,10 @@ fn assert_awaits_approval(result: &rmcp::model::CallToolResult, expiry_known: bo
     let fingerprint = report["approval"]["fingerprint"].as_str().unwrap();
     assert!(!fingerprint.is_empty());
     assert!(text.contains("WAITS FOR THE OWNER'S APPROVAL"), "{text}");
-    assert!(text.contains(&format!("fingerprint {fingerprint}")), "{text}");
+    assert!(
+        text.contains(&format!("fingerprint {fingerprint}")),
+        "{text}"
+    );
     assert!(text.contains("you cannot approve it"), "{text}");
     if expiry_known {
         assert!(text.contains("expires in about"), "{text}");
@@ -285,7 +298,12 @@ async fn the_stdio_server_runs_gets_and_reports_approvals_through_the_http_api()
         )
         .await;
         let id = task_id(&structured(&run));
-        let got = call(&client, "get_task", json!({ "task_id": id, "wait_seconds": 30 })).await;
+        let got = call(
+            &client,
+            "get_task",
+            json!({ "task_id": id, "wait_seconds": 30 }),
+        )
+        .await;
         let refused = call(&client, "run_command", json!({ "command": "  " })).await;
         // The HTTP API's view carries no expiry (yet): the stdio side cannot say it.
         held_for_approval(&client, false).await;
@@ -295,7 +313,11 @@ async fn the_stdio_server_runs_gets_and_reports_approvals_through_the_http_api()
         assert_eq!(structured(&got)["result"]["stdout"], "stdio:hi\n");
         assert!(is_error(&refused));
         assert_eq!(structured(&refused)["code"], "invalid_field");
-        assert!(text_of(&refused).contains("command is required"), "{}", text_of(&refused));
+        assert!(
+            text_of(&refused).contains("command is required"),
+            "{}",
+            text_of(&refused)
+        );
         client.cancel().await.unwrap();
         worker.stop().await;
         bot.stop().await;
@@ -323,12 +345,20 @@ async fn intake_refusals_come_back_as_tool_errors_naming_the_field() {
         )
         .await;
 
-        for (result, field) in [(&blank, "command"), (&bad_worker, "worker"), (&bad_timeout, "timeout_seconds")] {
+        for (result, field) in [
+            (&blank, "command"),
+            (&bad_worker, "worker"),
+            (&bad_timeout, "timeout_seconds"),
+        ] {
             assert!(is_error(result), "{}", text_of(result));
             assert_eq!(structured(result)["code"], "invalid_field");
             assert_eq!(structured(result)["field"], field);
         }
-        assert!(text_of(&bad_timeout).contains("seconds"), "{}", text_of(&bad_timeout));
+        assert!(
+            text_of(&bad_timeout).contains("seconds"),
+            "{}",
+            text_of(&bad_timeout)
+        );
         assert_eq!(bot.count("pending").await, 0);
         client.cancel().await.unwrap();
         bot.stop().await;
