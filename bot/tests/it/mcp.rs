@@ -213,3 +213,67 @@ async fn mcp_creations_share_the_tokens_creation_rate_with_the_api() {
     })
     .await;
 }
+
+#[tokio::test]
+async fn a_client_of_an_earlier_protocol_initializes_and_lists_the_tools() {
+    within(async {
+        let app = TestApp::spawn().await;
+        let token = format!("Bearer {CLIENT}");
+        let initialize = json!({
+            "jsonrpc": "2.0",
+            "id": 0,
+            "method": "initialize",
+            "params": {
+                "protocolVersion": "2025-06-18",
+                "capabilities": {},
+                "clientInfo": { "name": "an-older-agent", "version": "1.0" },
+            },
+        });
+        let list = json!({ "jsonrpc": "2.0", "id": 1, "method": "tools/list" });
+
+        let (status, answer) = post_mcp(&app, Some(&token), &initialize).await;
+        let initialized = app
+            .http
+            .post(app.url("/mcp"))
+            .header("Authorization", &token)
+            .header("Accept", "application/json, text/event-stream")
+            .header("MCP-Protocol-Version", "2025-06-18")
+            .json(&json!({ "jsonrpc": "2.0", "method": "notifications/initialized" }))
+            .send()
+            .await
+            .unwrap()
+            .status();
+        let (list_status, tools) = post_mcp(&app, Some(&token), &list).await;
+
+        assert_eq!(status, StatusCode::OK, "{answer}");
+        assert_eq!(answer["result"]["protocolVersion"], "2025-06-18", "{answer}");
+        assert_eq!(answer["result"]["serverInfo"]["name"], "openclaw");
+        assert!(initialized.is_success(), "{initialized}");
+        assert_eq!(list_status, StatusCode::OK, "{tools}");
+        assert_eq!(tools["result"]["tools"].as_array().unwrap().len(), 8, "{tools}");
+        app.stop().await;
+    })
+    .await;
+}
+
+#[tokio::test]
+async fn a_long_tool_call_outlasts_the_header_timeout_of_the_connection_layer() {
+    within(async {
+        let app = TestApp::spawn_with(|config| config.http.header_read_timeout_secs = 1).await;
+        let token = format!("Bearer {CLIENT}");
+        let create = tool_call("run_command", json!({ "command": "id", "wait_seconds": 0 }));
+        let (_, created) = post_mcp(&app, Some(&token), &create).await;
+        let id = created["result"]["structuredContent"]["taskId"].clone();
+        let started = std::time::Instant::now();
+
+        // No worker: the call waits its whole 3 s, three header timeouts long.
+        let get = tool_call("get_task", json!({ "task_id": id, "wait_seconds": 3 }));
+        let (status, answer) = post_mcp(&app, Some(&token), &get).await;
+
+        assert_eq!(status, StatusCode::OK, "{answer}");
+        assert!(started.elapsed() >= std::time::Duration::from_secs(3));
+        assert_eq!(answer["result"]["structuredContent"]["status"], "pending", "{answer}");
+        app.stop().await;
+    })
+    .await;
+}
