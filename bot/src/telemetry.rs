@@ -7,8 +7,9 @@ use std::time::{Duration, Instant};
 
 use tracing_subscriber::EnvFilter;
 
-/// The filter used when `RUST_LOG` is unset: our own and library notices, no per-request noise.
-pub const DEFAULT_FILTER: &str = "info";
+/// The filter used when `RUST_LOG` is unset: our own and library notices, no per-request noise
+/// (rmcp logs three info lines for every stateless `/mcp` request: only its warnings).
+pub const DEFAULT_FILTER: &str = "info,rmcp=warn";
 
 /// Installs the global subscriber. `RUST_LOG` wins over `default_filter`; an invalid
 /// `RUST_LOG` falls back to the default rather than silencing everything. Calling it

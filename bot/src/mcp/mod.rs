@@ -26,7 +26,7 @@ use std::time::Duration;
 
 use axum::body::Body;
 use axum::extract::{Request, State};
-use axum::http::{header, StatusCode};
+use axum::http::{header, Method, StatusCode};
 use axum::middleware::{self, Next};
 use axum::response::{IntoResponse, Response};
 use axum::{Json, Router};
@@ -95,9 +95,18 @@ pub fn body_limit(config: &Config) -> usize {
         .min(config.http.body_limit_bytes)
 }
 
-/// Reads the body up to `limit` bytes; a larger one is refused with our JSON 413 before
-/// any of it reaches rmcp.
+/// Only POST reaches rmcp (stateless: there is no event stream to GET and no session to
+/// DELETE; our JSON 405 says so). Reads the body up to `limit` bytes; a larger one is refused
+/// with our JSON 413 before any of it reaches rmcp.
 async fn limit_body(State(limit): State<usize>, request: Request, next: Next) -> Response {
+    if request.method() != Method::POST {
+        let body = ErrorBody::new(
+            ErrorCode::MethodNotAllowed,
+            "/mcp takes POST only (stateless streamable HTTP: no event stream, no session)",
+        );
+        let allow = [(header::ALLOW, "POST")];
+        return (StatusCode::METHOD_NOT_ALLOWED, allow, Json(body)).into_response();
+    }
     let declared = request
         .headers()
         .get(header::CONTENT_LENGTH)

@@ -71,8 +71,11 @@ async fn mcp_without_the_client_token_is_refused_before_the_mcp_server_and_queue
             assert!(body.get("jsonrpc").is_none(), "{body}");
         }
         let (get_status, _) = app.get("/mcp", Some(WORKER)).await;
+        let (client_get, body) = app.get("/mcp", Some(CLIENT)).await;
 
         assert_eq!(get_status, StatusCode::FORBIDDEN);
+        assert_eq!(client_get, StatusCode::METHOD_NOT_ALLOWED);
+        assert_eq!(body["code"], "method_not_allowed");
         assert!(all_tasks(&app).await.is_empty());
         app.stop().await;
     })
@@ -246,11 +249,18 @@ async fn a_client_of_an_earlier_protocol_initializes_and_lists_the_tools() {
         let (list_status, tools) = post_mcp(&app, Some(&token), &list).await;
 
         assert_eq!(status, StatusCode::OK, "{answer}");
-        assert_eq!(answer["result"]["protocolVersion"], "2025-06-18", "{answer}");
+        assert_eq!(
+            answer["result"]["protocolVersion"], "2025-06-18",
+            "{answer}"
+        );
         assert_eq!(answer["result"]["serverInfo"]["name"], "openclaw");
         assert!(initialized.is_success(), "{initialized}");
         assert_eq!(list_status, StatusCode::OK, "{tools}");
-        assert_eq!(tools["result"]["tools"].as_array().unwrap().len(), 8, "{tools}");
+        assert_eq!(
+            tools["result"]["tools"].as_array().unwrap().len(),
+            8,
+            "{tools}"
+        );
         app.stop().await;
     })
     .await;
@@ -272,7 +282,10 @@ async fn a_long_tool_call_outlasts_the_header_timeout_of_the_connection_layer() 
 
         assert_eq!(status, StatusCode::OK, "{answer}");
         assert!(started.elapsed() >= std::time::Duration::from_secs(3));
-        assert_eq!(answer["result"]["structuredContent"]["status"], "pending", "{answer}");
+        assert_eq!(
+            answer["result"]["structuredContent"]["status"], "pending",
+            "{answer}"
+        );
         app.stop().await;
     })
     .await;
