@@ -120,7 +120,8 @@ impl From<IntakeError> for ToolFailure {
 }
 
 /// The tool parameter an intake field name stands for (intake speaks the HTTP API's names).
-fn parameter_name(field: &str) -> &str {
+/// Names that are the same in both come back as they are.
+pub fn parameter_name(field: &str) -> &str {
     match field {
         "sessionId" => "session_id",
         "timeout" => "timeout_seconds",

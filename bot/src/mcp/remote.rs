@@ -13,7 +13,7 @@ use secrecy::{ExposeSecret, SecretString};
 use serde::de::DeserializeOwned;
 use serde_json::Value;
 
-use super::calls::{CreateRequest, TaskLine, ToolFailure};
+use super::calls::{parameter_name, CreateRequest, TaskLine, ToolFailure};
 use super::report::TaskReport;
 
 /// How long one long poll of `GET /tasks/:id?wait=` lasts while a tool waits: short, so a
@@ -210,7 +210,13 @@ impl Remote {
             });
         }
         Err(match serde_json::from_slice::<ErrorBody>(&bytes) {
-            Ok(body) => ToolFailure::new(body.code, body.error),
+            Ok(body) => {
+                let field = refused_field(body.code, &body.error);
+                ToolFailure {
+                    field,
+                    ..ToolFailure::new(body.code, body.error)
+                }
+            }
             Err(_) => ToolFailure::new(
                 ErrorCode::Internal,
                 format!("the bot answered HTTP {status} without an error body"),
@@ -218,6 +224,32 @@ impl Remote {
         })
     }
 }
+
+/// The tool parameter an intake refusal from the API names: its messages start with the
+/// field's name ("command is longer than …"), as intake words them.
+fn refused_field(code: ErrorCode, message: &str) -> Option<String> {
+    if !matches!(code, ErrorCode::InvalidField | ErrorCode::FieldTooLong) {
+        return None;
+    }
+    let first = message.split_whitespace().next()?;
+    INTAKE_FIELDS
+        .contains(&first)
+        .then(|| parameter_name(first).to_owned())
+}
+
+/// The fields intake checks, as the API spells them.
+const INTAKE_FIELDS: [&str; 10] = [
+    "command",
+    "cwd",
+    "path",
+    "content",
+    "old_string",
+    "new_string",
+    "prompt",
+    "sessionId",
+    "worker",
+    "timeout",
+];
 
 /// A task view's JSON as a report.
 fn report_of(raw: Value) -> Result<TaskReport, ToolFailure> {

@@ -313,6 +313,7 @@ async fn the_stdio_server_runs_gets_and_reports_approvals_through_the_http_api()
         assert_eq!(structured(&got)["result"]["stdout"], "stdio:hi\n");
         assert!(is_error(&refused));
         assert_eq!(structured(&refused)["code"], "invalid_field");
+        assert_eq!(structured(&refused)["field"], "command");
         assert!(
             text_of(&refused).contains("command is required"),
             "{}",
