@@ -273,3 +273,33 @@ fn unreachable_bot(base: &str, err: &reqwest::Error) -> ToolFailure {
         format!("cannot reach the bot at {base}: {err}"),
     )
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn intake_refusals_from_the_api_name_the_tool_parameter() {
+        let too_long = "command is longer than 16384 bytes (limits.max_command_bytes)";
+        let session = "sessionId must not start with '-'";
+        let timeout = "timeout must be between 1 and 3600000 ms, got 0";
+
+        assert_eq!(
+            refused_field(ErrorCode::FieldTooLong, too_long).as_deref(),
+            Some("command")
+        );
+        assert_eq!(
+            refused_field(ErrorCode::InvalidField, session).as_deref(),
+            Some("session_id")
+        );
+        assert_eq!(
+            refused_field(ErrorCode::InvalidField, timeout).as_deref(),
+            Some("timeout_seconds")
+        );
+        assert_eq!(
+            refused_field(ErrorCode::InvalidField, "unknown status \"x\""),
+            None
+        );
+        assert_eq!(refused_field(ErrorCode::NotFound, too_long), None);
+    }
+}

@@ -360,37 +360,4 @@ pub fn error_json(code: &str, message: &str, field: Option<&str>) -> Value {
 }
 
 #[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn long_output_keeps_its_head_and_its_tail() {
-        let output: String = (0..20_000).map(|n| format!("{n}\n")).collect();
-
-        let (text, omitted) = shown(&output);
-
-        assert!(text.starts_with("0\n1\n"));
-        assert!(text.ends_with("19999\n"));
-        assert!(text.len() < MAX_SHOWN_BYTES + 100);
-        assert_eq!(omitted, output.len() - (MAX_SHOWN_BYTES));
-    }
-
-    #[test]
-    fn cuts_fall_on_character_boundaries() {
-        let output = "é".repeat(MAX_SHOWN_BYTES);
-
-        let (text, omitted) = shown(&output);
-
-        assert!(omitted > 0);
-        assert!(text.starts_with('é') && text.ends_with('é'));
-    }
-
-    #[test]
-    fn expiry_reads_as_time_from_now() {
-        let now = crate::queue::now_millis();
-
-        assert_eq!(from_now(now + 30_000), "in about 30 s");
-        assert_eq!(from_now(now + 299_500), "in about 5 min");
-        assert_eq!(from_now(now.saturating_sub(1)), "already passed");
-    }
-}
+mod tests;
