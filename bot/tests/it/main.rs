@@ -28,6 +28,7 @@ mod listing;
 mod log_flood;
 mod long_polls;
 mod mcp;
+mod mcp_stdio;
 mod metrics;
 mod owners;
 mod quotas;
