@@ -4,14 +4,11 @@
 
 use std::time::Duration;
 
-use openclaw_shared::client::{
-    ClaudeRequest, CommonFields, CreateCommandRequest, FileEditRequest, FileReadRequest,
-    FileWriteRequest, TaskCreated, TaskList, TaskView,
-};
+use openclaw_shared::client::{TaskCreated, TaskList, TaskView};
 use openclaw_shared::{ErrorBody, ErrorCode, TaskId, TaskSpec};
 use secrecy::{ExposeSecret, SecretString};
 use serde::de::DeserializeOwned;
-use serde_json::Value;
+use serde_json::{json, Value};
 
 use super::calls::{parameter_name, CreateRequest, TaskLine, ToolFailure};
 use super::report::TaskReport;
@@ -62,67 +59,54 @@ impl Remote {
         &self,
         request: CreateRequest,
     ) -> Result<(TaskId, Option<String>), ToolFailure> {
-        let common = CommonFields {
-            worker: request.worker,
-            discord_channel_id: None,
-        };
+        // JSON in the API's own field names (see `openclaw_shared::client`): the bot parses
+        // and checks it like any client's request.
         let timeout = request.timeout_secs.map(|secs| secs.saturating_mul(1000));
-        let (path, body) = match request.spec {
-            TaskSpec::Command { command, cwd } => (
+        let (path, mut body) = match request.spec {
+            TaskSpec::Command { command, cwd, .. } => (
                 "/tasks",
-                to_json(&CreateCommandRequest {
-                    command,
-                    timeout,
-                    cwd,
-                    common,
-                }),
+                json!({ "command": command, "cwd": cwd, "timeout": timeout }),
             ),
-            TaskSpec::FileRead { path } => {
-                ("/files/read", to_json(&FileReadRequest { path, common }))
-            }
+            TaskSpec::FileRead { path, .. } => ("/files/read", json!({ "path": path })),
             TaskSpec::FileWrite {
                 path,
                 content,
                 encoding,
+                ..
             } => (
                 "/files/write",
-                to_json(&FileWriteRequest {
-                    path,
-                    content,
-                    encoding,
-                    common,
-                }),
+                json!({ "path": path, "content": content, "encoding": encoding }),
             ),
             TaskSpec::FileEdit {
                 path,
                 old_string,
                 new_string,
                 replace_all,
+                ..
             } => (
                 "/files/edit",
-                to_json(&FileEditRequest {
-                    path,
-                    old_string,
-                    new_string,
-                    replace_all,
-                    common,
+                json!({
+                    "path": path,
+                    "old_string": old_string,
+                    "new_string": new_string,
+                    "replace_all": replace_all,
                 }),
             ),
             TaskSpec::Claude {
                 prompt,
                 session_id,
                 cwd,
+                ..
             } => (
                 "/claude",
-                to_json(&ClaudeRequest {
-                    prompt,
-                    timeout,
-                    session_id,
-                    cwd,
-                    common,
-                }),
+                json!({ "prompt": prompt, "sessionId": session_id, "cwd": cwd, "timeout": timeout }),
             ),
         };
+        body["worker"] = json!(request.worker);
+        // Absent, not null: the API reads a missing optional field as "not given".
+        if let Value::Object(fields) = &mut body {
+            fields.retain(|_, value| !value.is_null());
+        }
         let created: TaskCreated = self
             .send(self.http.post(self.url(path)).json(&body), Duration::ZERO)
             .await?;
@@ -260,10 +244,6 @@ fn report_of(raw: Value) -> Result<TaskReport, ToolFailure> {
         )
     })?;
     Ok(TaskReport::from_view(view, &raw))
-}
-
-fn to_json<T: serde::Serialize>(body: &T) -> Value {
-    serde_json::to_value(body).unwrap_or(Value::Null)
 }
 
 fn unreachable_bot(base: &str, err: &reqwest::Error) -> ToolFailure {

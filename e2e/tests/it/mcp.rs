@@ -61,14 +61,37 @@ async fn the_tools_are_listed_with_described_parameters_and_none_approves() {
     .await;
 }
 
+/// How a test reaches the tools: the bot's `/mcp`, or a real `mcp-stdio` child.
+#[derive(Debug, Clone, Copy)]
+enum Transport {
+    Http,
+    Stdio,
+}
+
+async fn connect(transport: Transport, bot: &crate::helpers::TestBot) -> McpClient {
+    match transport {
+        Transport::Http => mcp_over_http(bot).await,
+        Transport::Stdio => mcp_over_stdio(bot).await,
+    }
+}
+
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn commands_and_files_run_end_to_end_over_mcp() {
+    commands_and_files_run_end_to_end(Transport::Http).await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn commands_and_files_run_end_to_end_over_stdio() {
+    commands_and_files_run_end_to_end(Transport::Stdio).await;
+}
+
+async fn commands_and_files_run_end_to_end(transport: Transport) {
     within_limit(async {
         let (dirs, bot) = start_open_stack().await;
         let echo = dirs.home.join("echo.sh");
         write_script(&echo, "#!/bin/sh\necho \"out:$1\"\necho err >&2\nexit 3\n");
         let worker = WorkerProcess::spawn(&bot.url(), &dirs.home, &[]);
-        let client = mcp_over_http(&bot).await;
+        let client = connect(transport, &bot).await;
 
         let run = call(
             &client,
@@ -132,6 +155,15 @@ async fn commands_and_files_run_end_to_end_over_mcp() {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn ask_claude_hands_the_prompt_and_session_to_the_cli() {
+    ask_claude_hands_over(Transport::Http).await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn ask_claude_over_stdio_hands_the_prompt_and_session_to_the_cli() {
+    ask_claude_hands_over(Transport::Stdio).await;
+}
+
+async fn ask_claude_hands_over(transport: Transport) {
     within_limit(async {
         let (dirs, bot) = start_open_stack().await;
         let claude = dirs.home.join("fake-claude");
@@ -144,7 +176,7 @@ async fn ask_claude_hands_the_prompt_and_session_to_the_cli() {
             &dirs.home,
             &[("OPENCLAW_WORKER_CLAUDE_BIN", claude.to_str().unwrap())],
         );
-        let client = mcp_over_http(&bot).await;
+        let client = connect(transport, &bot).await;
         let prompt = "summarise $(touch pwned) the notes";
 
         let asked = call(

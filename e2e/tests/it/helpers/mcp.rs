@@ -34,10 +34,15 @@ pub async fn mcp_over_stdio(bot: &TestBot) -> McpClient {
     let mut command = tokio::process::Command::new(bot_bin());
     command
         .args(["mcp-stdio", "--url", &bot.url()])
-        .env("OPENCLAW_TOKEN", CLIENT_TOKEN)
-        .env("RUST_LOG", "info");
+        .env("OPENCLAW_TOKEN", CLIENT_TOKEN);
+    // Its logs (stderr) with the bot's: only when `TEST_LOG` asks for them.
+    let logs = if std::env::var_os("TEST_LOG").is_some() {
+        Stdio::inherit()
+    } else {
+        Stdio::null()
+    };
     let (transport, _) = TokioChildProcess::builder(command)
-        .stderr(Stdio::inherit())
+        .stderr(logs)
         .spawn()
         .unwrap();
     ().serve(transport).await.unwrap()
