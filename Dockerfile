@@ -8,12 +8,14 @@
 # data directory go into a small runtime image, run as a non-root user.
 #
 # The base images are build arguments: pin them by digest for a deploy
-# (`--build-arg RUNTIME_IMAGE=gcr.io/distroless/cc-debian12:nonroot@sha256:…`), and
+# (`--build-arg RUNTIME_IMAGE=gcr.io/distroless/base-nossl-debian12:nonroot@sha256:…`), and
 # deploy/check.sh builds with local stand-ins because it cannot pull. The runtime needs
-# glibc and libgcc_s and nothing else (SQLite is bundled, TLS is rustls with built-in
-# roots), so `debian:bookworm-slim` works too, at more than twice the size.
+# glibc and libgcc_s and nothing else (SQLite is bundled, TLS is rustls with built-in roots):
+# distroless `base-nossl` is glibc without OpenSSL, and libgcc_s comes from the builder, so
+# the image carries no libssl, libstdc++ or libgomp (distroless `cc` would add ~9 MB of them).
+# `debian:bookworm-slim` works as the runtime too, at more than twice the size.
 ARG BUILDER_IMAGE=docker.io/library/rust:1-bookworm
-ARG RUNTIME_IMAGE=gcr.io/distroless/cc-debian12:nonroot
+ARG RUNTIME_IMAGE=gcr.io/distroless/base-nossl-debian12:nonroot
 
 FROM ${BUILDER_IMAGE} AS planner
 WORKDIR /src
@@ -46,10 +48,15 @@ RUN set -eu; \
     find . -name '*.rs' -not -path './target/*' -exec touch {} +; \
     cargo build --release --locked -p openclaw-bot; \
     install -D -m 0755 target/release/openclaw-bot /out/bin/openclaw-bot; \
-    install -d -m 0700 /out/state/data
+    install -d -m 0700 /out/state/data; \
+    libgcc=$(gcc -print-file-name=libgcc_s.so.1); \
+    install -D -m 0644 "$libgcc" "/out/lib/$(gcc -print-multiarch)/libgcc_s.so.1"
 
 FROM ${RUNTIME_IMAGE}
 COPY --from=builder /out/bin/openclaw-bot /usr/local/bin/openclaw-bot
+# Unwinding (a panic in one request must not take the bot down) needs libgcc_s; into the
+# multiarch directory, which Debian's loader searches without an ld.so.cache.
+COPY --from=builder /out/lib/ /usr/lib/
 # The state (SQLite database, generated tokens) belongs to the bot's user alone, and a new
 # named volume takes this owner and mode from the image. /data is copied as an entry of its
 # parent, not as the copy's destination: engines give a destination directory default

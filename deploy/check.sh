@@ -5,7 +5,7 @@
 #   - local base images, made once and then reused: Debian bookworm (debootstrap, then
 #     `podman import`), and from it the stand-ins for rust:1-bookworm (this machine's Rust
 #     toolchain copied in: offline, and the compiler the tests use) and for
-#     distroless/cc-debian12:nonroot (the same packages, unpacked) in deploy/check/;
+#     distroless/base-nossl-debian12:nonroot (the same packages, unpacked) in deploy/check/;
 #   - the image, built by buildah from the repository's Dockerfile with those base images
 #     as build arguments, and what it promises: size, user, /data, port, env, healthcheck;
 #   - the container, started with `buildah run`: its HEALTHCHECK fails before the bot is up
@@ -29,7 +29,7 @@ http_port=${CHECK_HTTP_PORT:-23080}
 mirror=${CHECK_DEBIAN_MIRROR:-http://deb.debian.org/debian}
 debian_image=localhost/debian:bookworm-slim
 builder_image=localhost/rust:1-bookworm
-runtime_image=localhost/distroless-cc:bookworm-nonroot
+runtime_image=localhost/distroless-base-nossl:bookworm-nonroot
 image=localhost/openclaw-bot:check
 ctr=openclaw-check-bot
 max_image_bytes=40000000
@@ -140,7 +140,7 @@ fi
 if have_image "$runtime_image"; then
   echo "   $runtime_image: present"
 else
-  echo "   $runtime_image: the distroless cc packages, unpacked"
+  echo "   $runtime_image: the distroless base-nossl packages, unpacked"
   buildah build --isolation chroot --layers --force-rm -f "$repo/deploy/check/runtime.Containerfile" \
     --build-arg DEBIAN_IMAGE="$debian_image" -t "$runtime_image" "$repo/deploy/check" \
     >"$work/runtime.log" 2>&1 || { tail -20 "$work/runtime.log"; fail "building $runtime_image"; }

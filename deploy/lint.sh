@@ -80,6 +80,17 @@ check(bot.get("env_file") == ".env" and "DISCORD_TOKEN" not in env,
       "compose: the Discord token comes from .env, not from compose.yaml")
 check("./Caddyfile:/etc/caddy/Caddyfile:ro" in caddy.get("volumes", []),
       "compose: caddy reads deploy/Caddyfile")
+check("build" in bot and bot.get("image", "").startswith("${OPENCLAW_IMAGE:-"),
+      "compose: the bot is built here unless OPENCLAW_IMAGE names a published image")
+
+# The image workflow: both architectures built natively, pushed to ghcr.io on a tag.
+workflow = yaml.safe_load(open(".github/workflows/image.yml"))
+# PyYAML reads the key `on` as True.
+triggers = workflow.get("on", workflow.get(True, {}))
+check(triggers.get("push", {}).get("tags") == ["v*"], "image workflow: runs on version tags")
+platforms = [i["platform"] for i in workflow["jobs"]["build"]["strategy"]["matrix"]["include"]]
+check(sorted(platforms) == ["linux/amd64", "linux/arm64"], "image workflow: amd64 and arm64")
+check(workflow["env"]["IMAGE"].startswith("ghcr.io/"), "image workflow: pushes to ghcr.io")
 
 # .env.example: only names the bot or compose reads.
 for line in open("deploy/.env.example"):
@@ -87,7 +98,7 @@ for line in open("deploy/.env.example"):
     m = re.match(r"^([A-Z][A-Z0-9_]*)=", line)
     if m:
         key = m.group(1)
-        check(key in ("OPENCLAW_DOMAIN", "DISCORD_TOKEN") or "__" in key,
+        check(key in ("OPENCLAW_DOMAIN", "DISCORD_TOKEN", "OPENCLAW_IMAGE") or "__" in key,
               f".env.example: {key} is read by the bot or by compose")
 
 for failure in failures:

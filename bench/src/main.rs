@@ -2,7 +2,8 @@
 //! user feels: submit→result latency, throughput, memory, how chatty an idle worker is, and
 //! what the kernel sandbox costs per task; and, as its own scenario, how soon a task queued
 //! while the Mac slept (or its network was gone) starts (`--scenario wake`), and what idle
-//! long polls cost the bot per task (`--scenario idle-polls`).
+//! long polls cost the bot per task (`--scenario idle-polls`), and what half-sent requests do
+//! to a real worker's tasks (`--scenario slow-clients`).
 //!
 //! Run with `cargo run --release -p openclaw-bench` (it builds the two binaries it drives).
 
@@ -13,6 +14,7 @@ mod procs;
 mod proxy;
 mod sandbox_cost;
 mod scenarios;
+mod slow_clients;
 mod storage;
 mod wake;
 
@@ -30,6 +32,8 @@ enum Scenario {
     Wake,
     /// Idle long polls vs the enqueue rate, the bot's CPU per task and a worker's heartbeat.
     IdlePolls,
+    /// Half-sent requests held open (a slowloris) vs a real worker's submit→result latency.
+    SlowClients,
     /// All of them.
     All,
 }
@@ -122,6 +126,11 @@ async fn main() -> anyhow::Result<()> {
         let root = scenarios::scratch_dir(args.keep)?;
         let rows = idle_polls::run(&binaries, root.path(), &args.idle_polls).await?;
         print!("\n{}", idle_polls::markdown(&rows));
+    }
+    if matches!(args.scenario, Scenario::SlowClients | Scenario::All) {
+        let root = scenarios::scratch_dir(args.keep)?;
+        let rows = slow_clients::run(&binaries, root.path()).await?;
+        print!("\n{}", slow_clients::markdown(&rows));
     }
     Ok(())
 }

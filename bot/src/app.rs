@@ -131,7 +131,8 @@ impl App {
         let stopping = state.stopping().clone();
         let tracker = TaskTracker::new();
         // The MCP door is served on the API's listener, behind its client-token check.
-        let router = api::router_with(state.clone(), crate::mcp::router(&state));
+        let router = api::router_with(state.clone(), crate::mcp::router(&state))
+            .merge(crate::ui::router(state.clone()));
         let serve_stop = stopping.clone();
         let http_config = &state.config().http;
         let policy = api::ConnectionPolicy {
@@ -168,6 +169,13 @@ impl App {
             metrics: state.metrics().clone(),
         };
         crate::discord::spawn(discord, &tracker, &stopping);
+        tracker.spawn(crate::webhooks::run(
+            state.queue().clone(),
+            state.config().webhooks.clone(),
+            state.config().webhook_delivery.clone(),
+            state.metrics().clone(),
+            stopping.clone(),
+        ));
         tracker.spawn(state.metrics().clone().follow(
             state.queue().clone(),
             state.queue().subscribe(),

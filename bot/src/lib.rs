@@ -9,6 +9,8 @@
 //! - [`api`]: the axum adapter: client routes, worker protocol v1, health.
 //! - [`discord`]: the poise adapter: slash commands, progress and results in Discord.
 //! - [`mcp`]: the MCP adapter for AI agents: tools at `/mcp`, and `mcp-stdio`.
+//! - [`ui`]: the web task monitor at `/ui` (admin login, live updates by SSE).
+//! - [`webhooks`]: the webhook sender: the outbox, signed, retried, and worker comings and goings.
 //! - [`state`]: what the running app shares (queue, tokens, config, Discord status).
 //! - [`healthcheck`]: the `healthcheck` subcommand: `GET /health` as an exit status.
 //! - [`app`]: wiring, a leaf: `App::build` → `local_addr` → `run(shutdown)`.
@@ -35,6 +37,8 @@ pub mod setup;
 pub mod state;
 pub mod telemetry;
 pub mod tokens;
+pub mod ui;
+pub mod webhooks;
 
 pub use app::App;
 pub use config::Config;

@@ -1,8 +1,8 @@
 //! Metrics for `GET /metrics` (admin token), in the OpenMetrics text format Prometheus
 //! scrapes: tasks created and finished, queue depth, time from submit to start and run time,
-//! workers online, long polls held, Discord deliveries retried and failed, and HTTP requests
-//! by route and status. Counters are updated where things happen; the queue's depth and the
-//! workers online are read from the queue at scrape time.
+//! workers online, long polls held, Discord deliveries retried and failed, webhook attempts by
+//! outcome, and HTTP requests by route and status. Counters are updated where things happen;
+//! the queue's depth and the workers online are read from the queue at scrape time.
 
 use std::sync::Arc;
 
@@ -75,6 +75,7 @@ struct Inner {
     workers_online: Gauge,
     long_polls: Gauge,
     deliveries: Family<Delivery, Counter>,
+    webhooks: Family<Delivery, Counter>,
     requests: Family<Request, Counter>,
 }
 
@@ -98,6 +99,7 @@ impl Metrics {
         let long_polls = Gauge::default();
         let deliveries = Family::<Delivery, Counter>::default();
         let requests = Family::<Request, Counter>::default();
+        let webhooks = Family::<Delivery, Counter>::default();
         registry.register(
             "tasks_created",
             "Tasks created, by kind and where they came from",
@@ -139,6 +141,11 @@ impl Metrics {
             deliveries.clone(),
         );
         registry.register(
+            "webhook_deliveries",
+            "Webhook attempts, by outcome (delivered, retried, failed)",
+            webhooks.clone(),
+        );
+        registry.register(
             "http_requests",
             "HTTP requests answered, by method, route and status",
             requests.clone(),
@@ -154,6 +161,7 @@ impl Metrics {
                 workers_online,
                 long_polls,
                 deliveries,
+                webhooks,
                 requests,
             }),
         }
@@ -188,6 +196,15 @@ impl Metrics {
     fn delivery(&self, outcome: &'static str) {
         self.inner
             .deliveries
+            .get_or_create(&Delivery { outcome })
+            .inc();
+    }
+
+    /// Counts a webhook attempt by its `outcome`: `delivered`, `retried` (failed, will be
+    /// tried again) or `failed` (given up).
+    pub fn webhook(&self, outcome: &'static str) {
+        self.inner
+            .webhooks
             .get_or_create(&Delivery { outcome })
             .inc();
     }

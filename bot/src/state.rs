@@ -9,6 +9,7 @@ use serde::Serialize;
 use tokio_util::sync::CancellationToken;
 
 use crate::config::{Config, LimitsConfig};
+use crate::intake::callback::CallbackRule;
 use crate::intake::{CallbackChannels, Rules};
 use crate::metrics::Metrics;
 use crate::queue::Queue;
@@ -144,6 +145,10 @@ impl AppState {
         Rules {
             limits: self.limits(),
             channels: self.channels(),
+            callbacks: CallbackRule {
+                enabled: self.config().webhook_delivery.callback_secret.is_some(),
+                allow_loopback: self.config().webhook_delivery.allow_loopback_callbacks,
+            },
         }
     }
 

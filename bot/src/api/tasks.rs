@@ -149,6 +149,7 @@ async fn enqueue(
             .discord_channel_id
             .map_or(ReplyTo::Nowhere, ReplyTo::DiscordChannel),
         requester: Requester::ApiClient,
+        callback_url: common.callback_url,
     };
     let new_task = intake::check(request, &state.intake_rules())?;
     let kind = new_task.spec.kind();

@@ -17,12 +17,16 @@ mod quota;
 mod security;
 mod storage;
 mod token_strength;
+mod ui;
+mod webhooks;
 
 pub use discord::DiscordConfig;
 pub use queue::QueueConfig;
 pub use quota::QuotaConfig;
 pub use security::{AuthConfig, RateLimitConfig, WorkerTokenConfig};
 pub use storage::StorageConfig;
+pub use ui::UiConfig;
+pub use webhooks::{secret_key, WebhookDeliveryConfig, WebhookEndpointConfig, SECRET_PREFIX};
 
 use crate::queue::QueueSettings;
 use security::WorkersEnv;
@@ -96,6 +100,12 @@ pub struct Config {
     pub rate_limit: RateLimitConfig,
     /// The Discord bot (disabled without a token).
     pub discord: DiscordConfig,
+    /// Webhook endpoints (`[[webhooks]]`): where task and worker events are sent.
+    pub webhooks: Vec<WebhookEndpointConfig>,
+    /// How webhooks are sent and retried, and what a client's `callbackUrl` may be.
+    pub webhook_delivery: WebhookDeliveryConfig,
+    /// The web task monitor.
+    pub ui: UiConfig,
 }
 
 /// `[http]`: the listener and request limits.
@@ -282,7 +292,7 @@ impl Config {
                 "must not be above http.max_connections".into(),
             );
         }
-        let positive: [(&'static str, u64); 15] = [
+        let positive: [(&'static str, u64); 16] = [
             ("storage.busy_timeout_ms", self.storage.busy_timeout_ms),
             (
                 "http.header_read_timeout_secs",
@@ -304,6 +314,7 @@ impl Config {
             ("limits.max_content_bytes", limits.max_content_bytes as u64),
             ("limits.max_prompt_bytes", limits.max_prompt_bytes as u64),
             ("limits.max_timeout_ms", limits.max_timeout_ms),
+            ("ui.session_ttl_secs", self.ui.session_ttl_secs),
         ];
         if let Some((key, _)) = positive.iter().find(|(_, value)| *value == 0) {
             return invalid(key, "must be greater than 0".into());
@@ -312,6 +323,7 @@ impl Config {
         self.auth.validate()?;
         self.rate_limit.validate()?;
         self.discord.validate()?;
+        webhooks::validate(&self.webhooks, &self.webhook_delivery)?;
         Ok(())
     }
 }

@@ -5,6 +5,7 @@
 //! `CommandError`), so every rule is written once and names the field it refused.
 
 pub mod admission;
+pub mod callback;
 pub mod channels;
 pub mod fields;
 pub mod origin;
@@ -95,6 +96,8 @@ pub struct Rules<'a> {
     pub limits: &'a LimitsConfig,
     /// The callback-channel allow-list.
     pub channels: &'a CallbackChannels,
+    /// What a `callbackUrl` may be.
+    pub callbacks: callback::CallbackRule,
 }
 
 /// Where a task's result should be delivered besides the API, as the adapter received it.
@@ -125,6 +128,8 @@ pub struct TaskRequest {
     pub reply_to: ReplyTo,
     /// Who asks: the task becomes theirs.
     pub requester: Requester,
+    /// Where to send the task's webhooks besides the configured endpoints (API only).
+    pub callback_url: Option<String>,
 }
 
 impl TaskRequest {
@@ -136,6 +141,7 @@ impl TaskRequest {
             worker: None,
             reply_to: ReplyTo::Nowhere,
             requester,
+            callback_url: None,
         }
     }
 }
@@ -177,12 +183,14 @@ pub fn check(request: TaskRequest, rules: &Rules<'_>) -> Result<NewTask, IntakeE
         },
         ReplyTo::Interaction(interaction) => Some(Origin::Interaction(interaction).to_value()),
     };
+    let callback_url = callback::check(request.callback_url, rules.callbacks)?;
     Ok(NewTask {
         spec,
         timeout,
         target_worker,
         origin,
         owner: Some(request.requester.owner()),
+        callback_url,
     })
 }
 

@@ -22,6 +22,7 @@ fn check(request: TaskRequest, limits: &LimitsConfig) -> Result<NewTask, IntakeE
         &Rules {
             limits,
             channels: &channels,
+            callbacks: super::callback::CallbackRule::default(),
         },
     )
 }

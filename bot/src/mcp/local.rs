@@ -8,7 +8,7 @@ use tokio::sync::broadcast;
 
 use super::calls::{CreateRequest, TaskLine, ToolFailure};
 use super::report::TaskReport;
-use crate::intake::{self, ReplyTo, RequestedTimeout, Requester, RetryAfter, TaskRequest};
+use crate::intake::{self, RequestedTimeout, Requester, RetryAfter, TaskRequest};
 use crate::metrics::Source;
 use crate::queue::{Task, TaskEvent};
 use crate::state::AppState;
@@ -48,12 +48,12 @@ impl Local {
                 )
             })?;
         }
+        // Every other option at its default: results go back through the tools only (no
+        // Discord channel, no webhook URL of the agent's choosing).
         let request = TaskRequest {
-            spec: request.spec,
             timeout: request.timeout_secs.map(RequestedTimeout::Seconds),
             worker: request.worker,
-            reply_to: ReplyTo::Nowhere,
-            requester: REQUESTER,
+            ..TaskRequest::new(request.spec, REQUESTER)
         };
         let new_task = intake::check(request, &self.state.intake_rules())?;
         let kind = new_task.spec.kind();

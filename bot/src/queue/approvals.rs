@@ -128,6 +128,7 @@ mod tests {
                 target_worker: None,
                 origin: None,
                 owner: None,
+                callback_url: None,
             })
             .await
             .unwrap();

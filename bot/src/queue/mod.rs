@@ -12,6 +12,7 @@
 //! - `lease`: claims (offers), heartbeats, results.
 //! - `sweep`: requeued offers, expiry, lost leases, pruning.
 //! - `approvals`, `attachments`, `delivery`: what happens around a result.
+//! - `webhooks`: the webhook outbox (`outbox` holds its data).
 //!
 //! The data they work with: `task` (what is stored about a task), `settings`, `events`,
 //! `error`, `workers` (the worker registry: names admitted, who vouched, who polled),
@@ -19,8 +20,9 @@
 //! could not record it), `quota` (what may be stored), `waiters` (who waits for a task, and
 //! whom a new task wakes), `clock`.
 //!
-//! Storage sits behind [`Store`] (`store`): a few small traits, one per noun, in the queue's
-//! own types. `sqlite` implements them; no SQL or rusqlite type is seen outside it.
+//! Storage sits behind [`Store`] (`store`; its failures in `store_error`): a few small
+//! traits, one per noun, in the queue's own types. `sqlite` implements them; no SQL or
+//! rusqlite type is seen outside it.
 
 mod approvals;
 mod attachments;
@@ -32,15 +34,18 @@ mod events;
 mod handle;
 mod health;
 mod lease;
+mod outbox;
 mod quota;
 mod runner;
 mod settings;
 mod sqlite;
 mod store;
+mod store_error;
 mod sweep;
 mod task;
 mod visits;
 mod waiters;
+mod webhooks;
 mod workers;
 
 pub use clock::now_millis;
@@ -49,11 +54,14 @@ pub use events::TaskEvent;
 pub use handle::Queue;
 pub use health::{IntegrityCheck, StorageFailure, StorageReport, RECENT_FAILURE};
 pub use lease::Claim;
+pub use outbox::{
+    AttemptResult, OutboxCounts, WebhookDelivery, WebhookEvent, WebhookState, WebhookTarget,
+};
 pub use quota::{Quota, QuotaSettings, TRUNCATION_NOTE};
 pub use settings::{QueueSettings, StorageSettings, Synchronous};
 pub use store::{
     ApprovalStore, AttachmentStore, DeliveryStore, LapsedOffers, LeaseStore, Refusal, Store,
-    StoreError, StoreFault, SweepStore, TaskStore, Usage,
+    StoreError, StoreFault, SweepStore, TaskStore, Usage, WebhookStore,
 };
 pub use sweep::SweepReport;
 pub use task::{

@@ -27,6 +27,9 @@ pub struct NewTask {
     /// see `intake::Requester`). The queue stores it and lists by it ([`Scope`]), never
     /// interprets it. `None` is the admin's.
     pub owner: Option<String>,
+    /// Where to send this task's webhooks besides the configured endpoints: an API client's
+    /// `callbackUrl`, checked by intake. The queue stores it, never calls it.
+    pub callback_url: Option<String>,
 }
 
 /// A task as stored.

@@ -25,7 +25,7 @@ async fn report_approval(
         .status()
 }
 
-async fn awaiting(app: &TestApp) -> ClaimedTask {
+pub async fn awaiting(app: &TestApp) -> ClaimedTask {
     app.submit_command("rm -rf ~/build").await;
     let claimed = app.claim("mac").await.remove(0);
     let state = json!({"state": "requested", "fingerprint": "ABCD2345", "summary": "rm -rf /Users/me/build", "expires_at": 1});

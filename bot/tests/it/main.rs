@@ -39,3 +39,7 @@ mod storage_faults;
 mod storage_flood;
 mod storage_outage;
 mod sweep_backlog;
+mod ui;
+mod ui_pages;
+mod webhook_receiver;
+mod webhooks;

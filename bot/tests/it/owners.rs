@@ -24,6 +24,7 @@ async fn enqueue_owned(app: &TestApp, owner: Option<&str>, command: &str) -> Tas
         target_worker: None,
         origin: None,
         owner: owner.map(str::to_owned),
+        callback_url: None,
     };
     app.state.queue().enqueue(task).await.unwrap().id
 }

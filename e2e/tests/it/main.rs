@@ -14,4 +14,5 @@ mod discord_resilience;
 mod helpers;
 mod mcp;
 mod restarts;
+mod ui_browser;
 mod worker_loop;

@@ -42,6 +42,11 @@ pub struct CommonFields {
         skip_serializing_if = "Option::is_none"
     )]
     pub discord_channel_id: Option<String>,
+    /// Send this task's webhooks (`task.finished`, `task.awaiting_approval`) here too,
+    /// signed with the bot's `webhook_delivery.callback_secret`: an `https://` URL that
+    /// does not point at an internal address; ignored when empty.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub callback_url: Option<String>,
 }
 
 /// `POST /tasks`: run a shell command.

@@ -92,3 +92,20 @@ fn finished_view_keeps_null_error_and_exit_code() {
     assert_eq!(value["encoding"], json!("utf8"));
     assert_eq!(value["owner"], json!("api"));
 }
+
+#[test]
+fn a_create_request_carries_a_callback_url_as_callback_url_in_camel_case() {
+    let req: CreateCommandRequest = serde_json::from_value(
+        json!({"command": "true", "callbackUrl": "https://hooks.example.com/x"}),
+    )
+    .unwrap();
+
+    assert_eq!(
+        req.common.callback_url.as_deref(),
+        Some("https://hooks.example.com/x")
+    );
+    assert_eq!(
+        serde_json::to_value(&req.common).unwrap(),
+        json!({"callbackUrl": "https://hooks.example.com/x"})
+    );
+}

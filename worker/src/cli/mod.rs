@@ -216,8 +216,10 @@ fn init_files(
     let _ = writeln!(
         out,
         "Approve a task with `/approve <fingerprint> <code>` in Discord (or POST \
-         /tasks/:id/approve).\nStart the worker with:\n  openclaw-worker --config {}",
-        files.config().display()
+         /tasks/:id/approve).\nStart the worker as a login service (restarted after a crash, \
+         an upgrade or a reboot):\n  openclaw-worker --config {config} service install\n\
+         or in this terminal:\n  openclaw-worker --config {config}",
+        config = files.config().display()
     );
     Output::ok(out)
 }

@@ -96,6 +96,8 @@ fn checked_task(ctx: Context<'_>, mut request: TaskRequest) -> Result<NewTask, C
     let rules = Rules {
         limits: &data.limits,
         channels: &data.channels,
+        // A slash command has no callbackUrl to give.
+        callbacks: intake::callback::CallbackRule::default(),
     };
     Ok(intake::check(request, &rules)?)
 }

@@ -14,6 +14,7 @@ const MIGRATIONS: &[&str] = &[
     include_str!("migrations/0005_task_owner.sql"),
     include_str!("migrations/0006_task_summaries.sql"),
     include_str!("migrations/0007_usage.sql"),
+    include_str!("migrations/0008_webhooks.sql"),
 ];
 
 /// Applies the migrations the database has not seen yet, each in its own transaction.

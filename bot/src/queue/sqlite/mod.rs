@@ -21,6 +21,7 @@ mod migrate;
 mod rows;
 mod sweep;
 mod tasks;
+mod webhooks;
 
 use std::path::Path;
 use std::sync::{Mutex, MutexGuard};

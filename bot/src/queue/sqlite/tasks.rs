@@ -45,8 +45,8 @@ impl TaskStore for SqliteStore {
         // Cached: the `usage` trigger is compiled into the statement, once.
         tx.prepare_cached(
             "INSERT INTO tasks (id, kind, spec, status, timeout_ms, target_worker, origin, \
-             created_at, expires_at, owner, summary) \
-             VALUES (?1, ?2, ?3, 'queued', ?4, ?5, ?6, ?7, ?8, ?9, ?10)",
+             created_at, expires_at, owner, summary, callback_url) \
+             VALUES (?1, ?2, ?3, 'queued', ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11)",
         )?
         .execute(params![
             id.to_string(),
@@ -59,6 +59,7 @@ impl TaskStore for SqliteStore {
             to_i64(expires_at),
             task.owner,
             TaskBrief::summary_of(&task.spec),
+            task.callback_url,
         ])?;
         tx.commit()?;
         Ok(Ok(()))

@@ -38,6 +38,7 @@ fn command(text: &str) -> NewTask {
         target_worker: None,
         origin: None,
         owner: None,
+        callback_url: None,
     }
 }
 
@@ -61,6 +62,12 @@ fn held(claim: &Claim) -> HeldLease {
         lease: claim.lease,
     }
 }
+
+/// Undoes migration 0008 (webhooks), for tests that take a database back to an older schema
+/// (its `callback_url` column would otherwise be added twice).
+const UNDO_WEBHOOKS: &str = "DROP TRIGGER webhook_task_finished; \
+     DROP TRIGGER webhook_task_awaiting_approval; DROP TABLE webhook_deliveries; \
+     DROP TABLE webhook_subscriptions; ALTER TABLE tasks DROP COLUMN callback_url;";
 
 async fn within<T>(future: impl std::future::Future<Output = T>) -> T {
     tokio::time::timeout(TEST_TIMEOUT, future)

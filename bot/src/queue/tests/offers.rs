@@ -180,6 +180,7 @@ async fn tasks_running_at_the_upgrade_to_offers_count_as_accepted() {
     drop(fx.queue);
     // Back to the schema and lease before offers, as a database from the previous release.
     let conn = rusqlite::Connection::open(&fx.path).unwrap();
+    conn.execute_batch(super::UNDO_WEBHOOKS).unwrap();
     conn.execute_batch(
         "ALTER TABLE tasks DROP COLUMN accepted_at; ALTER TABLE tasks DROP COLUMN summary; \
          PRAGMA user_version = 3; \

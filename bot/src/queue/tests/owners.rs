@@ -91,6 +91,7 @@ async fn tasks_stored_before_owners_existed_become_the_admins() {
     drop(fx.queue);
     // Back to the schema before owners, as a database from the previous release.
     let conn = rusqlite::Connection::open(&fx.path).unwrap();
+    conn.execute_batch(super::UNDO_WEBHOOKS).unwrap();
     conn.execute_batch(
         "DROP INDEX tasks_by_owner; ALTER TABLE tasks DROP COLUMN owner; \
          ALTER TABLE tasks DROP COLUMN summary; PRAGMA user_version = 4;",

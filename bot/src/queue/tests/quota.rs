@@ -275,6 +275,7 @@ async fn a_database_from_before_quotas_counts_what_it_holds_at_the_upgrade() {
     fx.queue.enqueue(new).await.unwrap();
     drop(fx.queue);
     let conn = rusqlite::Connection::open(&fx.path).unwrap();
+    conn.execute_batch(super::UNDO_WEBHOOKS).unwrap();
     conn.execute_batch(
         "DROP TABLE usage; PRAGMA user_version = 6; \
          DROP TRIGGER usage_task_inserted; DROP TRIGGER usage_task_status; \

@@ -9,8 +9,10 @@
 //! - [`workers`]: per-worker tokens acting as another worker; the shared token.
 //! - [`worker_names`]: thousands of made-up worker names from the shared token.
 //! - [`bodies`]: oversized bodies.
+//! - [`callbacks`]: `callbackUrl`s aimed at the bot's internal network (SSRF).
 
 mod bodies;
+mod callbacks;
 mod results;
 mod tokens;
 mod worker_names;

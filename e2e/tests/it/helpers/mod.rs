@@ -3,11 +3,13 @@
 //! the attack lab ([`lab`]) and Discord through the protocol fake ([`discord`]).
 
 mod bot;
+mod browser;
 mod discord;
 mod lab;
 mod mcp;
 
 pub use bot::*;
+pub use browser::*;
 pub use discord::*;
 pub use lab::*;
 pub use mcp::*;
