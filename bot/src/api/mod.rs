@@ -52,6 +52,15 @@ const SMALL_BODY_BYTES: usize = 64 * 1024;
 /// The whole API as a router, for `App::run` and for tests that drive it directly. Rate
 /// limits need the peer address: serve it with `into_make_service_with_connect_info`.
 pub fn router(state: AppState) -> Router {
+    router_with(state, Router::new())
+}
+
+/// [`router`] with the routes of other doors (the MCP endpoint) served beside the API's, for
+/// the client token only: a request without it is refused here (401/403, our JSON error,
+/// counted against the token's rate limit) and never reaches the door. The doors share the
+/// API's connection caps, rate limits, request timeout, metrics and logs; each sets its own
+/// body limit.
+pub fn router_with(state: AppState, doors: Router<AppState>) -> Router {
     let body_limit = state.config().http.body_limit_bytes;
     let request_timeout = Duration::from_secs(state.config().http.request_timeout_secs);
     let limits = RateLimits::from_config(&state.config().rate_limit).map(Arc::new);
@@ -123,6 +132,10 @@ pub fn router(state: AppState) -> Router {
         .route("/health", get(health::public))
         .route("/admin/health", get(health::admin))
         .route("/metrics", get(metrics::scrape))
+        .merge(doors.route_layer(middleware::from_fn_with_state(
+            state.clone(),
+            auth::client_only,
+        )))
         .fallback(route_not_found)
         .method_not_allowed_fallback(method_not_allowed)
         .layer(DefaultBodyLimit::max(body_limit))

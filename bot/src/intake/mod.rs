@@ -4,6 +4,7 @@
 //! [`IntakeError`] into their own error (`From<IntakeError>` for `ApiError` and the Discord
 //! `CommandError`), so every rule is written once and names the field it refused.
 
+pub mod admission;
 pub mod callback;
 pub mod channels;
 pub mod fields;
@@ -19,6 +20,7 @@ use openclaw_shared::{ContentEncoding, TaskSpec};
 
 use crate::config::LimitsConfig;
 use crate::queue::{NewTask, Priority};
+pub use admission::{CreateAdmission, RetryAfter};
 pub use channels::{CallbackChannels, ChannelVerdict};
 pub use origin::{InteractionOrigin, Origin};
 pub use owner::Requester;

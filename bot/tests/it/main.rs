@@ -29,6 +29,8 @@ mod listing;
 mod live_output;
 mod log_flood;
 mod long_polls;
+mod mcp;
+mod mcp_stdio;
 mod metrics;
 mod owners;
 mod priorities;

@@ -15,6 +15,7 @@ mod discord_resilience;
 mod discord_sessions;
 mod helpers;
 mod live_output;
+mod mcp;
 mod restarts;
 mod sessions;
 mod schedules;
