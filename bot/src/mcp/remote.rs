@@ -262,13 +262,13 @@ const INTAKE_FIELDS: [&str; 10] = [
 
 /// A task view's JSON as a report.
 fn report_of(raw: Value) -> Result<TaskReport, ToolFailure> {
-    let view: TaskView = serde_json::from_value(raw.clone()).map_err(|err| {
+    let view: TaskView = serde_json::from_value(raw).map_err(|err| {
         ToolFailure::new(
             ErrorCode::Internal,
             format!("the bot's task view was not what this client expects: {err}"),
         )
     })?;
-    Ok(TaskReport::from_view(view, &raw))
+    Ok(TaskReport::from_view(view))
 }
 
 fn unreachable_bot(base: &str, err: &reqwest::Error) -> ToolFailure {

@@ -8,11 +8,11 @@ use axum::response::Html;
 use maud::{html, Markup, DOCTYPE};
 use openclaw_shared::{EpochMillis, TaskStatus};
 
-/// The navigation: path and label. Schedules (issue 11) get their entry here, between
-/// "Workers" and "Webhooks", once that page exists.
+/// The navigation: path and label.
 pub const NAV: &[(&str, &str)] = &[
     ("/ui/tasks", "Tasks"),
     ("/ui/workers", "Workers"),
+    ("/ui/schedules", "Schedules"),
     ("/ui/webhooks", "Webhooks"),
 ];
 

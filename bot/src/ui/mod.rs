@@ -11,15 +11,14 @@
 //! # Layout
 //! - `session`: logins, the cookie, CSRF tokens.
 //! - `layout`: the page frame, the navigation, and formatting helpers.
-//! - `tasks`, `workers`, `webhooks`: the pages; `attachments`: files, safely served.
+//! - `tasks`, `workers`, `schedules`, `webhooks`: the pages (schedules with pause and
+//!   resume); `attachments`: files, safely served.
 //! - `events`: the server-sent event stream.
-//!
-//! Schedules (issue 11) add a page module here, a route below, and an entry in
-//! `layout::NAV`.
 
 mod attachments;
 mod events;
 mod layout;
+mod schedules;
 pub mod session;
 mod tasks;
 mod webhooks;
@@ -99,6 +98,9 @@ pub fn router(app: AppState) -> Router {
             get(attachments::download),
         )
         .route("/ui/workers", get(workers::list))
+        .route("/ui/schedules", get(schedules::list))
+        .route("/ui/schedules/{id}/pause", post(schedules::pause))
+        .route("/ui/schedules/{id}/resume", post(schedules::resume))
         .route("/ui/webhooks", get(webhooks::list))
         .route("/ui/webhooks/{id}/redeliver", post(webhooks::redeliver))
         .route("/ui/events", get(events::stream))

@@ -1,5 +1,6 @@
 //! `/ui` pages over real HTTP: an image attachment previewed and served safely, and a
-//! webhook message redelivered from its page only with the session's CSRF token.
+//! webhook message redelivered and a schedule paused from their pages only with the
+//! session's CSRF token.
 
 use openclaw_bot::config::WebhookEndpointConfig;
 use openclaw_bot::queue::WebhookState;
@@ -9,7 +10,7 @@ use secrecy::SecretString;
 use tokio::net::TcpListener;
 
 use crate::attachments::{upload, PNG};
-use crate::helpers::{success, within, TestApp};
+use crate::helpers::{success, within, TestApp, CLIENT};
 use crate::ui::{browser, get_page, session};
 use crate::webhook_receiver::SECRET;
 
@@ -116,6 +117,63 @@ async fn a_failed_webhook_is_redelivered_from_its_page_only_with_the_csrf_token(
             (after.state == WebhookState::Pending && after.attempts == 0)
                 || after.last_attempt_at > failed.last_attempt_at,
             "{after:?}"
+        );
+    })
+    .await;
+}
+
+#[tokio::test]
+async fn a_schedule_is_shown_with_its_next_runs_and_paused_from_its_page_only_with_the_csrf_token()
+{
+    within(async {
+        let app = TestApp::spawn().await;
+        let saved = app
+            .schedule(serde_json::json!({
+                "name": "<b>nightly</b>",
+                "cron": "0 30 2 * * *",
+                "tz": "Europe/Paris",
+                "task": {"kind": "command", "command": "echo backup"},
+            }))
+            .await;
+        let id = saved["id"].as_str().unwrap().to_owned();
+        let (cookie, csrf) = session(&app).await;
+        let pause = app.url(&format!("/ui/schedules/{id}/pause"));
+
+        let (status, page) = get_page(&app, "/ui/schedules", &cookie).await;
+        let refused = browser()
+            .post(&pause)
+            .header("cookie", &cookie)
+            .form(&[("csrf", "wrong")])
+            .send()
+            .await
+            .unwrap();
+        let after_refusal = app.get(&format!("/schedules/{id}"), Some(CLIENT)).await.1;
+        let allowed = browser()
+            .post(&pause)
+            .header("cookie", &cookie)
+            .form(&[("csrf", csrf.as_str())])
+            .send()
+            .await
+            .unwrap();
+        let after = app.get(&format!("/schedules/{id}"), Some(CLIENT)).await.1;
+        let (_, paused_page) = get_page(&app, "/ui/schedules", &cookie).await;
+
+        assert_eq!(status, StatusCode::OK);
+        assert!(
+            page.contains(&id) && page.contains("0 30 2 * * *"),
+            "{page}"
+        );
+        assert!(page.contains("Europe/Paris"), "{page}");
+        // Its next runs, in its own time zone; its name as text, never markup.
+        assert!(page.contains("02:30"), "{page}");
+        assert!(page.contains("&lt;b&gt;nightly&lt;/b&gt;"), "{page}");
+        assert_eq!(refused.status(), StatusCode::FORBIDDEN);
+        assert_eq!(after_refusal["paused"], false, "{after_refusal}");
+        assert_eq!(allowed.status(), StatusCode::SEE_OTHER);
+        assert_eq!(after["paused"], true, "{after}");
+        assert!(
+            paused_page.contains("paused") && paused_page.contains(">Resume<"),
+            "{paused_page}"
         );
     })
     .await;

@@ -124,41 +124,31 @@ impl TaskReport {
         }
     }
 
-    /// The report of a task as `GET /tasks/:id` showed it (`raw` is the same body, read
-    /// for an `approval` object the view type may not know yet). Awaiting approval is told
-    /// by the fingerprint, whatever word the status uses for it.
-    pub fn from_view(view: TaskView, raw: &Value) -> TaskReport {
-        let status = view
-            .status
-            .parse::<TaskStatus>()
-            .ok()
-            .or_else(|| (view.status == "pending").then_some(TaskStatus::Queued));
-        let finished = status.is_some_and(TaskStatus::is_terminal);
-        let approval_raw = raw.get("approval");
-        let fingerprint = view.fingerprint.clone().or_else(|| {
-            approval_raw
-                .and_then(|a| a.get("fingerprint"))
-                .and_then(Value::as_str)
-                .map(str::to_owned)
-        });
-        let approval = fingerprint
-            .filter(|_| !finished)
-            .map(|fingerprint| ApprovalWait {
-                fingerprint,
-                summary: view.message.as_deref().and_then(|message| {
-                    message
-                        .split_once(": ")
-                        .map(|(_, summary)| summary.to_owned())
-                }),
-                expires_at: approval_raw
-                    .and_then(|a| a.get("expiresAt"))
-                    .and_then(Value::as_u64),
-            });
-        let status = match (&approval, status) {
-            (Some(_), _) => "awaiting_approval".to_owned(),
-            (None, Some(status)) => status_word(status).to_owned(),
-            (None, None) => view.status.clone(),
-        };
+    /// The report of a task as `GET /tasks/:id` showed it: awaiting approval is told by
+    /// its `state` (its `status` says `pending` then, as the original's clients expect).
+    pub fn from_view(view: TaskView) -> TaskReport {
+        // `state` is the full status (`status` says `pending` while awaiting approval, as
+        // the original's clients expect).
+        let finished = view.state.is_terminal();
+        let approval = (view.state == TaskStatus::AwaitingApproval)
+            .then(|| {
+                let fingerprint = view
+                    .approval
+                    .as_ref()
+                    .map(|a| a.fingerprint.clone())
+                    .or_else(|| view.fingerprint.clone())?;
+                Some(ApprovalWait {
+                    fingerprint,
+                    summary: view.message.as_deref().and_then(|message| {
+                        message
+                            .split_once(": ")
+                            .map(|(_, summary)| summary.to_owned())
+                    }),
+                    expires_at: view.approval.as_ref().map(|a| a.expires_at),
+                })
+            })
+            .flatten();
+        let status = status_word(view.state).to_owned();
         let result = finished.then(|| {
             let (stdout, cut_out) = shown(view.stdout.as_deref().unwrap_or(""));
             let (stderr, cut_err) = shown(view.stderr.as_deref().unwrap_or(""));
@@ -311,8 +301,13 @@ fn from_now(epoch_ms: EpochMillis) -> String {
 }
 
 /// The status word: the client API's `pending` for queued, the status name otherwise.
+/// The status a model reads: the original's words (`pending`, `running`, the final
+/// status), except that waiting for the owner's approval is said as it is.
 fn status_word(status: TaskStatus) -> &'static str {
-    openclaw_shared::client::client_status(status)
+    match status {
+        TaskStatus::AwaitingApproval => "awaiting_approval",
+        other => openclaw_shared::client::client_status(other),
+    }
 }
 
 /// `output` cut to [`MAX_SHOWN_BYTES`] (head and tail, at character boundaries), and how

@@ -1,5 +1,5 @@
 //! Reports pinned without a transport: cutting long output, expiry in words, and the API's
-//! task view read as the tools read it (today's shape, and one with an `approval` object).
+//! task view read as the tools read it (its `state`, with and without an `approval` object).
 
 use super::*;
 use serde_json::json;
@@ -35,32 +35,35 @@ fn expiry_reads_as_time_from_now() {
     assert_eq!(from_now(now.saturating_sub(1)), "already passed");
 }
 
-fn view(status: &str, extra: Value) -> (TaskView, Value) {
+fn view(status: &str, state: &str, extra: Value) -> TaskView {
     let mut raw = json!({
         "taskId": "6f1c1a8e-7a51-4c3e-9f67-1d2f0a6b8c11",
         "status": status,
+        "state": state,
         "kind": "command",
         "createdAt": 1,
     });
     if let (Value::Object(raw), Value::Object(extra)) = (&mut raw, extra) {
         raw.extend(extra);
     }
-    (serde_json::from_value(raw.clone()).unwrap(), raw)
+    serde_json::from_value(raw).unwrap()
 }
 
 #[test]
-fn an_approval_wait_is_read_from_todays_view_and_from_an_approval_object() {
-    let (today, raw) = view(
+fn an_approval_wait_is_read_from_the_state_with_its_fingerprint_and_expiry() {
+    let today = view(
+        "pending",
         "awaiting_approval",
         json!({ "fingerprint": "K7Q2-9XRM", "message": "Awaiting the owner's approval on the worker: rm -rf ~/x" }),
     );
-    let (compat, compat_raw) = view(
+    let compat = view(
         "pending",
+        "awaiting_approval",
         json!({ "approval": { "fingerprint": "K7Q2-9XRM", "expiresAt": 1_900_000_000_000_u64 } }),
     );
 
-    let today = TaskReport::from_view(today, &raw);
-    let compat = TaskReport::from_view(compat, &compat_raw);
+    let today = TaskReport::from_view(today);
+    let compat = TaskReport::from_view(compat);
 
     assert_eq!(today.status, "awaiting_approval");
     let approval = today.approval.unwrap();
@@ -74,13 +77,14 @@ fn an_approval_wait_is_read_from_todays_view_and_from_an_approval_object() {
 #[test]
 fn a_finished_view_carries_its_result_and_says_what_was_left_out() {
     let long = "y\n".repeat(MAX_SHOWN_BYTES);
-    let (done, raw) = view(
+    let done = view(
+        "failed",
         "failed",
         json!({ "stdout": long, "stderr": "", "exitCode": 2, "error": "exit 2",
                 "stdoutTruncated": true, "durationMs": 5 }),
     );
 
-    let report = TaskReport::from_view(done, &raw);
+    let report = TaskReport::from_view(done);
     let text = report.text(None);
 
     assert!(report.finished);
