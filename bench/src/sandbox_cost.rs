@@ -121,9 +121,10 @@ async fn supervise_once(
         kill_grace_ms: 1_000,
         timeout_ms: 10_000,
         what: program.display().to_string(),
+        live_output_bytes: 0,
     };
     let output = supervisor.run(&task, &job, &CancellationToken::new()).await;
-    let outcome = output.into_outcome(&job.what, job.timeout());
+    let outcome = output.into_outcome(&job.what, job.timeout(), None);
     task.remove();
     let elapsed = start.elapsed();
     if outcome.status != OutcomeStatus::Succeeded {
@@ -165,6 +166,7 @@ fn spec_for(home: &Path, program: &Path, verdict: Verdict) -> anyhow::Result<San
         }),
         tmp_base: std::env::temp_dir(),
         claude_dir: None,
+        agent_dirs: std::collections::BTreeMap::new(),
         platform: Platform::CURRENT,
     };
     sandbox::derive(&policy, &task, &decision, TaskId::new(), &env)

@@ -29,6 +29,8 @@ const SAMPLES: usize = 200;
 /// How often a slow client sends its next byte (under the bot's header timeout, as an
 /// attacker who read the README would).
 const TRICKLE_EVERY: Duration = Duration::from_secs(3);
+/// How long a row samples at most (a bot that refuses most tasks would take long).
+const SAMPLING_FOR_AT_MOST: Duration = Duration::from_secs(90);
 /// How long a refused or closed slow client waits before it connects again.
 const RECONNECT_AFTER: Duration = Duration::from_millis(200);
 
@@ -36,7 +38,8 @@ const RECONNECT_AFTER: Duration = Duration::from_millis(200);
 pub struct Row {
     pub slow: usize,
     pub addresses: usize,
-    /// Most slow connections the bot held open at once, as the slow clients counted them.
+    /// Most slow connections the bot held open at once (past their first trickle), as the
+    /// slow clients counted them.
     pub held_max: usize,
     /// Slow connections the bot closed or refused.
     pub closed: usize,
@@ -65,8 +68,13 @@ pub fn markdown(rows: &[Row]) -> String {
             },
         );
         table.push_str(&format!(
-            "| {} ({}) | {} | {} | {latency} | {} of {SAMPLES} |\n",
-            row.slow, row.addresses, row.held_max, row.closed, row.failed,
+            "| {} ({}) | {} | {} | {latency} | {} of {} |\n",
+            row.slow,
+            row.addresses,
+            row.held_max,
+            row.closed,
+            row.failed,
+            row.failed + row.latency.map_or(0, |l| l.count),
         ));
     }
     table
@@ -115,14 +123,10 @@ async fn run_one(
         let (stop, counters) = (stop.clone(), counters.clone());
         attackers.spawn(async move { slow_client(from, target, &stop, &counters).await });
     }
-    // Let them pile up to what the bot will hold before the worker and the client start.
-    let ramp = Instant::now();
-    while slow > 0 && ramp.elapsed() < Duration::from_secs(10) {
-        tokio::time::sleep(Duration::from_millis(250)).await;
-        if counters.open.load(Ordering::Relaxed) + counters.closed.load(Ordering::Relaxed) >= slow {
-            tokio::time::sleep(Duration::from_secs(1)).await;
-            break;
-        }
+    // Let them pile up to what the bot will hold before the worker and the client start
+    // (a connection counts as held once it outlives its first trickle).
+    if slow > 0 {
+        tokio::time::sleep(TRICKLE_EVERY * 2).await;
     }
 
     let home = procs::init_worker_home(&binaries.worker, dir, "bench")?;
@@ -132,7 +136,11 @@ async fn run_one(
         .build()?;
     let mut times = Vec::with_capacity(SAMPLES);
     let mut failed = 0;
+    let sampling = Instant::now();
     for _ in 0..SAMPLES {
+        if sampling.elapsed() > SAMPLING_FOR_AT_MOST {
+            break;
+        }
         match run_true(&client, &base).await {
             Ok(elapsed) => times.push(elapsed),
             Err(error) => {
@@ -180,21 +188,28 @@ async fn slow_client(
         let socket = TcpSocket::new_v4()?;
         socket.bind(SocketAddr::new(from, 0))?;
         if let Ok(mut stream) = socket.connect(target).await {
-            let open = counters.open.fetch_add(1, Ordering::Relaxed) + 1;
-            counters.held_max.fetch_max(open, Ordering::Relaxed);
             let mut sent = stream
                 .write_all(b"POST /tasks HTTP/1.1\r\nHost: bot\r\nX-Slow: ")
                 .await
                 .is_ok();
             let mut buf = [0_u8; 512];
+            // Held: the bot kept it past the first trickle instead of refusing it at once.
+            let mut held = false;
             while sent && !stop.load(Ordering::Relaxed) {
                 // Anything the bot says (a 503, a 408) or its close ends this connection.
                 match tokio::time::timeout(TRICKLE_EVERY, stream.read(&mut buf)).await {
                     Ok(_) => break,
                     Err(_) => sent = stream.write_all(b"a").await.is_ok(),
                 }
+                if !held {
+                    held = true;
+                    let open = counters.open.fetch_add(1, Ordering::Relaxed) + 1;
+                    counters.held_max.fetch_max(open, Ordering::Relaxed);
+                }
             }
-            counters.open.fetch_sub(1, Ordering::Relaxed);
+            if held {
+                counters.open.fetch_sub(1, Ordering::Relaxed);
+            }
         }
         counters.closed.fetch_add(1, Ordering::Relaxed);
         tokio::time::sleep(RECONNECT_AFTER).await;

@@ -130,7 +130,9 @@ impl App {
         } = self;
         let stopping = state.stopping().clone();
         let tracker = TaskTracker::new();
-        let router = api::router(state.clone()).merge(crate::ui::router(state.clone()));
+        // The MCP door is served on the API's listener, behind its client-token check.
+        let router = api::router_with(state.clone(), crate::mcp::router(&state))
+            .merge(crate::ui::router(state.clone()));
         let serve_stop = stopping.clone();
         let http_config = &state.config().http;
         let policy = api::ConnectionPolicy {

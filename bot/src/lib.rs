@@ -9,6 +9,7 @@
 //! - [`schedules`]: the clock as a door: schedules checked once, their runs fired once each.
 //! - [`api`]: the axum adapter: client routes, worker protocol v1, health.
 //! - [`discord`]: the poise adapter: slash commands, progress and results in Discord.
+//! - [`mcp`]: the MCP adapter for AI agents: tools at `/mcp`, and `mcp-stdio`.
 //! - [`ui`]: the web task monitor at `/ui` (admin login, live updates by SSE).
 //! - [`webhooks`]: the webhook sender: the outbox, signed, retried, and worker comings and goings.
 //! - [`state`]: what the running app shares (queue, tokens, config, Discord status).
@@ -29,6 +30,7 @@ pub mod data_dir;
 pub mod discord;
 pub mod healthcheck;
 pub mod intake;
+pub mod mcp;
 pub mod metrics;
 pub mod os_limits;
 pub mod queue;

@@ -33,6 +33,21 @@ enum Command {
         #[arg(long, value_name = "URL")]
         url: Option<String>,
     },
+    /// Serves the MCP tools on stdin/stdout for agents that start servers as child
+    /// processes (Claude Desktop); a client of the bot's HTTP API. Logs go to stderr.
+    McpStdio {
+        /// The bot's URL, e.g. https://bot.example.com.
+        #[arg(long, value_name = "URL", env = "OPENCLAW_URL")]
+        url: String,
+        /// The client token (better from the environment, so it is not in the process list).
+        #[arg(
+            long,
+            value_name = "TOKEN",
+            env = "OPENCLAW_TOKEN",
+            hide_env_values = true
+        )]
+        token: String,
+    },
     /// The API tokens and the commands to connect a Mac (generates missing tokens).
     Tokens {
         #[command(subcommand)]
@@ -65,6 +80,11 @@ async fn try_main() -> anyhow::Result<()> {
     let args = Args::parse();
     if let Some(Command::Healthcheck { url }) = &args.command {
         return healthcheck::run(args.config.as_deref(), url.as_deref()).await;
+    }
+    if let Some(Command::McpStdio { url, token }) = args.command {
+        // Stdout is the protocol: logs to stderr, and no config or database is read.
+        telemetry::init_stderr(telemetry::DEFAULT_FILTER);
+        return openclaw_bot::mcp::stdio::run(&url, token.into()).await;
     }
     telemetry::init(telemetry::DEFAULT_FILTER);
     match dotenv {

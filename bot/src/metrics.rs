@@ -26,6 +26,8 @@ pub enum Source {
     Api,
     /// A Discord slash command.
     Discord,
+    /// An MCP tool call on the bot's `/mcp`.
+    Mcp,
 }
 
 #[derive(Debug, Clone, Hash, PartialEq, Eq, EncodeLabelSet)]
@@ -170,6 +172,7 @@ impl Metrics {
         let source = match source {
             Source::Api => "api",
             Source::Discord => "discord",
+            Source::Mcp => "mcp",
         };
         self.inner
             .created

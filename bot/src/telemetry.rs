@@ -7,8 +7,9 @@ use std::time::{Duration, Instant};
 
 use tracing_subscriber::EnvFilter;
 
-/// The filter used when `RUST_LOG` is unset: our own and library notices, no per-request noise.
-pub const DEFAULT_FILTER: &str = "info";
+/// The filter used when `RUST_LOG` is unset: our own and library notices, no per-request noise
+/// (rmcp logs three info lines for every stateless `/mcp` request: only its warnings).
+pub const DEFAULT_FILTER: &str = "info,rmcp=warn";
 
 /// Installs the global subscriber. `RUST_LOG` wins over `default_filter`; an invalid
 /// `RUST_LOG` falls back to the default rather than silencing everything. Calling it
@@ -20,6 +21,18 @@ pub fn init(default_filter: &str) {
     let _ = tracing_subscriber::fmt()
         .with_env_filter(filter)
         .with_ansi(std::io::stdout().is_terminal())
+        .try_init();
+}
+
+/// [`init`], but to stderr: for `mcp-stdio`, whose stdout carries the MCP protocol and
+/// must never see a log line.
+pub fn init_stderr(default_filter: &str) {
+    let filter =
+        EnvFilter::try_from_default_env().unwrap_or_else(|_| EnvFilter::new(default_filter));
+    let _ = tracing_subscriber::fmt()
+        .with_env_filter(filter)
+        .with_writer(std::io::stderr)
+        .with_ansi(std::io::stderr().is_terminal())
         .try_init();
 }
 

@@ -1,4 +1,5 @@
-//! Where the `openclaw-worker` binary under test is: beside the test binary, where cargo
+//! Where the `openclaw-worker` binary under test is (and the `openclaw-bot` binary, for the
+//! tests of its `mcp-stdio` subcommand): beside the test binary, where cargo
 //! puts every binary it builds, and no older than the worker's sources.
 //!
 //! `env!("CARGO_BIN_EXE_openclaw-worker")` exists only in the worker's own tests, and a
@@ -28,16 +29,45 @@ const HOW_TO_BUILD: &str = "build it with `cargo build -p openclaw-worker` (with
 /// files is newer than it: the message says how to build it.
 pub fn worker_bin() -> &'static Path {
     static BIN: OnceLock<Result<PathBuf, String>> = OnceLock::new();
-    match BIN.get_or_init(locate) {
+    let found = BIN.get_or_init(|| {
+        locate(
+            WORKER_BIN_NAME,
+            &["openclaw_worker", "openclaw_shared"],
+            HOW_TO_BUILD,
+        )
+    });
+    match found {
         Ok(path) => path,
         Err(problem) => panic!("{problem}"),
     }
 }
 
-/// Finds the binary beside the test binary and checks it against the sources.
-fn locate() -> Result<PathBuf, String> {
+/// The `openclaw-bot` binary to run (for `openclaw-bot mcp-stdio`), found as
+/// [`worker_bin`] finds the worker's.
+///
+/// # Panics
+/// As [`worker_bin`]: missing, or older than the bot's (or `shared`'s) sources.
+pub fn bot_bin() -> &'static Path {
+    static BIN: OnceLock<Result<PathBuf, String>> = OnceLock::new();
+    let found = BIN.get_or_init(|| {
+        locate(
+            "openclaw-bot",
+            &["openclaw_bot", "openclaw_shared"],
+            "build it with `cargo build -p openclaw-bot` (with `--release` if the tests run \
+             with it)",
+        )
+    });
+    match found {
+        Ok(path) => path,
+        Err(problem) => panic!("{problem}"),
+    }
+}
+
+/// Finds the binary `bin_name` beside the test binary and checks it against the sources of
+/// `crates`.
+fn locate(bin_name: &str, crates: &[&str], how_to_build: &str) -> Result<PathBuf, String> {
     let me = std::env::current_exe().map_err(|err| format!("locating the test binary: {err}"))?;
-    let name = format!("{WORKER_BIN_NAME}{}", std::env::consts::EXE_SUFFIX);
+    let name = format!("{bin_name}{}", std::env::consts::EXE_SUFFIX);
     // `deps/`'s parent for test binaries; the directory itself in case a runner copied the
     // test binary up beside the others.
     let candidates: Vec<PathBuf> = me
@@ -48,11 +78,11 @@ fn locate() -> Result<PathBuf, String> {
         .collect();
     let Some(bin) = candidates.iter().find(|path| path.is_file()) else {
         return Err(format!(
-            "the worker binary is not beside the test binary (looked for {candidates:?}): \
-             {HOW_TO_BUILD}"
+            "the binary {bin_name} is not beside the test binary (looked for \
+             {candidates:?}): {how_to_build}"
         ));
     };
-    check_current(bin)?;
+    check_current(bin, crates, how_to_build)?;
     Ok(bin.clone())
 }
 
@@ -63,7 +93,7 @@ fn locate() -> Result<PathBuf, String> {
 /// beside them (`deps/<crate>-<hash>.d`): what cargo itself watches. A file only unit tests
 /// read, a stray one, or a manifest comment is not among them, so it cannot make a current
 /// binary look stale. Without dep-info there is nothing to compare, and the binary is used.
-fn check_current(bin: &Path) -> Result<(), String> {
+fn check_current(bin: &Path, crates: &[&str], how_to_build: &str) -> Result<(), String> {
     let built = modified(bin)
         .ok_or_else(|| format!("reading the modification time of {}", bin.display()))?;
     let Some(deps) = bin.parent().map(|dir| dir.join("deps")) else {
@@ -74,13 +104,14 @@ fn check_current(bin: &Path) -> Result<(), String> {
     let workspace = Path::new(env!("CARGO_MANIFEST_DIR"))
         .parent()
         .unwrap_or(Path::new("."));
-    let newest = ["openclaw_worker", "openclaw_shared"]
-        .into_iter()
+    let newest = crates
+        .iter()
+        .copied()
         .filter_map(|krate| newest_input(&deps, krate, workspace))
         .max();
     match newest {
         Some((changed, file)) if changed > built => Err(format!(
-            "{} is older than {}: {HOW_TO_BUILD}",
+            "{} is older than {}: {how_to_build}",
             bin.display(),
             file.display()
         )),

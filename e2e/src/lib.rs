@@ -28,7 +28,7 @@ pub mod process;
 pub mod script;
 pub mod wait;
 
-pub use binary::worker_bin;
+pub use binary::{bot_bin, worker_bin};
 pub use home::{now_secs, CliRun, E2eDirs, OPEN_POLICY};
 pub use probe::{process_running, unique_sleep};
 pub use process::WorkerProcess;

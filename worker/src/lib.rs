@@ -10,7 +10,9 @@
 //! - [`poll`]: the loop: claims for free slots, heartbeats, result delivery, shutdown.
 //! - [`pipeline`]: every task's path: verdict, approval, execution, redaction, audit.
 //! - [`guard`]: the security state opened at start (policy, approvals, audit, lock).
+//! - [`agents`]: agent CLIs besides Claude (`[agents.<name>]`): argv templates, sessions.
 //! - [`exec`]: the executors behind the single [`exec::execute`] seam.
+//! - [`live`]: a running task's output sent to the server in redacted pieces.
 //! - [`notify`]: approval requests posted to the owner's own webhook.
 //! - [`visible`]: text shown to the owner made unambiguous (hidden characters spelled out).
 //! - [`telemetry`]: logging setup.
@@ -23,6 +25,7 @@
 //! - [`files`]: where the worker's own files live, written private and atomically.
 //! - [`spool`]: each started task's directory, which outlives the worker (crash, upgrade).
 
+pub mod agents;
 pub mod approval;
 pub mod audit;
 pub mod cli;
@@ -32,6 +35,7 @@ pub mod exec;
 pub mod files;
 pub mod guard;
 pub mod init;
+pub mod live;
 pub mod notify;
 pub mod pipeline;
 pub mod policy;

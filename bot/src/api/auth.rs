@@ -174,6 +174,39 @@ impl<R: RequiredRole> FromRequestParts<AppState> for Authorized<R> {
     }
 }
 
+/// Lets through only requests with the client token (within its rate limit), for routes
+/// other doors add beside the API's ([`super::router_with`]); others get our JSON error.
+pub async fn client_only(
+    axum::extract::State(state): axum::extract::State<AppState>,
+    request: axum::extract::Request,
+    next: axum::middleware::Next,
+) -> axum::response::Response {
+    use axum::response::IntoResponse;
+    let (mut parts, body) = request.into_parts();
+    let auth = match ClientAuth::from_request_parts(&mut parts, &state).await {
+        Ok(auth) => auth,
+        Err(refused) => return refused.into_response(),
+    };
+    // The door creates its tasks later in the request; it gets the token's creation rate
+    // to check each against, as `POST /tasks` checks its one.
+    if let Some(limits) = parts.extensions.get::<Arc<RateLimits>>().cloned() {
+        let holder = auth.holder().clone();
+        parts
+            .extensions
+            .insert(crate::intake::CreateAdmission::new(move || {
+                match limits.admit_create(&holder) {
+                    Ok(()) => Ok(()),
+                    Err(ApiError::RateLimited { retry_after_secs }) => {
+                        Err(crate::intake::RetryAfter(retry_after_secs))
+                    }
+                    Err(_) => Err(crate::intake::RetryAfter(1)),
+                }
+            }));
+    }
+    next.run(axum::extract::Request::from_parts(parts, body))
+        .await
+}
+
 /// The token of a single `Authorization: Bearer <token>` header. Strict: no bare token
 /// (the original accepted one), no other scheme, exactly one space, no second header. The
 /// scheme name is case-insensitive, as RFC 9110 says.

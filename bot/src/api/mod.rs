@@ -7,8 +7,9 @@
 //! - [`error`]: `ApiError` → status + code + log level, in one match.
 //! - [`extract`]: JSON/query/path extractors that reject with `ApiError`.
 //! - [`ratelimit`]: per client IP (before auth), per token (after), failed-auth lockouts.
-//! - `tasks`, `schedules`, `worker`, `approvals`, `attachments`, `health`: the handlers; `view`: their pure helper (field rules live in [`crate::intake`]).
+//! - `tasks`, `agents`, `schedules`, `worker`, `output`, `approvals`, `attachments`, `health`: the handlers; `view`: their pure helper (field rules live in [`crate::intake`]).
 
+mod agents;
 mod approvals;
 mod attachments;
 pub mod auth;
@@ -16,6 +17,7 @@ pub mod error;
 pub mod extract;
 mod health;
 mod metrics;
+mod output;
 pub mod ratelimit;
 mod schedules;
 mod serve;
@@ -33,7 +35,7 @@ use axum::middleware::{self, Next};
 use axum::response::{IntoResponse, Response};
 use axum::routing::{get, post, put};
 use axum::Router;
-use openclaw_shared::worker::{MAX_ATTACHMENT_BYTES, WORKER_API_PREFIX};
+use openclaw_shared::worker::{MAX_ATTACHMENT_BYTES, MAX_OUTPUT_CHUNK_BYTES, WORKER_API_PREFIX};
 use tower_http::catch_panic::CatchPanicLayer;
 use tower_http::trace::TraceLayer;
 
@@ -50,6 +52,15 @@ const SMALL_BODY_BYTES: usize = 64 * 1024;
 /// The whole API as a router, for `App::run` and for tests that drive it directly. Rate
 /// limits need the peer address: serve it with `into_make_service_with_connect_info`.
 pub fn router(state: AppState) -> Router {
+    router_with(state, Router::new())
+}
+
+/// [`router`] with the routes of other doors (the MCP endpoint) served beside the API's, for
+/// the client token only: a request without it is refused here (401/403, our JSON error,
+/// counted against the token's rate limit) and never reaches the door. The doors share the
+/// API's connection caps, rate limits, request timeout, metrics and logs; each sets its own
+/// body limit.
+pub fn router_with(state: AppState, doors: Router<AppState>) -> Router {
     let body_limit = state.config().http.body_limit_bytes;
     let request_timeout = Duration::from_secs(state.config().http.request_timeout_secs);
     let limits = RateLimits::from_config(&state.config().rate_limit).map(Arc::new);
@@ -63,6 +74,8 @@ pub fn router(state: AppState) -> Router {
     let prompt_body =
         DefaultBodyLimit::max(fields.max_prompt_bytes + fields.max_path_bytes + SMALL_BODY_BYTES);
     let upload_body = DefaultBodyLimit::max(MAX_ATTACHMENT_BYTES + SMALL_BODY_BYTES);
+    // A piece's text may be all escapes in JSON (`\u0000`: 6 bytes each).
+    let output_body = DefaultBodyLimit::max(6 * MAX_OUTPUT_CHUNK_BYTES + SMALL_BODY_BYTES);
     let routes = Router::new()
         .route(
             "/tasks",
@@ -72,6 +85,7 @@ pub fn router(state: AppState) -> Router {
         )
         .route("/tasks/{id}", get(tasks::get))
         .route("/tasks/{id}/cancel", post(tasks::cancel).layer(small))
+        .route("/tasks/{id}/output", get(output::read))
         .route("/tasks/{id}/attachments/{name}", get(attachments::download))
         .route("/tasks/{id}/approve", post(approvals::approve).layer(small))
         .route("/tasks/{id}/deny", post(approvals::deny).layer(small))
@@ -81,10 +95,22 @@ pub fn router(state: AppState) -> Router {
         )
         .route("/files/write", post(tasks::create_file_write))
         .route("/files/edit", post(tasks::create_file_edit))
-        .route("/claude", post(tasks::create_claude).layer(prompt_body))
+        .route("/claude", post(agents::create_claude).layer(prompt_body))
+        .route("/claude/recent", get(agents::recent_claude))
+        .route(
+            "/agents/{name}",
+            post(agents::create_agent).layer(prompt_body),
+        )
+        .route("/agents/{name}/recent", get(agents::recent_agent))
+        .route("/codex", post(agents::create_codex).layer(prompt_body))
+        .route("/gemini", post(agents::create_gemini).layer(prompt_body))
         .route(&worker("/claim"), post(worker::claim).layer(small))
         .route(&worker("/heartbeat"), post(worker::heartbeat).layer(small))
         .route(&worker("/tasks/{id}/result"), post(worker::report))
+        .route(
+            &worker("/tasks/{id}/output"),
+            post(output::append).layer(output_body),
+        )
         .route(
             &worker("/tasks/{id}/approval"),
             post(approvals::update).layer(small),
@@ -106,6 +132,10 @@ pub fn router(state: AppState) -> Router {
         .route("/health", get(health::public))
         .route("/admin/health", get(health::admin))
         .route("/metrics", get(metrics::scrape))
+        .merge(doors.route_layer(middleware::from_fn_with_state(
+            state.clone(),
+            auth::client_only,
+        )))
         .fallback(route_not_found)
         .method_not_allowed_fallback(method_not_allowed)
         .layer(DefaultBodyLimit::max(body_limit))

@@ -10,8 +10,8 @@ use axum::extract::{FromRequestParts, State};
 use axum::http::request::Parts;
 use axum::Json;
 use openclaw_shared::client::{
-    ClaudeRequest, CommonFields, CreateCommandRequest, FileEditRequest, FileReadRequest,
-    FileWriteRequest, TaskCreated, TaskList, TaskView, MAX_WAIT_MS,
+    CommonFields, CreateCommandRequest, FileEditRequest, FileReadRequest, FileWriteRequest,
+    TaskCreated, TaskList, TaskView, MAX_WAIT_MS,
 };
 use openclaw_shared::{TaskId, TaskSpec, TaskStatus};
 use serde::Deserialize;
@@ -87,25 +87,6 @@ pub async fn create_file_edit(
     Ok(answer(task, "File edit task created", None))
 }
 
-/// `POST /claude`: run the Claude CLI with `prompt`; echoes `sessionId`.
-pub async fn create_claude(
-    _: Creator,
-    State(state): State<AppState>,
-    AppJson(req): AppJson<ClaudeRequest>,
-) -> Result<Json<TaskCreated>, ApiError> {
-    let spec = TaskSpec::Claude {
-        prompt: req.prompt,
-        session_id: req.session_id,
-        cwd: req.cwd,
-    };
-    let task = enqueue(&state, spec, req.timeout, req.common).await?;
-    let session_id = match &task.spec {
-        TaskSpec::Claude { session_id, .. } => session_id.clone(),
-        _ => None,
-    };
-    Ok(answer(task, "Claude CLI task created", session_id))
-}
-
 /// A client allowed to create a task now: the client token, within its creation rate
 /// (`rate_limit.creates_per_sec`). Checked before the body is read, so a refused create
 /// costs no parsing.
@@ -125,7 +106,7 @@ impl FromRequestParts<AppState> for Creator {
 }
 
 /// The original's answer to a create.
-fn answer(task: Task, message: &str, session_id: Option<String>) -> Json<TaskCreated> {
+pub(super) fn answer(task: Task, message: &str, session_id: Option<String>) -> Json<TaskCreated> {
     Json(TaskCreated {
         task_id: task.id,
         status: openclaw_shared::client::client_status(task.status).to_owned(),
@@ -135,7 +116,7 @@ fn answer(task: Task, message: &str, session_id: Option<String>) -> Json<TaskCre
 }
 
 /// Checks the request through [`intake::check`] and enqueues the task.
-async fn enqueue(
+pub(super) async fn enqueue(
     state: &AppState,
     spec: TaskSpec,
     timeout_ms: Option<u64>,
@@ -261,7 +242,8 @@ fn parse_status(raw: &str) -> Result<TaskStatus, ApiError> {
     })
 }
 
-fn parse_limit(raw: Option<&str>) -> Result<usize, ApiError> {
+/// `limit` of a list: [`DEFAULT_LIST_LIMIT`] when absent, capped at [`MAX_LIST_LIMIT`].
+pub(super) fn parse_limit(raw: Option<&str>) -> Result<usize, ApiError> {
     let Some(raw) = raw.filter(|raw| !raw.is_empty()) else {
         return Ok(DEFAULT_LIST_LIMIT);
     };

@@ -3,7 +3,7 @@
 
 use std::time::Duration;
 
-use openclaw_shared::client::{client_status, TaskSummary, TaskView};
+use openclaw_shared::client::{client_status, ApprovalView, TaskSummary, TaskView};
 use openclaw_shared::worker::ClaimedTask;
 use openclaw_shared::TaskStatus;
 
@@ -19,6 +19,7 @@ pub fn task_view(task: &Task) -> TaskView {
     let mut view = TaskView {
         task_id: task.id,
         status: client_status(task.status).to_owned(),
+        state: task.status,
         kind: task.spec.kind(),
         message: None,
         worker: task.worker.clone().or_else(|| task.target_worker.clone()),
@@ -36,14 +37,21 @@ pub fn task_view(task: &Task) -> TaskView {
         encoding: None,
         stdout_truncated: None,
         stderr_truncated: None,
+        stdout_omitted_bytes: None,
+        stderr_omitted_bytes: None,
         duration_ms: None,
         fingerprint: None,
+        approval: None,
         attachments: None,
     };
     if !task.status.is_terminal() {
         view.message = Some(NOT_READY.to_owned());
         if let (TaskStatus::AwaitingApproval, Some(approval)) = (task.status, &task.approval) {
             view.fingerprint = Some(approval.fingerprint.clone());
+            view.approval = Some(ApprovalView {
+                fingerprint: approval.fingerprint.clone(),
+                expires_at: approval.expires_at,
+            });
             view.message = Some(format!(
                 "Awaiting the owner's approval on the worker: {}",
                 approval.summary
@@ -63,6 +71,15 @@ pub fn task_view(task: &Task) -> TaskView {
             view.encoding = Some(outcome.stdout_encoding);
             view.stdout_truncated = Some(outcome.stdout_truncated);
             view.stderr_truncated = Some(outcome.stderr_truncated);
+            let omitted = |key: &str| {
+                outcome
+                    .metadata
+                    .get(key)
+                    .and_then(|o| o.get("omittedBytes"))
+                    .and_then(serde_json::Value::as_u64)
+            };
+            view.stdout_omitted_bytes = omitted("stdoutOmitted");
+            view.stderr_omitted_bytes = omitted("stderrOmitted");
             view.duration_ms = Some(outcome.duration_ms);
         }
         // The queue gives every final task an outcome; should one lack it, the client
@@ -87,6 +104,7 @@ pub fn task_summary(task: &TaskBrief) -> TaskSummary {
     TaskSummary {
         task_id: task.id,
         status: client_status(task.status).to_owned(),
+        state: task.status,
         kind: task.kind,
         summary,
         worker: task.worker.clone().or_else(|| task.target_worker.clone()),

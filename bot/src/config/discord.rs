@@ -2,11 +2,14 @@
 //! its deliveries (fields, not constants, so tests can shrink them).
 
 use axum::http::Uri;
+use openclaw_shared::task::{is_valid_agent_name, AGENT_NAME_RULE, CLAUDE_AGENT};
 use secrecy::SecretString;
 use serde::Deserialize;
 
 use super::ConfigError;
 
+/// Most choices one Discord option may offer.
+const MAX_AGENT_CHOICES: usize = 25;
 /// Discord kills an interaction token 15 minutes after the interaction.
 const DISCORD_TOKEN_LIFETIME_SECS: u64 = 15 * 60;
 
@@ -30,6 +33,9 @@ pub struct DiscordConfig {
     pub api_base: Option<String>,
     /// Least time between two edits of one message (Discord rate-limits edits).
     pub edit_interval_ms: u64,
+    /// Least time between two edits that only show newer live output of a running task
+    /// (at least `edit_interval_ms`); 0: the message shows no live output.
+    pub live_edit_interval_ms: u64,
     /// How long after a command its interaction token is used to edit the response; a
     /// later result is posted in the channel instead. At most Discord's 15 minutes.
     pub interaction_ttl_secs: u64,
@@ -46,6 +52,10 @@ pub struct DiscordConfig {
     pub callback_channel_ids: Vec<u64>,
     /// How often the channels of `guild_ids` are listed again from Discord.
     pub channel_refresh_secs: u64,
+    /// The agents `/agent` offers as choices: names of `[agents.<name>]` on the workers
+    /// (the bot cannot know them; a worker without the one chosen fails the task, running
+    /// nothing). At most 25 (Discord's limit on choices); `claude` has its own command.
+    pub agents: Vec<String>,
 }
 
 impl Default for DiscordConfig {
@@ -57,6 +67,7 @@ impl Default for DiscordConfig {
             admin_user_ids: Vec::new(),
             api_base: None,
             edit_interval_ms: 1_500,
+            live_edit_interval_ms: 2_500,
             // A minute short of Discord's limit: the clock starts when the bot receives the
             // interaction, a little after Discord created it.
             interaction_ttl_secs: 14 * 60,
@@ -65,6 +76,7 @@ impl Default for DiscordConfig {
             redeliver_interval_secs: 300,
             callback_channel_ids: Vec::new(),
             channel_refresh_secs: 300,
+            agents: vec!["codex".to_owned(), "gemini".to_owned()],
         }
     }
 }
@@ -111,6 +123,22 @@ impl DiscordConfig {
                     "holds {stranger}, who is not in discord.allowed_user_ids (every command \
                      checks that list first)"
                 ),
+            );
+        }
+        if self.agents.len() > MAX_AGENT_CHOICES {
+            return invalid(
+                "discord.agents",
+                format!("holds more than Discord's {MAX_AGENT_CHOICES} choices"),
+            );
+        }
+        if let Some(bad) = self
+            .agents
+            .iter()
+            .find(|name| !is_valid_agent_name(name) || *name == CLAUDE_AGENT)
+        {
+            return invalid(
+                "discord.agents",
+                format!("holds {bad:?}: a name {AGENT_NAME_RULE}, and not claude (/claude)"),
             );
         }
         let positive = [

@@ -291,6 +291,19 @@ impl Config {
                 );
             }
         }
+        let queue = &self.queue;
+        if !(1024..=1024 * 1024).contains(&queue.live_tail_bytes) {
+            return invalid(
+                "queue.live_tail_bytes",
+                "must be between 1024 and 1048576".into(),
+            );
+        }
+        if !(queue.live_tail_bytes..=1 << 30).contains(&queue.live_total_bytes) {
+            return invalid(
+                "queue.live_total_bytes",
+                "must be at least queue.live_tail_bytes and at most 1073741824".into(),
+            );
+        }
         if self.http.max_connections_per_ip > self.http.max_connections {
             return invalid(
                 "http.max_connections_per_ip",

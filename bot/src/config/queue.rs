@@ -5,7 +5,7 @@ use std::time::Duration;
 use serde::Deserialize;
 
 use super::StorageConfig;
-use crate::queue::QueueSettings;
+use crate::queue::{LiveSettings, QueueSettings};
 
 /// `[queue]`: timing rules, in the units their names carry.
 #[derive(Debug, Clone, Deserialize)]
@@ -26,6 +26,11 @@ pub struct QueueConfig {
     /// gone from `/status` and `/admin/health`, and its place under
     /// `auth.max_shared_worker_names` is free again.
     pub worker_expiry_secs: u64,
+    /// Bytes of each running task's live output the bot keeps in memory (the newest).
+    pub live_tail_bytes: usize,
+    /// Bytes of live output kept for all tasks together; the least recently updated task's
+    /// tail makes way for a new one past it.
+    pub live_total_bytes: usize,
     /// How much waiting one priority level is worth, in ms: a task of priority `p` (0-9) is
     /// claimed before every task enqueued more than `p ×` this after it, so a flood of
     /// priority-0 work delays a priority-9 task by at most 9 × this (plus the work queued
@@ -42,6 +47,8 @@ impl Default for QueueConfig {
             offer_ttl_secs: 10,
             sweep_interval_ms: 1_000,
             worker_expiry_secs: 3_600,
+            live_tail_bytes: 64 * 1024,
+            live_total_bytes: 16 * 1024 * 1024,
             priority_aging_ms: 30_000,
         }
     }
@@ -60,6 +67,10 @@ impl QueueConfig {
             worker_expiry: Duration::from_secs(self.worker_expiry_secs),
             priority_aging: Duration::from_millis(self.priority_aging_ms),
             storage: storage.settings(),
+            live: LiveSettings {
+                tail_bytes: self.live_tail_bytes,
+                total_bytes: self.live_total_bytes,
+            },
             ..QueueSettings::default()
         }
     }

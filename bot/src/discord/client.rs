@@ -116,7 +116,7 @@ async fn connect_and_serve(
 /// default, our error handler, and command registration on READY.
 fn framework(data: Data) -> poise::Framework<Data, CommandError> {
     let options = poise::FrameworkOptions {
-        commands: commands::all(),
+        commands: commands::all(&data.settings),
         command_check: Some(auth::check),
         // Never let anyone past the allow list, the application's owner included.
         skip_checks_for_owners: false,

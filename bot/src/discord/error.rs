@@ -75,6 +75,12 @@ impl From<QueueError> for CommandError {
         let message = match &error {
             // A full queue or store is the user's to wait out, not the bot failing.
             QueueError::QuotaExceeded(quota) => return CommandError::User(format!("⚠️ {quota}")),
+            QueueError::SessionOfAnother => {
+                return CommandError::User(
+                    "⛔ That session is another user's; leave out `session` or use `new:true`."
+                        .to_owned(),
+                )
+            }
             QueueError::Store(store) => match store.fault() {
                 StoreFault::Busy => {
                     "⏳ The bot's database is busy (a backup or maintenance holds it); try again in a few seconds."

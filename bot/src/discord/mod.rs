@@ -55,12 +55,17 @@ pub struct Settings {
     pub admin_user_ids: Vec<UserId>,
     /// Least time between two edits of one message.
     pub edit_interval: Duration,
+    /// Least time between two edits that only show newer live output; `None`: no live
+    /// output in messages.
+    pub live_edit_interval: Option<Duration>,
     /// How long after an interaction its token is still used to edit the response.
     pub interaction_ttl: Duration,
     /// Retries of a delivery Discord failed transiently.
     pub retry: RetryPolicy,
     /// How often results left undelivered are tried again.
     pub redeliver_interval: Duration,
+    /// The agents `/agent` offers (`discord.agents`), in the order shown.
+    pub agents: Vec<String>,
 }
 
 impl Settings {
@@ -87,12 +92,16 @@ impl Settings {
                 .map(UserId::new)
                 .collect(),
             edit_interval: Duration::from_millis(config.edit_interval_ms),
+            live_edit_interval: (config.live_edit_interval_ms > 0).then(|| {
+                Duration::from_millis(config.live_edit_interval_ms.max(config.edit_interval_ms))
+            }),
             interaction_ttl: Duration::from_secs(config.interaction_ttl_secs),
             retry: RetryPolicy {
                 base: Duration::from_millis(config.retry_base_ms),
                 attempts: config.delivery_attempts,
             },
             redeliver_interval: Duration::from_secs(config.redeliver_interval_secs),
+            agents: config.agents.clone(),
         }
     }
 }

@@ -1,6 +1,8 @@
 //! Live progress of a slash command's task: the original response is edited as the task moves
 //! (queued → running on `<worker>` → result), at most once per edit interval per message,
 //! always with the newest state (intermediate states that were overtaken are skipped).
+//! While it runs, the message also shows the end of its live output, edited at most once
+//! per live edit interval (2.5 s by default) when only the output changed.
 
 use std::time::Duration;
 
@@ -71,6 +73,11 @@ impl Throttle {
         }
     }
 
+    /// The earliest time an edit that only shows newer live output may go out.
+    pub fn due_for_output(&self, interval: Duration) -> Instant {
+        self.last_edit.unwrap_or(self.acknowledged) + interval.max(self.interval)
+    }
+
     /// Records an edit (or an attempt Discord answered with a failure, which counts against
     /// the same rate limit) at `at`.
     pub fn edited(&mut self, at: Instant) {
@@ -104,19 +111,36 @@ pub(super) async fn follow(
     let mut throttle = Throttle::new(settings.edit_interval, Instant::now());
     let mut token_alive = origin.token_is_fresh(now_millis(), settings.interaction_ttl);
     let mut shown: Option<Stage> = None;
+    // Live output: where the text shown ends; the watch is closed when the tail is dropped.
+    let mut output = settings
+        .live_edit_interval
+        .map(|interval| (interval, courier.queue.watch_output(id)));
+    let mut shown_output = 0u64;
     loop {
         let stage = stages.borrow_and_update().clone();
         let is_final = stage == Stage::Finished;
-        // Nothing new to show, or nowhere to show progress: wait for the next stage.
-        if shown.as_ref() == Some(&stage) || (!is_final && !token_alive) {
+        let output_end = output.as_mut().map_or(0, |(_, w)| *w.borrow_and_update());
+        let new_stage = shown.as_ref() != Some(&stage);
+        let new_output = matches!(stage, Stage::Running(_)) && output_end > shown_output;
+        // Nothing new to show, or nowhere to show progress: wait for the next change.
+        if (!new_stage && !new_output) || (!is_final && !token_alive) {
+            let mut output_closed = false;
             tokio::select! {
                 changed = stages.changed() => if changed.is_err() { return Followed::Stopped },
+                open = output_changed(&mut output) => output_closed = !open,
                 () = courier.stop.cancelled() => return Followed::Stopped,
+            }
+            if output_closed {
+                output = None;
             }
             continue;
         }
+        let due = match (&output, new_stage) {
+            (Some((interval, _)), false) => throttle.due_for_output(*interval),
+            _ => throttle.due(is_final),
+        };
         tokio::select! {
-            () = tokio::time::sleep_until(throttle.due(is_final)) => {}
+            () = tokio::time::sleep_until(due) => {}
             // A newer stage may change what is due (a result overtakes a progress line).
             changed = stages.changed() => {
                 if changed.is_err() { return Followed::Stopped }
@@ -144,8 +168,19 @@ pub(super) async fn follow(
             Stage::ApprovalRejected(reason) => Some(reason.as_str()),
             _ => None,
         };
+        let live = match (&stage, &output) {
+            (Stage::Running(_), Some(_)) => courier.queue.live_output(id, 0),
+            _ => None,
+        };
+        let content = match &live {
+            Some(slice) => {
+                shown_output = slice.end;
+                render::progress_with_output(&task, &slice.text)
+            }
+            None => render::progress(&task, rejection),
+        };
         let message = Rendered {
-            content: render::progress(&task, rejection),
+            content,
             files: Vec::new(),
         };
         let sent = send::edit_original(&courier.http, origin, &message).await;
@@ -160,6 +195,15 @@ pub(super) async fn follow(
             // A progress line is not worth a retry: the next stage or the result follows.
             Err(error) => tracing::info!(task_id = %id, %error, "progress edit failed"),
         }
+    }
+}
+
+/// Waits for the live output to grow: `false` once its watch is closed (the tail was
+/// dropped); never returns without one.
+async fn output_changed(output: &mut Option<(Duration, watch::Receiver<u64>)>) -> bool {
+    match output {
+        Some((_, watch)) => watch.changed().await.is_ok(),
+        None => std::future::pending().await,
     }
 }
 
@@ -186,6 +230,23 @@ mod tests {
 
         assert_eq!(throttle.due(true), edit + Duration::from_millis(1500));
         assert_eq!(throttle.due(false), edit + Duration::from_millis(1500));
+    }
+
+    #[test]
+    fn an_edit_for_newer_output_only_waits_the_longer_live_interval() {
+        let start = Instant::now();
+        let mut throttle = Throttle::new(Duration::from_millis(1500), start);
+        let edit = start + Duration::from_secs(4);
+        throttle.edited(edit);
+
+        assert_eq!(
+            throttle.due_for_output(Duration::from_millis(2500)),
+            edit + Duration::from_millis(2500)
+        );
+        assert_eq!(
+            throttle.due_for_output(Duration::from_millis(500)),
+            edit + Duration::from_millis(1500)
+        );
     }
 
     #[test]

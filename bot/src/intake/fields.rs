@@ -6,12 +6,12 @@ use base64::alphabet::STANDARD as STANDARD_ALPHABET;
 use base64::engine::general_purpose::{GeneralPurpose, GeneralPurposeConfig, STANDARD};
 use base64::engine::DecodePaddingMode;
 use base64::Engine;
+use openclaw_shared::task::{
+    is_valid_agent_name, is_valid_session_id, AgentSession, AGENT_NAME_RULE, SESSION_ID_RULE,
+};
 use openclaw_shared::worker::is_valid_worker_name;
 
 use super::{IntakeError, Problem};
-
-/// Longest Claude session id accepted (they are UUIDs in practice).
-const MAX_SESSION_ID_LEN: usize = 128;
 
 /// Decodes base64 with or without padding; the result is re-encoded canonically, so the
 /// worker always receives padded standard base64.
@@ -179,28 +179,24 @@ pub fn fingerprint(raw: &str) -> Result<String, IntakeError> {
     }
 }
 
-/// A Claude session id: plain characters only and not starting with `-`, because it ends up
-/// as a command-line argument of the `claude` CLI on the Mac. Empty means absent.
-pub fn session_id(value: Option<String>) -> Result<Option<String>, IntakeError> {
-    match value {
-        Some(id) if id.is_empty() => Ok(None),
-        Some(id)
-            if id.len() <= MAX_SESSION_ID_LEN
-                && !id.starts_with('-')
-                && id
-                    .bytes()
-                    .all(|b| b.is_ascii_alphanumeric() || matches!(b, b'-' | b'_' | b'.')) =>
-        {
-            Ok(Some(id))
-        }
-        Some(_) => Err(IntakeError::invalid(
-            "sessionId",
-            format!(
-                "must be 1-{MAX_SESSION_ID_LEN} characters of A-Z a-z 0-9 - _ . \
-                 and not start with -"
-            ),
-        )),
+/// An agent session as a request names it: the id by the ONE rule the worker checks too
+/// ([`is_valid_session_id`]), so an id accepted here is never refused on the Mac. Empty
+/// means absent. `new` says whether the task starts it.
+pub fn session(id: Option<String>, new: bool) -> Result<Option<AgentSession>, IntakeError> {
+    match id {
         None => Ok(None),
+        Some(id) if id.is_empty() => Ok(None),
+        Some(id) if is_valid_session_id(&id) => Ok(Some(AgentSession { id, new })),
+        Some(_) => Err(IntakeError::invalid("sessionId", SESSION_ID_RULE)),
+    }
+}
+
+/// An agent's name, as [`is_valid_agent_name`] allows.
+pub fn agent_name(name: &str) -> Result<(), IntakeError> {
+    if is_valid_agent_name(name) {
+        Ok(())
+    } else {
+        Err(IntakeError::invalid("agent", AGENT_NAME_RULE))
     }
 }
 
@@ -257,11 +253,16 @@ mod tests {
     }
 
     #[test]
-    fn session_ids_cannot_pose_as_flags() {
-        assert!(session_id(Some("6f1c1a8e-7a51".into())).unwrap().is_some());
-        assert!(session_id(Some("--dangerously-skip-permissions".into())).is_err());
-        assert!(session_id(Some("a b".into())).is_err());
-        assert!(session_id(Some(String::new())).unwrap().is_none());
+    fn session_ids_cannot_pose_as_flags_and_follow_the_workers_rule() {
+        assert!(session(Some("6f1c1a8e-7a51".into()), false)
+            .unwrap()
+            .is_some());
+        assert!(session(Some("--dangerously-skip-permissions".into()), false).is_err());
+        assert!(session(Some("a b".into()), false).is_err());
+        // The worker refuses `.`; the bot once took it, and the task failed on the Mac.
+        assert!(session(Some(".".into()), false).is_err());
+        assert!(session(Some("a.b".into()), true).is_err());
+        assert!(session(Some(String::new()), false).unwrap().is_none());
     }
 
     #[test]

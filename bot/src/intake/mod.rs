@@ -4,6 +4,7 @@
 //! [`IntakeError`] into their own error (`From<IntakeError>` for `ApiError` and the Discord
 //! `CommandError`), so every rule is written once and names the field it refused.
 
+pub mod admission;
 pub mod callback;
 pub mod channels;
 pub mod fields;
@@ -14,10 +15,12 @@ use std::fmt;
 use std::time::Duration;
 
 use openclaw_shared::client::{DEFAULT_CLAUDE_TIMEOUT_MS, DEFAULT_COMMAND_TIMEOUT_MS};
+use openclaw_shared::task::{AgentSession, CLAUDE_AGENT};
 use openclaw_shared::{ContentEncoding, TaskSpec};
 
 use crate::config::LimitsConfig;
 use crate::queue::{NewTask, Priority};
+pub use admission::{CreateAdmission, RetryAfter};
 pub use channels::{CallbackChannels, ChannelVerdict};
 pub use origin::{InteractionOrigin, Origin};
 pub use owner::Requester;
@@ -163,7 +166,7 @@ pub fn check(request: TaskRequest, rules: &Rules<'_>) -> Result<NewTask, IntakeE
     // Fields in the order the original checked them, so the first refusal is the same.
     let (takes_timeout, default_ms) = match request.spec {
         TaskSpec::Command { .. } => (true, DEFAULT_COMMAND_TIMEOUT_MS),
-        TaskSpec::Claude { .. } => (true, DEFAULT_CLAUDE_TIMEOUT_MS),
+        TaskSpec::Claude { .. } | TaskSpec::Agent { .. } => (true, DEFAULT_CLAUDE_TIMEOUT_MS),
         _ => (false, DEFAULT_COMMAND_TIMEOUT_MS),
     };
     let spec = check_spec(request.spec, limits)?;
@@ -267,19 +270,55 @@ fn check_spec(spec: TaskSpec, limits: &LimitsConfig) -> Result<TaskSpec, IntakeE
         }
         TaskSpec::Claude {
             prompt,
-            session_id,
+            session,
             cwd,
         } => {
             fields::non_blank("prompt", &prompt, limits.max_prompt_bytes)?;
-            let session_id = fields::session_id(session_id)?;
+            let session = checked_session(session)?;
             let cwd = fields::optional_path("cwd", cwd, limits.max_path_bytes)?;
             TaskSpec::Claude {
                 prompt,
-                session_id,
+                session: Some(session),
                 cwd,
             }
         }
+        TaskSpec::Agent {
+            agent,
+            prompt,
+            session,
+            cwd,
+        } => {
+            fields::agent_name(&agent)?;
+            fields::non_blank("prompt", &prompt, limits.max_prompt_bytes)?;
+            let session = checked_session(session)?;
+            let cwd = fields::optional_path("cwd", cwd, limits.max_path_bytes)?;
+            if agent == CLAUDE_AGENT {
+                // One kind per agent: Claude is always `claude`, whichever door it came by.
+                TaskSpec::Claude {
+                    prompt,
+                    session: Some(session),
+                    cwd,
+                }
+            } else {
+                TaskSpec::Agent {
+                    agent,
+                    prompt,
+                    session: Some(session),
+                    cwd,
+                }
+            }
+        }
     })
+}
+
+/// The session an agent task runs in: the one asked for, its id by the worker's rule, or a
+/// new one (a fresh UUID) when none was, so every agent task names its session and the
+/// client can continue it.
+fn checked_session(session: Option<AgentSession>) -> Result<AgentSession, IntakeError> {
+    let asked = session.and_then(|s| fields::session(Some(s.id), s.new).transpose());
+    Ok(asked
+        .transpose()?
+        .unwrap_or_else(|| AgentSession::start(uuid::Uuid::new_v4().to_string())))
 }
 
 /// The one timeout rule: `default_ms` when absent, otherwise 1 ms ..= `max_ms`, worded in

@@ -6,6 +6,7 @@ use openclaw_shared::client::{DEFAULT_CLAUDE_TIMEOUT_MS, DEFAULT_COMMAND_TIMEOUT
 use serde_json::json;
 
 use super::*;
+use openclaw_shared::task::AgentSession;
 
 fn limits() -> LimitsConfig {
     LimitsConfig {
@@ -44,7 +45,7 @@ fn timeouts_default_per_kind() {
         TaskRequest::new(
             TaskSpec::Claude {
                 prompt: "hi".into(),
-                session_id: None,
+                session: None,
                 cwd: None,
             },
             Requester::ApiClient,
@@ -120,13 +121,13 @@ fn file_tasks_always_get_the_command_default() {
 }
 
 #[test]
-fn empty_optional_fields_become_absent() {
+fn empty_optional_fields_become_absent_and_a_missing_session_is_made_up() {
     let request = TaskRequest {
         worker: Some(String::new()),
         ..TaskRequest::new(
             TaskSpec::Claude {
                 prompt: "hi".into(),
-                session_id: Some(String::new()),
+                session: Some(AgentSession::resume("")),
                 cwd: Some(String::new()),
             },
             Requester::ApiClient,
@@ -136,14 +137,57 @@ fn empty_optional_fields_become_absent() {
     let task = check(request, &LimitsConfig::default()).unwrap();
 
     assert_eq!(task.target_worker, None);
-    assert_eq!(
-        task.spec,
+    let TaskSpec::Claude {
+        prompt,
+        session: Some(session),
+        cwd: None,
+    } = task.spec
+    else {
+        panic!("{:?}", task.spec);
+    };
+    assert_eq!(prompt, "hi");
+    assert!(session.new, "a made-up session is started, not resumed");
+    assert!(session.id.parse::<uuid::Uuid>().is_ok(), "{}", session.id);
+}
+
+#[test]
+fn an_agent_task_names_a_plain_agent_and_claude_stays_claude() {
+    let agent = |name: &str| {
+        TaskRequest::new(
+            TaskSpec::Agent {
+                agent: name.into(),
+                prompt: "hi".into(),
+                session: Some(AgentSession::resume("s-1")),
+                cwd: None,
+            },
+            Requester::ApiClient,
+        )
+    };
+
+    let codex = check(agent("codex"), &LimitsConfig::default()).unwrap();
+    let claude = check(agent("claude"), &LimitsConfig::default()).unwrap();
+    let refused = check(agent("../x"), &LimitsConfig::default()).unwrap_err();
+
+    assert_eq!(codex.spec.agent(), Some("codex"));
+    assert_eq!(codex.spec.session(), Some(&AgentSession::resume("s-1")));
+    assert_eq!(claude.spec.kind(), openclaw_shared::TaskKind::Claude);
+    assert_eq!(refused.field, "agent");
+}
+
+#[test]
+fn a_session_id_the_worker_would_refuse_is_refused_here() {
+    let request = TaskRequest::new(
         TaskSpec::Claude {
             prompt: "hi".into(),
-            session_id: None,
-            cwd: None
-        }
+            session: Some(AgentSession::resume(".")),
+            cwd: None,
+        },
+        Requester::ApiClient,
     );
+
+    let err = check(request, &LimitsConfig::default()).unwrap_err();
+
+    assert_eq!(err.field, "sessionId");
 }
 
 #[test]

@@ -50,6 +50,10 @@ pub enum QueueError {
         /// How many claims it may have at once.
         limit: usize,
     },
+    /// The task names an agent session another owner's tasks ran in (403): one owner's
+    /// conversation, with what it holds, is never continued by another.
+    #[error("sessionId names a session of another user; start a new one")]
+    SessionOfAnother,
     /// The store failed (500): not the caller's fault.
     #[error("task store failed")]
     Store(#[from] StoreError),
@@ -63,5 +67,6 @@ pub(super) fn refused(id: TaskId, refusal: Refusal) -> QueueError {
         Refusal::LeaseMismatch => QueueError::LeaseMismatch(id),
         Refusal::Conflict(status) => QueueError::Conflict { id, status },
         Refusal::OverQuota(quota) => QueueError::QuotaExceeded(quota),
+        Refusal::SessionOfAnother => QueueError::SessionOfAnother,
     }
 }

@@ -22,6 +22,7 @@ use super::runner::Runner;
 use super::settings::QueueSettings;
 use super::sqlite::SqliteStore;
 use super::store::{Store, StoreError, Usage};
+use super::tails::LiveOutputs;
 use super::task::{NewTask, Scope, Task, TaskBrief};
 use super::waiters::{Waiters, Wake};
 use super::workers::{by_status, QueueStats, Sightings};
@@ -55,6 +56,8 @@ pub(super) struct Inner {
     pub(super) workers: Sightings,
     /// Leases heard of while the store could not record it, which the sweep spares.
     pub(super) contacts: Contacts,
+    /// Running tasks' live output.
+    pub(super) live: LiveOutputs,
 }
 
 impl Queue {
@@ -124,6 +127,7 @@ impl Queue {
         settings: QueueSettings,
     ) -> Result<Queue, QueueError> {
         let (events, _) = broadcast::channel(EVENT_CAPACITY);
+        let settings_live = settings.live;
         let workers = Sightings::new(settings.worker_expiry);
         let health = Arc::new(StorageHealth::new(integrity));
         let runner = Runner::start(
@@ -141,6 +145,7 @@ impl Queue {
                 events,
                 workers,
                 contacts: Contacts::new(now_millis()),
+                live: LiveOutputs::new(settings_live),
             }),
         })
     }
@@ -361,6 +366,9 @@ impl Queue {
 
     /// Tells every subscriber about `event`.
     pub(super) fn publish(&self, event: TaskEvent) {
+        if let TaskEvent::Finished { id, .. } = &event {
+            self.inner.live.end(*id);
+        }
         // No subscriber is fine: nobody is waiting on this task.
         let _ = self.inner.events.send(event);
     }

@@ -14,13 +14,16 @@
 //! - `approvals`, `attachments`, `delivery`: what happens around a result.
 //! - `schedules`: schedules saved, listed, paused, deleted, and fired one run at a time.
 //! - `webhooks`: the webhook outbox (`outbox` holds its data).
+//! - `sessions`: agent sessions by owner, and the one each Discord channel continues.
+//! - `live`: running tasks' live output, taken under the lease, read and watched.
 //!
 //! The data they work with: `task` (what is stored about a task), `priority` (the order
 //! claims take tasks in), `schedule` and `timetable` (when a schedule runs), `settings`, `events`,
 //! `error`, `workers` (the worker registry: names admitted, who vouched, who polled),
 //! `visits` (a worker's request, admitted to it), `contact` (leases heard of while the store
 //! could not record it), `quota` (what may be stored), `waiters` (who waits for a task, and
-//! whom a new task wakes), `clock`.
+//! whom a new task wakes), `tails` (live output, a bounded tail per running task, in
+//! memory), `clock`.
 //!
 //! Storage sits behind [`Store`] (`store`; its failures in `store_error`): a few small
 //! traits, one per noun, in the queue's own types. `sqlite` implements them; no SQL or
@@ -37,16 +40,19 @@ mod handle;
 mod health;
 mod lease;
 mod outbox;
+mod live;
 mod priority;
 mod quota;
 mod runner;
 mod schedule;
 mod schedules;
+mod sessions;
 mod settings;
 mod sqlite;
 mod store;
 mod store_error;
 mod sweep;
+mod tails;
 mod task;
 mod timetable;
 mod visits;
@@ -67,12 +73,15 @@ pub use priority::Priority;
 pub use quota::{Quota, QuotaSettings, TRUNCATION_NOTE};
 pub use schedule::{Fired, Firing, NewSchedule, Schedule};
 pub use schedules::MAX_SCHEDULES_LISTED;
+pub use sessions::{prompt_excerpt, ChannelBinding, SessionBrief, SESSION_PROMPT_CHARS};
 pub use settings::{QueueSettings, StorageSettings, Synchronous};
 pub use store::{
     ApprovalStore, AttachmentStore, DeliveryStore, LapsedOffers, LeaseStore, Refusal,
-    ScheduleStore, Store, StoreError, StoreFault, SweepStore, TaskStore, Usage, WebhookStore,
+    ScheduleStore, SessionStore, Store, StoreError, StoreFault, SweepStore, TaskStore, Usage,
+    WebhookStore,
 };
 pub use sweep::SweepReport;
+pub use tails::{LiveSettings, LiveSlice, ENDED_TAIL_GRACE};
 pub use task::{
     ApprovalProgress, Completion, NewTask, PendingApproval, Scope, Task, TaskBrief,
     BRIEF_SUMMARY_CHARS,

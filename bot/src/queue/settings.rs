@@ -4,6 +4,7 @@
 use std::time::Duration;
 
 use super::quota::QuotaSettings;
+use super::tails::LiveSettings;
 
 /// Timing rules and limits of the queue. All are fields (not constants) so tests can shrink
 /// them.
@@ -35,6 +36,8 @@ pub struct QueueSettings {
     pub worker_expiry: Duration,
     /// How the store keeps the database and how long a request waits for it.
     pub storage: StorageSettings,
+    /// How much live output is kept in memory.
+    pub live: LiveSettings,
     /// How much waiting one priority level is worth: a task of priority `p` is claimed
     /// before every task enqueued more than `p ×` this after it (see `Priority::rank`).
     pub priority_aging: Duration,
@@ -55,6 +58,7 @@ impl Default for QueueSettings {
             quota: QuotaSettings::default(),
             worker_expiry: Duration::from_secs(60 * 60),
             storage: StorageSettings::default(),
+            live: LiveSettings::default(),
             priority_aging: Duration::from_secs(30),
             max_schedules_per_owner: 50,
         }

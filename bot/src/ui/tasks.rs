@@ -6,6 +6,7 @@ use axum::extract::{Path, Query, State};
 use axum::response::{IntoResponse, Redirect, Response};
 use axum::Form;
 use maud::{html, Markup};
+use openclaw_shared::task::AgentSession;
 use openclaw_shared::{TaskId, TaskKind, TaskSpec, TaskStatus};
 use serde::Deserialize;
 
@@ -274,12 +275,28 @@ fn request(spec: &TaskSpec) -> Markup {
                     dt { "With" } dd { pre { (new_string) } }
                     dt { "Every occurrence" } dd { (replace_all) }
                 }
-                TaskSpec::Claude { prompt, session_id, cwd } => {
+                TaskSpec::Claude { prompt, session, cwd } => {
                     dt { "Prompt" } dd { pre { (prompt) } }
-                    @if let Some(s) = session_id { dt { "Session" } dd { code { (s) } } }
+                    (session_field(session.as_ref()))
+                    @if let Some(cwd) = cwd { dt { "In" } dd { code { (cwd) } } }
+                }
+                TaskSpec::Agent { agent, prompt, session, cwd } => {
+                    dt { "Agent" } dd { code { (agent) } }
+                    dt { "Prompt" } dd { pre { (prompt) } }
+                    (session_field(session.as_ref()))
                     @if let Some(cwd) = cwd { dt { "In" } dd { code { (cwd) } } }
                 }
             }
+        }
+    }
+}
+
+/// An agent session's id, and whether the task starts it or continues it.
+fn session_field(session: Option<&AgentSession>) -> Markup {
+    html! {
+        @if let Some(session) = session {
+            dt { "Session" }
+            dd { code { (session.id) } @if session.new { " (new)" } @else { " (continued)" } }
         }
     }
 }

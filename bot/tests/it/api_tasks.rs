@@ -105,7 +105,7 @@ async fn each_create_route_queues_its_kind_of_task() {
                 },
                 &TaskSpec::Claude {
                     prompt: "hi $(whoami)".into(),
-                    session_id: Some("s-1".into()),
+                    session: Some(openclaw_shared::task::AgentSession::resume("s-1")),
                     cwd: None
                 },
             ]

@@ -44,12 +44,45 @@ async fn a_task_awaiting_approval_shows_its_fingerprint() {
         let claimed = awaiting(&app).await;
 
         let (_, view) = app.task(claimed.id, 0).await;
-        assert_eq!(view["status"], "awaiting_approval");
+        // The original's clients know only pending/running as unfinished: ours stays in
+        // `state`, the approval in its own field.
+        assert_eq!(view["status"], "pending");
+        assert_eq!(view["state"], "awaiting_approval");
+        assert_eq!(view["approval"]["fingerprint"], "ABCD2345");
+        assert_eq!(view["approval"]["expiresAt"], 1);
         assert_eq!(view["fingerprint"], "ABCD2345");
         assert!(view["message"]
             .as_str()
             .unwrap()
             .contains("rm -rf /Users/me/build"));
+    })
+    .await;
+}
+
+/// What the original's `mac_remote` does with an answer: a status of `pending` or `running`
+/// means "not finished yet"; anything else is a result, whose `exitCode` it reports.
+fn original_client_sees_finished(view: &Value) -> bool {
+    !matches!(view["status"].as_str(), Some("pending" | "running"))
+}
+
+#[tokio::test]
+async fn the_originals_clients_see_a_task_awaiting_approval_as_unfinished() {
+    within(async {
+        let app = TestApp::spawn().await;
+        let claimed = awaiting(&app).await;
+
+        let (_, waited) = app.task(claimed.id, 50).await;
+        let (_, listed) = app.get("/tasks", Some(CLIENT)).await;
+
+        assert!(!original_client_sees_finished(&waited), "{waited}");
+        assert_eq!(
+            waited["message"].as_str().map(|m| m.is_empty()),
+            Some(false)
+        );
+        assert!(waited.get("exitCode").is_none());
+        let row = &listed["tasks"][0];
+        assert_eq!(row["status"], "pending");
+        assert_eq!(row["state"], "awaiting_approval");
     })
     .await;
 }
@@ -101,7 +134,7 @@ async fn the_worker_verdict_moves_the_task_on() {
         let (_, running) = app.task(claimed.id, 0).await;
 
         assert_eq!(rejected, StatusCode::NO_CONTENT);
-        assert_eq!(still["status"], "awaiting_approval");
+        assert_eq!(still["state"], "awaiting_approval");
         assert_eq!(approved, StatusCode::NO_CONTENT);
         assert_eq!(running["status"], "running");
     })
@@ -198,7 +231,7 @@ async fn only_the_lease_holder_reports_approval_progress() {
 
         assert_eq!(other, StatusCode::FORBIDDEN);
         let (_, view) = app.task(claimed.id, 0).await;
-        assert_eq!(view["status"], "awaiting_approval");
+        assert_eq!(view["state"], "awaiting_approval");
     })
     .await;
 }

@@ -20,8 +20,8 @@ async fn every_command_is_registered_in_the_guild_with_a_description() {
         assert_eq!(
             names,
             [
-                "approve", "cancel", "claude", "deny", "read", "run", "schedule", "status",
-                "tasks", "write"
+                "agent", "approve", "cancel", "claude", "deny", "read", "run", "schedule",
+                "sessions", "status", "tasks", "write"
             ]
         );
         for command in &commands {
@@ -40,6 +40,15 @@ async fn every_command_is_registered_in_the_guild_with_a_description() {
             .map(|o| o["name"].as_str().unwrap())
             .collect();
         assert_eq!(options, ["command", "timeout", "worker", "cwd"]);
+        // The agents a worker may configure, offered as choices (`discord.agents`).
+        let agent = commands.iter().find(|c| c.name == "agent").unwrap();
+        let choices: Vec<&str> = agent.sent["options"][0]["choices"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|c| c["name"].as_str().unwrap())
+            .collect();
+        assert_eq!(choices, ["codex", "gemini"]);
         let schedule = commands.iter().find(|c| c.name == "schedule").unwrap();
         let subcommands: Vec<&str> = schedule.sent["options"]
             .as_array()

@@ -4,8 +4,11 @@
 //! `old_string`/`replace_all` for edits) so its existing clients keep working; everything we
 //! add is a superset.
 
+mod output;
+
 use serde::{Deserialize, Serialize};
 
+pub use output::{OutputEnd, OutputPiece, TaskOutputView, END_EVENT, OUTPUT_EVENT};
 mod schedules;
 pub use schedules::{
     CreateScheduleRequest, RunTime, ScheduleId, ScheduleList, SchedulePreview, ScheduleView,
@@ -128,7 +131,9 @@ pub struct FileEditRequest {
     pub common: CommonFields,
 }
 
-/// `POST /claude`: run the Claude Code CLI on the Mac with a prompt.
+/// `POST /claude`: run the Claude Code CLI on the Mac with a prompt. Also the body of
+/// `POST /agents/<name>` (and `/codex`, `/gemini`), which run an agent CLI the worker has
+/// configured, in the same way.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "camelCase")]
 pub struct ClaudeRequest {
@@ -139,10 +144,22 @@ pub struct ClaudeRequest {
     /// bot's `limits.max_timeout_ms`, [`DEFAULT_CLAUDE_TIMEOUT_MS`] when absent.
     #[serde(default, alias = "timeout_ms", skip_serializing_if = "Option::is_none")]
     pub timeout: Option<u64>,
-    /// A Claude CLI session to resume (JSON `sessionId`, or `session_id`); a new session
-    /// when absent or empty. Plain characters only, never starting with `-`.
+    /// The session to continue (JSON `sessionId`, or `session_id`): one the bot started
+    /// is continued (`--resume`); an id it never saw is taken to be one the CLI already
+    /// knows and resumed too, unless `newSession` says otherwise. When absent or empty the
+    /// bot makes up a new id (a UUID) and the task starts that session; either way the
+    /// answer's `sessionId` names it. The id follows
+    /// [`is_valid_session_id`](crate::task::is_valid_session_id).
     #[serde(default, alias = "session_id", skip_serializing_if = "Option::is_none")]
     pub session_id: Option<String>,
+    /// Start `sessionId` as a new session rather than continue it (JSON `newSession`);
+    /// without a `sessionId` a new one is made up. `false` when absent.
+    #[serde(
+        default,
+        alias = "new_session",
+        skip_serializing_if = "std::ops::Not::not"
+    )]
+    pub new_session: bool,
     /// Working directory on the Mac, as [`CreateCommandRequest::cwd`]; when absent, the
     /// worker policy's Claude directory or its `default_cwd`.
     #[serde(default, skip_serializing_if = "Option::is_none")]
@@ -162,17 +179,33 @@ pub struct TaskCreated {
     pub status: String,
     /// The original's message, e.g. "Task created, waiting for worker".
     pub message: String,
-    /// The session asked for (JSON `sessionId`), echoed by `/claude`; absent otherwise.
+    /// The agent session the task runs in (JSON `sessionId`): the one asked for, or the new
+    /// one the bot made up. Always present on `/claude` and `/agents/<name>`; send it back
+    /// to continue the conversation. Absent on other routes.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub session_id: Option<String>,
 }
 
-/// The status word clients see: the original's `pending` for queued, our name otherwise.
+/// The status word clients see in `status`, in the original's vocabulary for unfinished
+/// tasks: only ever `pending` (queued, or awaiting the owner's approval) or `running`, so
+/// the original's clients, which know no other unfinished words, never take a waiting task
+/// for a finished one. Final tasks show our name (`succeeded`, `failed`, …). The full
+/// status is [`TaskView::state`].
 pub fn client_status(status: TaskStatus) -> &'static str {
     match status {
-        TaskStatus::Queued => "pending",
+        TaskStatus::Queued | TaskStatus::AwaitingApproval => "pending",
         other => other.as_str(),
     }
+}
+
+/// What an unfinished task awaiting the owner's approval waits for (JSON `approval`).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct ApprovalView {
+    /// The fingerprint the owner approves (on the Mac's notification, `/approve`).
+    pub fingerprint: String,
+    /// When the request lapses on the worker, in epoch milliseconds (JSON `expiresAt`).
+    pub expires_at: EpochMillis,
 }
 
 /// `GET /tasks/:id`. A finished task carries its result; an unfinished one carries
@@ -182,8 +215,12 @@ pub fn client_status(status: TaskStatus) -> &'static str {
 pub struct TaskView {
     /// The task's id (JSON `taskId`).
     pub task_id: TaskId,
-    /// Where the task stands, as [`client_status`] spells it (`pending` for queued).
+    /// Where the task stands, as [`client_status`] spells it: `pending` or `running` while
+    /// unfinished (the original's words), our final status once finished.
     pub status: String,
+    /// Where the task stands, in full (JSON `state`): `queued`, `running`,
+    /// `awaiting_approval`, or the final status. Ours, not the original's.
+    pub state: TaskStatus,
     /// What kind of task it is.
     pub kind: TaskKind,
     /// While live, `Result not ready yet`, or what awaits the owner's approval; absent once
@@ -242,13 +279,24 @@ pub struct TaskView {
     /// present once finished.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub stderr_truncated: Option<bool>,
+    /// For a stdout past the worker's cap: bytes left out between the head and the tail it
+    /// kept (JSON `stdoutOmittedBytes`; the text has a `… N bytes omitted …` line there,
+    /// and `metadata.stdoutOmitted` has the head's and tail's sizes too). Absent otherwise.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub stdout_omitted_bytes: Option<u64>,
+    /// The same for stderr (JSON `stderrOmittedBytes`).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub stderr_omitted_bytes: Option<u64>,
     /// Wall-clock run time on the worker, in milliseconds (JSON `durationMs`); present once
     /// finished, 0 when nothing ran.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub duration_ms: Option<u64>,
-    /// While `awaiting_approval`: the fingerprint the owner approves.
+    /// While `awaiting_approval`: the fingerprint the owner approves (also in `approval`).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub fingerprint: Option<String>,
+    /// While `awaiting_approval`: what the owner's approval is awaited for, and until when.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub approval: Option<ApprovalView>,
     /// Files the worker uploaded with the result (screenshots), each readable at
     /// `GET /tasks/:id/attachments/:name`.
     #[serde(default, skip_serializing_if = "Option::is_none")]
@@ -289,8 +337,11 @@ pub struct ApproveRequest {
 pub struct TaskSummary {
     /// The task's id (JSON `taskId`).
     pub task_id: TaskId,
-    /// Where the task stands, as [`client_status`] spells it (`pending` for queued).
+    /// Where the task stands, as [`client_status`] spells it (`pending` or `running` while
+    /// unfinished).
     pub status: String,
+    /// Where the task stands, in full, as [`TaskView::state`].
+    pub state: TaskStatus,
     /// What kind of task it is.
     pub kind: TaskKind,
     /// The command or path, cut to a readable length. Never file content.
@@ -319,6 +370,33 @@ pub struct TaskList {
     /// Newest first; only those in the `status` asked for, if any (`pending` names queued
     /// tasks); at most `limit` of them (the bot defaults and caps it).
     pub tasks: Vec<TaskSummary>,
+}
+
+/// One row of `GET /claude/recent` (and `/agents/<name>/recent`): a session the caller's
+/// tasks ran in, by its latest task.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct SessionSummary {
+    /// The session's id (JSON `sessionId`): send it as `sessionId` to continue.
+    pub session_id: String,
+    /// The agent it belongs to: `claude`, or a worker-configured agent's name.
+    pub agent: String,
+    /// The start of the latest prompt (JSON `lastPrompt`), cut to a readable length.
+    pub last_prompt: String,
+    /// The latest task in it (JSON `lastTaskId`).
+    pub last_task_id: TaskId,
+    /// When the latest task was created, in epoch milliseconds (JSON `updatedAt`).
+    pub updated_at: EpochMillis,
+    /// The worker that ran (or is to run) the latest task; absent while any worker may.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub worker: Option<String>,
+}
+
+/// `GET /claude/recent?limit=`: the caller's most recently used sessions.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct SessionList {
+    /// Most recently used first; at most `limit` (the bot defaults and caps it).
+    pub sessions: Vec<SessionSummary>,
 }
 
 /// `GET /health`: minimal and unauthenticated, for load balancers and Docker.

@@ -24,10 +24,34 @@ fn claude_request_takes_session_id_in_both_spellings() {
 }
 
 #[test]
+fn unfinished_statuses_are_only_the_originals_two_words() {
+    for status in TaskStatus::ALL {
+        let word = client_status(status);
+        if status.is_terminal() {
+            assert_eq!(word, status.as_str());
+        } else {
+            assert!(["pending", "running"].contains(&word), "{status}: {word}");
+        }
+    }
+    assert_eq!(client_status(TaskStatus::AwaitingApproval), "pending");
+}
+
+#[test]
+fn claude_request_may_ask_for_a_new_session() {
+    let req: ClaudeRequest =
+        serde_json::from_value(json!({"prompt": "hi", "sessionId": "s1", "newSession": true}))
+            .unwrap();
+    assert!(req.new_session);
+    let plain: ClaudeRequest = serde_json::from_value(json!({"prompt": "hi"})).unwrap();
+    assert!(!plain.new_session);
+}
+
+#[test]
 fn unfinished_view_has_only_the_original_fields_and_ours() {
     let view = TaskView {
         task_id: "6f1c1a8e-7a51-4c3e-9f67-1d2f0a6b8c11".parse().unwrap(),
         status: client_status(TaskStatus::Queued).into(),
+        state: TaskStatus::Queued,
         kind: TaskKind::Command,
         message: Some("Result not ready yet".into()),
         worker: None,
@@ -45,8 +69,11 @@ fn unfinished_view_has_only_the_original_fields_and_ours() {
         encoding: None,
         stdout_truncated: None,
         stderr_truncated: None,
+        stdout_omitted_bytes: None,
+        stderr_omitted_bytes: None,
         duration_ms: None,
         fingerprint: None,
+        approval: None,
         attachments: None,
     };
     assert_eq!(
@@ -54,6 +81,7 @@ fn unfinished_view_has_only_the_original_fields_and_ours() {
         json!({
             "taskId": "6f1c1a8e-7a51-4c3e-9f67-1d2f0a6b8c11",
             "status": "pending",
+            "state": "queued",
             "kind": "command",
             "message": "Result not ready yet",
             "createdAt": 1
@@ -66,6 +94,7 @@ fn finished_view_keeps_null_error_and_exit_code() {
     let view = TaskView {
         task_id: TaskId::new(),
         status: "succeeded".into(),
+        state: TaskStatus::Succeeded,
         kind: TaskKind::Command,
         message: None,
         worker: Some("mac".into()),
@@ -83,8 +112,11 @@ fn finished_view_keeps_null_error_and_exit_code() {
         encoding: Some(ContentEncoding::Utf8),
         stdout_truncated: Some(false),
         stderr_truncated: Some(false),
+        stdout_omitted_bytes: None,
+        stderr_omitted_bytes: None,
         duration_ms: Some(1),
         fingerprint: None,
+        approval: None,
         attachments: None,
     };
     let value = serde_json::to_value(&view).unwrap();
@@ -134,4 +166,35 @@ fn a_create_request_carries_a_callback_url_as_callback_url_in_camel_case() {
         serde_json::to_value(&req.common).unwrap(),
         json!({"callbackUrl": "https://hooks.example.com/x"})
     );
+}
+
+#[test]
+fn live_output_views_keep_their_camel_case_shape() {
+    let id: TaskId = "00000000-0000-0000-0000-000000000002".parse().unwrap();
+    let view = TaskOutputView {
+        task_id: id,
+        status: "running".into(),
+        finished: false,
+        start: 0,
+        end: 7,
+        text: "tick 1\n".into(),
+    };
+    let end = OutputEnd {
+        task_id: id,
+        status: "succeeded".into(),
+        exit_code: Some(0),
+    };
+
+    assert_eq!(
+        serde_json::to_value(&view).unwrap(),
+        json!({"taskId": "00000000-0000-0000-0000-000000000002", "status": "running",
+               "finished": false, "start": 0, "end": 7, "text": "tick 1\n"})
+    );
+    assert_eq!(
+        serde_json::to_value(&end).unwrap(),
+        json!({"taskId": "00000000-0000-0000-0000-000000000002", "status": "succeeded",
+               "exitCode": 0})
+    );
+    let piece: OutputPiece = serde_json::from_value(json!({"offset": 3, "text": "x"})).unwrap();
+    assert_eq!((piece.offset, piece.text.as_str()), (3, "x"));
 }

@@ -6,6 +6,15 @@ use std::str::FromStr;
 use serde::{Deserialize, Serialize};
 use uuid::Uuid;
 
+mod agent;
+mod outcome;
+
+pub use agent::{
+    is_valid_agent_name, is_valid_session_id, AgentSession, AGENT_NAME_RULE, CLAUDE_AGENT,
+    MAX_AGENT_NAME_LEN, MAX_SESSION_ID_LEN, SESSION_ID_RULE,
+};
+pub use outcome::{OutcomeStatus, TaskOutcome};
+
 /// A task's id. Random (v4), so ids cannot be guessed from one another. On the wire it is
 /// the UUID's hyphenated lower-case string, e.g. `6f1c1a8e-7a51-4c3e-9f67-1d2f0a6b8c11`.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
@@ -129,13 +138,31 @@ pub enum TaskSpec {
     Claude {
         /// The prompt, passed to `claude -p` after `--`: `$(…)` or a leading `-` stays text.
         prompt: String,
-        /// A Claude CLI session to resume (`--resume <id>`); omitted when absent, which
-        /// starts a new session. The worker takes only up to 128 of `A-Z a-z 0-9 - _`, not
-        /// starting with `-`, so it can never pose as a flag.
-        #[serde(default, skip_serializing_if = "Option::is_none")]
-        session_id: Option<String>,
+        /// The Claude CLI session: started with `--session-id <id>` when `new`, continued
+        /// with `--resume <id>` otherwise; omitted when absent (the CLI then makes up its
+        /// own). The id follows [`is_valid_session_id`], checked by the bot and again by the
+        /// worker. Read from `session_id` too, where a bare string means resume.
+        #[serde(default, alias = "session_id", skip_serializing_if = "Option::is_none")]
+        session: Option<AgentSession>,
         /// Working directory for the run, resolved as a command's `cwd`; omitted when
         /// absent: the policy's `[claude] cwd`, else the worker's `default_cwd`.
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        cwd: Option<String>,
+    },
+    /// Run an agent CLI the worker has configured (`[agents.<name>]`) with `prompt` as one
+    /// argv element (`"kind": "agent"`). The bot does not know which agents a worker has: a
+    /// worker without this one fails the task and runs nothing.
+    Agent {
+        /// The agent's name, as [`is_valid_agent_name`] allows (never `claude`, which is
+        /// [`TaskSpec::Claude`]).
+        agent: String,
+        /// The prompt: exactly one argv element where the agent's template says `{prompt}`.
+        prompt: String,
+        /// The agent's session, as [`TaskSpec::Claude`]'s; passed with the agent's
+        /// configured start or resume flags, ignored by an agent that has none.
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        session: Option<AgentSession>,
+        /// Working directory for the run, resolved as a command's `cwd`.
         #[serde(default, skip_serializing_if = "Option::is_none")]
         cwd: Option<String>,
     },
@@ -150,6 +177,7 @@ impl TaskSpec {
             TaskSpec::FileWrite { .. } => TaskKind::FileWrite,
             TaskSpec::FileEdit { .. } => TaskKind::FileEdit,
             TaskSpec::Claude { .. } => TaskKind::Claude,
+            TaskSpec::Agent { .. } => TaskKind::Agent,
         }
     }
 
@@ -164,11 +192,30 @@ impl TaskSpec {
             }
             TaskSpec::FileEdit { path, .. } => format!("edit {path}"),
             TaskSpec::Claude { prompt, .. } => format!("claude: {prompt}"),
+            TaskSpec::Agent { agent, prompt, .. } => format!("{agent}: {prompt}"),
+        }
+    }
+
+    /// The agent session the task runs in, for the kinds that have one.
+    pub fn session(&self) -> Option<&AgentSession> {
+        match self {
+            TaskSpec::Claude { session, .. } | TaskSpec::Agent { session, .. } => session.as_ref(),
+            _ => None,
+        }
+    }
+
+    /// The agent a task asks for: `claude` or the configured agent's name; `None` for the
+    /// kinds that run no agent.
+    pub fn agent(&self) -> Option<&str> {
+        match self {
+            TaskSpec::Claude { .. } => Some(CLAUDE_AGENT),
+            TaskSpec::Agent { agent, .. } => Some(agent),
+            _ => None,
         }
     }
 }
 
-/// The five kinds of task, spelled on the wire as [`TaskSpec`]'s `kind` tag.
+/// The six kinds of task, spelled on the wire as [`TaskSpec`]'s `kind` tag.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
 pub enum TaskKind {
@@ -182,6 +229,8 @@ pub enum TaskKind {
     FileEdit,
     /// A Claude CLI run ([`TaskSpec::Claude`]); `"claude"` on the wire.
     Claude,
+    /// A configured agent CLI's run ([`TaskSpec::Agent`]); `"agent"` on the wire.
+    Agent,
 }
 
 impl TaskKind {
@@ -193,6 +242,7 @@ impl TaskKind {
             TaskKind::FileWrite => "file_write",
             TaskKind::FileEdit => "file_edit",
             TaskKind::Claude => "claude",
+            TaskKind::Agent => "agent",
         }
     }
 }
@@ -289,110 +339,6 @@ impl FromStr for TaskStatus {
             .into_iter()
             .find(|status| status.as_str() == s)
             .ok_or_else(|| UnknownStatus(s.to_owned()))
-    }
-}
-
-/// How a task ended, as the worker reports it. A subset of [`TaskStatus`]: the worker can
-/// only report what it saw; `expired` and `lost` are decided by the server.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
-#[serde(rename_all = "snake_case")]
-pub enum OutcomeStatus {
-    /// The process exited 0, or the file operation succeeded; `"succeeded"` on the wire.
-    Succeeded,
-    /// The process exited non-zero, died by a signal the worker did not send, or could not
-    /// start, or the file operation failed; `"failed"` on the wire.
-    Failed,
-    /// The worker killed it when it ran past its `timeout_ms`; `"timed_out"` on the wire.
-    TimedOut,
-    /// The worker stopped it because a client cancelled it (heard on a heartbeat);
-    /// `"cancelled"` on the wire.
-    Cancelled,
-    /// The worker's local policy refused it, or the owner denied the approval or let it
-    /// lapse; nothing ran. `"denied"` on the wire.
-    Denied,
-}
-
-impl From<OutcomeStatus> for TaskStatus {
-    fn from(status: OutcomeStatus) -> Self {
-        match status {
-            OutcomeStatus::Succeeded => TaskStatus::Succeeded,
-            OutcomeStatus::Failed => TaskStatus::Failed,
-            OutcomeStatus::TimedOut => TaskStatus::TimedOut,
-            OutcomeStatus::Cancelled => TaskStatus::Cancelled,
-            OutcomeStatus::Denied => TaskStatus::Denied,
-        }
-    }
-}
-
-/// What the worker reports when a task ends: the `outcome` of a
-/// [`ResultRequest`](crate::worker::ResultRequest).
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
-pub struct TaskOutcome {
-    /// How the task ended; it becomes the task's [`TaskStatus`].
-    pub status: OutcomeStatus,
-    /// Standard output, or a read file's content. Secrets are redacted and process output
-    /// is cut at the worker's `max_output_bytes` before it leaves the Mac; empty when absent.
-    #[serde(default)]
-    pub stdout: String,
-    /// How `stdout` is encoded: base64 for a file read that is not valid UTF-8.
-    #[serde(default)]
-    pub stdout_encoding: ContentEncoding,
-    /// Standard error, redacted and cut like `stdout`; empty for file tasks and when absent.
-    #[serde(default)]
-    pub stderr: String,
-    /// The process exit code. For a death by signal, `128 + signal` as shells report it
-    /// (the original's clients read 143 as "killed by SIGTERM"); 127/126 when the program
-    /// was not found/not runnable; 1 for the worker's own errors. `None` when nothing ran.
-    #[serde(default)]
-    pub exit_code: Option<i32>,
-    /// The number of the signal that ended the process (e.g. 15 for SIGTERM), if one did.
-    #[serde(default)]
-    pub signal: Option<i32>,
-    /// Why the task failed, in words for the user (e.g. `exited with code 2`, `timed out
-    /// after 30s`); `None` on success.
-    #[serde(default)]
-    pub error: Option<String>,
-    /// `stdout` was cut at the worker's output cap.
-    #[serde(default)]
-    pub stdout_truncated: bool,
-    /// `stderr` was cut at the worker's output cap.
-    #[serde(default)]
-    pub stderr_truncated: bool,
-    /// Wall-clock run time on the worker, in milliseconds; 0 when nothing ran.
-    #[serde(default)]
-    pub duration_ms: u64,
-    /// Free-form facts from the worker, e.g. `screenshotPath`, `sessionId`, `policy`
-    /// (verdict, rule, reason), `bytes`, `redactions`, `audit`; an empty object when absent.
-    #[serde(default)]
-    pub metadata: serde_json::Map<String, serde_json::Value>,
-}
-
-impl TaskOutcome {
-    /// An outcome with no output: the starting point for the worker's executors.
-    pub fn new(status: OutcomeStatus) -> Self {
-        Self {
-            status,
-            stdout: String::new(),
-            stdout_encoding: ContentEncoding::Utf8,
-            stderr: String::new(),
-            exit_code: None,
-            signal: None,
-            error: None,
-            stdout_truncated: false,
-            stderr_truncated: false,
-            duration_ms: 0,
-            metadata: serde_json::Map::new(),
-        }
-    }
-
-    /// A failed outcome with an error message and exit code 1 (the original's convention
-    /// for worker-side errors such as "old_string not found").
-    pub fn failure(error: impl Into<String>) -> Self {
-        Self {
-            exit_code: Some(1),
-            error: Some(error.into()),
-            ..Self::new(OutcomeStatus::Failed)
-        }
     }
 }
 

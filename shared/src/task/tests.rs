@@ -73,3 +73,29 @@ fn outcome_fills_defaults_for_missing_fields() {
     let outcome: TaskOutcome = serde_json::from_value(json!({"status": "timed_out"})).unwrap();
     assert_eq!(outcome, TaskOutcome::new(OutcomeStatus::TimedOut));
 }
+
+#[test]
+fn claude_spec_carries_its_session_and_reads_the_old_session_id() {
+    let spec = TaskSpec::Claude {
+        prompt: "hi".into(),
+        session: Some(AgentSession::start("s-1")),
+        cwd: None,
+    };
+    assert_eq!(
+        serde_json::to_value(&spec).unwrap(),
+        json!({"kind": "claude", "prompt": "hi", "session": {"id": "s-1", "new": true}})
+    );
+    let old: TaskSpec =
+        serde_json::from_value(json!({"kind": "claude", "prompt": "hi", "session_id": "s-1"}))
+            .unwrap();
+    assert_eq!(old.session(), Some(&AgentSession::resume("s-1")));
+}
+
+#[test]
+fn agent_spec_names_its_agent() {
+    let spec: TaskSpec =
+        serde_json::from_value(json!({"kind": "agent", "agent": "codex", "prompt": "hi"})).unwrap();
+    assert_eq!(spec.kind(), TaskKind::Agent);
+    assert_eq!(spec.agent(), Some("codex"));
+    assert_eq!(spec.summary(), "codex: hi");
+}

@@ -2,7 +2,11 @@
 //! leases alive and reports results. Only the worker makes requests; the server never
 //! connects to the worker.
 
+mod output;
+
 use serde::{Deserialize, Serialize};
+
+pub use output::{OutputAck, OutputChunk, MAX_OUTPUT_CHUNK_BYTES};
 
 use crate::task::{LeaseId, TaskId, TaskOutcome, TaskSpec};
 use crate::EpochMillis;

@@ -205,3 +205,24 @@ fn result_request_round_trips() {
     assert_eq!(back, req);
     assert_eq!(back.outcome.status, OutcomeStatus::Failed);
 }
+
+#[test]
+fn a_live_output_piece_and_its_answer_keep_their_shape() {
+    let lease = LeaseId(uuid::Uuid::from_u128(1));
+    let chunk = OutputChunk {
+        worker: "mac".into(),
+        lease,
+        offset: 7,
+        text: "tick 2\n".into(),
+    };
+
+    assert_eq!(
+        serde_json::to_value(&chunk).unwrap(),
+        json!({"worker": "mac", "lease": "00000000-0000-0000-0000-000000000001",
+               "offset": 7, "text": "tick 2\n"})
+    );
+    assert_eq!(
+        serde_json::to_value(OutputAck { end: 14 }).unwrap(),
+        json!({"end": 14})
+    );
+}

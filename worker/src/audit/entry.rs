@@ -97,7 +97,11 @@ pub struct Asked {
     /// The working directory, as sent.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub cwd: Option<KeptText>,
-    /// The Claude prompt, as sent (it is what was asked; a prompt is text, like a command).
+    /// The agent an `agent` task named (`claude` tasks say so by their kind).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub agent: Option<String>,
+    /// The Claude (or agent) prompt, as sent (it is what was asked; a prompt is text, like
+    /// a command).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub prompt: Option<KeptText>,
     /// A write's content (decoded when base64), or an edit's new text.
@@ -156,6 +160,14 @@ impl Asked {
                 cwd: cwd.as_deref().and_then(kept),
                 ..Self::default()
             },
+            TaskSpec::Agent {
+                agent, prompt, cwd, ..
+            } => Self {
+                agent: Some(agent.clone()),
+                prompt: kept(prompt),
+                cwd: cwd.as_deref().and_then(kept),
+                ..Self::default()
+            },
         }
     }
 }
@@ -203,7 +215,8 @@ pub struct AuditRecord {
     /// The process exit code, if a process ran.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub exit_code: Option<i32>,
-    /// Bytes of output uploaded (after redaction).
+    /// Bytes of output uploaded (after redaction): the result's, a screenshot's, and live
+    /// output the server took while the task ran.
     pub bytes_uploaded: u64,
     /// Secrets redacted from the output.
     pub redactions: u64,

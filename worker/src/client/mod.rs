@@ -15,8 +15,8 @@ use std::time::Duration;
 
 use openclaw_shared::worker::{
     ApprovalState, ApprovalUpdate, ClaimRequest, ClaimResponse, HeartbeatRequest,
-    HeartbeatResponse, HeldLease, ResultAck, SandboxReport, LEASE_HEADER, WORKER_API_PREFIX,
-    WORKER_HEADER,
+    HeartbeatResponse, HeldLease, OutputAck, OutputChunk, ResultAck, SandboxReport, LEASE_HEADER,
+    WORKER_API_PREFIX, WORKER_HEADER,
 };
 use openclaw_shared::{ErrorBody, LeaseId, TaskId, TaskOutcome};
 use reqwest::header::{HeaderValue, AUTHORIZATION, CONTENT_TYPE, RETRY_AFTER};
@@ -214,6 +214,27 @@ impl ApiClient {
             .timeout(REQUEST_TIMEOUT)
             .json(&body);
         self.send(request).await.map(drop)
+    }
+
+    /// Sends the next piece of a running task's live output (see [`crate::live`]). One
+    /// attempt: the sender tries again with its next piece.
+    pub async fn send_output(
+        &self,
+        worker: &str,
+        task_id: TaskId,
+        lease: LeaseId,
+        offset: u64,
+        text: &str,
+    ) -> Result<OutputAck, ClientError> {
+        let body = OutputChunk {
+            worker: worker.to_owned(),
+            lease,
+            offset,
+            text: text.to_owned(),
+        };
+        let path = format!("/tasks/{task_id}/output");
+        self.post(&path, &body, REQUEST_TIMEOUT, MAX_ANSWER_BYTES)
+            .await
     }
 
     /// Uploads an image as attachment `name` of a task the worker holds under `lease`.

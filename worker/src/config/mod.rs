@@ -6,12 +6,15 @@
 //! - `env.rs`: the environment overrides ([`ENV_PREFIX`], [`ORIGINAL_ENV_NAMES`]).
 //! - `validate.rs`: [`Config::validate`], every value checked once.
 
+use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
 
 use figment::providers::{Format, Serialized, Toml};
 use figment::Figment;
 use secrecy::SecretString;
 use serde::Deserialize;
+
+use crate::agents::AgentConfig;
 
 mod env;
 mod validate;
@@ -46,8 +49,12 @@ pub struct Config {
     /// On SIGINT/SIGTERM, how long running tasks may finish before they are killed (and
     /// then how long undelivered results are retried before the worker exits anyway).
     pub shutdown_grace_secs: u64,
-    /// Cap on captured stdout, and separately on stderr, per task.
+    /// Cap on captured stdout, and separately on stderr, per task: a longer stream keeps
+    /// its first 64 KiB (a quarter of a smaller cap) and its last rest of the cap.
     pub max_output_bytes: usize,
+    /// How often a running task's new output is sent to the server as live output, in
+    /// milliseconds; 0 turns live output off (the result is sent as before either way).
+    pub live_output_interval_ms: u64,
     /// Largest file a read task returns.
     pub max_read_bytes: u64,
     /// Working directory for tasks that name none; relative file paths resolve against it.
@@ -56,6 +63,9 @@ pub struct Config {
     pub claude_bin: String,
     /// Extra arguments passed to every `claude` run, before the prompt.
     pub claude_args: Vec<String>,
+    /// Agent CLIs besides Claude, by name (`[agents.<name>]`): program, argv template,
+    /// session flags, tier. See [`crate::agents`].
+    pub agents: BTreeMap<String, AgentConfig>,
     /// The local policy file. The worker refuses to start without it, or when it (or its
     /// directory) can be changed by anyone but this user.
     pub policy_path: PathBuf,
@@ -84,10 +94,12 @@ impl Default for Config {
             kill_grace_secs: 5,
             shutdown_grace_secs: 30,
             max_output_bytes: 1024 * 1024,
+            live_output_interval_ms: 1000,
             max_read_bytes: 10 * 1024 * 1024,
             default_cwd: home_dir().unwrap_or_else(|| PathBuf::from("/")),
             claude_bin: "claude".into(),
             claude_args: Vec::new(),
+            agents: BTreeMap::new(),
             policy_path: default_dir().join("policy.toml"),
             state_dir: default_dir().join("state"),
             notify_webhook_url: None,

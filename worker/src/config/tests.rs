@@ -90,6 +90,11 @@ fn invalid_values_name_their_key() {
         ("OPENCLAW_WORKER_DEFAULT_CWD", "/no/such/dir", "default_cwd"),
         ("OPENCLAW_WORKER_MAX_OUTPUT_BYTES", "0", "max_output_bytes"),
         (
+            "OPENCLAW_WORKER_LIVE_OUTPUT_INTERVAL_MS",
+            "50",
+            "live_output_interval_ms",
+        ),
+        (
             "OPENCLAW_WORKER_HEARTBEAT_INTERVAL_SECS",
             "x",
             "heartbeat_interval_secs",
@@ -133,4 +138,34 @@ fn tilde_expands_only_for_the_current_user() {
         PathBuf::from("~bob/a")
     );
     assert_eq!(expand_tilde("/abs", home), PathBuf::from("/abs"));
+}
+
+#[test]
+fn agents_are_tables_whose_tier_defaults_to_approve() {
+    let file = toml_file(
+        "token = \"t\"\n[agents.codex]\nbin = \"codex\"\n\
+         args = [\"exec\", \"{session}\", \"--\", \"{prompt}\"]\n\
+         resume_session = [\"resume\", \"{id}\"]\n",
+    );
+
+    let config = Config::load(Some(file.path()), env(&[])).unwrap();
+
+    let codex = &config.agents["codex"];
+    assert_eq!(codex.tier, crate::policy::Verdict::Approve);
+    assert!(codex.network);
+    assert!(codex.new_session.is_empty());
+}
+
+#[test]
+fn an_agent_whose_template_could_splice_the_prompt_is_refused_by_key() {
+    let file = toml_file(
+        "token = \"t\"\n[agents.codex]\nbin = \"codex\"\nargs = [\"--prompt={prompt}\"]\n",
+    );
+
+    let err = Config::load(Some(file.path()), env(&[]))
+        .unwrap_err()
+        .to_string();
+
+    assert!(err.contains("`agents`"), "{err}");
+    assert!(err.contains("agents.codex.args"), "{err}");
 }

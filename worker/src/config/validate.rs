@@ -85,6 +85,12 @@ impl Config {
                 format!("must be between 1 and {MAX_OUTPUT_CAP}"),
             ));
         }
+        if (1..200).contains(&self.live_output_interval_ms) {
+            return Err(invalid(
+                "live_output_interval_ms",
+                "must be 0 (off) or at least 200",
+            ));
+        }
         if !(1..=MAX_READ_CAP).contains(&self.max_read_bytes) {
             return Err(invalid(
                 "max_read_bytes",
@@ -103,6 +109,11 @@ impl Config {
         }
         if self.claude_bin.is_empty() {
             return Err(invalid("claude_bin", "must not be empty"));
+        }
+        for (name, agent) in &self.agents {
+            agent
+                .validate(name)
+                .map_err(|reason| invalid("agents", reason))?;
         }
         if let Some(url) = &self.notify_webhook_url {
             validate_webhook(url.expose_secret())?;

@@ -4,6 +4,7 @@
 use std::path::Path;
 use std::time::Duration;
 
+use openclaw_shared::task::{is_valid_session_id, AgentSession, SESSION_ID_RULE};
 use openclaw_shared::TaskOutcome;
 use serde_json::json;
 use tokio_util::sync::CancellationToken;
@@ -15,16 +16,14 @@ use crate::spool::TaskSpool;
 /// A line starting with this in Claude's output names a file for the Discord side to
 /// upload (`metadata.screenshotPath`), as in the original.
 pub const SCREENSHOT_MARKER: &str = "PLEASE_UPLOAD_TO_DISCORD:";
-/// Longest session id passed to `--resume`.
-const MAX_SESSION_ID_LEN: usize = 128;
 
 /// One Claude run.
 #[derive(Debug, Clone, Copy)]
 pub struct ClaudeRun<'a> {
     /// The prompt, passed to the CLI as one argument.
     pub prompt: &'a str,
-    /// Resume this CLI session (`--resume <id>`).
-    pub session_id: Option<&'a str>,
+    /// The CLI session: started with `--session-id <id>` when new, else `--resume <id>`.
+    pub session: Option<&'a AgentSession>,
 }
 
 /// Runs the CLI in print mode and reports its output, with `sessionId` and
@@ -52,19 +51,26 @@ pub async fn run(
         Ok(job) => job,
         Err(message) => return TaskOutcome::failure(format!("{message}; nothing ran")),
     };
-    let mut outcome = ctx
-        .run_job(&job, spool, cancel)
-        .await
-        .into_outcome(&job.what, timeout);
-    annotate(&mut outcome, run.session_id);
+    let mut outcome = ctx.run_job(&job, spool, cancel).await.into_outcome(
+        &job.what,
+        timeout,
+        ctx.redactor.as_deref(),
+    );
+    annotate(&mut outcome, run.session);
     outcome
 }
 
-/// Adds what a Claude run's outcome carries besides its output: `sessionId` (resumed) and
-/// `screenshotPath` (from the output's marker line).
-pub fn annotate(outcome: &mut TaskOutcome, session_id: Option<&str>) {
-    if let Some(session) = session_id {
-        outcome.metadata.insert("sessionId".into(), json!(session));
+/// Adds what a Claude run's outcome carries besides its output: `sessionId` (and
+/// `sessionNew`: whether this run started it) and `screenshotPath` (from the output's
+/// marker line).
+pub fn annotate(outcome: &mut TaskOutcome, session: Option<&AgentSession>) {
+    if let Some(session) = session {
+        outcome
+            .metadata
+            .insert("sessionId".into(), json!(session.id));
+        outcome
+            .metadata
+            .insert("sessionNew".into(), json!(session.new));
     }
     if let Some(path) = screenshot_path(&outcome.stdout).map(str::to_owned) {
         outcome
@@ -78,19 +84,19 @@ pub fn annotate(outcome: &mut TaskOutcome, session_id: Option<&str>) {
 fn claude_args(ctx: &ExecContext, run: ClaudeRun<'_>) -> Result<Vec<String>, String> {
     let mut args = vec!["-p".to_owned()];
     args.extend(ctx.claude_args.iter().cloned());
-    if let Some(session) = run.session_id {
+    if let Some(session) = run.session {
         // An id is a value, never a flag: `--resume --dangerously-…` must be impossible.
-        let plain = session
-            .bytes()
-            .all(|b| b.is_ascii_alphanumeric() || matches!(b, b'-' | b'_'));
-        let fits = (1..=MAX_SESSION_ID_LEN).contains(&session.len());
-        if !plain || !fits || session.starts_with('-') {
-            return Err(format!(
-                "invalid session id: use up to {MAX_SESSION_ID_LEN} of A-Z a-z 0-9 - _"
-            ));
+        // The bot checks the same rule; this is the Mac's own word on it.
+        if !is_valid_session_id(&session.id) {
+            return Err(format!("invalid session id: it {SESSION_ID_RULE}"));
         }
-        args.push("--resume".to_owned());
-        args.push(session.to_owned());
+        let flag = if session.new {
+            "--session-id"
+        } else {
+            "--resume"
+        };
+        args.push(flag.to_owned());
+        args.push(session.id.clone());
     }
     // `--` ends option parsing, so a prompt starting with `-` stays a prompt.
     args.push("--".to_owned());
@@ -121,15 +127,26 @@ mod tests {
         ExecContext::from_config(&crate::config::Config::default())
     }
 
-    fn run_with<'a>(prompt: &'a str, session_id: Option<&'a str>) -> ClaudeRun<'a> {
-        ClaudeRun { prompt, session_id }
+    fn run_with<'a>(prompt: &'a str, session: Option<&'a AgentSession>) -> ClaudeRun<'a> {
+        ClaudeRun { prompt, session }
     }
 
     #[test]
     fn prompt_is_the_last_argument_after_double_dash() {
-        let args = claude_args(&ctx(), run_with("-rf / and more", Some("abc-123"))).unwrap();
+        let session = AgentSession::resume("abc-123");
+
+        let args = claude_args(&ctx(), run_with("-rf / and more", Some(&session))).unwrap();
 
         assert_eq!(args, ["-p", "--resume", "abc-123", "--", "-rf / and more"]);
+    }
+
+    #[test]
+    fn a_new_session_is_started_with_its_id() {
+        let session = AgentSession::start("6f1c1a8e-7a51-4c3e-9f67-1d2f0a6b8c11");
+
+        let args = claude_args(&ctx(), run_with("hi there", Some(&session))).unwrap();
+
+        assert_eq!(args, ["-p", "--session-id", &session.id, "--", "hi there"]);
     }
 
     #[test]
@@ -141,15 +158,17 @@ mod tests {
 
     #[test]
     fn session_id_that_looks_like_a_flag_is_refused() {
-        let too_long = "a".repeat(MAX_SESSION_ID_LEN + 1);
+        let too_long = "a".repeat(openclaw_shared::task::MAX_SESSION_ID_LEN + 1);
         for bad in [
             "--dangerously-skip-permissions",
             "a b",
             "x;y",
             "",
+            ".",
             &too_long,
         ] {
-            let refused = claude_args(&ctx(), run_with("hi there", Some(bad)));
+            let session = AgentSession::resume(bad);
+            let refused = claude_args(&ctx(), run_with("hi there", Some(&session)));
 
             assert!(refused.is_err(), "{bad}");
         }

@@ -54,5 +54,5 @@ pub async fn run(
     };
     ctx.run_job(&job, spool, cancel)
         .await
-        .into_outcome(&job.what, timeout)
+        .into_outcome(&job.what, timeout, ctx.redactor.as_deref())
 }

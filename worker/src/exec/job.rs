@@ -36,6 +36,10 @@ pub struct ProcessJob {
     pub timeout_ms: u64,
     /// The program in words, for error messages (`/usr/bin/git`, `shell /bin/sh`).
     pub what: String,
+    /// Most bytes per stream a supervisor writes to the task's live output files as the
+    /// process writes them ([`crate::live`]); 0 (and absent, from older workers): none.
+    #[serde(default)]
+    pub live_output_bytes: u64,
 }
 
 impl ProcessJob {

@@ -14,7 +14,10 @@
 //! - [`command`]: `command` tasks, direct or (approved shell syntax) through the shell.
 //! - [`files`]: binary-safe reads, atomic writes, exact-match edits.
 //! - [`claude`]: the Claude Code CLI, prompt as one argv element.
+//! - [`agent`]: the agent CLIs of the worker config, prompt as one argv element.
 
+pub mod agent;
+pub mod capture;
 pub mod claude;
 pub mod command;
 pub mod files;
@@ -22,21 +25,25 @@ pub mod job;
 pub mod process;
 pub mod supervisor;
 
+use std::collections::BTreeMap;
 use std::ffi::{OsStr, OsString};
 use std::path::{Path, PathBuf};
+use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use openclaw_shared::worker::ClaimedTask;
 use openclaw_shared::{TaskOutcome, TaskSpec};
 use tokio_util::sync::CancellationToken;
 
+use crate::agents::AgentConfig;
 use crate::config::Config;
 use crate::policy::env::child_env;
 use crate::policy::{CheckEnv, Plan, Policy};
+use crate::redact::Redactor;
 use crate::sandbox::{self, SandboxSpec, TaskTempDir};
 use crate::spool::TaskSpool;
 use job::{ProcessJob, JOB_VERSION};
-use process::{run_process, ProcessLimits, ProcessOutput};
+use process::{run_process, ProcessLimits, ProcessOutput, Tees};
 use supervisor::Supervisor;
 
 /// Longest a task may run, whatever timeout the server sends (7 days).
@@ -58,12 +65,20 @@ pub struct ExecContext {
     /// Arguments for every `claude` run, before the session and the prompt: the
     /// configured extras, then what the policy's `[claude]` section adds.
     pub claude_args: Vec<String>,
+    /// The agent CLIs of the config, by name; a bare `bin` is resolved like `claude_bin`.
+    pub agents: BTreeMap<String, AgentConfig>,
     /// The whole environment of every child: the allowlisted part of the worker's own,
     /// never the worker token. Children start from an empty environment plus this.
     pub child_env: Vec<(OsString, OsString)>,
     /// How processes of spooled tasks are supervised ([`execute_spooled`]); `None` runs
     /// every process in the worker.
     pub supervisor: Option<Supervisor>,
+    /// Redacts a long output next to its cuts (head and tail); `None` leaves that to the
+    /// pipeline's redaction of the whole text.
+    pub redactor: Option<Arc<Redactor>>,
+    /// Most bytes per stream written to a supervised task's live output files (0: no live
+    /// output).
+    pub live_output_bytes: u64,
 }
 
 impl ExecContext {
@@ -80,14 +95,21 @@ impl ExecContext {
             max_read_bytes: config.max_read_bytes,
             claude_bin: config.claude_bin.clone(),
             claude_args: config.claude_args.clone(),
+            agents: config.agents.clone(),
             child_env: child_env(std::env::vars_os(), &[], None),
             supervisor: None,
+            redactor: None,
+            live_output_bytes: if config.live_output_interval_ms > 0 {
+                supervisor::LIVE_FILE_LIMIT_BYTES
+            } else {
+                0
+            },
         }
     }
 
     /// Applies the policy: the child environment gets its `env.extra` names and, as
     /// `PATH`, the search path programs were checked against; `claude` gets the
-    /// `[claude]` flags; a bare `claude_bin` is resolved now through the worker's own
+    /// `[claude]` flags; a bare `claude_bin` (or agent `bin`) is resolved now through the worker's own
     /// `PATH` (children no longer see it).
     pub fn apply_policy(&mut self, policy: &Policy, env: &CheckEnv) {
         let search = std::env::join_paths(policy.search_path(env)).ok();
@@ -102,9 +124,13 @@ impl ExecContext {
             self.claude_args
                 .push("--dangerously-skip-permissions".to_owned());
         }
-        if !self.claude_bin.contains('/') {
-            if let Some(found) = find_in_path(&self.claude_bin, &env.path) {
-                self.claude_bin = found.to_string_lossy().into_owned();
+        let bins = std::iter::once(&mut self.claude_bin)
+            .chain(self.agents.values_mut().map(|agent| &mut agent.bin));
+        for bin in bins {
+            if !bin.contains('/') {
+                if let Some(found) = find_in_path(bin, &env.path) {
+                    *bin = found.to_string_lossy().into_owned();
+                }
             }
         }
     }
@@ -160,6 +186,7 @@ impl ExecContext {
             kill_grace_ms: u64::try_from(self.limits.kill_grace.as_millis()).unwrap_or(u64::MAX),
             timeout_ms: u64::try_from(timeout.as_millis()).unwrap_or(u64::MAX),
             what,
+            live_output_bytes: self.live_output_bytes,
         })
     }
 
@@ -180,6 +207,7 @@ impl ExecContext {
                     job.limits(),
                     job.timeout(),
                     cancel,
+                    Tees::default(),
                 )
                 .await
             }
@@ -260,15 +288,31 @@ pub async fn execute_spooled(
         }
         (
             TaskSpec::Claude {
-                prompt, session_id, ..
+                prompt, session, ..
             },
             _,
         ) => {
             let run = claude::ClaudeRun {
                 prompt,
-                session_id: session_id.as_deref(),
+                session: session.as_ref(),
             };
             claude::run(ctx, plan, run, timeout, &cancel, spool).await
+        }
+        (
+            TaskSpec::Agent {
+                agent,
+                prompt,
+                session,
+                ..
+            },
+            _,
+        ) => {
+            let run = agent::AgentRun {
+                agent,
+                prompt,
+                session: session.as_ref(),
+            };
+            agent::run(ctx, plan, run, timeout, &cancel, spool).await
         }
         (_, None) => TaskOutcome::failure("the policy planned no path for this file task"),
     };
@@ -279,7 +323,7 @@ pub async fn execute_spooled(
     }
     if matches!(
         task.spec,
-        TaskSpec::Command { .. } | TaskSpec::Claude { .. }
+        TaskSpec::Command { .. } | TaskSpec::Claude { .. } | TaskSpec::Agent { .. }
     ) {
         outcome
             .metadata
@@ -290,16 +334,21 @@ pub async fn execute_spooled(
 
 /// The outcome of a process a supervisor ran for a worker that has stopped since: made
 /// from its spooled `job` and `output` as [`execute_spooled`] would have made it, with the
-/// time the process ran.
+/// time the process ran (a long output's cuts redacted with `redactor`).
 pub fn adopted_outcome(
     task: &ClaimedTask,
     job: &ProcessJob,
     output: ProcessOutput,
     ran: Duration,
+    redactor: Option<&Redactor>,
 ) -> TaskOutcome {
-    let mut outcome = output.into_outcome(&job.what, job.timeout());
-    if let TaskSpec::Claude { session_id, .. } = &task.spec {
-        claude::annotate(&mut outcome, session_id.as_deref());
+    let mut outcome = output.into_outcome(&job.what, job.timeout(), redactor);
+    match &task.spec {
+        TaskSpec::Claude { session, .. } => claude::annotate(&mut outcome, session.as_ref()),
+        TaskSpec::Agent { agent, session, .. } => {
+            agent::annotate(&mut outcome, agent, session.as_ref());
+        }
+        _ => {}
     }
     outcome.duration_ms = u64::try_from(ran.as_millis()).unwrap_or(u64::MAX);
     outcome

@@ -16,6 +16,9 @@ use tokio::process::{Child, Command};
 use tokio::time::{sleep, sleep_until, Instant};
 use tokio_util::sync::CancellationToken;
 
+use super::capture::{Capture, Omission};
+pub use super::capture::{Captured, Tee, REDACTION_MARGIN_BYTES};
+use crate::redact::Redactor;
 use crate::sandbox::{self, SandboxSpec, SpawnError};
 
 /// Environment variables that hold the worker token; never passed to a child.
@@ -27,47 +30,15 @@ const KILL_POLL_INTERVAL: Duration = Duration::from_millis(20);
 const PIPE_DRAIN_AFTER_KILL: Duration = Duration::from_secs(1);
 /// Read size for captured output.
 const CHUNK_BYTES: usize = 16 * 1024;
-/// Bytes captured past `max_output_bytes`, per stream, so a secret that straddles the cap
-/// is seen whole when the pipeline redacts; the pipeline then cuts the redacted text back
-/// to the cap. A secret longer than this (escapes included) can still be cut by the cap.
-pub const REDACTION_MARGIN_BYTES: usize = 4 * 1024;
 
 /// Limits that apply to every child process.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct ProcessLimits {
-    /// Cap on the output uploaded, per stream. The capture keeps
-    /// [`REDACTION_MARGIN_BYTES`] more, for redaction to see past the cap.
+    /// Cap on the output uploaded, per stream: a longer stream keeps its head and tail
+    /// ([`super::capture`]), with [`REDACTION_MARGIN_BYTES`] more next to each cut.
     pub max_output_bytes: usize,
     /// Time between SIGTERM and SIGKILL.
     pub kill_grace: Duration,
-}
-
-/// Output captured from one stream.
-#[derive(Debug, Clone, Default, PartialEq, Eq)]
-pub struct Captured {
-    /// The first `max_output_bytes` + [`REDACTION_MARGIN_BYTES`] bytes.
-    pub bytes: Vec<u8>,
-    /// The stream had more than that; the rest was read and discarded.
-    pub truncated: bool,
-}
-
-impl Captured {
-    /// The output as text. A capped stream is cut back to a character boundary first, so
-    /// the cap never leaves half a character; other invalid UTF-8 becomes U+FFFD.
-    pub fn into_text(mut self) -> String {
-        if self.truncated {
-            if let Err(err) = std::str::from_utf8(&self.bytes) {
-                // `error_len() == None`: the bytes end inside a character the cap cut.
-                if err.error_len().is_none() {
-                    self.bytes.truncate(err.valid_up_to());
-                }
-            }
-        }
-        match String::from_utf8(self.bytes) {
-            Ok(text) => text,
-            Err(err) => String::from_utf8_lossy(err.as_bytes()).into_owned(),
-        }
-    }
 }
 
 /// How the process ended.
@@ -97,10 +68,17 @@ pub struct ProcessOutput {
 }
 
 impl ProcessOutput {
-    /// The task outcome for this run. `what` names the program for error messages. Its
-    /// text may run [`REDACTION_MARGIN_BYTES`] past the cap, and `*_truncated` says bytes
-    /// were lost past that: the pipeline redacts, then cuts back to the cap.
-    pub fn into_outcome(self, what: &str, timeout: Duration) -> TaskOutcome {
+    /// The task outcome for this run. `what` names the program for error messages. A
+    /// stream past the cap becomes its head, a marker line and its tail, redacted next to
+    /// the cuts with `redactor` (the pipeline redacts the whole text again); `*_truncated`
+    /// is set and `metadata.stdoutOmitted` / `stderrOmitted` say how it was cut, in the
+    /// stream's own bytes (`{headBytes, omittedBytes, tailBytes}`).
+    pub fn into_outcome(
+        self,
+        what: &str,
+        timeout: Duration,
+        redactor: Option<&Redactor>,
+    ) -> TaskOutcome {
         let (status, exit, error) = match self.end {
             ProcessEnd::Finished(exit) => match (exit.code(), exit.signal()) {
                 (Some(0), _) => (OutcomeStatus::Succeeded, Some(exit), None),
@@ -142,16 +120,40 @@ impl ProcessOutput {
             }
         };
         let mut outcome = TaskOutcome::new(status);
-        outcome.stdout_truncated = self.stdout.truncated;
-        outcome.stderr_truncated = self.stderr.truncated;
-        outcome.stdout = self.stdout.into_text();
-        outcome.stderr = self.stderr.into_text();
+        let stdout = self.stdout.into_text(redactor);
+        let stderr = self.stderr.into_text(redactor);
+        note_omission(&mut outcome, OMITTED_KEYS[0], stdout.omission);
+        note_omission(&mut outcome, OMITTED_KEYS[1], stderr.omission);
+        let mut redactions = stdout.redactions;
+        redactions.merge(&stderr.redactions);
+        if redactions.total() > 0 {
+            outcome
+                .metadata
+                .insert(CUT_REDACTIONS_KEY.into(), redactions.total().into());
+        }
+        outcome.stdout_truncated = stdout.omission.is_some();
+        outcome.stderr_truncated = stderr.omission.is_some();
+        outcome.stdout = stdout.text;
+        outcome.stderr = stderr.text;
         outcome.error = error;
         if let Some(exit) = exit {
             outcome.signal = exit.signal();
             outcome.exit_code = exit.code().or(exit.signal().map(|sig| 128 + sig));
         }
         outcome
+    }
+}
+
+/// The metadata keys that say how stdout and stderr were cut.
+pub const OMITTED_KEYS: [&str; 2] = ["stdoutOmitted", "stderrOmitted"];
+/// The metadata key for secrets replaced while cutting; the pipeline adds them to its
+/// count and removes the key.
+pub const CUT_REDACTIONS_KEY: &str = "redactionsAtCuts";
+
+/// Records how a stream was cut in the outcome's metadata.
+fn note_omission(outcome: &mut TaskOutcome, key: &str, omission: Option<Omission>) {
+    if let Some(value) = omission.and_then(|o| serde_json::to_value(o).ok()) {
+        outcome.metadata.insert(key.into(), value);
     }
 }
 
@@ -186,15 +188,25 @@ impl Drop for GroupGuard {
     }
 }
 
-/// Runs `cmd` to its end, its timeout, or `cancel`, confined by `sandbox` when given. The
-/// caller sets program, arguments, working directory and environment; this sets stdio and
-/// the process group.
+/// Where the two streams also go as they are read (live output); none by default.
+#[derive(Default)]
+pub struct Tees {
+    /// Gets stdout's bytes.
+    pub stdout: Option<Tee>,
+    /// Gets stderr's bytes.
+    pub stderr: Option<Tee>,
+}
+
+/// Runs `cmd` to its end, its timeout, or `cancel`, confined by `sandbox` when given, its
+/// output also handed to `tees` as it is read. The caller sets program, arguments, working
+/// directory and environment; this sets stdio and the process group.
 pub async fn run_process(
     mut cmd: Command,
     sandbox: Option<&SandboxSpec>,
     limits: ProcessLimits,
     timeout: Duration,
     cancel: &CancellationToken,
+    tees: Tees,
 ) -> ProcessOutput {
     cmd.stdin(Stdio::null())
         .stdout(Stdio::piped())
@@ -229,16 +241,14 @@ pub async fn run_process(
 
     let stop_reading = CancellationToken::new();
     let (stdout, stderr) = (child.stdout.take(), child.stderr.take());
-    let cap = limits
-        .max_output_bytes
-        .saturating_add(REDACTION_MARGIN_BYTES);
+    let cap = limits.max_output_bytes;
     let reading = stop_reading.clone();
     // A task of its own, so output keeps draining while we wait or kill: a child blocked
     // on a full pipe could neither finish nor handle SIGTERM.
     let mut io = tokio::spawn(async move {
         tokio::join!(
-            capture(stdout, cap, reading.clone()),
-            capture(stderr, cap, reading)
+            capture(stdout, cap, tees.stdout, reading.clone()),
+            capture(stderr, cap, tees.stderr, reading)
         )
     });
 
@@ -334,16 +344,17 @@ async fn kill_group(
     }
 }
 
-/// Reads `reader` to its end (or until `stop`), keeping the first `cap` bytes and
-/// discarding the rest, so the writer never blocks on a full pipe.
+/// Reads `reader` to its end (or until `stop`), handing each read to `tee` and keeping
+/// what the cap allows ([`Capture`]), so the writer never blocks on a full pipe.
 async fn capture(
     reader: Option<impl AsyncRead + Unpin>,
     cap: usize,
+    mut tee: Option<Tee>,
     stop: CancellationToken,
 ) -> Captured {
-    let mut captured = Captured::default();
+    let mut captured = Capture::new(cap);
     let Some(mut reader) = reader else {
-        return captured;
+        return captured.finish();
     };
     let mut chunk = vec![0u8; CHUNK_BYTES];
     loop {
@@ -354,14 +365,12 @@ async fn capture(
             },
             () = stop.cancelled() => break,
         };
-        let room = cap.saturating_sub(captured.bytes.len());
-        let keep = n.min(room);
-        captured.bytes.extend_from_slice(&chunk[..keep]);
-        if keep < n {
-            captured.truncated = true;
+        if let Some(tee) = &mut tee {
+            tee(&chunk[..n]);
         }
+        captured.push(&chunk[..n]);
     }
-    captured
+    captured.finish()
 }
 
 #[cfg(test)]
@@ -369,24 +378,15 @@ mod tests {
     use super::*;
 
     #[test]
-    fn truncated_text_is_cut_at_a_character_boundary() {
-        // "é" is two bytes; the cap kept only the first one.
-        let captured = Captured {
-            bytes: b"caf\xc3".to_vec(),
-            truncated: true,
-        };
-
-        assert_eq!(captured.into_text(), "caf");
-    }
-
-    #[test]
     fn invalid_utf8_in_the_middle_becomes_replacement_characters() {
         let captured = Captured {
             bytes: b"a\xffb".to_vec(),
-            truncated: false,
+            total: 3,
+            cap: 100,
+            ..Captured::default()
         };
 
-        assert_eq!(captured.into_text(), "a\u{fffd}b");
+        assert_eq!(captured.into_text(None).text, "a\u{fffd}b");
     }
 
     #[test]

@@ -98,7 +98,8 @@ pub struct Guard {
     turn: Semaphore,
     /// std mutex: appends are short (one fsynced line) and never span an `.await`.
     audit: Mutex<AuditLog>,
-    redactor: Redactor,
+    /// Shared with the executors, which redact a long output's cuts with it.
+    redactor: Arc<Redactor>,
     lock: WorkerLock,
     notifier: Option<Notifier>,
 }
@@ -254,6 +255,11 @@ impl Guard {
             counts.merge(&found);
         }
         counts
+    }
+
+    /// The output redactor, for the executors (a long output's cuts, live output).
+    pub fn redactor(&self) -> Arc<Redactor> {
+        Arc::clone(&self.redactor)
     }
 
     /// Appends one entry to the audit log (fsynced); returns the new head.

@@ -43,6 +43,11 @@ impl Guard {
         for path in own {
             policy.protect(path);
         }
+        policy.agents = config
+            .agents
+            .iter()
+            .map(|(name, agent)| (name.clone(), agent.policy()))
+            .collect();
         // Created first, so that a root that would hold it is refused even on the first start.
         let state = StateFiles::new(&config.state_dir);
         create_private_dirs(&state.dir).map_err(|source| GuardError::StateDir {
@@ -73,6 +78,13 @@ impl Guard {
             search: policy.search_path(&check_env),
             tmp_base: std::env::temp_dir(),
             claude_dir: claude_dir(&config.claude_bin, &check_env.path),
+            agent_dirs: config
+                .agents
+                .iter()
+                .filter_map(|(name, agent)| {
+                    Some((name.clone(), claude_dir(&agent.bin, &check_env.path)?))
+                })
+                .collect(),
             platform: Platform::CURRENT,
         };
 
@@ -108,16 +120,16 @@ impl Guard {
             approvals: approvals.map(Mutex::new),
             turn: Semaphore::new(1),
             audit: Mutex::new(audit),
-            redactor,
+            redactor: std::sync::Arc::new(redactor),
             lock: WorkerLock::new(&state.dir),
             notifier,
         })
     }
 }
 
-/// The directory the Claude CLI is installed in: `claude_bin` (a path, or a name looked up
-/// in the worker's own `PATH`) with links resolved, its parent. Its sandbox may run
-/// programs from there (the CLI's own runtime and modules).
+/// The directory an agent CLI is installed in: `claude_bin` (or an agent's `bin`; a path, or
+/// a name looked up in the worker's own `PATH`) with links resolved, its parent. Its
+/// sandbox may run programs from there (the CLI's own runtime and modules).
 fn claude_dir(claude_bin: &str, path: &[PathBuf]) -> Option<PathBuf> {
     let bin = if claude_bin.contains('/') {
         PathBuf::from(claude_bin)

@@ -202,6 +202,7 @@ fn subject<'a>(
         shell: &rt.exec.shell,
         claude_bin: &rt.exec.claude_bin,
         claude_args: &rt.exec.claude_args,
+        agent: task.spec.agent().and_then(|name| rt.exec.agents.get(name)),
     }
 }
 

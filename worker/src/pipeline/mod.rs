@@ -14,13 +14,16 @@
 //! - [`screenshot`]: `PLEASE_UPLOAD_TO_DISCORD:` files, checked and uploaded.
 //! - [`describe`](mod@describe): what a task will do, in words, for the owner.
 //! - [`output`]: redacted output cut back to the cap.
+//! - [`live_output`]: a running task's output sent as it comes ([`crate::live`]).
 
 pub mod approve;
 pub mod describe;
+pub mod live_output;
 pub mod output;
 pub mod screenshot;
 
 use std::sync::Arc;
+use std::time::Duration;
 
 use openclaw_shared::worker::{ApprovalDecision, ClaimedTask};
 use openclaw_shared::{OutcomeStatus, TaskOutcome, TaskSpec};
@@ -34,6 +37,7 @@ use crate::audit::{ApprovalRecord, AuditRecord};
 use crate::client::ApiClient;
 use crate::config::Config;
 use crate::exec::job::ProcessJob;
+use crate::exec::process::CUT_REDACTIONS_KEY;
 use crate::exec::supervisor::{self, Supervisor};
 use crate::exec::{self, ExecContext};
 use crate::guard::Guard;
@@ -57,6 +61,8 @@ pub struct TaskRuntime {
     pub stop_waiting: CancellationToken,
     /// Where started tasks are kept until their result is acknowledged.
     pub spool: Spool,
+    /// Time between pieces of live output; `None`: live output is off.
+    pub live_interval: Option<Duration>,
 }
 
 impl TaskRuntime {
@@ -65,6 +71,7 @@ impl TaskRuntime {
         let guard = Guard::open(config)?;
         let mut exec = ExecContext::from_config(config);
         exec.apply_policy(guard.policy(), guard.check_env());
+        exec.redactor = Some(guard.redactor());
         exec.supervisor = Some(
             Supervisor::current()
                 .map_err(|err| anyhow::anyhow!("cannot find the worker's own binary: {err}"))?,
@@ -88,6 +95,8 @@ impl TaskRuntime {
             guard,
             stop_waiting: CancellationToken::new(),
             spool,
+            live_interval: (config.live_output_interval_ms > 0)
+                .then(|| Duration::from_millis(config.live_output_interval_ms)),
         })
     }
 }
@@ -181,14 +190,29 @@ async fn execute_checked(
             None
         }
     };
+    let ended = CancellationToken::new();
+    let live = live_output::start(rt, task, spooled.as_ref(), &ended);
     let (runtime, claimed, plan) = (Arc::clone(rt), task.clone(), decision.plan.clone());
     let run = tokio::spawn(async move {
         exec::execute_spooled(&runtime.exec, &claimed, &plan, cancel, spooled.as_ref()).await
     });
-    run.await.unwrap_or_else(|err| {
+    let mut outcome = run.await.unwrap_or_else(|err| {
         error!(task_id = %task.id, error = %err, "executor crashed");
         TaskOutcome::failure("the worker failed while running this task")
-    })
+    });
+    // The last piece goes before the result, so a follower sees the end of the live text
+    // before the end of the task (bounded by the sender's own timeout).
+    ended.cancel();
+    if let Some(live) = live {
+        let sent = live.await.unwrap_or(0);
+        if sent > 0 {
+            // What already left the Mac, for the audit entry (`bytes_uploaded`).
+            outcome
+                .metadata
+                .insert(live_output::LIVE_BYTES_KEY.into(), json!(sent));
+        }
+    }
+    outcome
 }
 
 /// Finishes a task a previous worker started and this one found in the spool, as that
@@ -220,12 +244,12 @@ pub async fn finish_adopted(
         .and_then(|bytes| serde_json::from_slice(&bytes).ok());
     let runs_a_process = matches!(
         record.task.spec,
-        TaskSpec::Command { .. } | TaskSpec::Claude { .. }
+        TaskSpec::Command { .. } | TaskSpec::Claude { .. } | TaskSpec::Agent { .. }
     );
     let outcome = match (&job, supervisor::adopted_output(spool)) {
         (Some(job), Ok((output, ran))) => {
             info!(task_id = %id, "result of a task started before the restart");
-            exec::adopted_outcome(&record.task, job, output, ran)
+            exec::adopted_outcome(&record.task, job, output, ran, rt.exec.redactor.as_deref())
         }
         _ => {
             let why = match spool.supervisor() {
@@ -293,12 +317,24 @@ async fn finalize(
     let file_content = matches!(task.spec, TaskSpec::FileRead { .. });
     let redactions = rt.guard.redact(&mut outcome, file_content);
     output::cap_output(&task.spec, &mut outcome, rt.exec.limits.max_output_bytes);
-    if redactions.total() > 0 {
-        info!(task_id = %task.id, redactions = redactions.total(), "secrets redacted from the output");
+    // Secrets replaced at a long output's cuts are already markers the pass above skips.
+    let at_cuts = outcome
+        .metadata
+        .remove(CUT_REDACTIONS_KEY)
+        .and_then(|n| n.as_u64())
+        .unwrap_or(0);
+    let redacted = redactions.total() + at_cuts;
+    if redacted > 0 {
+        info!(task_id = %task.id, redactions = redacted, "secrets redacted from the output");
     }
     outcome
         .metadata
-        .insert("redactions".into(), json!(redactions.total()));
+        .insert("redactions".into(), json!(redacted));
+    if file_content && redacted > 0 {
+        // Never alter a file silently: the content is not the file's bytes any more (a
+        // binary's length and offsets change too), and the result says so.
+        outcome.metadata.insert("altered".into(), json!(true));
+    }
 
     let screenshot = screenshot::prepare(rt, task, &outcome).await;
     let screenshot = match screenshot {
@@ -323,9 +359,15 @@ async fn finalize(
     record.approval = approval.map(ApprovalRecord::from);
     record.status = outcome.status;
     record.exit_code = outcome.exit_code;
-    record.redactions = redactions.total();
+    record.redactions = redacted;
+    let live_bytes = outcome
+        .metadata
+        .get(live_output::LIVE_BYTES_KEY)
+        .and_then(serde_json::Value::as_u64)
+        .unwrap_or(0);
     record.bytes_uploaded = (outcome.stdout.len() + outcome.stderr.len()) as u64
-        + screenshot.as_ref().map_or(0, |s| s.bytes.len() as u64);
+        + screenshot.as_ref().map_or(0, |s| s.bytes.len() as u64)
+        + live_bytes;
     let runtime = Arc::clone(rt);
     let appended = tokio::task::spawn_blocking(move || runtime.guard.record(&record)).await;
     match appended {

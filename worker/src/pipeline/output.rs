@@ -1,24 +1,31 @@
-//! Output cut back to the cap after redaction. The capture keeps a margin past the cap
-//! ([`REDACTION_MARGIN_BYTES`]), so a secret straddling the cap is redacted whole; only the
-//! redacted text is cut, on a character boundary, and the truncation flags say so.
+//! Output kept within the cap after redaction. A stream past the cap arrives here already
+//! cut to its head and tail ([`crate::exec::capture`]; `metadata.*Omitted` says so) and is
+//! left alone. Any other text over the cap (redaction markers can be longer than what they
+//! replace) is cut, on a character boundary, and the truncation flags say so.
 
 use openclaw_shared::{ContentEncoding, TaskOutcome, TaskSpec};
 
-use crate::exec::process::REDACTION_MARGIN_BYTES;
+use crate::exec::process::{OMITTED_KEYS, REDACTION_MARGIN_BYTES};
 
 /// Cuts a process's redacted output (command and Claude tasks) to `cap` bytes per stream,
 /// setting the truncation flags where it cuts. A file read's content is left alone: its
 /// own limit (`max_read_bytes`) applied when it was read.
 pub fn cap_output(spec: &TaskSpec, outcome: &mut TaskOutcome, cap: usize) {
-    if !matches!(spec, TaskSpec::Command { .. } | TaskSpec::Claude { .. }) {
+    if !matches!(
+        spec,
+        TaskSpec::Command { .. } | TaskSpec::Claude { .. } | TaskSpec::Agent { .. }
+    ) {
         return;
     }
-    if outcome.stdout_encoding == ContentEncoding::Utf8 {
+    let [stdout_cut, stderr_cut] = OMITTED_KEYS.map(|key| outcome.metadata.contains_key(key));
+    if outcome.stdout_encoding == ContentEncoding::Utf8 && !stdout_cut {
         let lost = outcome.stdout_truncated;
         outcome.stdout_truncated |= cut_redacted(&mut outcome.stdout, cap, lost);
     }
-    let lost = outcome.stderr_truncated;
-    outcome.stderr_truncated |= cut_redacted(&mut outcome.stderr, cap, lost);
+    if !stderr_cut {
+        let lost = outcome.stderr_truncated;
+        outcome.stderr_truncated |= cut_redacted(&mut outcome.stderr, cap, lost);
+    }
 }
 
 /// Cuts redacted `text` to at most `cap` bytes, on a character boundary. When the capture

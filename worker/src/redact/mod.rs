@@ -5,6 +5,9 @@
 //! Byte regexes in ASCII mode (`(?-u)`): every pattern starts and ends on an ASCII
 //! character, so replacing a match never splits a UTF-8 sequence, and no Unicode tables are
 //! compiled in. One linear pass per pattern; 1 MiB of output takes milliseconds.
+//!
+//! [`stream`] redacts pieces cut out of a longer text (an output's head and tail, live
+//! output) so that a secret straddling a cut is still hidden.
 
 use std::borrow::Cow;
 use std::collections::BTreeMap;
@@ -88,6 +91,18 @@ impl Redactions {
         for (kind, n) in &other.0 {
             *self.0.entry(*kind).or_default() += n;
         }
+    }
+
+    /// The counts added since `earlier` (a redaction of a prefix of the same text).
+    pub fn since(&self, earlier: &Redactions) -> Redactions {
+        let mut added = Redactions::default();
+        for (kind, n) in &self.0 {
+            let more = n.saturating_sub(earlier.count(*kind));
+            if more > 0 {
+                added.0.insert(*kind, more);
+            }
+        }
+        added
     }
 
     fn bump(&mut self, kind: SecretKind) {
@@ -353,6 +368,8 @@ fn replace(rule: &Rule, caps: &Captures<'_>, counts: &mut Redactions) -> Vec<u8>
     out.extend_from_slice(&whole[secret.end() - start..]);
     out
 }
+
+pub mod stream;
 
 #[cfg(test)]
 mod tests;

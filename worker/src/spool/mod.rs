@@ -47,6 +47,8 @@ const TASK_FILE: &str = "task.json";
 const JOB_FILE: &str = "job.json";
 const LOCK_FILE: &str = "lock";
 const RESULT_FILE: &str = "result";
+/// The live output files' names, stdout's and stderr's.
+const LIVE_FILES: [&str; 2] = ["live.stdout", "live.stderr"];
 const OUTCOME_FILE: &str = "outcome.json";
 
 /// The spool of one state directory.
@@ -167,6 +169,12 @@ impl TaskSpool {
     /// The result file (written by the supervisor).
     pub fn result_file(&self) -> PathBuf {
         self.dir.join(RESULT_FILE)
+    }
+
+    /// The live output files, stdout's and stderr's (written by the supervisor as the
+    /// process prints, read by the worker's live output sender; see [`crate::live`]).
+    pub fn live_files(&self) -> [PathBuf; 2] {
+        LIVE_FILES.map(|name| self.dir.join(name))
     }
 
     /// Creates the directory (0700) with `record` in it, before anything runs. A

@@ -3,9 +3,9 @@
 use std::fs;
 use std::time::Duration;
 
+use openclaw_shared::task::AgentSession;
 use openclaw_shared::{OutcomeStatus, TaskSpec};
 use openclaw_worker::exec;
-use openclaw_worker::exec::process::REDACTION_MARGIN_BYTES;
 use tokio_util::sync::CancellationToken;
 
 use crate::helpers::{
@@ -203,24 +203,32 @@ async fn death_by_signal_reports_the_signal() {
 }
 
 #[tokio::test]
-async fn output_is_capped_per_stream_and_flagged() {
+async fn output_past_the_cap_keeps_its_head_and_tail_per_stream_and_says_so() {
     let dir = tempfile::tempdir().unwrap();
     let mut ctx = exec_ctx(dir.path());
     ctx.limits.max_output_bytes = 1000;
 
     let outcome = run(
         &ctx,
-        command("yes a | head -c 50000; echo small >&2"),
+        command("yes a | head -c 50000; echo end; echo small >&2"),
         10_000,
     )
     .await;
 
-    // The executor keeps a margin past the cap for redaction; the pipeline cuts it back.
     assert_eq!(outcome.status, OutcomeStatus::Succeeded);
-    assert_eq!(outcome.stdout.len(), 1000 + REDACTION_MARGIN_BYTES);
+    assert!(outcome.stdout.len() <= 1000, "{}", outcome.stdout.len());
+    assert!(outcome.stdout.starts_with("a\na\n"));
+    assert!(outcome.stdout.ends_with("a\nend\n"));
+    let omitted = &outcome.metadata["stdoutOmitted"];
+    let kept = omitted["headBytes"].as_u64().unwrap() + omitted["tailBytes"].as_u64().unwrap();
+    assert_eq!(kept + omitted["omittedBytes"].as_u64().unwrap(), 50_004);
+    assert!(outcome
+        .stdout
+        .contains(&format!("… {} bytes omitted …\n", omitted["omittedBytes"])));
     assert!(outcome.stdout_truncated);
     assert_eq!(outcome.stderr, "small\n");
     assert!(!outcome.stderr_truncated);
+    assert!(!outcome.metadata.contains_key("stderrOmitted"));
 }
 
 #[tokio::test]
@@ -237,8 +245,8 @@ async fn megabytes_on_both_streams_do_not_deadlock() {
     .await;
 
     assert_eq!(outcome.status, OutcomeStatus::Succeeded);
-    assert_eq!(outcome.stdout.len(), 1024 * 1024 + REDACTION_MARGIN_BYTES);
-    assert_eq!(outcome.stderr.len(), 1024 * 1024 + REDACTION_MARGIN_BYTES);
+    assert!(outcome.stdout.len() <= 1024 * 1024);
+    assert!(outcome.stderr.len() <= 1024 * 1024);
     assert!(outcome.stdout_truncated && outcome.stderr_truncated);
 }
 
@@ -257,10 +265,10 @@ async fn invalid_utf8_output_is_converted_lossily() {
 const FAKE_CLAUDE: &str = "#!/bin/sh\nfor a in \"$@\"; do printf 'arg:%s\\n' \"$a\"; done\n\
                            echo 'PLEASE_UPLOAD_TO_DISCORD: /tmp/shot.png'\n";
 
-fn claude(prompt: &str, session_id: Option<&str>) -> TaskSpec {
+fn claude(prompt: &str, session: Option<AgentSession>) -> TaskSpec {
     TaskSpec::Claude {
         prompt: prompt.into(),
-        session_id: session_id.map(Into::into),
+        session,
         cwd: None,
     }
 }
@@ -296,10 +304,18 @@ async fn claude_session_and_screenshot_go_to_metadata() {
     let mut ctx = exec_ctx(dir.path());
     ctx.claude_bin = bin.to_str().unwrap().into();
 
-    let outcome = run(&ctx, claude("take a screenshot", Some("sess-42")), 10_000).await;
+    let resumed = AgentSession::resume("sess-42");
+    let started = AgentSession::start("sess-43");
+
+    let outcome = run(&ctx, claude("take a screenshot", Some(resumed)), 10_000).await;
+    let first = run(&ctx, claude("hello there", Some(started)), 10_000).await;
 
     assert!(outcome.stdout.contains("arg:--resume\narg:sess-42\n"));
     assert_eq!(outcome.metadata["sessionId"], "sess-42");
+    assert_eq!(outcome.metadata["sessionNew"], false);
+    assert!(first.stdout.contains("arg:--session-id\narg:sess-43\n"));
+    assert!(!first.stdout.contains("--resume"));
+    assert_eq!(first.metadata["sessionNew"], true);
     assert_eq!(outcome.metadata["screenshotPath"], "/tmp/shot.png");
 }
 

@@ -6,6 +6,7 @@
 // but not the helpers they share.
 #![allow(clippy::unwrap_used)]
 
+mod agents;
 mod claims;
 mod exec;
 mod files;

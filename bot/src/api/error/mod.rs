@@ -248,6 +248,13 @@ impl ApiError {
                     err.to_string(),
                     Log::Warn,
                 ),
+                // Someone reaching for another owner's conversation is worth a look.
+                QueueError::SessionOfAnother => (
+                    StatusCode::FORBIDDEN,
+                    ErrorCode::Forbidden,
+                    err.to_string(),
+                    Log::Warn,
+                ),
                 // Past a quota: the message names it and its limit.
                 QueueError::QuotaExceeded(_) | QueueError::TooManyClaims { .. } => (
                     quota_status(err),

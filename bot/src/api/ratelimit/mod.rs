@@ -200,7 +200,11 @@ impl RateLimits {
 
     /// Every [`HOUSEKEEPING_EVERY`] requests, forgets clients whose state is back to fresh.
     fn tidy(&self) {
-        if self.requests.fetch_add(1, Ordering::Relaxed) % HOUSEKEEPING_EVERY != 0 {
+        if !self
+            .requests
+            .fetch_add(1, Ordering::Relaxed)
+            .is_multiple_of(HOUSEKEEPING_EVERY)
+        {
             return;
         }
         for limiter in [&self.per_ip, &self.failed_auth] {

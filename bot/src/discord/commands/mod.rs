@@ -5,12 +5,15 @@
 //! Delivery (progress and result) happens in [`super::deliver`]. A command's `///` first line
 //! is its description in Discord.
 
+mod agent;
 mod approve;
 mod cancel;
 mod claude;
+mod conversation;
 mod deny;
 mod read;
 mod run;
+mod sessions;
 mod schedule;
 mod status;
 mod tasks;
@@ -52,14 +55,19 @@ pub struct Data {
 /// The context commands get.
 pub type Context<'a> = poise::Context<'a, Data, CommandError>;
 
-/// Every command, in the order Discord lists them. The allowed-users check (poise's
-/// `command_check`) runs in front of each, `/approve` and `/deny` included.
-pub fn all() -> Vec<poise::Command<Data, CommandError>> {
+/// Every command, in the order Discord lists them, `/agent` offering `settings.agents`.
+/// The allowed-users check (poise's `command_check`) runs in front of each, `/approve` and
+/// `/deny` included.
+pub fn all(settings: &Settings) -> Vec<poise::Command<Data, CommandError>> {
+    let mut agent = agent::agent();
+    agent::offer(&mut agent, &settings.agents);
     vec![
         run::run(),
         read::read(),
         write::write(),
         claude::claude(),
+        agent,
+        sessions::sessions(),
         status::status(),
         tasks::tasks(),
         cancel::cancel(),

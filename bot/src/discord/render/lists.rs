@@ -1,11 +1,11 @@
-//! The `/status` and `/tasks` listings: one line per worker or task, cut to fit a message.
+//! The `/status`, `/tasks` and `/sessions` listings: one line per worker or task, cut to fit a message.
 
 use openclaw_shared::{EpochMillis, TaskId, TaskStatus};
 
 use super::text::{chars, inline_code, relative_time};
 use super::{icon, status_words, MESSAGE_LIMIT};
 use crate::intake::Requester;
-use crate::queue::{QueueStats, TaskBrief};
+use crate::queue::{QueueStats, SessionBrief, TaskBrief};
 
 /// How recently a worker must have been seen to count as online: workers hold a long poll
 /// for up to ~30 s and claim again as soon as it ends, so silence past this means trouble.
@@ -97,6 +97,34 @@ pub fn tasks(tasks: &[TaskBrief], everyone: bool) -> String {
         let line = task_line(task, everyone);
         if chars(&out) + 1 + chars(&line) > MESSAGE_LIMIT - reserve {
             out.push_str(&format!("\n-# and {} more", tasks.len() - shown));
+            break;
+        }
+        out.push('\n');
+        out.push_str(&line);
+    }
+    out
+}
+
+/// `/sessions`: the user's sessions, most recently used first, each with its id (to
+/// `resume:`), agent, latest prompt, worker and when; as many as fit.
+pub fn sessions(sessions: &[SessionBrief]) -> String {
+    if sessions.is_empty() {
+        return "You have no Claude sessions yet: /claude starts one.".to_owned();
+    }
+    let mut out =
+        String::from("**Your recent sessions** · `/sessions resume:<id>` continues one here");
+    for session in sessions {
+        let mut parts = vec![
+            format!("`{}`", session.session_id),
+            session.agent.clone(),
+            inline_code(&session.last_prompt, LIST_SUMMARY_CHARS),
+        ];
+        if let Some(worker) = &session.worker {
+            parts.push(format!("`{worker}`"));
+        }
+        parts.push(relative_time(session.updated_at));
+        let line = parts.join(" · ");
+        if chars(&out) + 1 + chars(&line) > MESSAGE_LIMIT {
             break;
         }
         out.push('\n');

@@ -3,6 +3,7 @@
 //! code block within the 2,000-character limit, attachments), and the `/status` and `/tasks`
 //! listings (in [`lists`]).
 
+pub mod cut;
 pub mod file_name;
 pub mod lists;
 pub mod text;
@@ -14,6 +15,7 @@ use openclaw_shared::{ContentEncoding, TaskOutcome, TaskSpec, TaskStatus};
 pub use file_name::attachment_name;
 
 use crate::queue::Task;
+use cut::omission;
 use text::{chars, code_block, escape_fences, inline_code, CODE_BLOCK_OVERHEAD};
 
 /// Discord's limit on a message's content, in Unicode code points.
@@ -112,6 +114,22 @@ pub fn progress(task: &Task, approval_rejected: Option<&str>) -> String {
     format!("{} {}\n-# {state}", icon(task.status), summary(&task.spec))
 }
 
+/// Characters of live output a progress message shows (the newest), well within Discord's
+/// 2,000 with the progress line above them.
+pub const LIVE_OUTPUT_CHARS: usize = 1_500;
+
+/// The progress line of a running task with the end of its live output (as the worker
+/// sent it, redacted on the Mac) in a code block below.
+pub fn progress_with_output(task: &Task, live: &str) -> String {
+    let line = progress(task, None);
+    let escaped = escape_fences(live);
+    let (kept, _) = text::tail(&escaped, LIVE_OUTPUT_CHARS);
+    if kept.trim().is_empty() {
+        return line;
+    }
+    format!("{line}\n{}", code_block(kept))
+}
+
 /// The approval request as the bot knows it. The worker's own notification (sent by the
 /// Mac itself) is the one to trust; this line only says how to answer.
 fn approval(task: &Task, worker: Option<&str>, rejected: Option<&str>) -> String {
@@ -159,9 +177,21 @@ pub fn result(task: &Task, images: Vec<FileOut>, options: ResultOptions) -> Rend
         (outcome.stdout_truncated, "stdout"),
         (outcome.stderr_truncated, "stderr"),
     ] {
-        if cut {
-            notes.push(format!("-# the worker cut {stream} at its output cap"));
+        match omission(outcome, stream) {
+            Some(kept) => notes.push(format!(
+                "-# {stream} was {}: the worker kept the first {} and the last {}; {} in \
+                 between were left out (marked in the text)",
+                text::size(kept.total()),
+                text::size(kept.head),
+                text::size(kept.tail),
+                text::size(kept.omitted),
+            )),
+            None if cut => notes.push(format!("-# the worker cut {stream} at its output cap")),
+            None => {}
         }
+    }
+    if let Some(note) = redaction_note(&task.spec, outcome) {
+        notes.push(note);
     }
     let mut files = Vec::new();
     if let Some(path) = outcome
@@ -209,6 +239,24 @@ pub fn result(task: &Task, images: Vec<FileOut>, options: ResultOptions) -> Rend
     }
 }
 
+/// What the worker's redaction changed, said plainly: a read file that is not the file's
+/// exact bytes any more (`metadata.altered`), or output with secrets taken out.
+fn redaction_note(spec: &TaskSpec, outcome: &TaskOutcome) -> Option<String> {
+    let count = outcome
+        .metadata
+        .get("redactions")
+        .and_then(serde_json::Value::as_u64)
+        .filter(|n| *n > 0)?;
+    let secrets = if count == 1 { "secret" } else { "secrets" };
+    let altered = outcome.metadata.get("altered") == Some(&serde_json::Value::Bool(true));
+    Some(match spec {
+        TaskSpec::FileRead { .. } if altered => format!(
+            "⚠️ the worker redacted {count} {secrets}: this is NOT the file's exact content"
+        ),
+        _ => format!("-# the worker redacted {count} {secrets} from the output"),
+    })
+}
+
 /// Status, exit code or signal, duration and worker, joined with dots.
 fn facts(task: &Task, outcome: &TaskOutcome) -> String {
     let mut facts = vec![status_words(task.status).to_owned()];
@@ -226,6 +274,11 @@ fn facts(task: &Task, outcome: &TaskOutcome) -> String {
     }
     if let Some(worker) = &task.worker {
         facts.push(format!("on `{worker}`"));
+    }
+    // The id to continue it with (`/sessions resume:`, an API `sessionId`); plain
+    // characters only, so it is safe in inline code.
+    if let Some(session) = task.spec.session() {
+        facts.push(format!("session `{}`", session.id));
     }
     facts.join(" · ")
 }
@@ -277,10 +330,13 @@ fn output_body(outcome: &TaskOutcome, room: usize, files_allowed: bool) -> Body 
     }
     let keep = room.saturating_sub(CODE_BLOCK_OVERHEAD + TRIM_NOTE_RESERVE);
     let (kept, _) = text::tail(&escaped, keep);
-    let whole = if files_allowed {
-        format!("full output attached as `{OUTPUT_FILE}`")
-    } else {
-        "full output in `/tasks` and the API".to_owned()
+    // After a cut on the Mac, neither the file nor the API holds more than the worker kept.
+    let cut = omission(outcome, "stdout").is_some() || omission(outcome, "stderr").is_some();
+    let whole = match (files_allowed, cut) {
+        (true, false) => format!("full output attached as `{OUTPUT_FILE}`"),
+        (true, true) => format!("`{OUTPUT_FILE}` holds all the worker kept"),
+        (false, false) => "full output in `/tasks` and the API".to_owned(),
+        (false, true) => "all the worker kept is in `/tasks` and the API".to_owned(),
     };
     Body {
         block: (!kept.is_empty()).then(|| code_block(kept)),

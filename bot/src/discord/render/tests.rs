@@ -224,6 +224,49 @@ fn a_binary_file_is_attached_under_its_own_name() {
 }
 
 #[test]
+fn a_read_file_the_worker_altered_says_so_and_redacted_output_is_counted() {
+    let mut altered = TaskOutcome {
+        stdout: STANDARD.encode([0_u8, 255, 1]),
+        stdout_encoding: ContentEncoding::Base64,
+        ..succeeded("")
+    };
+    altered.metadata.insert("redactions".into(), json!(2));
+    altered.metadata.insert("altered".into(), json!(true));
+    let mut output = succeeded("token [REDACTED:github_token]\n");
+    output.metadata.insert("redactions".into(), json!(1));
+    let read = TaskSpec::FileRead {
+        path: "/Users/me/tool.bin".into(),
+    };
+
+    let file = result(
+        &finished(read, altered),
+        Vec::new(),
+        ResultOptions::default(),
+    );
+    let run = result(
+        &finished(command("env"), output),
+        Vec::new(),
+        ResultOptions::default(),
+    );
+    let clean = result(
+        &finished(command("ls"), succeeded("a\n")),
+        Vec::new(),
+        ResultOptions::default(),
+    );
+
+    assert!(
+        file.content
+            .contains("the worker redacted 2 secrets: this is NOT the file's exact content"),
+        "{}",
+        file.content
+    );
+    assert!(run
+        .content
+        .contains("the worker redacted 1 secret from the output"));
+    assert!(!clean.content.contains("redacted"));
+}
+
+#[test]
 fn a_long_text_file_gets_a_preview_and_the_attachment() {
     let text = "word ".repeat(1000);
     let spec = TaskSpec::FileRead {
@@ -251,7 +294,7 @@ fn screenshots_are_attached_and_a_missing_one_is_mentioned() {
     let task = finished(
         TaskSpec::Claude {
             prompt: "take a screenshot".into(),
-            session_id: None,
+            session: None,
             cwd: None,
         },
         outcome,
@@ -325,4 +368,48 @@ fn an_approval_request_names_the_fingerprint_and_a_refusal_its_reason() {
         line.ends_with("⚠️ approval refused: `wrong code`"),
         "{line}"
     );
+}
+
+#[test]
+fn a_stream_the_worker_cut_is_described_as_it_was_cut() {
+    let mut outcome = succeeded(&"x\n".repeat(2000));
+    outcome.stdout_truncated = true;
+    outcome.metadata.insert(
+        "stdoutOmitted".into(),
+        json!({"headBytes": 65_536, "omittedBytes": 240_000, "tailBytes": 983_000}),
+    );
+    let task = finished(command("seq 1 200000"), outcome);
+
+    let content = result(&task, Vec::new(), ResultOptions::default()).content;
+
+    assert!(
+        content.contains(
+            "stdout was 1.2 MiB: the worker kept the first 64.0 KiB and the last 959.9 KiB; \
+         234.3 KiB in between were left out"
+        ),
+        "{content}"
+    );
+    assert!(
+        content.contains("`output.txt` holds all the worker kept"),
+        "{content}"
+    );
+    assert!(!content.contains("full output"), "{content}");
+}
+
+#[test]
+fn a_running_tasks_progress_shows_the_end_of_its_live_output_in_a_block() {
+    let mut task = sample_task(command("make"), TaskStatus::Running);
+    task.worker = Some("mac".into());
+    let live: String = (0..500).map(|i| format!("step {i}\n")).collect::<String>() + "```\n";
+
+    let content = progress_with_output(&task, &live);
+
+    assert!(
+        content.starts_with("⚙️ `make`\n-# running on `mac`…\n```\n"),
+        "{content}"
+    );
+    assert!(content.contains("step 499\n"));
+    assert!(!content.contains("step 0\n"));
+    assert!(chars(&content) <= MESSAGE_LIMIT);
+    assert_eq!(content.matches("```").count(), 2, "{content}");
 }

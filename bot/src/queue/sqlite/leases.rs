@@ -184,6 +184,15 @@ impl LeaseStore for SqliteStore {
         })
         .collect()
     }
+
+    fn held(
+        &self,
+        id: TaskId,
+        worker: &str,
+        lease: LeaseId,
+    ) -> Result<Result<TaskStatus, Refusal>, StoreError> {
+        held_status(&self.conn(), id, worker, lease)
+    }
 }
 
 /// The status of task `id` if `worker` holds it under `lease`; otherwise why not. Every

@@ -15,8 +15,9 @@ const MIGRATIONS: &[&str] = &[
     include_str!("migrations/0006_task_summaries.sql"),
     include_str!("migrations/0007_usage.sql"),
     include_str!("migrations/0008_webhooks.sql"),
-    include_str!("migrations/0009_task_priority.sql"),
-    include_str!("migrations/0010_schedules.sql"),
+    include_str!("migrations/0009_agent_sessions.sql"),
+    include_str!("migrations/0010_task_priority.sql"),
+    include_str!("migrations/0011_schedules.sql"),
 ];
 
 /// Applies the migrations the database has not seen yet, each in its own transaction.

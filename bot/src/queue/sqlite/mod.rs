@@ -19,6 +19,7 @@ mod deliveries;
 mod leases;
 mod migrate;
 mod rows;
+mod sessions;
 mod schedules;
 mod sweep;
 mod tasks;

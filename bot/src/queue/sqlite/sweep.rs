@@ -100,7 +100,12 @@ impl SweepStore for SqliteStore {
     }
 
     fn prune(&self, cutoff: EpochMillis, limit: usize) -> Result<usize, StoreError> {
-        Ok(self.conn().execute(
+        let conn = self.conn();
+        // Sessions go when their latest task is past the retention too (it is pruned, or
+        // about to be); channel bindings stay: one row per channel, user and agent.
+        conn.prepare_cached("DELETE FROM agent_sessions WHERE updated_at <= ?1")?
+            .execute(params![to_i64(cutoff)])?;
+        Ok(conn.execute(
             "DELETE FROM tasks WHERE seq IN (SELECT seq FROM tasks \
              WHERE completed_at IS NOT NULL AND completed_at <= ?1 LIMIT ?2)",
             params![to_i64(cutoff), limit_i64(limit)],

@@ -7,6 +7,7 @@ use super::rows::{
     from_i64, get_task, millis_i64, parse_status, row_to_brief, to_i64, write_outcome,
     BRIEF_COLUMNS,
 };
+use super::sessions::{record_session, session_of_another, starts_again};
 use super::SqliteStore;
 use crate::queue::quota::{Quota, QuotaSettings};
 use crate::queue::store::{Refusal, StoreError, TaskStore, Usage};
@@ -118,7 +119,16 @@ pub(super) fn insert_task(
     ranked_at: EpochMillis,
     quota: &QuotaSettings,
 ) -> Result<Result<(), Refusal>, StoreError> {
-    let spec = serde_json::to_string(&task.spec)?;
+    if session_of_another(tx, &task.spec, task.owner.as_deref())? {
+        return Ok(Err(Refusal::SessionOfAnother));
+    }
+    let restarted = if starts_again(tx, &task.spec, task.owner.as_deref())? {
+        Some(restart(&task.spec))
+    } else {
+        None
+    };
+    let stored_spec = restarted.as_ref().unwrap_or(&task.spec);
+    let spec = serde_json::to_string(stored_spec)?;
     let origin = task
         .origin
         .as_ref()
@@ -145,7 +155,7 @@ pub(super) fn insert_task(
     )?
     .execute(params![
         id.to_string(),
-        task.spec.kind().as_str(),
+        stored_spec.kind().as_str(),
         spec,
         millis_i64(task.timeout.as_millis()),
         task.target_worker,
@@ -153,11 +163,12 @@ pub(super) fn insert_task(
         to_i64(now),
         to_i64(expires_at),
         task.owner,
-        TaskBrief::summary_of(&task.spec),
+        TaskBrief::summary_of(stored_spec),
         task.priority.get(),
         to_i64(ranked_at),
         task.callback_url,
     ])?;
+    record_session(tx, id, stored_spec, task.owner.as_deref(), now)?;
     Ok(Ok(()))
 }
 
@@ -170,4 +181,21 @@ pub(super) fn read_usage(conn: &Connection) -> Result<Usage, StoreError> {
         stored_bytes: from_i64(bytes),
         live_tasks: from_i64(live),
     })
+}
+
+/// `spec` with its session started rather than continued (see `starts_again`).
+fn restart(spec: &openclaw_shared::TaskSpec) -> openclaw_shared::TaskSpec {
+    let mut spec = spec.clone();
+    if let openclaw_shared::TaskSpec::Claude {
+        session: Some(session),
+        ..
+    }
+    | openclaw_shared::TaskSpec::Agent {
+        session: Some(session),
+        ..
+    } = &mut spec
+    {
+        session.new = true;
+    }
+    spec
 }

@@ -28,6 +28,7 @@ pub use schedules::ScheduleStore;
 
 use super::outbox::{AttemptResult, OutboxCounts, WebhookDelivery, WebhookEvent};
 use super::quota::{Quota, QuotaSettings};
+use super::sessions::{ChannelBinding, SessionBrief};
 pub use super::store_error::{StoreError, StoreFault};
 use super::task::{ApprovalProgress, Completion, NewTask, Scope, Task, TaskBrief};
 
@@ -45,6 +46,8 @@ pub enum Refusal {
     Conflict(TaskStatus),
     /// The change would pass this quota.
     OverQuota(Quota),
+    /// The task names an agent session another owner's tasks ran in.
+    SessionOfAnother,
 }
 
 /// What a sweep did with offers whose deadline passed before the worker accepted them.
@@ -67,6 +70,7 @@ pub trait Store:
     + DeliveryStore
     + ScheduleStore
     + WebhookStore
+    + SessionStore
     + Send
     + Sync
 {
@@ -85,8 +89,11 @@ pub trait Store:
 /// Tasks as records: what was asked, where each stands, and how many there are.
 pub trait TaskStore {
     /// Inserts a new task, `queued`, created at `now`; unclaimed, it expires at `expires_at`.
-    /// Claims take it in the order of `ranked_at` (see `Priority::rank`). Refused, storing nothing, if it would make more live tasks than
-    /// `quota.max_live_tasks` or more stored bytes than `quota.max_stored_bytes`.
+    /// Claims take it in the order of `ranked_at` (see `Priority::rank`). Refused, storing
+    /// nothing, if it would make more live tasks than `quota.max_live_tasks` or more stored
+    /// bytes than `quota.max_stored_bytes`, or if it names an agent session another owner's
+    /// tasks ran in. A task that names a session records it as its owner's, and continues
+    /// one whose opening task never ran by starting it again.
     fn insert(
         &self,
         id: TaskId,
@@ -178,6 +185,15 @@ pub trait LeaseStore {
 
     /// How many live (running or awaiting approval) tasks each worker holds.
     fn running_by_worker(&self) -> Result<Vec<(String, usize)>, StoreError>;
+
+    /// The status of task `id` if `worker` holds it under `lease`, or why not: the check a
+    /// piece of live output passes (it reads, never writes).
+    fn held(
+        &self,
+        id: TaskId,
+        worker: &str,
+        lease: LeaseId,
+    ) -> Result<Result<TaskStatus, Refusal>, StoreError>;
 }
 
 /// The sweep's changes: each ends or frees what a deadline at or before `now` left behind,
@@ -340,4 +356,28 @@ pub trait WebhookStore {
 
     /// Deletes up to `limit` delivered or failed messages written at or before `cutoff`.
     fn prune_webhooks(&self, cutoff: EpochMillis, limit: usize) -> Result<usize, StoreError>;
+}
+
+/// Agent sessions: each owner's, by latest task (written by [`TaskStore::insert`] with the
+/// task that names one), and the session each Discord channel continues.
+pub trait SessionStore {
+    /// Up to `limit` sessions in `scope`, most recently used first; only `agent`'s when
+    /// given.
+    fn recent_sessions(
+        &self,
+        scope: &Scope,
+        agent: Option<&str>,
+        limit: usize,
+    ) -> Result<Vec<SessionBrief>, StoreError>;
+
+    /// Binds (or rebinds) a channel's session for a user and agent, at `now`.
+    fn bind_channel(&self, binding: &ChannelBinding, now: EpochMillis) -> Result<(), StoreError>;
+
+    /// The session bound for `owner` and `agent` in `channel_id`, if any.
+    fn channel_session(
+        &self,
+        channel_id: &str,
+        owner: &str,
+        agent: &str,
+    ) -> Result<Option<String>, StoreError>;
 }

@@ -10,9 +10,11 @@
 //! - [`worker_names`]: thousands of made-up worker names from the shared token.
 //! - [`bodies`]: oversized bodies.
 //! - [`callbacks`]: `callbackUrl`s aimed at the bot's internal network (SSRF).
+//! - [`live_output`]: live output pieces under a wrong lease, from another worker, too late.
 
 mod bodies;
 mod callbacks;
+mod live_output;
 mod results;
 mod tokens;
 mod worker_names;

@@ -44,7 +44,7 @@ async fn a_replayed_code_approves_nothing() {
             fingerprint.as_str()
         );
         assert_eq!(relayed, StatusCode::OK);
-        assert_eq!(still.status, "awaiting_approval");
+        assert_eq!(still.state.as_str(), "awaiting_approval");
         assert_eq!(end.status, "denied");
         before.assert_unchanged(&lab.snapshot());
         lab.stop().await;
@@ -103,7 +103,7 @@ async fn a_valid_code_for_another_fingerprint_or_task_approves_nothing() {
         lab.bot.deny(held).await;
         let held_end = lab.bot.finished(held).await;
 
-        assert_eq!(asked_view.status, "awaiting_approval");
+        assert_eq!(asked_view.state.as_str(), "awaiting_approval");
         assert_eq!(held_view.status, "running");
         before.assert_unchanged(&unchanged);
         assert_eq!(approved.status, "succeeded", "{approved:?}");
@@ -153,7 +153,7 @@ async fn a_code_kept_back_until_the_worker_restarts_approves_nothing() {
         let end = lab.bot.finished(planted).await;
 
         assert_eq!(relayed, StatusCode::OK);
-        assert_eq!(still.status, "awaiting_approval", "{still:?}");
+        assert_eq!(still.state.as_str(), "awaiting_approval", "{still:?}");
         assert_eq!(end.status, "denied", "{end:?}");
         before.assert_unchanged(&lab.snapshot());
         lab.stop().await;

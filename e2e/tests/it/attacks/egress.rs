@@ -55,14 +55,15 @@ async fn planted_secrets_in_output_are_redacted() {
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn secrets_split_by_escape_codes_or_straddling_the_output_cap_are_redacted() {
+async fn secrets_split_by_escape_codes_or_straddling_a_cut_of_a_long_output_are_redacted() {
     within_limit(async {
         let lab = Lab::start("", &[("OPENCLAW_WORKER_MAX_OUTPUT_BYTES", "1000")]).await;
-        // A colour reset inside an AWS key id, then a GitHub token across the 1,000-byte cap.
+        // A colour reset inside an AWS key id; then, past the 1,000-byte cap, a GitHub token
+        // that the cut before the kept tail (the last 686 bytes) falls 12 characters into.
         let token = format!("ghp_{}", "k".repeat(36));
         let mut planted = "aws AKIA\x1b[0mIOSFODNN7EXAMPLE\x1b]0;title\x07\n".to_owned();
-        planted.push_str(&"a".repeat(989 - planted.len()));
-        planted.push_str(&format!(" {token}\n"));
+        planted.push_str(&"a".repeat(600));
+        planted.push_str(&format!(" {token} {}\n", "b".repeat(656)));
         lab.dirs.file("shared/colour.txt", planted.as_bytes());
 
         let cat = lab.bot.command("cat shared/colour.txt").await;
@@ -70,8 +71,15 @@ async fn secrets_split_by_escape_codes_or_straddling_the_output_cap_are_redacted
 
         assert_eq!(view.status, "succeeded", "{view:?}");
         let out = view.stdout.unwrap();
+        let omitted = view.stdout_omitted_bytes.unwrap();
         assert!(
             out.starts_with("aws [REDACTED:aws_access_key_id]\naaa"),
+            "{out}"
+        );
+        assert!(
+            out.contains(&format!(
+                "aaa\n… {omitted} bytes omitted …\n[REDACTED:github_token] bbb"
+            )),
             "{out}"
         );
         assert!(
@@ -79,10 +87,10 @@ async fn secrets_split_by_escape_codes_or_straddling_the_output_cap_are_redacted
             "{out}"
         );
         assert!(
-            !out.contains("ghp_k"),
+            !out.contains("ghp_k") && !out.contains("kkk"),
             "a piece of the token left the Mac: {out}"
         );
-        assert_eq!(out.len(), 1000);
+        assert!(out.len() <= 1000, "{}", out.len());
         assert_eq!(view.stdout_truncated, Some(true));
         assert_eq!(view.metadata.unwrap()["redactions"], 2);
         lab.stop().await;

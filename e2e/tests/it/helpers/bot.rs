@@ -83,6 +83,11 @@ impl TestBot {
 
     /// `POST path` with the client token; returns the new task's id.
     pub async fn submit(&self, path: &str, body: Value) -> TaskId {
+        self.create(path, body).await.task_id
+    }
+
+    /// `POST path` with the client token; returns the whole answer (`sessionId` too).
+    pub async fn create(&self, path: &str, body: Value) -> TaskCreated {
         let response = self
             .http
             .post(format!("{}{path}", self.url()))
@@ -96,7 +101,7 @@ impl TestBot {
             "{path}: {}",
             response.status()
         );
-        response.json::<TaskCreated>().await.unwrap().task_id
+        response.json::<TaskCreated>().await.unwrap()
     }
 
     /// `POST /v1/worker/claim` as `worker`, with the worker token, not waiting: the ids
@@ -186,10 +191,8 @@ impl TestBot {
         within_limit(async {
             loop {
                 let view = self.task(id, 60_000).await;
-                if !matches!(
-                    view.status.as_str(),
-                    "pending" | "running" | "awaiting_approval"
-                ) {
+                // As the original's clients read it: only pending and running are unfinished.
+                if !matches!(view.status.as_str(), "pending" | "running") {
                     return view;
                 }
             }
@@ -197,22 +200,19 @@ impl TestBot {
         .await
     }
 
-    /// Polls until the task has `status` (e.g. `awaiting_approval`, which no long poll
-    /// reports), failing fast if it ends in another one.
+    /// Polls until the task's full `state` is `status` (e.g. `awaiting_approval`, which no
+    /// long poll reports), failing fast if it ends in another one.
     pub async fn reaches(&self, id: TaskId, status: &str) -> TaskView {
         within_limit(async {
             loop {
                 let view = self.task(id, 0).await;
-                if view.status == status {
+                if view.state.as_str() == status {
                     return view;
                 }
                 assert!(
-                    matches!(
-                        view.status.as_str(),
-                        "pending" | "running" | "awaiting_approval"
-                    ),
+                    !view.state.is_terminal(),
                     "task ended `{}` while waiting for `{status}`: {view:?}",
-                    view.status
+                    view.state
                 );
                 tokio::time::sleep(Duration::from_millis(25)).await;
             }

@@ -126,12 +126,12 @@ impl Lab {
     pub async fn denying_approval(&self, id: TaskId) -> TaskView {
         loop {
             let view = self.bot.task(id, 0).await;
-            match view.status.as_str() {
+            match view.state.as_str() {
                 "awaiting_approval" => {
                     self.bot.deny(id).await;
                     return self.bot.finished(id).await;
                 }
-                "pending" | "running" => {
+                "queued" | "running" => {
                     tokio::time::sleep(std::time::Duration::from_millis(25)).await;
                 }
                 _ => return view,

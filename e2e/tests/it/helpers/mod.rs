@@ -6,11 +6,13 @@ mod bot;
 mod browser;
 mod discord;
 mod lab;
+mod mcp;
 
 pub use bot::*;
 pub use browser::*;
 pub use discord::*;
 pub use lab::*;
+pub use mcp::*;
 pub use openclaw_e2e::*;
 
 use std::net::SocketAddr;

@@ -43,6 +43,7 @@ fn leave_in_spool(dirs: &E2eDirs, task: &ClaimedTask, marker: &Path, pid: &str) 
         kill_grace_ms: 1_000,
         timeout_ms: 10_000,
         what: "/usr/bin/touch".into(),
+        live_output_bytes: 0,
     };
     fs::write(dir.join("job.json"), serde_json::to_vec(&job).unwrap()).unwrap();
     fs::write(dir.join("lock"), pid).unwrap();

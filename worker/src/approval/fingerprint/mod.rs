@@ -9,9 +9,11 @@ use std::fmt;
 use std::path::{Path, PathBuf};
 
 use data_encoding::BASE32_NOPAD;
+use openclaw_shared::task::AgentSession;
 use openclaw_shared::{ContentEncoding, TaskId, TaskSpec};
 use sha2::{Digest, Sha256};
 
+use crate::agents::AgentConfig;
 use crate::policy::{Exec, Plan};
 use crate::sandbox::{Access, SandboxSpec, Tree};
 
@@ -139,6 +141,9 @@ pub struct ApprovalSubject<'a> {
     pub claude_bin: &'a str,
     /// The arguments the worker adds to every Claude run (config and policy flags).
     pub claude_args: &'a [String],
+    /// The worker-config agent an `agent` task names, if the worker has it: its program and
+    /// the argv its template makes are what the owner approves.
+    pub agent: Option<&'a AgentConfig>,
 }
 
 /// The fingerprint of `subject`: the task as sent, the plan it was resolved into (argv,
@@ -160,6 +165,15 @@ pub fn fingerprint(subject: &ApprovalSubject<'_>) -> Fingerprint {
     }
     if matches!(spec, TaskSpec::Claude { .. }) {
         c.text(subject.claude_bin).list(subject.claude_args);
+    }
+    if let TaskSpec::Agent {
+        prompt, session, ..
+    } = spec
+    {
+        c.optional(subject.agent, |c, agent| {
+            let argv = agent.argv(prompt, session.as_ref()).unwrap_or_default();
+            c.text(&agent.bin).list(&argv);
+        });
     }
     let digest = c.0.finalize();
     Fingerprint(BASE32_NOPAD.encode(&digest[..5]))
@@ -200,18 +214,36 @@ fn task_fields(c: &mut Canonical, spec: &TaskSpec) {
         }
         TaskSpec::Claude {
             prompt,
-            session_id,
+            session,
             cwd,
         } => {
-            c.text(prompt)
-                .optional(session_id.as_deref(), |c, v| {
-                    c.text(v);
-                })
-                .optional(cwd.as_deref(), |c, v| {
-                    c.text(v);
-                });
+            c.text(prompt);
+            session_fields(c, session.as_ref());
+            c.optional(cwd.as_deref(), |c, v| {
+                c.text(v);
+            });
+        }
+        TaskSpec::Agent {
+            agent,
+            prompt,
+            session,
+            cwd,
+        } => {
+            c.text(agent).text(prompt);
+            session_fields(c, session.as_ref());
+            c.optional(cwd.as_deref(), |c, v| {
+                c.text(v);
+            });
         }
     }
+}
+
+/// An agent session: its id and whether the task starts it (an approval to continue a
+/// conversation is not one to start another under the same id, nor the other way round).
+fn session_fields(c: &mut Canonical, session: Option<&AgentSession>) {
+    c.optional(session, |c, session| {
+        c.text(&session.id).flag(session.new);
+    });
 }
 
 /// The plan, every field. Destructured in full so a field added to [`Plan`] does not

@@ -3,6 +3,7 @@
 
 use super::*;
 use crate::sandbox::Profile;
+use openclaw_shared::task::AgentSession;
 
 fn command(text: &str) -> TaskSpec {
     TaskSpec::Command {
@@ -14,7 +15,7 @@ fn command(text: &str) -> TaskSpec {
 fn claude(prompt: &str) -> TaskSpec {
     TaskSpec::Claude {
         prompt: prompt.into(),
-        session_id: None,
+        session: None,
         cwd: None,
     }
 }
@@ -37,6 +38,7 @@ fn subject<'a>(spec: &'a TaskSpec, plan: &'a Plan) -> ApprovalSubject<'a> {
         shell: SHELL,
         claude_bin: "claude",
         claude_args: NO_ARGS,
+        agent: None,
     }
 }
 
@@ -219,7 +221,12 @@ fn claudes_flags_program_and_session_change_the_fingerprint() {
     let skip = ["--dangerously-skip-permissions".to_owned()];
     let resumed = TaskSpec::Claude {
         prompt: "fix the tests".into(),
-        session_id: Some("abc".into()),
+        session: Some(AgentSession::resume("abc")),
+        cwd: None,
+    };
+    let started = TaskSpec::Claude {
+        prompt: "fix the tests".into(),
+        session: Some(AgentSession::start("abc")),
         cwd: None,
     };
 
@@ -239,6 +246,7 @@ fn claudes_flags_program_and_session_change_the_fingerprint() {
             }),
         ),
         ("session", fp(&resumed, &plan)),
+        ("new session", fp(&started, &plan)),
         ("prompt", fp(&claude("fix the tests!"), &plan)),
     ];
 
@@ -316,5 +324,62 @@ fn typed_fingerprints_parse_case_insensitively_and_bad_ones_do_not() {
         "ÄBCD2345",
     ] {
         assert_eq!(Fingerprint::parse(bad), Err(BadFingerprint), "{bad}");
+    }
+}
+
+#[test]
+fn an_agents_program_argv_and_session_change_the_fingerprint() {
+    let codex = crate::agents::AgentConfig {
+        bin: "/usr/local/bin/codex".into(),
+        args: ["exec", "{session}", "--", "{prompt}"]
+            .map(String::from)
+            .to_vec(),
+        new_session: ["--session-id", "{id}"].map(String::from).to_vec(),
+        resume_session: ["resume", "{id}"].map(String::from).to_vec(),
+        tier: crate::policy::Verdict::Approve,
+        network: true,
+        state: Vec::new(),
+        cwd: None,
+    };
+    let task = |session: AgentSession| TaskSpec::Agent {
+        agent: "codex".into(),
+        prompt: "fix the tests".into(),
+        session: Some(session),
+        cwd: None,
+    };
+    let plan = Plan::default();
+    let resumed = task(AgentSession::resume("s-1"));
+    let with = |spec: &TaskSpec, agent: &crate::agents::AgentConfig| {
+        fingerprint(&ApprovalSubject {
+            agent: Some(agent),
+            ..subject(spec, &plan)
+        })
+    };
+    let base = with(&resumed, &codex);
+    let other_bin = crate::agents::AgentConfig {
+        bin: "/tmp/codex".into(),
+        ..codex.clone()
+    };
+    let other_flags = crate::agents::AgentConfig {
+        resume_session: ["--yolo", "resume", "{id}"].map(String::from).to_vec(),
+        ..codex.clone()
+    };
+
+    let variants = [
+        ("program", with(&resumed, &other_bin)),
+        ("flags", with(&resumed, &other_flags)),
+        (
+            "new session",
+            with(&task(AgentSession::start("s-1")), &codex),
+        ),
+        (
+            "session id",
+            with(&task(AgentSession::resume("s-2")), &codex),
+        ),
+        ("agent missing", fp(&resumed, &plan)),
+    ];
+
+    for (what, changed) in variants {
+        assert_ne!(changed, base, "{what} did not change the fingerprint");
     }
 }

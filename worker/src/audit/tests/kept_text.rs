@@ -38,7 +38,7 @@ fn a_long_prompt_and_a_long_reason_are_shortened_too() {
     let prompt = "p".repeat(5000);
     let spec = TaskSpec::Claude {
         prompt: prompt.clone(),
-        session_id: None,
+        session: None,
         cwd: None,
     };
 

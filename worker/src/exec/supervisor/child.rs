@@ -157,6 +157,7 @@ async fn execute(spool: &TaskSpool, term: &mut Signal) -> (ProcessOutput, Durati
         job.limits(),
         job.timeout(),
         &cancel,
+        super::live_tees(spool, job.live_output_bytes),
     );
     tokio::pin!(running);
     let output = loop {

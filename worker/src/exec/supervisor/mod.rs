@@ -27,8 +27,10 @@
 //! - this file: [`Supervisor`], the worker's side.
 //! - `child.rs`: [`supervise`], the supervisor process.
 //! - `result.rs`: the result file.
+//! - `live.rs`: the live output files it writes as the process prints ([`live_tees`]).
 
 mod child;
+mod live;
 mod result;
 
 use std::io;
@@ -44,6 +46,7 @@ use tokio::process::{Child, ChildStdin, ChildStdout};
 use tokio_util::sync::CancellationToken;
 
 pub use child::{requested, supervise, DONE, REFUSED, SUPERVISE_COMMAND};
+pub use live::{live_tees, LIVE_FILE_LIMIT_BYTES};
 pub use result::read as read_result;
 
 use super::job::ProcessJob;

@@ -1,5 +1,6 @@
 //! The result file a supervisor leaves: one JSON header line (how the process ended, the
-//! output's sizes, how long it ran), then the captured stdout and stderr, raw. Read back it
+//! output's sizes, how long it ran), then the captured stdout and stderr, raw: each its
+//! first bytes, then (for a stream past the cap) its last bytes. Read back it
 //! is the same [`ProcessOutput`] the process would have given in the worker, so the outcome
 //! made from it is the same.
 
@@ -47,9 +48,22 @@ struct Header {
     version: u32,
     end: EndRecord,
     stdout_len: usize,
-    stdout_truncated: bool,
     stderr_len: usize,
-    stderr_truncated: bool,
+    /// Bytes of the streams' ends, written after their starts (absent before head and
+    /// tail: read as none).
+    #[serde(default)]
+    stdout_tail_len: usize,
+    #[serde(default)]
+    stderr_tail_len: usize,
+    /// Bytes each stream had (absent before head and tail: what was kept).
+    #[serde(default)]
+    stdout_total: Option<u64>,
+    #[serde(default)]
+    stderr_total: Option<u64>,
+    /// The cap the output was captured for (absent before head and tail: the text is
+    /// taken as it was kept, never cut again).
+    #[serde(default)]
+    cap: Option<usize>,
     duration_ms: u64,
 }
 
@@ -83,15 +97,24 @@ pub fn write(path: &Path, output: &ProcessOutput, ran: Duration) -> io::Result<(
         version: RESULT_VERSION,
         end,
         stdout_len: output.stdout.bytes.len(),
-        stdout_truncated: output.stdout.truncated,
         stderr_len: output.stderr.bytes.len(),
-        stderr_truncated: output.stderr.truncated,
+        stdout_tail_len: output.stdout.tail.len(),
+        stderr_tail_len: output.stderr.tail.len(),
+        stdout_total: Some(output.stdout.total),
+        stderr_total: Some(output.stderr.total),
+        cap: Some(output.stdout.cap),
         duration_ms: u64::try_from(ran.as_millis()).unwrap_or(u64::MAX),
     };
     let mut bytes = serde_json::to_vec(&header)?;
     bytes.push(b'\n');
-    bytes.extend_from_slice(&output.stdout.bytes);
-    bytes.extend_from_slice(&output.stderr.bytes);
+    for part in [
+        &output.stdout.bytes,
+        &output.stdout.tail,
+        &output.stderr.bytes,
+        &output.stderr.tail,
+    ] {
+        bytes.extend_from_slice(part);
+    }
     write_new(path, &bytes)
 }
 
@@ -110,10 +133,40 @@ pub fn read(path: &Path) -> io::Result<(ProcessOutput, Duration)> {
         return Err(bad("is of another version"));
     }
     let body = &bytes[newline + 1..];
-    if body.len() != header.stdout_len.saturating_add(header.stderr_len) {
+    let lens = [
+        header.stdout_len,
+        header.stdout_tail_len,
+        header.stderr_len,
+        header.stderr_tail_len,
+    ];
+    if body.len()
+        != lens
+            .iter()
+            .fold(0usize, |sum, len| sum.saturating_add(*len))
+    {
         return Err(bad("is cut short"));
     }
-    let (stdout, stderr) = body.split_at(header.stdout_len);
+    let mut parts = Vec::with_capacity(lens.len());
+    let mut rest = body;
+    for len in lens {
+        let (part, after) = rest.split_at(len);
+        parts.push(part.to_vec());
+        rest = after;
+    }
+    let cap = header.cap.unwrap_or(usize::MAX);
+    let mut parts = parts.into_iter();
+    let mut stream = |total: Option<u64>| {
+        let bytes = parts.next().unwrap_or_default();
+        let tail = parts.next().unwrap_or_default();
+        let kept = (bytes.len() + tail.len()) as u64;
+        Captured {
+            bytes,
+            tail,
+            total: total.unwrap_or(kept),
+            cap,
+        }
+    };
+    let (stdout, stderr) = (stream(header.stdout_total), stream(header.stderr_total));
     let end = match header.end {
         EndRecord::Finished { status } => ProcessEnd::Finished(ExitStatus::from_raw(status)),
         EndRecord::TimedOut { status: s } => ProcessEnd::TimedOut(status(s)),
@@ -132,14 +185,8 @@ pub fn read(path: &Path) -> io::Result<(ProcessOutput, Duration)> {
         EndRecord::WaitFailed { message } => ProcessEnd::WaitFailed(io::Error::other(message)),
     };
     let output = ProcessOutput {
-        stdout: Captured {
-            bytes: stdout.to_vec(),
-            truncated: header.stdout_truncated,
-        },
-        stderr: Captured {
-            bytes: stderr.to_vec(),
-            truncated: header.stderr_truncated,
-        },
+        stdout,
+        stderr,
         end,
     };
     Ok((output, Duration::from_millis(header.duration_ms)))
@@ -153,11 +200,15 @@ mod tests {
         ProcessOutput {
             stdout: Captured {
                 bytes: b"out\n\xff".to_vec(),
-                truncated: true,
+                tail: b"\nlast\n".to_vec(),
+                total: 100,
+                cap: 8,
             },
             stderr: Captured {
                 bytes: b"err".to_vec(),
-                truncated: false,
+                total: 3,
+                cap: 8,
+                ..Captured::default()
             },
             end,
         }
@@ -187,8 +238,8 @@ mod tests {
 
             assert_eq!(ran, Duration::from_millis(42));
             assert_eq!(
-                read_back.into_outcome("prog", timeout),
-                output(again).into_outcome("prog", timeout)
+                read_back.into_outcome("prog", timeout, None),
+                output(again).into_outcome("prog", timeout, None)
             );
         }
     }

@@ -15,6 +15,7 @@ use std::time::Duration;
 use base64::engine::general_purpose::STANDARD as BASE64;
 use base64::Engine as _;
 use data_encoding::HEXLOWER;
+use openclaw_shared::task::AgentSession;
 use openclaw_shared::{ContentEncoding, TaskSpec};
 
 use crate::approval::fingerprint::ApprovalSubject;
@@ -137,16 +138,32 @@ pub fn describe(subject: &ApprovalSubject<'_>) -> Result<String, Unshowable> {
             )
         }
         TaskSpec::Claude {
-            prompt, session_id, ..
+            prompt, session, ..
         } => {
             let body = numbered(prompt);
             fits("prompt", prompt, &body)?;
             let mut lines = vec![format!("claude prompt ({}), shown last:", size(prompt))];
             lines.push(claude_line(subject));
-            lines.push(session_id.as_deref().map_or_else(
-                || "new session".to_owned(),
-                |id| format!("resumes session {}", quote(&one_line(id))),
-            ));
+            lines.push(session_line(session.as_ref()));
+            lines.extend(process_facts(subject));
+            lines.push(body);
+            lines.join("\n")
+        }
+        TaskSpec::Agent {
+            agent,
+            prompt,
+            session,
+            ..
+        } => {
+            let body = numbered(prompt);
+            fits("prompt", prompt, &body)?;
+            let mut lines = vec![format!(
+                "agent {} prompt ({}), shown last:",
+                quote(&one_line(agent)),
+                size(prompt)
+            )];
+            lines.push(agent_line(subject, session.as_ref()));
+            lines.push(session_line(session.as_ref()));
             lines.extend(process_facts(subject));
             lines.push(body);
             lines.join("\n")
@@ -225,6 +242,45 @@ fn claude_line(subject: &ApprovalSubject<'_>) -> String {
         line.push_str(" (SKIPS CLAUDE'S PERMISSION PROMPTS)");
     }
     line
+}
+
+/// Which session an agent task runs in, and whether it starts or continues it.
+fn session_line(session: Option<&AgentSession>) -> String {
+    match session {
+        None => "new session (the CLI names it)".to_owned(),
+        Some(session) if session.new => {
+            format!("starts session {}", quote(&one_line(&session.id)))
+        }
+        Some(session) => format!("resumes session {}", quote(&one_line(&session.id))),
+    }
+}
+
+/// The agent's program and its argv, the prompt shown as `<prompt>` (it follows in full).
+fn agent_line(subject: &ApprovalSubject<'_>, session: Option<&AgentSession>) -> String {
+    let Some(agent) = subject.agent else {
+        return "this worker has no such agent: nothing runs".to_owned();
+    };
+    // Built around a stand-in no prompt can equal (prompts hold no NUL), so the prompt's
+    // own element, and only it, shows as `<prompt>`.
+    const STAND_IN: &str = "\0";
+    let argv: Vec<String> = match agent.argv(STAND_IN, session) {
+        Ok(argv) => argv
+            .iter()
+            .map(|arg| {
+                if arg == STAND_IN {
+                    "<prompt>".to_owned()
+                } else {
+                    quote(&one_line(arg))
+                }
+            })
+            .collect(),
+        Err(why) => return format!("cannot run: {why}"),
+    };
+    format!(
+        "runs {} with arguments {}",
+        quote(&one_line(&agent.bin)),
+        argv.join(" ")
+    )
 }
 
 fn show_path(path: &Path) -> String {

@@ -21,6 +21,7 @@ fn subject<'a>(spec: &'a TaskSpec, plan: &'a Plan) -> ApprovalSubject<'a> {
         shell: NO_ARGS,
         claude_bin: "/usr/local/bin/claude",
         claude_args: NO_ARGS,
+        agent: None,
     }
 }
 
@@ -188,7 +189,7 @@ fn argv0_other_than_the_programs_name_is_shown() {
 fn claude_shows_its_flags_session_and_a_warning_when_it_skips_permissions() {
     let spec = TaskSpec::Claude {
         prompt: "fix the tests\nthen commit".into(),
-        session_id: Some("abc-123".into()),
+        session: Some(openclaw_shared::task::AgentSession::resume("abc-123")),
         cwd: None,
     };
     let plan = Plan::default();
@@ -215,6 +216,47 @@ fn claude_shows_its_flags_session_and_a_warning_when_it_skips_permissions() {
          1│ fix the tests\n\
          2│ then commit"
     );
+}
+
+#[test]
+fn an_agent_shows_its_program_argv_and_whether_it_starts_the_session() {
+    let codex = crate::agents::AgentConfig {
+        bin: "/usr/local/bin/codex".into(),
+        args: ["exec", "{session}", "--", "{prompt}"]
+            .map(String::from)
+            .to_vec(),
+        new_session: ["--session-id", "{id}"].map(String::from).to_vec(),
+        resume_session: ["resume", "{id}"].map(String::from).to_vec(),
+        tier: crate::policy::Verdict::Approve,
+        network: true,
+        state: Vec::new(),
+        cwd: None,
+    };
+    let spec = TaskSpec::Agent {
+        agent: "codex".into(),
+        prompt: "--yolo $(id)".into(),
+        session: Some(openclaw_shared::task::AgentSession::start("s-1")),
+        cwd: None,
+    };
+    let plan = Plan::default();
+
+    let text = describe(&ApprovalSubject {
+        agent: Some(&codex),
+        ..subject(&spec, &plan)
+    })
+    .unwrap();
+    let missing = describe(&subject(&spec, &plan)).unwrap();
+
+    assert_eq!(
+        text,
+        "agent codex prompt (12 bytes, 1 line), shown last:\n\
+         runs /usr/local/bin/codex with arguments exec --session-id s-1 -- <prompt>\n\
+         starts session s-1\n\
+         in the default directory · timeout 30s\n\
+         NO SANDBOX: runs unconfined\n\
+         1│ --yolo $(id)"
+    );
+    assert!(missing.contains("this worker has no such agent: nothing runs"));
 }
 
 #[test]
@@ -261,7 +303,7 @@ fn characters_that_grow_when_spelled_out_count_as_shown() {
 fn a_long_prompt_or_edit_cannot_be_described_either() {
     let prompt = TaskSpec::Claude {
         prompt: "p".repeat(MAX_SHOWN_TEXT_CHARS + 1),
-        session_id: None,
+        session: None,
         cwd: None,
     };
     let edit = TaskSpec::FileEdit {

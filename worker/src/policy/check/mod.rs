@@ -101,6 +101,7 @@ pub fn check_compiled(
             replace_all,
         } => checker.edit(path, old_string, new_string, *replace_all),
         TaskSpec::Claude { cwd, .. } => checker.claude(cwd.as_deref()),
+        TaskSpec::Agent { agent, cwd, .. } => checker.agent(agent, cwd.as_deref()),
     }
 }
 
@@ -251,6 +252,29 @@ impl Checker<'_> {
                 )
             }
             Ok(_) => ruling(claude.tier, "claude.tier", "the Claude tier"),
+        };
+        ruling.with(plan)
+    }
+
+    /// An agent CLI of the worker config: its tier, once its working directory passes. An
+    /// agent the worker does not have is denied: nothing runs, and the owner learns why.
+    fn agent(&self, name: &str, cwd: Option<&str>) -> Decision {
+        let mut plan = Plan::default();
+        let Some(agent) = self.policy.agents.get(name) else {
+            return deny(
+                "agents",
+                format!("this worker has no agent named {name} (configure [agents.{name}])"),
+            )
+            .with(plan);
+        };
+        let named = cwd.is_some();
+        let ruling = match self.working_dir(cwd.or(agent.cwd.as_deref()), named, &mut plan) {
+            Err(ruling) => ruling,
+            Ok(_) => ruling(
+                agent.tier,
+                format!("agents.{name}.tier"),
+                "the agent's tier",
+            ),
         };
         ruling.with(plan)
     }

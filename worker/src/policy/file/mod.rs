@@ -5,6 +5,7 @@
 //! - this file: the whole [`Policy`], loading, validation and the permission check.
 //! - `sections.rs`: one type per TOML section (`[commands]`, `[paths]`, …) and defaults.
 
+use std::collections::BTreeMap;
 use std::os::unix::fs::MetadataExt;
 use std::path::{Path, PathBuf};
 
@@ -17,8 +18,8 @@ mod sections;
 
 pub use super::rules::CommandRule;
 pub use sections::{
-    ApprovalSettings, ApprovedProfile, ClaudePolicy, CommandPolicy, EnvPolicy, Limits, PathPolicy,
-    SandboxMode, SandboxPolicy, DEFAULT_APPROVAL_TTL_SECS, DEFAULT_MAX_COMMAND_BYTES,
+    AgentPolicy, ApprovalSettings, ApprovedProfile, ClaudePolicy, CommandPolicy, EnvPolicy, Limits,
+    PathPolicy, SandboxMode, SandboxPolicy, DEFAULT_APPROVAL_TTL_SECS, DEFAULT_MAX_COMMAND_BYTES,
     DEFAULT_MAX_READ_BYTES, DEFAULT_MAX_WRITE_BYTES,
 };
 
@@ -47,6 +48,10 @@ pub struct Policy {
     /// Set by the worker at start, never read from the file.
     #[serde(skip)]
     pub protected: Vec<PathBuf>,
+    /// The agent CLIs of the worker config (`[agents.<name>]`), by name. Set by the worker
+    /// at start, never read from the policy file; an agent not here runs nothing.
+    #[serde(skip)]
+    pub agents: BTreeMap<String, AgentPolicy>,
 }
 
 impl Default for Policy {
@@ -61,6 +66,7 @@ impl Default for Policy {
             approvals: ApprovalSettings::default(),
             sandbox: SandboxPolicy::default(),
             protected: Vec::new(),
+            agents: BTreeMap::new(),
         }
     }
 }

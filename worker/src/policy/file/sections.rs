@@ -132,6 +132,20 @@ impl Default for ClaudePolicy {
     }
 }
 
+/// What the policy knows of an agent CLI configured as `[agents.<name>]` in the worker
+/// config (not the policy file; the worker fills it in at start, as it does `protected`).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct AgentPolicy {
+    /// The verdict for every task of this agent; `approve` unless configured otherwise.
+    pub tier: Verdict,
+    /// Whether the agent's sandbox has the network.
+    pub network: bool,
+    /// The agent's own files, readable and writable inside its sandbox.
+    pub state: Vec<String>,
+    /// Working directory when the task names none (`~` allowed).
+    pub cwd: Option<String>,
+}
+
 /// The `[env]` section.
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(default, deny_unknown_fields)]

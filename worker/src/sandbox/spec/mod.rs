@@ -33,6 +33,9 @@ pub struct SandboxEnv {
     /// The directory the Claude CLI is installed in, resolved at start (runnable for
     /// Claude tasks).
     pub claude_dir: Option<PathBuf>,
+    /// The directories the configured agent CLIs are installed in, by agent name, resolved
+    /// at start (runnable for that agent's tasks).
+    pub agent_dirs: std::collections::BTreeMap<String, PathBuf>,
     /// Which system trees a program needs.
     pub platform: Platform,
 }
@@ -152,9 +155,20 @@ pub fn derive(
     task_id: TaskId,
     env: &SandboxEnv,
 ) -> Option<SandboxSpec> {
-    let claude = match task {
-        TaskSpec::Command { .. } => false,
-        TaskSpec::Claude { .. } => true,
+    // An agent CLI (Claude or a configured one): its network, its own files, its install
+    // directory. `None` for a command.
+    let agent: Option<(bool, &[String], Option<&PathBuf>)> = match task {
+        TaskSpec::Command { .. } => None,
+        TaskSpec::Claude { .. } => Some((
+            policy.claude.network,
+            &policy.claude.state,
+            env.claude_dir.as_ref(),
+        )),
+        TaskSpec::Agent { agent, .. } => {
+            // An agent the worker does not have was denied before this; nothing to confine.
+            let rules = policy.agents.get(agent)?;
+            Some((rules.network, &rules.state, env.agent_dirs.get(agent)))
+        }
         TaskSpec::FileRead { .. } | TaskSpec::FileWrite { .. } | TaskSpec::FileEdit { .. } => {
             return None
         }
@@ -165,7 +179,7 @@ pub fn derive(
     let rule = decision
         .allow_rule
         .and_then(|i| policy.commands.allow.get(i));
-    if !claude && rule.is_some_and(|r| !r.sandbox) {
+    if agent.is_none() && rule.is_some_and(|r| !r.sandbox) {
         return None;
     }
     let profile = if decision.verdict == Verdict::Allow {
@@ -173,8 +187,8 @@ pub fn derive(
     } else {
         Profile::Approved
     };
-    let network = if claude {
-        policy.claude.network
+    let network = if let Some((network, _, _)) = agent {
+        network
     } else {
         match profile {
             Profile::Allowed => rule.is_some_and(|r| r.network),
@@ -235,14 +249,15 @@ pub fn derive(
                 .map(tree(Access::Full)),
         );
     }
-    let claude_state: Vec<PathBuf> = if claude {
-        policy.claude.state.iter().filter_map(expand).collect()
-    } else {
-        Vec::new()
-    };
-    trees.extend(claude_state.iter().cloned().map(tree(Access::ReadWrite)));
-    if claude {
-        trees.extend(env.claude_dir.iter().cloned().map(tree(Access::ReadExec)));
+    let agent_state: Vec<PathBuf> = agent
+        .map(|(_, state, _)| state.iter().filter_map(expand).collect())
+        .unwrap_or_default();
+    trees.extend(agent_state.iter().cloned().map(tree(Access::ReadWrite)));
+    if let Some((_, _, Some(dir))) = agent {
+        trees.push(Tree {
+            path: dir.clone(),
+            access: Access::ReadExec,
+        });
     }
     let tmpdir = task_tmpdir(&env.tmp_base, task_id);
     trees.push(Tree {
@@ -257,9 +272,9 @@ pub fn derive(
         .chain(roots.deny.iter().cloned())
         .chain(roots.canary.iter().cloned());
     let (mut hidden, hidden_patterns) = split_patterns(hidden_sources, home);
-    // Claude's own login and settings are its to read, whatever the lists say of them for
+    // An agent's own login and settings are its to read, whatever the lists say of them for
     // other tasks.
-    hidden.retain(|path| !claude_state.iter().any(|state| path.starts_with(state)));
+    hidden.retain(|path| !agent_state.iter().any(|state| path.starts_with(state)));
     hidden.extend(policy.protected.iter().map(|p| paths::fold(p)));
     let read_only_sources = defaults::DENY_WRITE_PATHS
         .iter()
@@ -315,7 +330,10 @@ fn split_patterns(
 /// confined (the sandbox is off, or this kernel offers none): without the kernel, nothing
 /// runs on the policy's word alone. `why` says what is missing.
 pub fn fail_closed(decision: &mut Decision, task: &TaskSpec, why: &str) {
-    let runs_a_process = matches!(task, TaskSpec::Command { .. } | TaskSpec::Claude { .. });
+    let runs_a_process = matches!(
+        task,
+        TaskSpec::Command { .. } | TaskSpec::Claude { .. } | TaskSpec::Agent { .. }
+    );
     if runs_a_process && decision.verdict == Verdict::Allow {
         decision.verdict = Verdict::Approve;
         decision.rule = "sandbox.unavailable".to_owned();

@@ -18,6 +18,7 @@ fn env() -> SandboxEnv {
         search: vec![PathBuf::from("/bin"), PathBuf::from("/opt/homebrew/bin")],
         tmp_base: PathBuf::from("/tmp/ocw"),
         claude_dir: Some(PathBuf::from("/opt/claude")),
+        agent_dirs: std::collections::BTreeMap::new(),
         platform: Platform::Linux,
     }
 }
@@ -43,7 +44,7 @@ fn command() -> TaskSpec {
 fn claude() -> TaskSpec {
     TaskSpec::Claude {
         prompt: "hi there".into(),
-        session_id: None,
+        session: None,
         cwd: None,
     }
 }
@@ -252,6 +253,43 @@ fn claude_reads_its_own_state_and_login_and_has_the_network() {
     assert!(spec
         .hidden
         .contains(&PathBuf::from("/Users/me/.config/openclaw-worker")));
+}
+
+#[test]
+fn an_agent_gets_its_own_state_install_dir_and_network_and_an_unknown_one_nothing() {
+    let mut policy = protected_policy();
+    policy.agents.insert(
+        "codex".into(),
+        crate::policy::file::AgentPolicy {
+            tier: Verdict::Approve,
+            network: false,
+            state: vec!["~/.codex".into()],
+            cwd: None,
+        },
+    );
+    let mut env = env();
+    env.agent_dirs
+        .insert("codex".into(), PathBuf::from("/opt/codex"));
+    let agent = |name: &str| TaskSpec::Agent {
+        agent: name.into(),
+        prompt: "hi there".into(),
+        session: None,
+        cwd: None,
+    };
+    let approved = decision(Verdict::Approve, None);
+
+    let spec = derive(&policy, &agent("codex"), &approved, id(), &env).unwrap();
+    let unknown = derive(&policy, &agent("gemini"), &approved, id(), &env);
+
+    assert!(!spec.network);
+    assert_eq!(
+        access_of(&spec, "/Users/me/.codex"),
+        Some(Access::ReadWrite)
+    );
+    assert_eq!(access_of(&spec, "/opt/codex"), Some(Access::ReadExec));
+    assert_eq!(access_of(&spec, "/Users/me/.claude"), None);
+    assert_eq!(access_of(&spec, "/opt/claude"), None);
+    assert!(unknown.is_none());
 }
 
 #[test]

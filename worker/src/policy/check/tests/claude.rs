@@ -9,7 +9,7 @@ use crate::policy::Verdict;
 fn claude(cwd: Option<&str>) -> TaskSpec {
     TaskSpec::Claude {
         prompt: "$(rm -rf ~) is text here".into(),
-        session_id: None,
+        session: None,
         cwd: cwd.map(Into::into),
     }
 }

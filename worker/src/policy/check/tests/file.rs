@@ -207,7 +207,7 @@ fn a_working_directory_the_task_names_trips_the_canary_it_holds() {
     let claude = f.check(TaskSpec::Claude {
         prompt: "list the files".into(),
         cwd: Some("~/Projects/app".into()),
-        session_id: None,
+        session: None,
     });
 
     assert_verdict(&named, Verdict::Deny, "paths.canary[0]");

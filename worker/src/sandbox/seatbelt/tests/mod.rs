@@ -31,6 +31,7 @@ fn env() -> SandboxEnv {
         claude_dir: Some(PathBuf::from(
             "/opt/homebrew/lib/node_modules/@anthropic-ai/claude-code",
         )),
+        agent_dirs: std::collections::BTreeMap::new(),
         platform: Platform::MacOs,
     }
 }
@@ -91,7 +92,7 @@ fn approved_spec() -> SandboxSpec {
 fn claude_spec() -> SandboxSpec {
     let claude = TaskSpec::Claude {
         prompt: "summarise".into(),
-        session_id: None,
+        session: None,
         cwd: None,
     };
     derive(
