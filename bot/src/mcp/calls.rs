@@ -137,6 +137,10 @@ impl From<QueueError> for ToolFailure {
             QueueError::NotFound(_) => {
                 return ToolFailure::new(ErrorCode::NotFound, "Task not found")
             }
+            QueueError::ScheduleNotFound(_) => {
+                return ToolFailure::new(ErrorCode::NotFound, "Schedule not found")
+            }
+            QueueError::SessionOfAnother => ErrorCode::Forbidden,
             QueueError::Conflict { .. } | QueueError::FingerprintMismatch(_) => ErrorCode::Conflict,
             QueueError::QuotaExceeded(_) | QueueError::TooManyClaims { .. } => {
                 ErrorCode::QuotaExceeded

@@ -62,19 +62,19 @@ impl Remote {
         // JSON in the API's own field names (see `openclaw_shared::client`): the bot parses
         // and checks it like any client's request.
         let timeout = request.timeout_secs.map(|secs| secs.saturating_mul(1000));
-        let (path, mut body) = match request.spec {
+        let (path, mut body): (String, Value) = match request.spec {
             TaskSpec::Command { command, cwd, .. } => (
-                "/tasks",
+                "/tasks".to_owned(),
                 json!({ "command": command, "cwd": cwd, "timeout": timeout }),
             ),
-            TaskSpec::FileRead { path, .. } => ("/files/read", json!({ "path": path })),
+            TaskSpec::FileRead { path, .. } => ("/files/read".to_owned(), json!({ "path": path })),
             TaskSpec::FileWrite {
                 path,
                 content,
                 encoding,
                 ..
             } => (
-                "/files/write",
+                "/files/write".to_owned(),
                 json!({ "path": path, "content": content, "encoding": encoding }),
             ),
             TaskSpec::FileEdit {
@@ -84,7 +84,7 @@ impl Remote {
                 replace_all,
                 ..
             } => (
-                "/files/edit",
+                "/files/edit".to_owned(),
                 json!({
                     "path": path,
                     "old_string": old_string,
@@ -94,12 +94,37 @@ impl Remote {
             ),
             TaskSpec::Claude {
                 prompt,
-                session_id,
+                session,
                 cwd,
-                ..
             } => (
-                "/claude",
-                json!({ "prompt": prompt, "sessionId": session_id, "cwd": cwd, "timeout": timeout }),
+                "/claude".to_owned(),
+                json!({
+                    "prompt": prompt,
+                    "sessionId": session.as_ref().map(|s| &s.id),
+                    "newSession": session.as_ref().is_some_and(|s| s.new),
+                    "cwd": cwd,
+                    "timeout": timeout,
+                }),
+            ),
+            TaskSpec::Agent {
+                agent,
+                prompt,
+                session,
+                cwd,
+            } => (
+                // `/claude` for Claude, as `ask_claude` asks (intake makes it a Claude task).
+                if agent == openclaw_shared::task::CLAUDE_AGENT {
+                    "/claude".to_owned()
+                } else {
+                    format!("/agents/{agent}")
+                },
+                json!({
+                    "prompt": prompt,
+                    "sessionId": session.as_ref().map(|s| &s.id),
+                    "newSession": session.as_ref().is_some_and(|s| s.new),
+                    "cwd": cwd,
+                    "timeout": timeout,
+                }),
             ),
         };
         body["worker"] = json!(request.worker);
@@ -108,7 +133,7 @@ impl Remote {
             fields.retain(|_, value| !value.is_null());
         }
         let created: TaskCreated = self
-            .send(self.http.post(self.url(path)).json(&body), Duration::ZERO)
+            .send(self.http.post(self.url(&path)).json(&body), Duration::ZERO)
             .await?;
         Ok((created.task_id, created.session_id))
     }

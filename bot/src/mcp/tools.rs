@@ -159,9 +159,14 @@ impl OpenClawTools {
         Parameters(p): Parameters<AskClaude>,
         context: Extensions,
     ) -> Result<CallToolResult, ErrorData> {
-        let spec = TaskSpec::Claude {
+        // As `POST /claude` asks: intake makes it a Claude task and starts a new session
+        // when none is named.
+        let spec = TaskSpec::Agent {
+            agent: openclaw_shared::task::CLAUDE_AGENT.to_owned(),
             prompt: p.prompt,
-            session_id: p.session_id,
+            session: p
+                .session_id
+                .map(openclaw_shared::task::AgentSession::resume),
             cwd: p.cwd,
         };
         Ok(self

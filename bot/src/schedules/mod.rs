@@ -214,9 +214,17 @@ fn task_request(task: ScheduledTask, requester: Requester) -> TaskRequest {
             req.common,
         ),
         ScheduledTask::Claude(req) => (
-            TaskSpec::Claude {
+            // As `POST /claude` asks: intake makes it a Claude task, in a new session when
+            // none is named.
+            TaskSpec::Agent {
+                agent: openclaw_shared::task::CLAUDE_AGENT.to_owned(),
                 prompt: req.prompt,
-                session_id: req.session_id,
+                session: req
+                    .session_id
+                    .map(|id| openclaw_shared::task::AgentSession {
+                        id,
+                        new: req.new_session,
+                    }),
                 cwd: req.cwd,
             },
             req.timeout,

@@ -94,6 +94,8 @@ async fn another_owners_task_is_a_404_and_bad_parameters_get_our_error_body() {
             target_worker: None,
             origin: None,
             owner: Some("discord:42".into()),
+            priority: openclaw_bot::queue::Priority::default(),
+            callback_url: None,
         };
         let theirs = app.state.queue().enqueue(theirs).await.unwrap().id;
         let own = app.submit_command("mine").await;

@@ -127,6 +127,7 @@ async fn recent_sessions_list_the_latest_prompt_of_each_and_only_the_callers() {
             target_worker: None,
             origin: None,
             owner: Some("discord:42".into()),
+            priority: openclaw_bot::queue::Priority::default(),
             callback_url: None,
         };
         app.state.queue().enqueue(theirs).await.unwrap();
@@ -192,6 +193,7 @@ async fn a_client_cannot_continue_or_take_over_another_users_session() {
             target_worker: None,
             origin: None,
             owner: Some("discord:42".into()),
+            priority: openclaw_bot::queue::Priority::default(),
             callback_url: None,
         };
         app.state.queue().enqueue(theirs).await.unwrap();

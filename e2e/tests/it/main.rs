@@ -17,7 +17,7 @@ mod helpers;
 mod live_output;
 mod mcp;
 mod restarts;
-mod sessions;
 mod schedules;
+mod sessions;
 mod ui_browser;
 mod worker_loop;

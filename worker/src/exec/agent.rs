@@ -55,10 +55,11 @@ pub async fn run(
         Ok(job) => job,
         Err(message) => return TaskOutcome::failure(format!("{message}; nothing ran")),
     };
-    let mut outcome = ctx
-        .run_job(&job, spool, cancel)
-        .await
-        .into_outcome(&job.what, timeout);
+    let mut outcome = ctx.run_job(&job, spool, cancel).await.into_outcome(
+        &job.what,
+        timeout,
+        ctx.redactor.as_deref(),
+    );
     // An agent that cannot start a named session ran without one: its result names none.
     let session = run
         .session

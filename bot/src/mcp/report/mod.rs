@@ -118,10 +118,7 @@ impl TaskReport {
             status: status_word(task.status).to_owned(),
             finished,
             worker: task.worker.clone().or_else(|| task.target_worker.clone()),
-            session_id: match &task.spec {
-                openclaw_shared::TaskSpec::Claude { session_id, .. } => session_id.clone(),
-                _ => None,
-            },
+            session_id: task.spec.session().map(|session| session.id.clone()),
             approval,
             result,
         }
