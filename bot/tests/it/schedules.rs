@@ -140,6 +140,15 @@ async fn bad_schedules_are_refused_by_field_and_nothing_is_saved() {
                 json!({"cron": "* * * * *", "name": "a\nb", "task": echo.clone()}),
                 "name",
             ),
+            // A channel outside the allow-list: the same refusal as a create route's.
+            (
+                with(
+                    "* * * * *",
+                    "UTC",
+                    json!({"kind": "command", "command": "x", "discordChannelId": "43"}),
+                ),
+                "discordChannelId",
+            ),
         ];
         for (body, field) in &cases {
             let answer = app.post("/schedules", Some(CLIENT), body).await;
