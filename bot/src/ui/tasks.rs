@@ -157,6 +157,10 @@ pub async fn detail(
             .to_owned()
     };
     let live = format!("task:{id}");
+    // While it runs: the end of its output so far, as the worker sent it (redacted on the Mac).
+    let live_tail = (!task.status.is_terminal())
+        .then(|| state.app.queue().live_output(id, 0))
+        .flatten();
     let body = html! {
         h1 { "Task " code.id { (id) } }
         p { (status_badge(task.status))
@@ -206,6 +210,12 @@ pub async fn detail(
                 h3 { "stderr" @if o.stderr_truncated { " (truncated)" } }
                 pre.output.stderr { (o.stderr) }
             }
+        } @else if let Some(tail) = &live_tail {
+            h3 { "Live output" span.muted { " (the last " (tail.text.len()) " of " (tail.end) " bytes; this page follows it)" } }
+            pre.output.live data-follow-output { (tail.text) }
+        } @else if task.status == TaskStatus::Running {
+            // `data-follow-output`: ui.js fetches the page again every few seconds meanwhile.
+            p.empty data-follow-output { "No output yet; this page shows it as it comes." }
         } @else {
             p.empty { "No result yet; this page updates when it arrives." }
         }

@@ -12,7 +12,7 @@ use serde_json::json;
 use crate::helpers::{assert_error, success, within, TestApp, ADMIN, CLIENT, WORKER};
 
 /// Posts a piece of `id`'s live output as worker `mac` under `lease`.
-async fn piece(app: &TestApp, id: TaskId, lease: LeaseId, offset: u64, text: &str) {
+pub async fn piece(app: &TestApp, id: TaskId, lease: LeaseId, offset: u64, text: &str) {
     let body = json!({"worker": "mac", "lease": lease, "offset": offset, "text": text});
     let path = format!("/v1/worker/tasks/{id}/output");
     let (status, answer) = app.post(&path, Some(WORKER), &body).await;

@@ -178,3 +178,25 @@ async fn a_schedule_is_shown_with_its_next_runs_and_paused_from_its_page_only_wi
     })
     .await;
 }
+
+#[tokio::test]
+async fn a_running_tasks_page_shows_its_live_output_as_text() {
+    within(async {
+        let app = TestApp::spawn().await;
+        let id = app.submit_command("make").await;
+        let lease = app.claim("mac").await[0].lease;
+        crate::live_output::piece(&app, id, lease, 0, "compiling <b>x</b>\nstep 2\n").await;
+        let (cookie, _) = session(&app).await;
+
+        let (status, page) = get_page(&app, &format!("/ui/tasks/{id}"), &cookie).await;
+
+        assert_eq!(status, StatusCode::OK);
+        assert!(page.contains("Live output"), "{page}");
+        assert!(
+            page.contains("compiling &lt;b&gt;x&lt;/b&gt;\nstep 2"),
+            "{page}"
+        );
+        assert!(!page.contains("<b>x</b>"), "{page}");
+    })
+    .await;
+}

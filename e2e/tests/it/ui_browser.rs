@@ -1,7 +1,8 @@
 //! `/ui` in a real browser: headless Chromium against the real bot and the real worker.
 //! Logs in with the admin token, finds a queued task, and follows it on its page from
-//! queued to running to finished through the live updates alone (the page is never
-//! reloaded), checking what it shows; saves screenshots to `target/tmp/ui-*.png`.
+//! queued to running (with its live output) to finished through the live updates alone (the
+//! page is never reloaded), checking what it shows; looks at the workers and schedules pages;
+//! saves screenshots to `target/tmp/ui-*.png`.
 
 use std::fs;
 use std::path::PathBuf;
@@ -34,7 +35,8 @@ async fn a_task_is_followed_from_queued_to_finished_in_a_real_browser() {
         let script = dirs.home.join("gated.sh");
         write_script(
             &script,
-            "#!/bin/sh\nwhile [ ! -f \"$1\" ]; do sleep 0.05; done\n\
+            "#!/bin/sh\necho 'warming up <i>live</i>'\n\
+             while [ ! -f \"$1\" ]; do sleep 0.05; done\n\
              echo 'hello from the Mac <b>not bold</b> <script>alert(1)</script>'\n",
         );
         let command = format!("{} {}", script.display(), gate.display());
@@ -84,6 +86,24 @@ async fn a_task_is_followed_from_queued_to_finished_in_a_real_browser() {
         browser
             .wait_until("running", &format!("{badge} === 'running'"), 30)
             .await;
+        // Its live output, as text, while it runs (the page follows it).
+        browser
+            .wait_until(
+                "the live output on the page",
+                &format!(
+                    "({} || '').indexOf('warming up <i>live</i>') >= 0",
+                    text_of("pre.output.live")
+                ),
+                30,
+            )
+            .await;
+        assert_eq!(
+            browser
+                .eval("document.querySelectorAll('main pre.output.live *').length")
+                .await,
+            json!(0),
+            "live output became markup"
+        );
         browser.screenshot(&shot("task-running")).await;
         fs::write(&gate, "").unwrap();
         browser
@@ -97,7 +117,7 @@ async fn a_task_is_followed_from_queued_to_finished_in_a_real_browser() {
         let stdout = browser.eval(&text_of("pre.stdout")).await;
         assert_eq!(
             stdout,
-            json!("hello from the Mac <b>not bold</b> <script>alert(1)</script>\n")
+            json!("warming up <i>live</i>\nhello from the Mac <b>not bold</b> <script>alert(1)</script>\n")
         );
         assert_eq!(
             browser
@@ -119,6 +139,28 @@ async fn a_task_is_followed_from_queued_to_finished_in_a_real_browser() {
             .await;
         assert!(workers.as_str().unwrap().contains("enforced"), "{workers}");
         browser.screenshot(&shot("workers")).await;
+        let schedule = reqwest::Client::new()
+            .post(format!("{base}/schedules"))
+            .bearer_auth(crate::helpers::CLIENT_TOKEN)
+            .json(&json!({
+                "name": "nightly backup",
+                "cron": "0 30 2 * * *",
+                "tz": "Europe/Paris",
+                "task": {"kind": "command", "command": "backup.sh"},
+            }))
+            .send()
+            .await
+            .unwrap();
+        assert!(schedule.status().is_success());
+        browser.goto(&format!("{base}/ui/schedules")).await;
+        let schedules = browser
+            .eval("document.querySelector('main').innerText")
+            .await;
+        assert!(
+            schedules.as_str().unwrap().contains("nightly backup"),
+            "{schedules}"
+        );
+        browser.screenshot(&shot("schedules")).await;
         browser
             .call(
                 "Emulation.setDeviceMetricsOverride",

@@ -33,6 +33,12 @@
       });
   }
 
+  // Live output is not a task event: while a page follows a running task's output, it is
+  // fetched again every few seconds (only then, and only while the tab is visible).
+  setInterval(function () {
+    if (!document.hidden && main.querySelector("[data-follow-output]")) { refresh(); }
+  }, 3000);
+
   var source = new EventSource("/ui/events");
   source.addEventListener("open", function () {
     if (status) { status.className = "on"; status.textContent = "live"; }
