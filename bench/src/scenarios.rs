@@ -262,17 +262,40 @@ pub(crate) async fn measure_throughput(
     clients: usize,
     tasks: usize,
 ) -> anyhow::Result<f64> {
+    shared_rate(client, base, clients, tasks, |client, base| async move {
+        run_true(&client, &base).await.map(drop)
+    })
+    .await
+}
+
+/// Runs `op` `tasks` times in all from `clients` concurrent clients; returns runs per second.
+pub(crate) async fn shared_rate<F, Fut>(
+    client: &reqwest::Client,
+    base: &str,
+    clients: usize,
+    tasks: usize,
+    op: F,
+) -> anyhow::Result<f64>
+where
+    F: Fn(reqwest::Client, String) -> Fut + Clone + Send + 'static,
+    Fut: std::future::Future<Output = anyhow::Result<()>> + Send,
+{
     let remaining = Arc::new(AtomicUsize::new(tasks));
     let start = Instant::now();
     let mut runners = Vec::with_capacity(clients);
     for _ in 0..clients {
-        let (client, base, remaining) = (client.clone(), base.to_owned(), remaining.clone());
+        let (client, base, remaining, op) = (
+            client.clone(),
+            base.to_owned(),
+            remaining.clone(),
+            op.clone(),
+        );
         runners.push(tokio::spawn(async move {
             while remaining
                 .fetch_update(Ordering::Relaxed, Ordering::Relaxed, |n| n.checked_sub(1))
                 .is_ok()
             {
-                run_true(&client, &base).await?;
+                op(client.clone(), base.clone()).await?;
             }
             anyhow::Ok(())
         }));

@@ -3,8 +3,7 @@
 //! worker), and what clients see while another process holds the database's write lock.
 
 use std::path::Path;
-use std::sync::atomic::{AtomicUsize, Ordering};
-use std::sync::{mpsc, Arc};
+use std::sync::mpsc;
 use std::time::{Duration, Instant};
 
 use anyhow::Context;
@@ -12,7 +11,7 @@ use serde_json::json;
 
 use crate::measure::{ms, Percentiles};
 use crate::procs::{self, Binaries, ADMIN_TOKEN, CLIENT_TOKEN};
-use crate::scenarios::{measure_latency, measure_throughput, run_true};
+use crate::scenarios::{measure_latency, measure_throughput, run_true, shared_rate};
 use crate::Args;
 
 /// How long the outside transaction holds the write lock.
@@ -170,7 +169,14 @@ async fn measure_mode(
         times.push(started.elapsed());
     }
     let create_latency = Percentiles::of(times).context("no create samples")?;
-    let creates_per_sec = concurrent_creates(&client, &base, args.clients, args.tasks).await?;
+    let creates_per_sec = shared_rate(
+        &client,
+        &base,
+        args.clients,
+        args.tasks,
+        |client, base| async move { create(&client, &base).await },
+    )
+    .await?;
     eprintln!(
         "synchronous={mode}: create p50 {}, {creates_per_sec:.0} creates/s",
         ms(create_latency.p50)
@@ -206,33 +212,6 @@ async fn create(client: &reqwest::Client, base: &str) -> anyhow::Result<()> {
         .await?
         .error_for_status()?;
     Ok(())
-}
-
-async fn concurrent_creates(
-    client: &reqwest::Client,
-    base: &str,
-    clients: usize,
-    tasks: usize,
-) -> anyhow::Result<f64> {
-    let remaining = Arc::new(AtomicUsize::new(tasks));
-    let started = Instant::now();
-    let mut runners = Vec::with_capacity(clients);
-    for _ in 0..clients {
-        let (client, base, remaining) = (client.clone(), base.to_owned(), remaining.clone());
-        runners.push(tokio::spawn(async move {
-            while remaining
-                .fetch_update(Ordering::Relaxed, Ordering::Relaxed, |n| n.checked_sub(1))
-                .is_ok()
-            {
-                create(&client, &base).await?;
-            }
-            anyhow::Ok(())
-        }));
-    }
-    for runner in runners {
-        runner.await??;
-    }
-    Ok(tasks as f64 / started.elapsed().as_secs_f64())
 }
 
 /// Holds `BEGIN EXCLUSIVE` on a running bot's database from a second connection (what the
