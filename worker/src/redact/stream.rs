@@ -131,9 +131,15 @@ impl LiveRedactor {
         }
         let (due, held) = self.pending.split_at(cut);
         let (text, counts) = redact_after(&self.context, due, redactor);
-        if !finished && !held.is_empty() && self.pending.len() < 2 * MAX_HELD_LINE_BYTES {
+        if !finished && !held.is_empty() {
             // A secret running on past the cut would read differently with what follows.
-            let whole = format!("{due}{held}");
+            // Whatever is held, and however long the line: a cut inside a long line falls
+            // anywhere (no single-line secret is longer than the window looked at).
+            let mut window = held.len().min(CONTEXT_BYTES);
+            while !held.is_char_boundary(window) {
+                window -= 1;
+            }
+            let whole = format!("{due}{}", &held[..window]);
             let (later, _) = redact_after(&self.context, &whole, redactor);
             if !later.starts_with(&text) {
                 return (String::new(), Redactions::default());
@@ -213,6 +219,23 @@ mod tests {
         let all = sent.concat();
         assert_eq!(all, "key [REDACTED:github_token]\nnext\n");
         assert!(sent.iter().all(|piece| !piece.contains("ghp_")));
+    }
+
+    #[test]
+    fn a_token_across_the_cut_of_a_long_line_never_goes_out_in_part() {
+        // The cut of a line too long to hold falls MAX_HELD_LINE_BYTES / 2 before what was
+        // read: put a token across it, with more than 2 × MAX_HELD_LINE_BYTES waiting.
+        let before = "x".repeat(4 * MAX_HELD_LINE_BYTES - MAX_HELD_LINE_BYTES / 2 - 20);
+        let line = format!("{before} {} ", token());
+        let first = format!("{line}{}", "y".repeat(MAX_HELD_LINE_BYTES / 2 - 22));
+
+        let sent = stream(&[first.as_bytes(), b"\nend\n"]);
+
+        assert!(
+            sent.iter().all(|piece| !piece.contains("ghp_")),
+            "a piece carried part of the token"
+        );
+        assert!(sent.concat().contains("[REDACTED:github_token]"));
     }
 
     #[test]
