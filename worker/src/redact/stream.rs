@@ -22,6 +22,8 @@ const MAX_KEY_CONTEXT_BYTES: usize = 64 * 1024;
 /// How an open private key block starts and ends (the patterns' own markers).
 const KEY_BEGIN: &str = "-----BEGIN";
 const KEY_END: &str = "-----END";
+/// The context after a skip: the opening of a key block the skipped bytes may have held.
+const SKIPPED_KEY_BEGIN: &str = "-----BEGIN PRIVATE KEY-----\n";
 
 /// `text` redacted as it reads when `after` follows it (the head of an output cut before
 /// its end): a secret that starts in `text` and runs on into `after` is cut off before it
@@ -106,11 +108,14 @@ impl LiveRedactor {
     }
 
     /// Forgets what is pending and the context (the reader skipped bytes it could not keep
-    /// up with): the next piece starts afresh.
+    /// up with). The skipped bytes may have opened a private key block (or one was open
+    /// already), so what follows is taken as its body until an end line, or until it is
+    /// longer than any key ([`MAX_KEY_CONTEXT_BYTES`]): live output may hide more than it
+    /// must after a skip, never a key's body.
     pub fn skip(&mut self) {
         self.pending.clear();
         self.partial.clear();
-        self.context.clear();
+        self.context = SKIPPED_KEY_BEGIN.to_owned();
     }
 
     /// The redacted text that may go out now: the finished lines, or everything once
@@ -236,6 +241,42 @@ mod tests {
             "a piece carried part of the token"
         );
         assert!(sent.concat().contains("[REDACTED:github_token]"));
+    }
+
+    #[test]
+    fn a_key_body_after_a_skip_that_took_its_begin_line_is_never_sent() {
+        let redactor = plain();
+        let mut live = LiveRedactor::new();
+        live.push(b"-----BEGIN OPENSSH PRIVATE KEY-----\n");
+        live.skip();
+        let mut sent = String::new();
+        for i in 0..40 {
+            live.push(format!("SECRETBODY{i:02}{}\n", "1".repeat(58)).as_bytes());
+            sent.push_str(&live.take(&redactor, false).0);
+        }
+        live.push(b"-----END OPENSSH PRIVATE KEY-----\nafter\n");
+        sent.push_str(&live.take(&redactor, false).0);
+        sent.push_str(&live.take(&redactor, true).0);
+
+        assert!(!sent.contains("SECRETBODY"), "{sent}");
+        assert!(sent.contains("after"), "{sent}");
+    }
+
+    #[test]
+    fn output_after_a_skip_flows_again_once_no_key_could_be_that_long() {
+        let redactor = plain();
+        let mut live = LiveRedactor::new();
+        live.skip();
+        let mut sent = String::new();
+        for i in 0..2_000 {
+            live.push(format!("line {i:04} {}\n", "z".repeat(40)).as_bytes());
+            sent.push_str(&live.take(&redactor, false).0);
+        }
+
+        assert!(
+            sent.contains("line 1999"),
+            "live output stayed hidden after a skip"
+        );
     }
 
     #[test]
