@@ -110,7 +110,7 @@ impl LiveRedactor {
     /// Forgets what is pending and the context (the reader skipped bytes it could not keep
     /// up with). The skipped bytes may have opened a private key block (or one was open
     /// already), so what follows is taken as its body until an end line, or until it is
-    /// longer than any key ([`MAX_KEY_CONTEXT_BYTES`]): live output may hide more than it
+    /// longer than any key (64 KiB): live output may hide more than it
     /// must after a skip, never a key's body.
     pub fn skip(&mut self) {
         self.pending.clear();
