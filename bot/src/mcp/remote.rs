@@ -5,6 +5,7 @@
 use std::time::Duration;
 
 use openclaw_shared::client::{TaskCreated, TaskList, TaskView};
+use openclaw_shared::task::{AgentSession, CLAUDE_AGENT};
 use openclaw_shared::{ErrorBody, ErrorCode, TaskId, TaskSpec};
 use secrecy::{ExposeSecret, SecretString};
 use serde::de::DeserializeOwned;
@@ -96,36 +97,13 @@ impl Remote {
                 prompt,
                 session,
                 cwd,
-            } => (
-                "/claude".to_owned(),
-                json!({
-                    "prompt": prompt,
-                    "sessionId": session.as_ref().map(|s| &s.id),
-                    "newSession": session.as_ref().is_some_and(|s| s.new),
-                    "cwd": cwd,
-                    "timeout": timeout,
-                }),
-            ),
+            } => agent_request(CLAUDE_AGENT, prompt, session, cwd, timeout),
             TaskSpec::Agent {
                 agent,
                 prompt,
                 session,
                 cwd,
-            } => (
-                // `/claude` for Claude, as `ask_claude` asks (intake makes it a Claude task).
-                if agent == openclaw_shared::task::CLAUDE_AGENT {
-                    "/claude".to_owned()
-                } else {
-                    format!("/agents/{agent}")
-                },
-                json!({
-                    "prompt": prompt,
-                    "sessionId": session.as_ref().map(|s| &s.id),
-                    "newSession": session.as_ref().is_some_and(|s| s.new),
-                    "cwd": cwd,
-                    "timeout": timeout,
-                }),
-            ),
+            } => agent_request(&agent, prompt, session, cwd, timeout),
         };
         body["worker"] = json!(request.worker);
         // Absent, not null: the API reads a missing optional field as "not given".
@@ -259,6 +237,30 @@ const INTAKE_FIELDS: [&str; 10] = [
     "worker",
     "timeout",
 ];
+
+/// The route and body that ask for an agent run as `POST /claude` and `POST /agents/<name>`
+/// take them (`/claude` for Claude: intake makes it a Claude task).
+fn agent_request(
+    agent: &str,
+    prompt: String,
+    session: Option<AgentSession>,
+    cwd: Option<String>,
+    timeout: Option<u64>,
+) -> (String, Value) {
+    let path = if agent == CLAUDE_AGENT {
+        "/claude".to_owned()
+    } else {
+        format!("/agents/{agent}")
+    };
+    let body = json!({
+        "prompt": prompt,
+        "sessionId": session.as_ref().map(|s| &s.id),
+        "newSession": session.as_ref().is_some_and(|s| s.new),
+        "cwd": cwd,
+        "timeout": timeout,
+    });
+    (path, body)
+}
 
 /// A task view's JSON as a report.
 fn report_of(raw: Value) -> Result<TaskReport, ToolFailure> {
